@@ -1,0 +1,91 @@
+"""Dataset bundle, in-memory splits and the dataset registry."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import torch
+
+from trainables.config import DataConfig
+from trainables.registry import Registry
+
+DATASETS: Registry[Callable[[DataConfig], "DatasetBundle"]] = Registry("dataset")
+
+
+@dataclass
+class Split:
+    """Images (N, C, H, W) float32, already normalized, and labels (N,) int64, on one device."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    def to(self, device: torch.device) -> "Split":
+        return Split(self.x.to(device), self.y.to(device))
+
+    def batches(
+        self, batch_size: int, *, shuffle: bool, generator: torch.Generator | None = None, augment: bool = False
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Index slicing over the resident tensor; augmentation runs batched on the device."""
+        n = len(self)
+        order = torch.randperm(n, generator=generator).to(self.x.device) if shuffle else None
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size] if order is not None else slice(start, start + batch_size)
+            x, y = self.x[idx], self.y[idx]
+            if augment:
+                x = augment_batch(x, generator)
+            yield x, y
+
+
+def augment_batch(x: torch.Tensor, generator: torch.Generator | None, pad: int = 2) -> torch.Tensor:
+    """Random crop with zero padding (shift of up to `pad` pixels) and horizontal flip, batched."""
+    b, _, h, w = x.shape
+    padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
+    dx, dy = (torch.randint(0, 2 * pad + 1, (2,), generator=generator)).tolist()
+    out = padded[:, :, dy : dy + h, dx : dx + w]
+    flip = torch.rand(b, generator=generator).to(x.device) < 0.5
+    return torch.where(flip[:, None, None, None], out.flip(3), out)
+
+
+@dataclass
+class DatasetBundle:
+    """Train/val/test splits plus what losses and metrics need to know about the classes."""
+
+    train: Split
+    val: Split
+    test: Split
+    num_classes: int
+    class_names: tuple[str, ...]
+    head_threshold: int = 100
+    flip_ok: bool = True  # horizontal flips preserve the label (False for digits and glyphs)
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.train.x.shape[1])
+
+    @property
+    def image_size(self) -> int:
+        return int(self.train.x.shape[-1])
+
+    @property
+    def class_counts(self) -> torch.Tensor:
+        return torch.bincount(self.train.y.cpu(), minlength=self.num_classes)
+
+    @property
+    def head_classes(self) -> tuple[int, ...]:
+        return tuple(int(c) for c in torch.nonzero(self.class_counts >= self.head_threshold).flatten())
+
+    @property
+    def tail_classes(self) -> tuple[int, ...]:
+        return tuple(int(c) for c in torch.nonzero(self.class_counts < self.head_threshold).flatten())
+
+    def to(self, device: torch.device) -> "DatasetBundle":
+        self.train, self.val, self.test = self.train.to(device), self.val.to(device), self.test.to(device)
+        return self
+
+
+def load_dataset(cfg: DataConfig, device: torch.device) -> DatasetBundle:
+    """Build the dataset named by ``cfg.name`` and move it to ``device``."""
+    return DATASETS.get(cfg.name)(cfg).to(device)
