@@ -26,7 +26,7 @@ class Split:
         return Split(self.x.to(device), self.y.to(device))
 
     def batches(
-        self, batch_size: int, *, shuffle: bool, generator: torch.Generator | None = None, augment: bool = False
+        self, batch_size: int, *, shuffle: bool, generator: torch.Generator | None = None, augment: bool = False, flip: bool = True
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Index slicing over the resident tensor; augmentation runs batched on the device."""
         n = len(self)
@@ -35,18 +35,20 @@ class Split:
             idx = order[start : start + batch_size] if order is not None else slice(start, start + batch_size)
             x, y = self.x[idx], self.y[idx]
             if augment:
-                x = augment_batch(x, generator)
+                x = augment_batch(x, generator, flip=flip)
             yield x, y
 
 
-def augment_batch(x: torch.Tensor, generator: torch.Generator | None, pad: int = 2) -> torch.Tensor:
+def augment_batch(x: torch.Tensor, generator: torch.Generator | None, pad: int = 2, flip: bool = True) -> torch.Tensor:
     """Random crop with zero padding (shift of up to `pad` pixels) and horizontal flip, batched."""
     b, _, h, w = x.shape
     padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
     dx, dy = (torch.randint(0, 2 * pad + 1, (2,), generator=generator)).tolist()
     out = padded[:, :, dy : dy + h, dx : dx + w]
-    flip = torch.rand(b, generator=generator).to(x.device) < 0.5
-    return torch.where(flip[:, None, None, None], out.flip(3), out)
+    if not flip:
+        return out
+    flipped = torch.rand(b, generator=generator).to(x.device) < 0.5
+    return torch.where(flipped[:, None, None, None], out.flip(3), out)
 
 
 @dataclass

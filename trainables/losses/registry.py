@@ -1,15 +1,57 @@
 """The loss registry and its constructor."""
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 from torch import nn
 
+from trainables.config import ConfigError
 from trainables.registry import Registry
 
 LOSSES: Registry[Callable[..., nn.Module]] = Registry("loss")
 
 
 def build_loss(name: str, num_classes: int, embedding_dim: int, **params: Any) -> nn.Module:
-    """Build loss ``name``; call it as ``loss(embeddings, labels, scale=s)`` -> batch-mean 0-dim tensor."""
-    return LOSSES.get(name)(num_classes=num_classes, embedding_dim=embedding_dim, **params)
+    """Build loss ``name``; call it as ``loss(embeddings, labels, scale=s)`` -> batch-mean 0-dim tensor.
+
+    ``params`` are the loss's own keyword arguments (``margin_rad``, ``centers_per_class``, ...).
+    An unknown parameter raises ``ConfigError`` naming the allowed ones; values arriving as strings
+    or floats (from YAML, Optuna or MLflow) are converted to the type of the parameter's default.
+    """
+    factory = LOSSES.get(name)
+    defaults = {
+        p.name: p.default
+        for p in inspect.signature(factory).parameters.values()
+        if p.name not in ("num_classes", "embedding_dim")
+    }
+    for key, value in params.items():
+        if key not in defaults:
+            allowed = ", ".join(sorted(defaults)) or "none"
+            raise ConfigError(f"loss {name!r} has no parameter {key!r}; its parameters: {allowed}")
+        params[key] = _like(defaults[key], f"{name}.{key}", value)
+    return factory(num_classes=num_classes, embedding_dim=embedding_dim, **params)
+
+
+def _like(default: Any, key: str, value: Any) -> Any:
+    """``value`` converted to the type of ``default`` (bool, int or float); others pass unchanged."""
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+                return value.lower() in ("true", "1")
+            if value in (0, 1):
+                return bool(value)
+            raise ValueError
+        if isinstance(default, int):
+            as_float = float(value)
+            if not as_float.is_integer():
+                raise ValueError
+            return int(as_float)
+        if isinstance(default, float):
+            return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"loss parameter {key}={value!r} is invalid: expected {type(default).__name__}") from None
+    return value
+
+
+__all__ = ["LOSSES", "build_loss"]

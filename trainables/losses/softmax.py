@@ -1,25 +1,55 @@
-"""Output-space losses with a linear head: cross-entropy."""
+"""Output-space losses on a linear head, and softmax cross-entropy."""
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trainables.losses.precision import full_precision, upcast
 from trainables.losses.registry import LOSSES
 
 
-@LOSSES.register("ce")
-class CrossEntropy(nn.Module):
-    """Softmax cross-entropy over a linear head: mean of -log p_y. The scale is ignored."""
+class LinearHead(nn.Module):
+    """A linear classifier ``logits = f W^T + b``; subclasses define ``from_logits`` only.
+
+    ``weight`` has shape (num_classes, embedding_dim). The softmax scale is ignored: a linear head
+    learns its own logit norm.
+    """
+
+    uses_scale = False  # the passed scale does not enter the loss
+    secondary_update = False  # True: as a term, trained by a second update on the output's logits
 
     def __init__(self, num_classes: int, embedding_dim: int) -> None:
         super().__init__()
+        self.num_classes = num_classes
         self.weight = nn.Parameter(torch.empty(num_classes, embedding_dim))
         self.bias = nn.Parameter(torch.zeros(num_classes))
-        nn.init.kaiming_uniform_(self.weight, a=5**0.5)
+        nn.init.kaiming_uniform_(self.weight, a=5**0.5)  # nn.Linear's default
 
+    @full_precision
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
-        return F.linear(embeddings, self.weight, self.bias)
+        x, w, b = upcast(embeddings, self.weight, self.bias)
+        return F.linear(x, w, b)
+
+    def scaled_logits(self, embeddings: torch.Tensor, scale: float) -> torch.Tensor:
+        """The logits whose softmax is the class distribution in training (scale ignored)."""
+        return self.logits(embeddings)
+
+    def from_logits(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None) -> torch.Tensor:
-        return F.cross_entropy(self.logits(embeddings), labels)
+        return self.from_logits(self.logits(embeddings), labels)
+
+
+@LOSSES.register("ce")
+class CrossEntropy(LinearHead):
+    """Softmax cross-entropy over a linear head: mean of -log p_y (seed 003's multi-class pair)."""
+
+    @full_precision
+    def from_logits(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        (logits,) = upcast(logits)
+        return F.cross_entropy(logits, labels)
+
+
+__all__ = ["CrossEntropy", "LinearHead"]

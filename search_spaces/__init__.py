@@ -1,0 +1,10 @@
+"""Define-by-run Optuna search spaces: they only call ``trial.suggest_*`` and return constants.
+
+A space takes an ``optuna.Trial`` and returns a dict of fixed flat config values; the values it
+suggests are named by their flat config key (``scale.start``, ``optim.lr``), so every sampled
+point validates through ``TrialConfig.from_flat``.
+"""
+from search_spaces.registry import SPACES, compose, space_names
+from search_spaces import heads, nuisance, scale  # noqa: F401  (register the spaces)
+
+__all__ = ["SPACES", "compose", "space_names"]

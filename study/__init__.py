@@ -1,0 +1,1 @@
+"""Orchestration: the only package that uses Ray Tune, Optuna and MLflow together."""

@@ -1,0 +1,104 @@
+"""``study run | report | ui | presets``: validated input, one-line errors, exit code 2."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Sequence
+
+from study.errors import UsageError
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports bad input on one line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"study: error: {message}\n")
+        raise SystemExit(2)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; expected a positive integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not positive; expected a positive integer")
+    return value
+
+
+def build_parser() -> Parser:
+    from study.presets import SIZES
+
+    parser = Parser(prog="study", description="Search CNN loss functions, softmax scales and margins with Ray Tune + Optuna + MLflow.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    run = sub.add_parser("run", help="run a study (a hyperparameter search)")
+    run.add_argument("--preset", default="smoke", help="a preset name (see `study presets`)")
+    run.add_argument("--size", default="smoke", choices=SIZES, help="smoke (seconds), cpu (a laptop), full (the paper, GPUs)")
+    run.add_argument("--trials", type=positive_int, help="trials per group (default: the preset's)")
+    run.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI, help="MLflow store: sqlite:///PATH, file:///PATH or http://HOST:PORT")
+    run.add_argument("--storage", default="study_results", help="Ray Tune state and checkpoints: a path or a cloud URI")
+    run.add_argument("--address", default="", help="Ray cluster address (auto or HOST:PORT); empty starts a local Ray")
+    run.add_argument("--name", help="study (MLflow experiment) name; default: PRESET-SIZE")
+    run.add_argument("--sampler", help="Optuna sampler (default: the preset's)")
+    run.add_argument("--scheduler", help="trial scheduler (default: the preset's)")
+    run.add_argument("--seed", type=int, help="sampler seed")
+    run.add_argument("--max-concurrent", type=positive_int, help="concurrent trials (default: cores / cpus per trial)")
+    run.add_argument("--dry-run", action="store_true", help="validate and print the plan without training")
+
+    report = sub.add_parser("report", help="write the best configuration and top trials as Markdown and JSON")
+    report.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
+    report.add_argument("--out", default="reports", help="output directory")
+    report.add_argument("--experiment", help="only this study (MLflow experiment)")
+    report.add_argument("--metric", default="val_accuracy")
+    report.add_argument("--mode", default="max", choices=("max", "min"))
+
+    ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 for the study store")
+    ui.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
+    ui.add_argument("--port", type=positive_int, default=5000)
+
+    sub.add_parser("presets", help="list the presets")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        sys.stderr.write(f"study: error: {exc}\n")
+        return 2
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from study.commands import run_command
+
+    return run_command(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from study.commands import report_command
+
+    return report_command(args)
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from study.commands import ui_command
+
+    return ui_command(args)
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from study.presets import PRESETS
+
+    for name in PRESETS.names():
+        print(f"{name:18s} {PRESETS.get(name).summary}")
+    return 0
+
+
+COMMANDS: dict[str, Any] = {"run": cmd_run, "report": cmd_report, "ui": cmd_ui, "presets": cmd_presets}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""What each CLI command does, once its arguments are parsed."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+from study.errors import UsageError
+from study.presets import PRESETS
+from study.spec import StudySpec
+from study.tracking import check_tracking_uri, normalize_tracking_uri
+
+
+def spec_from_args(args: argparse.Namespace) -> StudySpec:
+    try:
+        preset = PRESETS.get(args.preset)
+    except KeyError as exc:
+        raise UsageError(f"--preset: {exc.args[0]}") from None
+    fields = preset.build(args.size)
+    spec = StudySpec(
+        name=args.name or f"{args.preset}-{args.size}",
+        preset=args.preset,
+        size=args.size,
+        tracking_uri=normalize_tracking_uri(args.tracking_uri),
+        storage=args.storage,
+        address=args.address,
+        **fields,
+    )
+    spec = spec.with_overrides(trials=args.trials, sampler=args.sampler, scheduler=args.scheduler,
+                               seed=args.seed, max_concurrent=args.max_concurrent)
+    validate(spec)
+    return spec
+
+
+def validate(spec: StudySpec) -> None:
+    """Everything that can be checked before Ray starts or the store is touched."""
+    from search_spaces import SPACES
+    from study.samplers import SAMPLERS, SCHEDULERS
+
+    for registry, value, flag in ((SAMPLERS, spec.sampler, "--sampler"), (SCHEDULERS, spec.scheduler, "--scheduler")):
+        if value not in registry:
+            raise UsageError(f"{flag} {value!r} is unknown; choose one of: {', '.join(registry.names())}")
+    for name in spec.spaces:
+        if name not in SPACES:
+            raise UsageError(f"search space {name!r} is unknown; choose from: {', '.join(SPACES.names())}")
+    spec.trial_configs()
+    check_tracking_uri(spec.tracking_uri)
+
+
+def plan(spec: StudySpec) -> dict:
+    return {
+        "study": spec.name, "preset": spec.preset, "size": spec.size, "description": spec.description,
+        "trials_per_group": spec.trials, "groups": [dict(g) for g in spec.groups],
+        "sampler": spec.sampler, "scheduler": spec.scheduler, "metric": spec.metric, "mode": spec.mode,
+        "resources_per_trial": {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial},
+        "max_concurrent": spec.max_concurrent or "from cluster resources",
+        "search_spaces": list(spec.spaces), "fixed_config": dict(spec.base),
+        "tracking_uri": spec.tracking_uri, "storage": spec.storage, "address": spec.address or "local",
+    }
+
+
+def run_command(args: argparse.Namespace) -> int:
+    spec = spec_from_args(args)
+    if args.dry_run:
+        print(json.dumps(plan(spec), indent=2, default=str))
+        return 0
+    from study.run import run_study
+
+    started = time.monotonic()
+    print(f"study {spec.name}: {spec.trials * len(spec.groups)} trials, sampler {spec.sampler}, "
+          f"scheduler {spec.scheduler}, tracking {spec.tracking_uri}", flush=True)
+    outcome = run_study(spec)
+    print(f"done in {time.monotonic() - started:.0f} s: {outcome.trials} trials, {outcome.failed} failed; "
+          f"browse them with `study ui --tracking-uri {spec.tracking_uri}`", flush=True)
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from analysis import load_trials, write_report
+
+    uri = normalize_tracking_uri(args.tracking_uri)
+    check_tracking_uri(uri)
+    try:
+        trials = load_trials(uri, args.experiment)
+    except LookupError as exc:
+        raise UsageError(str(exc)) from None
+    if trials.empty:
+        raise UsageError(f"--tracking-uri {uri}: the store holds no trial runs")
+    report = write_report(trials, args.out, args.metric, args.mode)
+    for study in report["studies"]:
+        best = study["best"]
+        line = f"{study['experiment']}: best {args.metric} " + (f"{best[args.metric]:.4f} (run {best['run_id']})" if best else "none")
+        print(line)
+    print(f"wrote {args.out}/report.md and {args.out}/report.json")
+    return 0
+
+
+def ui_command(args: argparse.Namespace) -> int:
+    uri = normalize_tracking_uri(args.tracking_uri)
+    check_tracking_uri(uri)
+    mlflow = shutil.which("mlflow") or str(__import__("pathlib").Path(sys.executable).with_name("mlflow"))
+    command = [mlflow, "ui", "--backend-store-uri", uri, "--host", "127.0.0.1", "--port", str(args.port)]
+    print(f"MLflow UI for {uri} at http://127.0.0.1:{args.port} (Ctrl-C stops it)", flush=True)
+    process = subprocess.Popen(command)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait(timeout=10)
+        return 0

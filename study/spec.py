@@ -1,0 +1,62 @@
+"""StudySpec: what to search, how many trials, sampler, resources, tracking and storage."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+from study.errors import UsageError
+from trainables.config import ConfigError, TrialConfig
+
+METRIC_MODES = ("max", "min")
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    name: str  # MLflow experiment and Ray Tune run name
+    preset: str  # preset it came from ("custom" for a YAML file)
+    size: str  # smoke | cpu | full
+    trials: int  # trials per group
+    base: Mapping[str, Any]  # fixed flat TrialConfig values shared by every trial
+    spaces: tuple[str, ...]  # search_spaces registry keys, applied in order
+    groups: tuple[Mapping[str, Any], ...] = ({},)  # one Optuna study per group, e.g. per class count
+    sampler: str = "tpe"
+    scheduler: str = "asha"
+    metric: str = "val_accuracy"  # reported metric the sampler optimizes
+    mode: str = "max"
+    seed: int = 0  # sampler seed
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0  # fractional values let several trials share one GPU
+    max_concurrent: int = 0  # 0 = as many as the cluster's CPUs (and GPUs) allow
+    max_failures: int = 2  # retries of a trial whose worker died, from its last checkpoint
+    tracking_uri: str = "sqlite:///mlflow.db"
+    storage: str = "study_results"  # Ray Tune experiment state and checkpoints: path or cloud URI
+    address: str = ""  # Ray cluster address; "" starts a local Ray
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.trials < 1:
+            raise UsageError(f"--trials {self.trials}: expected a positive whole number of trials")
+        if self.mode not in METRIC_MODES:
+            raise UsageError(f"mode={self.mode!r} is invalid: choose one of {', '.join(METRIC_MODES)}")
+        if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
+            raise UsageError("cpus_per_trial must be > 0 and gpus_per_trial >= 0")
+
+    def trial_configs(self) -> list[TrialConfig]:
+        """The fixed part of every group, validated: a typo fails here, before Ray starts."""
+        out = []
+        for group in self.groups:
+            try:
+                out.append(TrialConfig.from_flat({**self.base, **group}))
+            except ConfigError as exc:
+                raise UsageError(str(exc)) from None
+        return out
+
+    def with_overrides(self, **changes: Any) -> "StudySpec":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def total_epochs(spec: StudySpec) -> int:
+    return max(cfg.train.total_epochs for cfg in spec.trial_configs())
+
+
+__all__ = ["StudySpec", "total_epochs", "field"]

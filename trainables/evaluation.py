@@ -1,0 +1,54 @@
+"""Per-epoch evaluation of a trial: accuracies every epoch, the full metric set at the end."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from trainables.data import Split
+from trainables.phases import Phase
+
+if TYPE_CHECKING:
+    from trainables.routine import Trial
+
+EVAL_BATCH = 1024  # images per forward pass during evaluation
+
+
+@torch.no_grad()
+def embed(trial: "Trial", split: Split) -> torch.Tensor:
+    """Embeddings of a whole split, in eval mode."""
+    trial.model.eval()
+    trial.objective.eval()
+    parts = [trial.forward(x) for x, _ in split.batches(EVAL_BATCH, shuffle=False)]
+    return torch.cat(parts) if parts else torch.empty(0, trial.cfg.model.embedding_dim)
+
+
+@torch.no_grad()
+def predict(trial: "Trial", split: Split, phase: Phase) -> tuple[torch.Tensor, torch.Tensor]:
+    embeddings = embed(trial, split)
+    return embeddings, trial.logits(embeddings, phase).argmax(1)
+
+
+def evaluate(trial: "Trial", phase: Phase, final: bool) -> dict[str, float]:
+    """val_accuracy and test_accuracy (or Recall@1 on unseen test classes); more when ``final``."""
+    from trainables import metrics
+
+    data = trial.data
+    _, val_pred = predict(trial, data.val, phase)
+    out = {"val_accuracy": float((val_pred == data.val.y).float().mean())}
+    if getattr(data, "retrieval", False):
+        test_emb = embed(trial, data.test)
+        recalls = metrics.recall_at_k(test_emb, data.test.y, ks=(1, 2, 4, 8))
+        out.update({f"test_recall_at_{k}": v for k, v in recalls.items()})
+        out["test_accuracy"] = out["test_recall_at_1"]
+        return out
+    test_emb, test_pred = predict(trial, data.test, phase)
+    out["test_accuracy"] = float((test_pred == data.test.y).float().mean())
+    if final:
+        report = metrics.classification_report(
+            data.test.y.cpu().numpy(), test_pred.cpu().numpy(), data.num_classes,
+            head=data.head_classes, tail=data.tail_classes,
+            important_class=trial.cfg.loss.params.get("important_class"),
+        )
+        out.update({f"test_{k}": v for k, v in report.items() if k != "accuracy"})
+    return out

@@ -1,0 +1,63 @@
+"""The only place where the training routine meets ``ray.tune``.
+
+``recorder`` is injected by the study (see ``study.tracking.TrialRecorder``): this file never
+imports MLflow. Each epoch the trial reports its metrics and a checkpoint (model, optimizers,
+schedule and loss state) so a retried trial resumes where its node died.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import torch
+from ray import tune
+
+from trainables.config import TrialConfig
+from trainables.routine import TrialDiverged, train
+
+STATE_FILE = "trial_state.pt"
+DETERMINISTIC_FAILURES = (TrialDiverged, torch.OutOfMemoryError)
+
+
+def _load_checkpoint() -> dict[str, Any] | None:
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is None:
+        return None
+    with checkpoint.as_directory() as directory:
+        return torch.load(os.path.join(directory, STATE_FILE), map_location="cpu", weights_only=False)
+
+
+def trainable(
+    config: dict[str, Any], recorder: Any = None, threads_per_trial: int = 0, metric: str = "val_accuracy"
+) -> None:
+    """Run one trial; ``metric`` is reported as NaN for a failed trial so the sampler marks it FAIL."""
+    cfg = TrialConfig.from_flat(config)
+    if threads_per_trial and not cfg.train.threads:
+        torch.set_num_threads(threads_per_trial)
+    context = tune.get_context()
+    run = recorder.open(context.get_trial_id(), context.get_trial_name(), cfg.to_flat()) if recorder else None
+
+    def report(metrics: dict[str, float], state: dict[str, Any] | None = None) -> None:
+        metrics = dict(metrics, mlflow_run_id=run.run_id if run else "")
+        if run is not None:
+            run.log_epoch(metrics)
+        if state is None:
+            tune.report(metrics)
+            return
+        with tempfile.TemporaryDirectory() as directory:
+            torch.save(state, os.path.join(directory, STATE_FILE))
+            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
+
+    try:
+        train(cfg, report, resume=_load_checkpoint(), checkpoint=True)
+    except DETERMINISTIC_FAILURES as exc:
+        # Retrying would fail the same way: end the trial as failed and let the study go on.
+        reason = f"{type(exc).__name__}: {exc}"[:4000]
+        if run is not None:
+            run.set_tags(failure_reason=reason)
+        tune.report({metric: float("nan"), "trial_failed": 1.0, "failure_reason": reason, "mlflow_run_id": run.run_id if run else ""})
+    except Exception as exc:  # a lost node or a broken store: Ray retries from the last checkpoint
+        if run is not None:
+            run.set_tags(failure_reason=f"{type(exc).__name__}: {exc}"[:4000])
+        raise

@@ -1,0 +1,188 @@
+"""The training routine: ``train(cfg, report)``. It knows nothing of Ray or MLflow.
+
+``report(metrics)`` is called once per epoch with plain floats; with ``checkpoint=True`` it is
+called as ``report(metrics, state=...)`` where ``state`` restores the trial through ``resume``.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from trainables.config import TrialConfig
+from trainables.data import DatasetBundle, load_dataset
+from trainables.evaluation import evaluate
+from trainables.losses import Objective, build_loss
+from trainables.models import build_model
+from trainables.optim import build_optimizer
+from trainables.phases import Phase, epoch_plan, scale_for
+
+Report = Callable[..., None]
+
+
+class TrialDiverged(RuntimeError):
+    """The loss became NaN or infinite; the trial cannot continue."""
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("train.device=cuda but no CUDA device is visible")
+    return torch.device(name)
+
+
+class Trial:
+    """Model, objective, optimizers and data of one trial, built from its config."""
+
+    def __init__(self, cfg: TrialConfig, data: DatasetBundle | None = None) -> None:
+        self.cfg = cfg
+        if cfg.train.threads:
+            torch.set_num_threads(cfg.train.threads)
+        torch.manual_seed(cfg.train.seed)
+        self.device = pick_device(cfg.train.device)
+        self.data = (data or load_dataset(cfg.data, self.device)).to(self.device)
+        d, c = cfg.model.embedding_dim, self.data.num_classes
+        self.model = build_model(cfg.model, self.data.in_channels, self.data.image_size).to(self.device)
+        if self.device.type == "cuda":
+            self.model = self.model.to(memory_format=torch.channels_last)
+            torch.backends.cudnn.benchmark = True
+        self.objective = Objective(
+            cfg.loss, c, d, self.data.head_classes, self.data.tail_classes,
+            dynamic_scale=cfg.scale.schedule == "adacos_dynamic",
+        ).to(self.device)
+        self.pretrain_head = build_loss("ce", num_classes=c, embedding_dim=d).to(self.device)
+        class_weights, other = self.objective.parameter_groups()
+        backbone = [*self.model.parameters(), *other, *self.pretrain_head.parameters()]
+        self.optimizer = build_optimizer(cfg.optim, backbone, class_weights)
+        self.secondary_optimizer = (
+            build_optimizer(cfg.optim, backbone, class_weights) if self.objective.has_secondary else None
+        )
+        self.lr_schedule = torch.optim.lr_scheduler.MultiStepLR(
+            self.optimizer, milestones=list(cfg.optim.lr_milestones), gamma=cfg.optim.lr_gamma
+        )
+        self.generator = torch.Generator().manual_seed(cfg.train.seed)
+        self.next_epoch = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {
+            "model": self.model.state_dict(),
+            "objective": self.objective.state_dict(),
+            "pretrain_head": self.pretrain_head.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "lr_schedule": self.lr_schedule.state_dict(),
+            "generator": self.generator.get_state(),
+            "next_epoch": self.next_epoch,
+        }
+        if self.secondary_optimizer is not None:
+            state["secondary_optimizer"] = self.secondary_optimizer.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.objective.load_state_dict(state["objective"])
+        self.pretrain_head.load_state_dict(state["pretrain_head"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.lr_schedule.load_state_dict(state["lr_schedule"])
+        self.generator.set_state(state["generator"])
+        self.next_epoch = int(state["next_epoch"])
+        if self.secondary_optimizer is not None:
+            self.secondary_optimizer.load_state_dict(state["secondary_optimizer"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                return self.model(x).float()
+        return self.model(x)
+
+    def logits(self, embeddings: torch.Tensor, phase: Phase) -> torch.Tensor:
+        return self.objective.logits(embeddings) if phase.uses_objective else self.pretrain_head.logits(embeddings)
+
+    def train_epoch(self, phase: Phase, epoch_in_phase: int) -> dict[str, float]:
+        self.model.train()
+        self.objective.train()
+        data, bs = self.data, self.cfg.train.batch_size
+        n_batches = max(1, math.ceil(len(data.train) / bs))
+        sums: dict[str, float] = {}
+        scale = 0.0
+        batches = data.train.batches(
+            bs, shuffle=True, generator=self.generator, augment=self.cfg.data.augment, flip=data.flip_ok
+        )
+        for b, (x, y) in enumerate(batches):
+            scale = scale_for(self.cfg, phase, epoch_in_phase + b / n_batches, data.num_classes)
+            terms = self._primary_step(x, y, phase, scale)
+            if phase.uses_objective and self.secondary_optimizer is not None:
+                terms.update(self._secondary_step(x, y, scale))
+            for name, value in terms.items():
+                sums[name] = sums.get(name, 0.0) + value
+        metrics = {f"train_loss_{k}" if k != "total" else "train_loss": v / n_batches for k, v in sums.items()}
+        metrics["scale"] = self.objective.effective_scale(scale) if phase.uses_objective else float("nan")
+        return metrics
+
+    def _primary_step(self, x: torch.Tensor, y: torch.Tensor, phase: Phase, scale: float) -> dict[str, float]:
+        embeddings = self.forward(x)
+        if phase.uses_objective:
+            terms = self.objective(embeddings, y, scale)
+        else:
+            terms = {"total": self.pretrain_head(embeddings, y)}
+        _check_finite(terms, self.next_epoch)
+        self.optimizer.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        self.optimizer.step()
+        if phase.uses_objective:
+            self.objective.after_step(embeddings.detach(), y)
+        return {k: float(v.detach()) for k, v in terms.items()}
+
+    def _secondary_step(self, x: torch.Tensor, y: torch.Tensor, scale: float) -> dict[str, float]:
+        """Complement Objective Training's second update: fresh forward, its own optimizer."""
+        loss = self.objective.secondary(self.forward(x), y, scale)
+        if loss is None:
+            return {}
+        _check_finite({"secondary": loss}, self.next_epoch)
+        self.secondary_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.secondary_optimizer.step()
+        return {"secondary": float(loss.detach())}
+
+
+def _check_finite(terms: dict[str, torch.Tensor], epoch: int) -> None:
+    for name, value in terms.items():
+        if not torch.isfinite(value).all():
+            raise TrialDiverged(f"loss term {name!r} became {float(value)} in epoch {epoch}")
+
+
+def train(
+    cfg: TrialConfig,
+    report: Report,
+    *,
+    resume: dict[str, Any] | None = None,
+    checkpoint: bool = False,
+    data: DatasetBundle | None = None,
+) -> dict[str, float]:
+    """Train one trial; returns the last epoch's metrics plus the final evaluation."""
+    trial = Trial(cfg, data)
+    if resume is not None:
+        trial.load_state_dict(resume)
+    metrics: dict[str, float] = {}
+    for epoch, phase, k in epoch_plan(cfg):
+        if epoch < trial.next_epoch:
+            continue
+        started = time.perf_counter()
+        metrics = {"epoch": epoch + 1, **trial.train_epoch(phase, k)}
+        trial.lr_schedule.step()
+        trial.next_epoch = epoch + 1
+        metrics.update(evaluate(trial, phase, final=trial.next_epoch == cfg.train.total_epochs))
+        metrics["epoch_time_s"] = time.perf_counter() - started
+        metrics["phase_index"] = float(["pretrain", "main", "additional"].index(phase.name))
+        if checkpoint:
+            report(metrics, state=trial.state_dict())
+        else:
+            report(metrics)
+    return metrics
+
+
+__all__ = ["Trial", "TrialDiverged", "train", "pick_device"]
