@@ -1,11 +1,26 @@
-"""The objective of a trial: an output-space term plus weighted extra terms on class subsets."""
+"""The objective of a trial: an output-space term plus weighted extra terms on class subsets.
+
+The training routine uses exactly this API:
+
+- ``forward(embeddings, labels, scale)`` -> named terms (unweighted) and ``"total"``, the loss of
+  the primary update: output term + sum of weight * term over the terms updated with it;
+- ``secondary(embeddings, labels, scale)`` -> the loss of the second update (Complement Objective
+  Training) computed from the output term's logits of a fresh forward, or None;
+- ``after_step(embeddings, labels)`` -> rule-based updates (Center loss centers);
+- ``effective_scale(scale)`` -> the scale actually used (AdaCos's own or the dynamic rule's);
+- ``logits``, ``class_weights``, ``parameter_groups``.
+"""
 from __future__ import annotations
+
+from typing import Callable
 
 import torch
 from torch import nn
 
 from trainables.config import LossConfig
+from trainables.losses.adacos import adacos_dynamic_scale
 from trainables.losses.registry import build_loss
+from trainables.schedules import adacos_fixed_scale
 
 
 def subset_mask(classes: str, labels: torch.Tensor, head: tuple[int, ...], tail: tuple[int, ...]) -> torch.Tensor | None:
@@ -20,34 +35,147 @@ def subset_mask(classes: str, labels: torch.Tensor, head: tuple[int, ...], tail:
     return allowed[labels]
 
 
-class Objective(nn.Module):
-    """Total loss = output term + sum of weight * term, each term on its class subset."""
+def on_subset(
+    mask: torch.Tensor | None, inputs: torch.Tensor, labels: torch.Tensor,
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
+    """``loss`` on the masked samples; an empty subset gives a zero that keeps the graph."""
+    if mask is None:
+        return loss(inputs, labels)
+    if not bool(mask.any()):
+        return inputs.sum() * 0.0
+    return loss(inputs[mask], labels[mask])
 
-    def __init__(self, cfg: LossConfig, num_classes: int, embedding_dim: int, head: tuple[int, ...], tail: tuple[int, ...]) -> None:
+
+class Objective(nn.Module):
+    """Total loss = output term + sum of weight * term, each term on its class subset.
+
+    Args:
+        cfg: the loss section of the trial's config.
+        num_classes, embedding_dim: C and D.
+        head, tail: class indices of the ``head``/``tail`` subsets.
+        dynamic_scale: apply AdaCos's dynamic rule to the output term's scale (any loss with a
+            scale; the ``adacos`` loss then runs its own dynamic rule).
+    """
+
+    def __init__(
+        self, cfg: LossConfig, num_classes: int, embedding_dim: int,
+        head: tuple[int, ...], tail: tuple[int, ...], dynamic_scale: bool = False,
+    ) -> None:
         super().__init__()
-        self.cfg, self.head, self.tail = cfg, head, tail
+        self.cfg, self.head, self.tail = cfg, tuple(head), tuple(tail)
         self.output = build_loss(cfg.output, num_classes, embedding_dim, **cfg.params)
+        if not hasattr(self.output, "logits"):
+            raise ValueError(
+                f"loss.output={cfg.output!r} is a feature-space loss without logits; "
+                f"add it as a term (loss.terms.{cfg.output}.weight) next to an output loss"
+            )
+        clash = {cfg.output, "total"} & set(cfg.terms)
+        if clash:
+            raise ValueError(f"loss.terms cannot be named {', '.join(sorted(clash))} (the output term or the total)")
         self.terms = nn.ModuleDict(
             {name: build_loss(name, num_classes, embedding_dim, **t.params) for name, t in cfg.terms.items()}
         )
+        owns_scale = getattr(self.output, "owns_scale", False)
+        if dynamic_scale and owns_scale:
+            self.output.dynamic = True
+        self.rule_scale = dynamic_scale and not owns_scale and self.output.uses_scale
+        if self.rule_scale:
+            self.register_buffer("dynamic_scale", torch.tensor(adacos_fixed_scale(num_classes)))
 
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """Prediction scores (B, C) of the output term: argmax is the predicted class."""
         return self.output.logits(embeddings)
 
-    def _term(self, loss: nn.Module, classes: str, embeddings, labels, scale) -> torch.Tensor:
-        mask = subset_mask(classes, labels, self.head, self.tail)
-        if mask is not None:
-            if not bool(mask.any()):
-                return embeddings.sum() * 0.0
-            embeddings, labels = embeddings[mask], labels[mask]
-        return loss(embeddings, labels, scale=scale)
+    def effective_scale(self, scale: float) -> float:
+        """The scale the output term uses when the schedule gives ``scale``."""
+        if getattr(self.output, "owns_scale", False):
+            return self.output.current_scale
+        if self.rule_scale:
+            return float(self.dynamic_scale)
+        return scale
+
+    def _mask(self, classes: str, labels: torch.Tensor) -> torch.Tensor | None:
+        return subset_mask(classes, labels, self.head, self.tail)
+
+    @torch.no_grad()
+    def _update_dynamic_scale(self, embeddings: torch.Tensor, labels: torch.Tensor) -> None:
+        mask = self._mask(self.cfg.output_classes, labels)
+        x, y = (embeddings, labels) if mask is None else (embeddings[mask], labels[mask])
+        if y.numel():
+            cos = self.output.logits(x.detach())
+            self.dynamic_scale.copy_(adacos_dynamic_scale(cos, y, self.dynamic_scale))
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float) -> dict[str, torch.Tensor]:
-        parts = {self.cfg.output: self._term(self.output, self.cfg.output_classes, embeddings, labels, scale)}
-        total = parts[self.cfg.output]
+        if self.training and self.rule_scale:
+            self._update_dynamic_scale(embeddings, labels)
+        s = self.effective_scale(scale)
+        output = on_subset(
+            self._mask(self.cfg.output_classes, labels), embeddings, labels,
+            lambda x, y: self.output(x, y, scale=s),
+        )
+        parts, total = {self.cfg.output: output}, output
         for name, loss in self.terms.items():
             term = self.cfg.terms[name]
-            parts[name] = self._term(loss, term.classes, embeddings, labels, scale)
+            if loss.secondary_update:
+                with torch.no_grad():  # logged only; trained by `secondary`
+                    logits = self.output.scaled_logits(embeddings, s)
+                    parts[name] = on_subset(self._mask(term.classes, labels), logits, labels, loss.from_logits)
+                continue
+            parts[name] = on_subset(self._mask(term.classes, labels), embeddings, labels, lambda x, y, f=loss: f(x, y, scale=s))
             total = total + term.weight * parts[name]
         parts["total"] = total
         return parts
+
+    @property
+    def has_secondary(self) -> bool:
+        """Whether some term is trained by a second update (Complement Entropy)."""
+        return any(loss.secondary_update for loss in self.terms.values())
+
+    def secondary(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float) -> torch.Tensor | None:
+        """Sum of weight * term for the second-update terms, from the output's logits at scale s.
+
+        ``embeddings`` come from a fresh forward after the primary step; Complement Entropy sees
+        softmax(s * cos) for cosine heads, softmax(logits) for linear heads.
+        """
+        total = None
+        for name, loss in self.terms.items():
+            if not loss.secondary_update:
+                continue
+            term = self.cfg.terms[name]
+            logits = self.output.scaled_logits(embeddings, self.effective_scale(scale))
+            value = term.weight * on_subset(self._mask(term.classes, labels), logits, labels, loss.from_logits)
+            total = value if total is None else total + value
+        return total
+
+    @torch.no_grad()
+    def after_step(self, embeddings: torch.Tensor, labels: torch.Tensor) -> None:
+        """Rule-based updates after the optimizer step: Center loss centers, on their class subset."""
+        for name, loss in self.terms.items():
+            if hasattr(loss, "update_centers"):
+                mask = self._mask(self.cfg.terms[name].classes, labels)
+                x, y = (embeddings, labels) if mask is None else (embeddings[mask], labels[mask])
+                if y.numel():
+                    loss.update_centers(x.detach(), y)
+
+    def class_weights(self) -> torch.Tensor | None:
+        """The output term's class weights or proxies (``weight``), for cosine histograms."""
+        return getattr(self.output, "weight", None)
+
+    def parameter_groups(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+        """(class weights/proxies/centers named ``weight``, other learnable loss parameters).
+
+        Excluded: buffers (Center loss centers, moved by their rule) and the unused own heads of
+        second-update terms (they read the output's logits).
+        """
+        class_weights: list[nn.Parameter] = []
+        other: list[nn.Parameter] = []
+        modules = [self.output, *(loss for loss in self.terms.values() if not loss.secondary_update)]
+        for module in modules:
+            for name, p in module.named_parameters():
+                if p.requires_grad:
+                    (class_weights if name == "weight" else other).append(p)
+        return class_weights, other
+
+
+__all__ = ["Objective", "on_subset", "subset_mask"]

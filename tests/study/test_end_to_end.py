@@ -1,0 +1,46 @@
+"""`study run --preset smoke` through real Ray Tune, Optuna and an MLflow sqlite store, then `study report`."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+TRIALS = 3
+
+
+@pytest.mark.slow
+def test_smoke_study_records_every_trial_and_reports_the_best(study_cli, store, tmp_path):
+    done = study_cli("run", "--preset", "smoke", "--trials", str(TRIALS), "--tracking-uri", store,
+                     "--storage", str(tmp_path / "results"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"trials {TRIALS}/{TRIALS} done" in done.stdout
+
+    client = MlflowClient(tracking_uri=store)
+    experiment = client.get_experiment_by_name("smoke-smoke")
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [r for r in runs if r.data.tags.get("role") == "study"]
+    trials = [r for r in runs if r.data.tags.get("role") != "study"]
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert len(trials) == TRIALS
+    for run in trials:
+        assert run.info.status == "FINISHED"
+        assert run.data.tags["mlflow.parentRunId"] == parents[0].info.run_id
+        assert run.data.tags["trial_status"] in ("finished", "stopped_early")
+        assert run.data.params["data.name"] == "digits"
+        assert run.data.params["loss.output"] in ("ce", "normface")
+        assert "optim.lr" in run.data.params
+        history = client.get_metric_history(run.info.run_id, "val_accuracy")
+        assert [m.step for m in history] == list(range(1, len(history) + 1))
+        assert 0.0 <= history[-1].value <= 1.0
+        assert {"train_loss", "test_accuracy"} <= set(run.data.metrics)
+
+    best = max(trials, key=lambda r: r.data.metrics["val_accuracy"])
+    out = tmp_path / "report"
+    reported = study_cli("report", "--tracking-uri", store, "--out", str(out))
+    assert reported.returncode == 0, reported.stderr[-3000:]
+    data = json.loads((out / "report.json").read_text())
+    (study,) = data["studies"]
+    assert study["best"]["run_id"] == best.info.run_id
+    assert study["trials"] == TRIALS and len(study["top"]) == TRIALS
+    assert best.info.run_id in (out / "report.md").read_text()
