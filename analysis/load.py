@@ -1,6 +1,8 @@
 """The only module of the analysis package that talks to MLflow."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 PARAM, METRIC, TAG = "params.", "metrics.", "tags."
@@ -49,3 +51,61 @@ def _typed(values: pd.Series) -> pd.Series:
     """MLflow stores params as strings; give numbers back their type."""
     numeric = pd.to_numeric(values, errors="coerce")
     return numeric if numeric.notna().sum() == values.notna().sum() else values
+
+
+def load_metric_histories(tracking_uri: str, run_ids: list[str] | tuple[str, ...], metric: str) -> pd.DataFrame:
+    """Per-epoch values of ``metric`` for each run: columns ``run_id``, ``step``, ``value``, ``timestamp``.
+
+    Works for failed, running and killed runs alike (they hold whatever epochs they logged); a
+    run that never logged ``metric`` contributes no rows. An unknown run id raises LookupError.
+    """
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    rows = []
+    for run_id in run_ids:
+        try:
+            history = client.get_metric_history(run_id, metric)
+        except MlflowException as exc:
+            raise LookupError(f"no run {run_id!r} in {tracking_uri} ({exc.message})") from None
+        rows += [(run_id, m.step, m.value, m.timestamp) for m in history]
+    frame = pd.DataFrame(rows, columns=["run_id", "step", "value", "timestamp"])
+    return frame.sort_values(["run_id", "step", "timestamp"], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as stored: its params as the strings MLflow keeps, its last metric values and tags."""
+
+    run_id: str
+    experiment: str
+    status: str  # FINISHED | FAILED | RUNNING | KILLED | SCHEDULED
+    params: dict[str, str]  # flat TrialConfig keys -> recorded text
+    metrics: dict[str, float]  # last value of each metric
+    tags: dict[str, str]
+
+    @property
+    def is_study_run(self) -> bool:
+        """The parent run of a study, not a trial."""
+        return self.tags.get("role") == "study"
+
+
+def load_run(tracking_uri: str, run_id: str) -> RunRecord:
+    """The params, last metrics and tags of one run; LookupError when the store has no such run."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    try:
+        run = client.get_run(run_id)
+        experiment = client.get_experiment(run.info.experiment_id).name
+    except MlflowException as exc:
+        raise LookupError(f"no run {run_id!r} in {tracking_uri} ({exc.message})") from None
+    return RunRecord(
+        run_id=run.info.run_id, experiment=experiment, status=run.info.status,
+        params=dict(run.data.params), metrics=dict(run.data.metrics), tags=dict(run.data.tags),
+    )
+
+
+__all__ = ["RunRecord", "load_metric_histories", "load_run", "load_trials"]

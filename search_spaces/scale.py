@@ -1,19 +1,49 @@
-"""The softmax scale s of cosine heads, searched log-uniformly (it spans 1 to 64 in the literature)."""
+"""The softmax scale s: a constant, or a schedule with its start, end, switch point and phases."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from search_spaces.registry import SPACES
 
 SCALE_RANGE = (1.0, 64.0)  # AdaCos gives 3.1 (C=10) to 9.8 (C=1000); CosFace/ArcFace use 64
+END_SCALE_RANGE = (1.0, 20.0)  # the thesis decays to about 5
 SCALED_LOSSES = ("normface", "cosface", "arcface", "camri", "softtriple", "proxy_nca")
 
 
-@SPACES.register("constant_scale")
-def constant_scale(trial: Any) -> dict[str, Any]:
-    """A constant scale, only for losses that have one (define-by-run keeps CE trials scale-free)."""
+def _has_scale(trial: Any) -> bool:
     output = trial.params.get("loss.output")
-    if output is not None and output not in SCALED_LOSSES:
+    return output is None or output in SCALED_LOSSES
+
+
+@SPACES.register("constant_scale")
+def constant_scale(trial: Any, low: float = SCALE_RANGE[0], high: float = SCALE_RANGE[1]) -> dict[str, Any]:
+    """A constant scale, log-uniform; only for losses that have one (CE trials stay scale-free)."""
+    if not _has_scale(trial):
         return {}
-    trial.suggest_float("scale.start", *SCALE_RANGE, log=True)
+    trial.suggest_float("scale.start", low, high, log=True)
     return {"scale.schedule": "constant"}
+
+
+@SPACES.register("scale_schedule")
+def scale_schedule(
+    trial: Any,
+    schedules: Sequence[str] = ("constant", "linear", "step", "quadratic"),
+    additional_fraction: Sequence[float] = (0.0, 1.0),
+    epochs: int = 0,
+) -> dict[str, Any]:
+    """Schedule type, start and end scales, switch point, and the additional-training length.
+
+    ``additional_fraction`` choices set ``train.additional_epochs = fraction * epochs`` (the thesis
+    trains as many epochs again in its additional phase: fraction 1).
+    """
+    schedule = trial.suggest_categorical("scale.schedule", list(schedules))
+    trial.suggest_float("scale.start", *SCALE_RANGE, log=True)
+    if schedule == "constant":
+        return {}
+    trial.suggest_float("scale.end", *END_SCALE_RANGE, log=True)
+    if schedule == "step":
+        trial.suggest_float("scale.switch_at", 0.1, 0.9)
+    if epochs and len(additional_fraction) > 1:
+        fraction = trial.suggest_categorical("search.additional_fraction", list(additional_fraction))
+        return {"train.additional_epochs": int(round(fraction * epochs))}
+    return {}

@@ -29,14 +29,15 @@ def positive_int(text: str) -> int:
 
 
 def build_parser() -> Parser:
-    from study.presets import SIZES
+    from study.presets.base import DEFAULT_SIZE, SIZES
 
     parser = Parser(prog="study", description="Search CNN loss functions, softmax scales and margins with Ray Tune + Optuna + MLflow.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     run = sub.add_parser("run", help="run a study (a hyperparameter search)")
-    run.add_argument("--preset", default="smoke", help="a preset name (see `study presets`)")
-    run.add_argument("--size", default="smoke", choices=SIZES, help="smoke (seconds), cpu (a laptop), full (the paper, GPUs)")
+    run.add_argument("--preset", default="scale-vs-classes", help="a preset name (see `study presets`)")
+    run.add_argument("--size", default=DEFAULT_SIZE, choices=SIZES, help="smoke (minutes on 2 cores), cpu (a laptop, < 1 h), full (the paper, GPUs)")
+    run.add_argument("--data-root", default="", help="directory of on-disk datasets (CIFAR, MNIST, CUB, Cars)")
     run.add_argument("--trials", type=positive_int, help="trials per group (default: the preset's)")
     run.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI, help="MLflow store: sqlite:///PATH, file:///PATH or http://HOST:PORT")
     run.add_argument("--storage", default="study_results", help="Ray Tune state and checkpoints: a path or a cloud URI")

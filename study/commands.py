@@ -19,7 +19,7 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         preset = PRESETS.get(args.preset)
     except KeyError as exc:
         raise UsageError(f"--preset: {exc.args[0]}") from None
-    fields = preset.build(args.size)
+    fields = preset.build(args.size, args.data_root)
     spec = StudySpec(
         name=args.name or f"{args.preset}-{args.size}",
         preset=args.preset,

@@ -50,7 +50,7 @@ def concurrency(spec: StudySpec) -> int:
 
 
 def _space(spec: StudySpec, group: dict[str, Any]):
-    suggest = compose(*spec.spaces)
+    suggest = compose(spec.spaces, spec.space_options)
     constants = {**spec.base, **group}
 
     def space(trial: Any) -> dict[str, Any]:
@@ -66,15 +66,21 @@ def _tuner(spec: StudySpec, group: dict[str, Any], index: int, recorder: TrialRe
     from trainables.ray_trainable import trainable
 
     threads = max(1, int(spec.cpus_per_trial))
-    fn = tune.with_parameters(trainable, recorder=recorder, threads_per_trial=threads, metric=spec.metric)
+    fn = tune.with_parameters(trainable, recorder=recorder, threads_per_trial=threads, metrics=tuple(spec.metrics))
     resources = {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial}
-    searcher = OptunaSearch(space=_space(spec, group), sampler=SAMPLERS.get(spec.sampler)(spec.seed + index))
+    sampler = SAMPLERS.get(spec.sampler)(spec.seed + index, spec.grid)
+    if spec.multi_objective:  # Ray Tune's own metric is single; the searcher holds the objectives
+        searcher = OptunaSearch(space=_space(spec, group), sampler=sampler, metric=spec.metrics, mode=spec.modes)
+        metric, mode = None, None
+    else:
+        searcher = OptunaSearch(space=_space(spec, group), sampler=sampler)
+        metric, mode = spec.metric, spec.mode
     label = f"[{', '.join(f'{k}={v}' for k, v in group.items())}] " if group else ""
     return tune.Tuner(
         tune.with_resources(fn, resources),
         tune_config=tune.TuneConfig(
-            metric=spec.metric,
-            mode=spec.mode,
+            metric=metric,
+            mode=mode,
             search_alg=searcher,
             scheduler=SCHEDULERS.get(spec.scheduler)(total_epochs(spec)),
             num_samples=spec.trials,
@@ -85,7 +91,7 @@ def _tuner(spec: StudySpec, group: dict[str, Any], index: int, recorder: TrialRe
             name=f"{spec.name}-group{index}",
             storage_path=storage,
             verbose=0,
-            callbacks=[RecordOutcome(recorder.tracking_uri), ProgressLine(spec.metric, spec.mode, spec.trials, label)],
+            callbacks=[RecordOutcome(recorder.tracking_uri), ProgressLine(spec.metrics[0], spec.modes[0], spec.trials, label)],
             failure_config=tune.FailureConfig(max_failures=spec.max_failures),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
         ),

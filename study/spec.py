@@ -18,11 +18,13 @@ class StudySpec:
     trials: int  # trials per group
     base: Mapping[str, Any]  # fixed flat TrialConfig values shared by every trial
     spaces: tuple[str, ...]  # search_spaces registry keys, applied in order
+    space_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # space -> its keyword options
     groups: tuple[Mapping[str, Any], ...] = ({},)  # one Optuna study per group, e.g. per class count
     sampler: str = "tpe"
     scheduler: str = "asha"
-    metric: str = "val_accuracy"  # reported metric the sampler optimizes
-    mode: str = "max"
+    metric: str = "val_accuracy"  # reported metric the sampler optimizes; "a,b" for several objectives
+    mode: str = "max"  # max | min, one per metric ("max,max")
+    grid: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # the grid sampler's cells
     seed: int = 0  # sampler seed
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0  # fractional values let several trials share one GPU
@@ -36,10 +38,24 @@ class StudySpec:
     def __post_init__(self) -> None:
         if self.trials < 1:
             raise UsageError(f"--trials {self.trials}: expected a positive whole number of trials")
-        if self.mode not in METRIC_MODES:
-            raise UsageError(f"mode={self.mode!r} is invalid: choose one of {', '.join(METRIC_MODES)}")
+        if len(self.metrics) != len(self.modes) or not set(self.modes) <= set(METRIC_MODES):
+            raise UsageError(f"mode={self.mode!r} is invalid: give max or min for each of the metrics {self.metric!r}")
+        if self.multi_objective and self.scheduler != "none":
+            raise UsageError(f"scheduler={self.scheduler!r} needs one metric; several objectives ({self.metric}) need scheduler none")
         if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
             raise UsageError("cpus_per_trial must be > 0 and gpus_per_trial >= 0")
+
+    @property
+    def metrics(self) -> list[str]:
+        return [m.strip() for m in self.metric.split(",")]
+
+    @property
+    def modes(self) -> list[str]:
+        return [m.strip() for m in self.mode.split(",")]
+
+    @property
+    def multi_objective(self) -> bool:
+        return len(self.metrics) > 1
 
     def trial_configs(self) -> list[TrialConfig]:
         """The fixed part of every group, validated: a typo fails here, before Ray starts."""

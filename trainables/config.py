@@ -4,7 +4,8 @@
 A flat key is the dotted path of a field (``loss.output``, ``scale.start``); the mappings
 ``loss.params`` and ``loss.terms`` extend it (``loss.params.margin_rad``,
 ``loss.terms.pc.weight``). Unknown keys and out-of-range values raise ``ConfigError``
-naming the key, the value and what is allowed.
+naming the key, the value and what is allowed. Keys under ``search.`` label a sampled choice
+(``search.feature=pc``) for the sampler and the records; they do not configure the trial.
 """
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ class DataConfig:
     val_fraction: float = 0.1  # share of the training images held out for validation
     augment: bool = True  # random crop with padding + flip, applied on the device
     subset_seed: int = 0  # seed of the class subset and of the long-tail image choice
+    image_size: int = 0  # side in pixels images are resized to; 0 = dataset default (native, glyphs 32, image folders 64)
 
     def __post_init__(self) -> None:
         _require(self.num_classes >= 0, "data.num_classes", self.num_classes, "expected 0 (all) or a positive class count")
@@ -59,6 +61,7 @@ class DataConfig:
         _require(self.max_per_class >= 0, "data.max_per_class", self.max_per_class, "expected >= 0 (0 = all)")
         _require(self.head_threshold >= 1, "data.head_threshold", self.head_threshold, "expected >= 1")
         _require(0.0 < self.val_fraction < 0.9, "data.val_fraction", self.val_fraction, "expected 0 < val_fraction < 0.9")
+        _require(self.image_size == 0 or self.image_size >= 8, "data.image_size", self.image_size, "expected 0 (dataset default) or >= 8 pixels")
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,8 @@ class TrialConfig:
         terms: dict[str, dict[str, Any]] = {}
         for key, value in flat.items():
             section, _, rest = key.partition(".")
+            if section == "search":
+                continue
             if section not in sections or not rest:
                 raise ConfigError(f"unknown config key {key!r}; sections are: {', '.join(sections)}")
             if section == "loss" and rest.startswith("params."):

@@ -29,9 +29,10 @@ def _load_checkpoint() -> dict[str, Any] | None:
 
 
 def trainable(
-    config: dict[str, Any], recorder: Any = None, threads_per_trial: int = 0, metric: str = "val_accuracy"
+    config: dict[str, Any], recorder: Any = None, threads_per_trial: int = 0,
+    metrics: tuple[str, ...] = ("val_accuracy",),
 ) -> None:
-    """Run one trial; ``metric`` is reported as NaN for a failed trial so the sampler marks it FAIL."""
+    """Run one trial; ``metrics`` are reported as NaN for a failed trial so the sampler marks it FAIL."""
     cfg = TrialConfig.from_flat(config)
     if threads_per_trial and not cfg.train.threads:
         torch.set_num_threads(threads_per_trial)
@@ -56,7 +57,7 @@ def trainable(
         reason = f"{type(exc).__name__}: {exc}"[:4000]
         if run is not None:
             run.set_tags(failure_reason=reason)
-        tune.report({metric: float("nan"), "trial_failed": 1.0, "failure_reason": reason, "mlflow_run_id": run.run_id if run else ""})
+        tune.report({**dict.fromkeys(metrics, float("nan")), "trial_failed": 1.0, "failure_reason": reason, "mlflow_run_id": run.run_id if run else ""})
     except Exception as exc:  # a lost node or a broken store: Ray retries from the last checkpoint
         if run is not None:
             run.set_tags(failure_reason=f"{type(exc).__name__}: {exc}"[:4000])

@@ -76,3 +76,9 @@ def test_bad_values_name_the_key(flat, fragment):
 def test_replace_changes_one_flat_key():
     cfg = TrialConfig().replace(scale__start=10.0)
     assert cfg.scale.start == 10.0 and cfg.scale.end == TrialConfig().scale.end
+
+
+def test_search_labels_are_ignored():
+    cfg = TrialConfig.from_flat({"search.feature": "pc", "loss.terms.pc.weight": 0.1})
+    assert cfg.loss.terms["pc"].weight == 0.1
+    assert not any(k.startswith("search.") for k in cfg.to_flat())

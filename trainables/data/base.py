@@ -1,4 +1,4 @@
-"""Dataset bundle, in-memory splits and the dataset registry."""
+"""Dataset bundle, in-memory splits, the dataset registry and the dataset error."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +7,11 @@ from typing import Callable, Iterator
 import torch
 
 from trainables.config import DataConfig
+from trainables.data.errors import DatasetError
+from trainables.data.subsets import head_tail_split, shot_split
 from trainables.registry import Registry
+
+__all__ = ["DATASETS", "DatasetBundle", "DatasetError", "Split", "augment_batch", "load_dataset"]
 
 DATASETS: Registry[Callable[[DataConfig], "DatasetBundle"]] = Registry("dataset")
 
@@ -53,15 +57,23 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator | None, pad: int =
 
 @dataclass
 class DatasetBundle:
-    """Train/val/test splits plus what losses and metrics need to know about the classes."""
+    """Train/val/test splits plus what losses and metrics need to know about the classes.
+
+    Labels of ``train`` and ``val`` index ``class_names``. With ``retrieval=True`` the test
+    split holds classes never seen in training (metric learning: CUB-200, Cars-196); its labels
+    index ``test_class_names`` and it is evaluated by Recall@K / MAP@R, not by a classifier.
+    """
 
     train: Split
     val: Split
     test: Split
-    num_classes: int
+    num_classes: int  # classes of the classifier (the training classes)
     class_names: tuple[str, ...]
-    head_threshold: int = 100
+    head_threshold: int = 100  # head classes have >= this many labelled training images
     flip_ok: bool = True  # horizontal flips preserve the label (False for digits and glyphs)
+    retrieval: bool = False  # test classes are unseen in training (evaluate by retrieval)
+    test_class_names: tuple[str, ...] = ()  # names of the test labels; () = class_names
+    name: str = ""  # registry key of the dataset that built the bundle
 
     @property
     def in_channels(self) -> int:
@@ -73,15 +85,36 @@ class DatasetBundle:
 
     @property
     def class_counts(self) -> torch.Tensor:
-        return torch.bincount(self.train.y.cpu(), minlength=self.num_classes)
+        """Labelled training images per class: train plus the validation share held out of it.
+
+        This is n_i of the long-tail design (CIFAR-100-LT, rho=100: 500 ... 5); the validation
+        split is a stratified share of it, so train counts are proportional.
+        """
+        train = torch.bincount(self.train.y.cpu(), minlength=self.num_classes)
+        return train + torch.bincount(self.val.y.cpu(), minlength=self.num_classes)
 
     @property
     def head_classes(self) -> tuple[int, ...]:
-        return tuple(int(c) for c in torch.nonzero(self.class_counts >= self.head_threshold).flatten())
+        return head_tail_split(self.class_counts, self.head_threshold)[0]
 
     @property
     def tail_classes(self) -> tuple[int, ...]:
-        return tuple(int(c) for c in torch.nonzero(self.class_counts < self.head_threshold).flatten())
+        return head_tail_split(self.class_counts, self.head_threshold)[1]
+
+    @property
+    def many_classes(self) -> tuple[int, ...]:
+        """Many-shot classes: more than 100 labelled training images."""
+        return shot_split(self.class_counts)[0]
+
+    @property
+    def medium_classes(self) -> tuple[int, ...]:
+        """Medium-shot classes: 20 to 100 labelled training images."""
+        return shot_split(self.class_counts)[1]
+
+    @property
+    def few_classes(self) -> tuple[int, ...]:
+        """Few-shot classes: fewer than 20 labelled training images."""
+        return shot_split(self.class_counts)[2]
 
     def to(self, device: torch.device) -> "DatasetBundle":
         self.train, self.val, self.test = self.train.to(device), self.val.to(device), self.test.to(device)

@@ -4,29 +4,24 @@ from __future__ import annotations
 import torch
 
 from trainables.config import DataConfig
-from trainables.data.base import DATASETS, DatasetBundle, Split
+from trainables.data.assemble import classification_bundle
+from trainables.data.base import DATASETS, DatasetBundle
+from trainables.data.subsets import stratified_holdout
 
+__all__ = ["digits"]
 
-def split_train_val_test(
-    x: torch.Tensor, y: torch.Tensor, val_fraction: float, test_fraction: float, seed: int
-) -> tuple[Split, Split, Split]:
-    """Stratified-by-permutation split with a fixed seed."""
-    g = torch.Generator().manual_seed(seed)
-    order = torch.randperm(len(y), generator=g)
-    n_test = int(round(len(y) * test_fraction))
-    n_val = int(round((len(y) - n_test) * val_fraction))
-    test, val, train = order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]
-    return Split(x[train], y[train]), Split(x[val], y[val]), Split(x[test], y[test])
+DIGITS_TEST_FRACTION = 0.2  # scikit-learn's digits have no official test split
+TEST_SPLIT_SEED = 0  # fixed, so the test set does not move with data.subset_seed
 
 
 @DATASETS.register("digits")
 def digits(cfg: DataConfig) -> DatasetBundle:
-    """scikit-learn's 1,797 8x8 handwritten digits, 10 classes, scaled to [0, 1] and standardized."""
+    """scikit-learn's 1,797 8x8 handwritten digits, 10 classes; a stratified 20% is the test set."""
     from sklearn.datasets import load_digits
 
     raw = load_digits()
     x = torch.tensor(raw.images, dtype=torch.float32).unsqueeze(1) / 16.0
-    x = (x - x.mean()) / x.std()
     y = torch.tensor(raw.target, dtype=torch.int64)
-    train, val, test = split_train_val_test(x, y, cfg.val_fraction, 0.2, cfg.subset_seed)
-    return DatasetBundle(train, val, test, 10, tuple(str(i) for i in range(10)), cfg.head_threshold, flip_ok=False)
+    pool, test = stratified_holdout(y, DIGITS_TEST_FRACTION, TEST_SPLIT_SEED)
+    names = tuple(str(i) for i in range(10))
+    return classification_bundle(x[pool], y[pool], x[test], y[test], names, cfg, name="digits", flip_ok=False)

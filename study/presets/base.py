@@ -1,0 +1,45 @@
+"""The preset registry and the dataset fallback shared by the presets."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from trainables.registry import Registry
+
+SIZES = ("smoke", "cpu", "full")
+DEFAULT_SIZE = "cpu"
+
+# where each on-disk dataset's loader looks under data.root (see trainables/data)
+ON_DISK_LAYOUT = {
+    "mnist": "MNIST/raw", "fashion_mnist": "FashionMNIST/raw",
+    "cifar10": "cifar-10-batches-py", "cifar10_lt": "cifar-10-batches-py",
+    "cifar100": "cifar-100-python", "cifar100_lt": "cifar-100-python",
+    "cub200": "CUB_200_2011", "cars196": "cars196",
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    summary: str  # one line for `study presets`
+    build: Callable[[str, str], dict[str, Any]]  # (size, data_root) -> StudySpec fields
+
+
+PRESETS: Registry[Preset] = Registry("preset")
+
+
+def dataset_on_disk(name: str, data_root: str) -> bool:
+    layout = ON_DISK_LAYOUT.get(name)
+    return layout is None or (bool(data_root) and (Path(data_root) / layout).exists())
+
+
+def data_for(name: str, size: str, data_root: str, glyph_classes: int, extra: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+    """The dataset's flat config, or the glyphs at smoke/cpu size when it is not on disk (with a note)."""
+    if size == "full" or dataset_on_disk(name, data_root):
+        return {"data.name": name, "data.root": data_root, **(extra or {})}, ""
+    note = f" [{name} not found under data root {data_root or '(none)'}: using the built-in glyphs, {glyph_classes} classes]"
+    return {"data.name": "glyphs", "data.num_classes": glyph_classes, **(extra or {})}, note
+
+
+def by_size(size: str, smoke: Any, cpu: Any, full: Any) -> Any:
+    return {"smoke": smoke, "cpu": cpu, "full": full}[size]

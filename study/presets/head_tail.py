@@ -1,0 +1,37 @@
+"""`head-tail` (seed 001): PC and Complement Entropy assigned to all / head / tail classes on
+CIFAR-100-LT (imbalance 100; head = classes with >= 100 training images), after CE pre-training."""
+from __future__ import annotations
+
+from typing import Any
+
+from study.presets.base import PRESETS, Preset, by_size, data_for
+from search_spaces.head_tail import ASSIGNMENTS
+
+
+def build(size: str, data_root: str) -> dict[str, Any]:
+    glyph_lt = {"data.imbalance_ratio": 10.0, "data.max_per_class": by_size(size, 40, 80, 80),
+                "data.head_threshold": by_size(size, 15, 30, 30)}
+    data, note = data_for("cifar100_lt", size, data_root, glyph_classes=by_size(size, 10, 40, 40),
+                          extra={"data.imbalance_ratio": 100.0, "data.head_threshold": 100} if size == "full" else None)
+    if note:
+        data.update(glyph_lt)
+    return dict(
+        trials=len(ASSIGNMENTS) ** 2,
+        base={
+            **data,
+            "model.name": by_size(size, "small_cnn", "small_cnn", "resnet20"),
+            "train.pretrain_epochs": by_size(size, 1, 2, 10),
+            "train.epochs": by_size(size, 2, 8, 300),
+            "train.batch_size": 128,
+            "optim.name": "sgd_momentum", "optim.lr": 0.05,
+        },
+        spaces=("head_tail",),
+        space_options={"head_tail": {"terms": ("pc", "complement")}},
+        sampler="grid",
+        grid={"search.pc_on": ASSIGNMENTS, "search.complement_on": ASSIGNMENTS},
+        scheduler="none",
+        description="PC and Comp on all/head/tail classes, long-tailed (seed 001)" + note,
+    )
+
+
+PRESETS.register("head-tail")(Preset("seed 001: PC and Comp assigned to all/head/tail on CIFAR-100-LT rho=100", build))

@@ -1,0 +1,88 @@
+"""From raw image tensors to a DatasetBundle: class subset, long tail, validation, normalization.
+
+Every loader ends here, so class subsets (``data.num_classes``), long tails
+(``data.imbalance_ratio``, ``data.max_per_class``) and resizing (``data.image_size``) work the
+same way on every dataset:
+
+1. draw ``num_classes`` classes with ``subset_seed`` (kept in their original order);
+2. apply the long tail to the training pool, class i keeping n_i images (chosen with ``subset_seed``);
+3. hold out a stratified ``val_fraction`` of each class of that pool as the validation split;
+4. scale to [0, 1], resize, and standardize each channel with the training split's mean and std.
+
+The test split is never subsampled, so it stays balanced when the source is.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from trainables.config import DataConfig
+from trainables.data.base import DatasetBundle, Split
+from trainables.data.longtail import long_tail_indices
+from trainables.data.subsets import choose_classes, select_classes, stratified_holdout
+
+__all__ = ["classification_bundle", "retrieval_bundle", "to_unit_float"]
+
+
+def to_unit_float(x: torch.Tensor, image_size: int = 0) -> torch.Tensor:
+    """uint8 [0, 255] -> float32 [0, 1] (floats pass through), resized to ``image_size`` if > 0."""
+    out = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+    if image_size and out.shape[-1] != image_size:
+        out = F.interpolate(out, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False)
+    return out
+
+
+def _standardize(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:
+    mean = train.mean(dim=(0, 2, 3), keepdim=True)
+    std = train.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
+    return [t.sub_(mean).div_(std) for t in (train, *others)]  # in place: the float copies are ours
+
+
+def _train_val_test(
+    x: torch.Tensor, y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+    num_classes: int, cfg: DataConfig, imbalance_ratio: float,
+) -> tuple[Split, Split, Split]:
+    keep = long_tail_indices(y, num_classes, cfg.max_per_class, imbalance_ratio, cfg.subset_seed)
+    x, y = x[keep], y[keep]
+    tr, va = stratified_holdout(y, cfg.val_fraction, cfg.subset_seed)
+    size = cfg.image_size
+    train_x, val_x, test_x = _standardize(
+        to_unit_float(x[tr], size), to_unit_float(x[va], size), to_unit_float(test_x, size)
+    )
+    return Split(train_x, y[tr]), Split(val_x, y[va]), Split(test_x, test_y)
+
+
+def classification_bundle(
+    train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+    class_names: tuple[str, ...], cfg: DataConfig, *, name: str, flip_ok: bool,
+    imbalance_ratio: float | None = None,
+) -> DatasetBundle:
+    """Bundle of a dataset with a labelled training pool and a test set over the same classes.
+
+    ``imbalance_ratio`` overrides ``cfg.imbalance_ratio`` (the -LT datasets' default of 100).
+    """
+    classes = choose_classes(len(class_names), cfg.num_classes, cfg.subset_seed, name)
+    train_x, train_y = select_classes(train_x, train_y, classes)
+    test_x, test_y = select_classes(test_x, test_y, classes)
+    rho = cfg.imbalance_ratio if imbalance_ratio is None else imbalance_ratio
+    train, val, test = _train_val_test(train_x, train_y, test_x, test_y, len(classes), cfg, rho)
+    names = tuple(class_names[i] for i in classes.tolist())
+    return DatasetBundle(train, val, test, len(classes), names, cfg.head_threshold, flip_ok, name=name)
+
+
+def retrieval_bundle(
+    x: torch.Tensor, y: torch.Tensor, class_names: tuple[str, ...], cfg: DataConfig, *, name: str, flip_ok: bool
+) -> DatasetBundle:
+    """Metric-learning split by class: the first half of the classes trains (val drawn from
+    them), the second half is the test set of unseen classes (``retrieval=True``)."""
+    classes = choose_classes(len(class_names), cfg.num_classes, cfg.subset_seed, name)
+    n_train = (len(classes) + 1) // 2
+    train_classes, test_classes = classes[:n_train], classes[n_train:]
+    train_x, train_y = select_classes(x, y, train_classes)
+    test_x, test_y = select_classes(x, y, test_classes)
+    train, val, test = _train_val_test(train_x, train_y, test_x, test_y, n_train, cfg, cfg.imbalance_ratio)
+    return DatasetBundle(
+        train, val, test, n_train, tuple(class_names[i] for i in train_classes.tolist()),
+        cfg.head_threshold, flip_ok, retrieval=True,
+        test_class_names=tuple(class_names[i] for i in test_classes.tolist()), name=name,
+    )
