@@ -1,4 +1,10 @@
-"""Best-configuration reports in Markdown and JSON, readable without the code."""
+"""Best-configuration reports: JSON, Markdown and a self-contained HTML page, readable without the code.
+
+Per study: the best trial and the command that replays it, the best trial per class count, a
+top-k table, the scale trend (``analysis.trends``), fANOVA importances and the figures.
+``render`` turns the JSON into Markdown and HTML; nothing here talks to MLflow except through
+``analysis.figures`` when a tracking URI is given (for the logged per-epoch scale).
+"""
 from __future__ import annotations
 
 import json
@@ -7,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from analysis.reference import PAPER_TABLES, paper_table_for
 
 TOP_K = 10
 
@@ -51,32 +59,88 @@ def top_table(trials: pd.DataFrame, metric: str, mode: str, k: int = TOP_K) -> p
     return table.reset_index(drop=True)
 
 
-def write_report(trials: pd.DataFrame, out_dir: str | Path, metric: str = "val_accuracy", mode: str = "max") -> dict[str, Any]:
-    """Write ``report.md`` and ``report.json`` per experiment into ``out_dir``; returns the JSON."""
+def replay_command(run_id: str, tracking_uri: str | None = None) -> str:
+    """The shell command that re-trains a recorded trial without Optuna or Ray."""
+    return f"study replay {run_id}" + (f" --tracking-uri {tracking_uri}" if tracking_uri else "")
+
+
+def best_per_class_count(trials: pd.DataFrame, metric: str, mode: str, tracking_uri: str | None = None) -> list[dict[str, Any]]:
+    """The best finished trial for each class count (``param:data.num_classes``; 0 = all classes)."""
+    if "param:data.num_classes" not in trials:
+        return []
+    rows = []
+    for count, group in trials.groupby("param:data.num_classes", sort=True):
+        best = best_trial(group, metric, mode)
+        if best is None:
+            continue
+        rows.append({
+            "num_classes": int(count), "run_id": best["run_id"], metric: float(best[f"metric:{metric}"]),
+            "test_accuracy": _float(best.get("metric:test_accuracy")), "loss": best.get("param:loss.output"),
+            "scale": _float(best.get("param:scale.start")), "trials": int(len(group)),
+            "replay": replay_command(best["run_id"], tracking_uri),
+        })
+    return rows
+
+
+def study_summary(group: pd.DataFrame, name: str, metric: str, mode: str, tracking_uri: str | None = None,
+                  n_boot: int = 1000) -> tuple[dict[str, Any], Any]:
+    """The JSON of one study, and its TrendResult (None when no trial speaks to the scale)."""
+    from analysis.importance import importance_info
+    from analysis.trends import scale_trend
+
+    best = best_trial(group, metric, mode)
+    counts = group["tag:trial_status"].value_counts().to_dict() if "tag:trial_status" in group else {}
+    trend = scale_trend(group, metric, mode, experiment=str(name), n_boot=n_boot) if "param:scale.start" in group else None
+    preset = group["tag:preset"].dropna().iloc[0] if "tag:preset" in group and group["tag:preset"].notna().any() else None
+    paper = paper_table_for(preset)
+    summary = {
+        "experiment": name, "metric": metric, "mode": mode, "trials": int(len(group)),
+        "status_counts": {str(k): int(v) for k, v in group["status"].value_counts().items()},
+        "trial_status_counts": {str(k): int(v) for k, v in counts.items()},
+        "best": None if best is None else {
+            "run_id": best["run_id"],
+            metric: float(best[f"metric:{metric}"]),
+            "test_accuracy": _float(best.get("metric:test_accuracy")),
+            "config": config_of(best),
+            "replay": replay_command(best["run_id"], tracking_uri),
+        },
+        "per_class_count": best_per_class_count(group, metric, mode, tracking_uri),
+        "top": json.loads(top_table(group, metric, mode).to_json(orient="records")) if best is not None else [],
+        "trend": None if trend is None else trend.to_dict(),
+        "importances": importance_info(group, metric, mode) if best is not None else None,
+        "paper_table": None if paper is None else paper.to_dict(),
+        "figures": {},
+    }
+    return summary, trend
+
+
+def write_report(trials: pd.DataFrame, out_dir: str | Path, metric: str = "val_accuracy", mode: str = "max", *,
+                 tracking_uri: str | None = None, figures: bool = True, n_boot: int = 1000) -> dict[str, Any]:
+    """Write ``report.json``, ``report.md``, ``report.html`` and ``figures/`` into ``out_dir``; returns the JSON.
+
+    The HTML page embeds its figures (base64 PNG) and opens anywhere; the Markdown links to
+    ``figures/*.png``. ``tracking_uri`` goes into the replay commands.
+    """
+    from analysis.render import html, markdown
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     studies = []
     for name, group in trials.groupby("experiment", sort=True):
-        best = best_trial(group, metric, mode)
-        counts = group["tag:trial_status"].value_counts().to_dict() if "tag:trial_status" in group else {}
-        studies.append({
-            "experiment": name,
-            "metric": metric,
-            "mode": mode,
-            "trials": int(len(group)),
-            "trial_status_counts": {str(k): int(v) for k, v in counts.items()},
-            "best": None if best is None else {
-                "run_id": best["run_id"],
-                metric: float(best[f"metric:{metric}"]),
-                "test_accuracy": _float(best.get("metric:test_accuracy")),
-                "config": config_of(best),
-                "replay": f"study replay {best['run_id']}",
-            },
-            "top": json.loads(top_table(group, metric, mode).to_json(orient="records")) if best is not None else [],
-        })
-    report = {"studies": studies}
-    (out / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    (out / "report.md").write_text(markdown(report, trials, metric, mode))
+        summary, trend = study_summary(group, str(name), metric, mode, tracking_uri, n_boot)
+        if figures:
+            from analysis.figures import study_figures
+
+            drawn = study_figures(group, out / "figures", str(name), metric, mode, trend=trend,
+                                  importances=summary["importances"], tracking_uri=tracking_uri)
+            summary["figures"] = {k: str(p.relative_to(out)) for k, p in drawn.items()}
+        studies.append(summary)
+    report = {"metric": metric, "mode": mode, "tracking_uri": tracking_uri, "studies": studies,
+              "paper_tables": {k: v.to_dict() for k, v in PAPER_TABLES.items()}}
+    report = _json_safe(report)
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=str, allow_nan=False) + "\n")
+    (out / "report.md").write_text(markdown(report))
+    (out / "report.html").write_text(html(report, out))
     return report
 
 
@@ -84,30 +148,17 @@ def _float(value: Any) -> float | None:
     return None if _missing(value) else float(value)
 
 
-def markdown(report: dict[str, Any], trials: pd.DataFrame, metric: str, mode: str) -> str:
-    lines = ["# Best configurations", ""]
-    for study in report["studies"]:
-        lines += [f"## Study `{study['experiment']}`", ""]
-        lines.append(f"{study['trials']} trials; outcome counts: "
-                     + (", ".join(f"{k} {v}" for k, v in study["trial_status_counts"].items()) or "none recorded"))
-        lines.append("")
-        best = study["best"]
-        if best is None:
-            lines += [f"No finished trial reported `{metric}`.", ""]
-            continue
-        lines += [
-            f"**Best trial** `{best['run_id']}`: {metric} = {best[metric]:.4f} ({'higher' if mode == 'max' else 'lower'} is better)"
-            + (f", test accuracy = {best['test_accuracy']:.4f}" if best["test_accuracy"] is not None else ""),
-            "",
-            f"Replay it without the search: `{best['replay']}`",
-            "",
-            "| setting | value |",
-            "|---|---|",
-            *[f"| `{k}` | {v} |" for k, v in sorted(best["config"].items())],
-            "",
-            f"### Top {len(study['top'])} trials by {metric}",
-            "",
-        ]
-        group = trials[trials["experiment"] == study["experiment"]]
-        lines += [top_table(group, metric, mode).to_markdown(index=False, floatfmt=".4g"), ""]
-    return "\n".join(lines) + "\n"
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become None (strict JSON); numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+__all__ = ["TOP_K", "best_per_class_count", "best_trial", "config_of", "replay_command", "study_summary", "top_table", "write_report"]

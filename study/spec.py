@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from study.errors import UsageError
 from trainables.config import ConfigError, TrialConfig
+from trainables.validate import check_names
 
 METRIC_MODES = ("max", "min")
 
@@ -62,7 +63,9 @@ class StudySpec:
         out = []
         for group in self.groups:
             try:
-                out.append(TrialConfig.from_flat({**self.base, **group}))
+                cfg = TrialConfig.from_flat({**self.base, **group})
+                check_names(cfg)
+                out.append(cfg)
             except ConfigError as exc:
                 raise UsageError(str(exc)) from None
         return out

@@ -36,6 +36,10 @@ def evaluate(trial: "Trial", phase: Phase, final: bool) -> dict[str, float]:
     data = trial.data
     _, val_pred = predict(trial, data.val, phase)
     out = {"val_accuracy": float((val_pred == data.val.y).float().mean())}
+    important = trial.cfg.loss.params.get("important_class")
+    if important is not None:  # CAMRI's second objective, every epoch
+        is_important = data.val.y == int(important)
+        out["val_important_class_recall"] = float((val_pred[is_important] == int(important)).float().mean())
     if getattr(data, "retrieval", False):
         test_emb = embed(trial, data.test)
         recalls = metrics.recall_at_k(test_emb, data.test.y, ks=(1, 2, 4, 8))

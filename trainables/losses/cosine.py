@@ -31,7 +31,7 @@ class CosineSoftmaxBase(nn.Module):
     def __init__(self, num_classes: int, embedding_dim: int) -> None:
         super().__init__()
         self.num_classes = num_classes
-        self.weight = nn.Parameter(torch.randn(num_classes, embedding_dim) * 0.01)
+        self.weight = nn.Parameter(F.normalize(torch.randn(num_classes, embedding_dim), dim=1))
 
     @full_precision
     def cosine(self, embeddings: torch.Tensor) -> torch.Tensor:

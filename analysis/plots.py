@@ -1,0 +1,166 @@
+"""Figures as PNG and SVG (matplotlib, Agg). Each function only draws what a compute function returned.
+
+Inputs come from ``analysis.trends.scale_trend`` (TrendResult), ``analysis.summaries.*_info``
+and ``analysis.importance.importance_info``. Each ``plot_*`` writes ``<stem>.png`` and
+``<stem>.svg`` and returns both paths.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from analysis.trends import TrendResult  # noqa: E402
+
+DPI = 120
+FORMATS = ("png", "svg")
+
+
+def save(fig: Any, stem: str | Path) -> list[Path]:
+    """Write ``fig`` as ``stem.png`` and ``stem.svg``, close it, return the paths."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_name(f"{stem.name}.{fmt}") for fmt in FORMATS]
+    fig.tight_layout()
+    for path in paths:
+        fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return paths
+
+
+def plot_scale_curves(trend: TrendResult, stem: str | Path) -> list[Path]:
+    """Metric vs scale per class count: trials, smoothed curve, s* with its interval, AdaCos's s."""
+    optima = trend.optima
+    cols = min(3, max(1, len(optima)))
+    rows = max(1, math.ceil(len(optima) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    for ax in axes.flat[len(optima):]:
+        ax.set_visible(False)
+    if not optima:
+        axes[0, 0].set_visible(True)
+        axes[0, 0].text(0.5, 0.5, trend.message, ha="center", va="center", wrap=True, fontsize=8)
+        axes[0, 0].set_axis_off()
+    for ax, o in zip(axes.flat, optima):
+        ax.scatter(o.points["scale"], o.points["value"], s=14, alpha=0.6, label="trials")
+        ax.plot(o.curve["scale"], o.curve["value"], color="C1", label="kernel-smoothed")
+        ax.axvspan(o.ci_low, o.ci_high, color="C1", alpha=0.15, label="95% bootstrap CI of s*")
+        ax.axvline(o.scale, color="C1", linestyle="-", linewidth=1)
+        ax.axvline(o.adacos_scale, color="C2", linestyle="--", linewidth=1, label="AdaCos sqrt(2) ln(C-1)")
+        ax.set_xscale("log")
+        ax.set_title(f"C = {o.num_classes}: s* = {o.scale:.3g}" + (" (edge)" if o.at_edge else ""), fontsize=9)
+        ax.set_xlabel("scale s")
+        ax.set_ylabel(trend.metric)
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(f"{trend.experiment}: {trend.metric} vs constant scale", fontsize=10)
+    return save(fig, stem)
+
+
+def plot_trend(trends: Sequence[TrendResult], stem: str | Path, reference: Sequence[dict] = ()) -> list[Path]:
+    """s* vs C per study with its fit and 95% band, AdaCos's line and the thesis's measured optima."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    adacos_drawn = False
+    for i, trend in enumerate(trends):
+        color = f"C{i}"
+        xs = [o.num_classes for o in trend.optima]
+        ys = [o.scale for o in trend.optima]
+        err = [[o.scale - o.ci_low for o in trend.optima], [o.ci_high - o.scale for o in trend.optima]]
+        ax.errorbar(xs, ys, yerr=err, fmt="o", color=color, capsize=3, label=f"{trend.experiment}: s* (95% CI)")
+        if trend.fit is not None:
+            band, f = trend.fit.band, trend.fit
+            ax.plot(band["num_classes"], band["fit"], color=color,
+                    label=f"fit {f.a:.2f} ln(C-1) + {f.b:.2f}, R²={f.r2:.2f}")
+            ax.fill_between(band["num_classes"], band["low"], band["high"], color=color, alpha=0.15)
+            if not adacos_drawn:
+                ax.plot(band["num_classes"], band["adacos"], "k--", linewidth=1, label="AdaCos sqrt(2) ln(C-1)")
+                adacos_drawn = True
+        elif trend.optima and not adacos_drawn:
+            ax.plot(xs, [o.adacos_scale for o in trend.optima], "k--", marker="x", linewidth=1, label="AdaCos sqrt(2) ln(C-1)")
+            adacos_drawn = True
+    for j, r in enumerate(reference):
+        ax.scatter([r["num_classes"]], [r["scale"]], marker="*", s=120, color=f"C{len(trends) + j}", zorder=3,
+                   label=f"thesis: {r['dataset']} best s={r['scale']:g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("class count C")
+    ax.set_ylabel("optimum scale s*")
+    ax.legend(fontsize=7)
+    if len(trends) == 1 and trends[0].fit is None:
+        ax.set_title(trends[0].message[:110], fontsize=7)
+    return save(fig, stem)
+
+
+def plot_history(info: dict[str, Any], stem: str | Path) -> list[Path]:
+    """Metric vs trial order, one colour per group, with the best-so-far line; failures as ticks."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for i, (name, g) in enumerate(info["groups"].items()):
+        ax.scatter(g["order"], g["value"], s=14, color=f"C{i}", alpha=0.7, label=f"{name} trials")
+        ax.step(g["order"], g["best_so_far"], where="post", color=f"C{i}", label=f"{name} best so far")
+    if info["failed_order"]:
+        ax.plot(info["failed_order"], [0] * len(info["failed_order"]), "|", color="red", markersize=12,
+                transform=ax.get_xaxis_transform(), label="failed / no value")
+    ax.set_xlabel("trial (start order)")
+    ax.set_ylabel(info["metric"])
+    ax.legend(fontsize=7)
+    return save(fig, stem)
+
+
+def plot_importances(info: dict[str, Any], stem: str | Path) -> list[Path]:
+    """Horizontal bars of fANOVA importances, largest on top."""
+    items = list(info["importances"].items())[::-1]
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * max(3, len(items)) + 1))
+    if items:
+        ax.barh([k for k, _ in items], [v for _, v in items], color="C0")
+        ax.set_xlabel(f"importance ({info['method']}, {info['trials']} trials)")
+    else:
+        ax.text(0.5, 0.5, info["message"], ha="center", va="center", wrap=True, fontsize=8)
+        ax.set_axis_off()
+    return save(fig, stem)
+
+
+def plot_groups(info: dict[str, Any], stem: str | Path) -> list[Path]:
+    """Grouped bars of overall/head/tail accuracy for the top trials; per-class values of the best."""
+    panels = int(bool(info["groups"])) + int(bool(info["per_class"]["classes"]))
+    fig, axes = plt.subplots(1, max(1, panels), figsize=(6.4 * max(1, panels), 3.8), squeeze=False)
+    ax_iter = iter(axes.flat)
+    if info["groups"]:
+        ax = next(ax_iter)
+        width = 0.8 / max(1, len(info["trials"]))
+        for i, t in enumerate(info["trials"]):
+            ax.bar([g + i * width for g in range(len(info["groups"]))],
+                   [t["values"].get(k) or 0.0 for k in info["groups"]], width, label=t["label"])
+        ax.set_xticks([g + 0.4 - width / 2 for g in range(len(info["groups"]))], info["groups"])
+        ax.set_ylabel("test accuracy")
+        ax.legend(fontsize=7)
+    if info["per_class"]["classes"]:
+        ax = next(ax_iter)
+        ax.bar(info["per_class"]["classes"], info["per_class"]["values"], color="C0")
+        ax.set_xlabel("class")
+        ax.set_ylabel("test recall")
+        ax.set_title(f"best trial {str(info['per_class']['run_id'])[:8]}", fontsize=9)
+    if not panels:
+        axes[0, 0].text(0.5, 0.5, "no head/tail or per-class metrics recorded", ha="center", va="center")
+        axes[0, 0].set_axis_off()
+    return save(fig, stem)
+
+
+def plot_schedules(info: dict[str, Any], stem: str | Path) -> list[Path]:
+    """Planned scale over the training epochs (lines) and the logged per-epoch scale (dots)."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for i, c in enumerate(info["curves"]):
+        ax.plot(c["epoch"], [math.nan if v is None else v for v in c["scale"]], color=f"C{i}", label=c["label"])
+        if c["measured_epoch"]:
+            ax.plot(c["measured_epoch"], c["measured_scale"], "o", color=f"C{i}", markersize=3)
+    if not info["curves"]:
+        ax.text(0.5, 0.5, "no trial of a loss with a scale", ha="center", va="center")
+    ax.set_xlabel("epoch (planned: lines; logged: dots)")
+    ax.set_ylabel("scale s")
+    if info["curves"]:
+        ax.legend(fontsize=7)
+    return save(fig, stem)
+
+
+__all__ = ["plot_groups", "plot_history", "plot_importances", "plot_scale_curves", "plot_schedules", "plot_trend", "save"]

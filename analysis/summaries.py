@@ -1,0 +1,136 @@
+"""Plain data for the report's figures: optimization history, head/tail bars, scale schedules.
+
+Each ``*_info`` function takes the trials DataFrame of one study (``analysis.load.load_trials``)
+and returns lists and dicts that ``analysis.plots`` draws, in the manner of Optuna's
+``_get_*_info`` helpers: nothing here draws and nothing in the plots computes.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+GROUPS = ("head", "tail", "many", "medium", "few")  # test_<group>_accuracy, REFERENCE sections 1 and 4
+# Per-class final metrics, whichever spelling the evaluation uses: test_class_3_recall, test_recall_class_3, ...
+PER_CLASS = re.compile(r"^metric:test_(?:recall_class_|class_recall_|per_class_|class_)(\d+)(?:_recall|_accuracy)?$")
+SCHEDULE_SAMPLES = 20  # points per epoch of a planned scale curve
+
+
+def ranked(trials: pd.DataFrame, metric: str, mode: str) -> pd.DataFrame:
+    """Finished trials that recorded ``metric``, best first."""
+    column = f"metric:{metric}"
+    if column not in trials:
+        return trials.iloc[:0]
+    done = trials[(trials["status"] == "FINISHED") & trials[column].notna()]
+    return done.sort_values(column, ascending=mode == "min", kind="stable")
+
+
+def group_key(trials: pd.DataFrame) -> pd.Series:
+    """The Optuna group of each trial: its class count when recorded, else one group."""
+    if "param:data.num_classes" in trials:
+        return trials["param:data.num_classes"].map(lambda c: f"C={int(c)}" if pd.notna(c) and c else "C=all")
+    return pd.Series("all", index=trials.index)
+
+
+def history_info(trials: pd.DataFrame, metric: str, mode: str) -> dict[str, Any]:
+    """Metric per trial in start order, failures as None, and the best so far within each group."""
+    column = f"metric:{metric}"
+    ordered = trials.sort_values("start_time", kind="stable").reset_index(drop=True)
+    values = ordered[column] if column in ordered else pd.Series(np.nan, index=ordered.index)
+    usable = (ordered["status"] == "FINISHED") & values.notna()
+    groups = group_key(ordered)
+    series = {}
+    for name in sorted(groups.unique()):
+        mask = (groups == name) & usable
+        picked = values[mask]
+        best = picked.cummax() if mode == "max" else picked.cummin()
+        series[name] = {"order": (picked.index + 1).tolist(), "value": picked.tolist(), "best_so_far": best.tolist()}
+    return {
+        "metric": metric, "mode": mode, "trials": len(ordered),
+        "groups": series,
+        "failed_order": (ordered.index[~usable] + 1).tolist(),  # trials without a usable value
+    }
+
+
+def group_info(trials: pd.DataFrame, metric: str, mode: str, k: int = 5) -> dict[str, Any]:
+    """Overall/head/tail/... test accuracy of the k best trials, and the best trial's per-class values.
+
+    Empty lists when the store holds no such metrics (balanced data, or an older evaluation).
+    """
+    best = ranked(trials, metric, mode).head(k)
+    groups = [g for g in GROUPS if f"metric:test_{g}_accuracy" in best and best[f"metric:test_{g}_accuracy"].notna().any()]
+    columns = (["metric:test_accuracy"] if "metric:test_accuracy" in best else []) + [f"metric:test_{g}_accuracy" for g in groups]
+    bars = [{"run_id": r["run_id"], "label": f"#{i + 1} {str(r['run_id'])[:8]}",
+             "values": {c[len("metric:test_"):]: _num(r[c]) for c in columns}} for i, (_, r) in enumerate(best.iterrows())]
+    per_class: dict[str, Any] = {"run_id": None, "classes": [], "values": []}
+    if not best.empty:
+        top = best.iloc[0]
+        found = sorted((int(m.group(1)), top[c]) for c in best for m in [PER_CLASS.match(c)] if m and pd.notna(top[c]))
+        per_class = {"run_id": top["run_id"], "classes": [c for c, _ in found], "values": [float(v) for _, v in found]}
+    return {"groups": ["accuracy", *[f"{g}_accuracy" for g in groups]] if groups else [], "trials": bars if groups else [],
+            "per_class": per_class}
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def schedule_candidates(trials: pd.DataFrame, metric: str, mode: str, k: int = 5) -> pd.DataFrame:
+    """The best trial of each distinct scale schedule (up to k), among losses that have a scale."""
+    from search_spaces.scale import SCALED_LOSSES
+
+    keys = [c for c in ("param:scale.schedule", "param:scale.start", "param:scale.end", "param:scale.switch_at",
+                        "param:train.pretrain_epochs", "param:train.epochs", "param:train.additional_epochs",
+                        "param:data.num_classes") if c in trials]
+    best = ranked(trials, metric, mode)
+    if "param:loss.output" in best:
+        best = best[best["param:loss.output"].isin(SCALED_LOSSES)]
+    if "param:scale.schedule" not in best:
+        return best.iloc[:0]
+    return best.drop_duplicates(subset=keys).head(k)
+
+
+def schedule_info(candidates: pd.DataFrame, measured: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Planned scale s over the training epochs of each candidate, plus the logged ``scale`` metric.
+
+    ``measured`` is ``load_metric_histories(uri, run_ids, "scale")``: the scale at the end of each
+    epoch as trained (AdaCos's dynamic scale differs from its plan). Pre-training has no scale (None).
+    """
+    from trainables.config import DataConfig, ScaleConfig, TrainConfig, TrialConfig
+    from trainables.phases import epoch_plan, scale_for
+
+    curves, skipped = [], []
+    for _, row in candidates.iterrows():
+        get = lambda key, default: row.get(f"param:{key}", default)  # noqa: E731
+        try:
+            cfg = TrialConfig(
+                data=DataConfig(num_classes=int(get("data.num_classes", 0))),
+                scale=ScaleConfig(str(get("scale.schedule", "constant")), float(get("scale.start", 16.0)),
+                                  float(get("scale.end", 16.0)), float(get("scale.switch_at", 0.5))),
+                train=TrainConfig(epochs=int(get("train.epochs", 10)), pretrain_epochs=int(get("train.pretrain_epochs", 0)),
+                                  additional_epochs=int(get("train.additional_epochs", 0))),
+            )
+            x, y = [], []
+            for epoch, phase, k in epoch_plan(cfg):
+                for f in np.linspace(0.0, 1.0, SCHEDULE_SAMPLES, endpoint=False):
+                    x.append(epoch + float(f))
+                    y.append(scale_for(cfg, phase, k + float(f), cfg.data.num_classes) if phase.uses_objective else None)
+        except (ValueError, TypeError) as exc:
+            skipped.append(f"{row['run_id']}: {exc}")
+            continue
+        s = cfg.scale
+        label = f"{s.schedule} {s.start:g}" + (f"->{s.end:g}" if s.schedule in ("linear", "step", "quadratic", "cosine") else "")
+        label += f", C={cfg.data.num_classes or 'all'}"
+        logged = measured[measured["run_id"] == row["run_id"]] if measured is not None and len(measured) else None
+        curves.append({
+            "run_id": row["run_id"], "label": label, "epoch": x, "scale": y,
+            "measured_epoch": [] if logged is None else logged["step"].astype(float).tolist(),
+            "measured_scale": [] if logged is None else logged["value"].astype(float).tolist(),
+        })
+    return {"curves": curves, "skipped": skipped}
+
+
+__all__ = ["GROUPS", "PER_CLASS", "group_info", "history_info", "ranked", "schedule_candidates", "schedule_info"]

@@ -1,0 +1,91 @@
+"""Spaces only suggest: FixedTrial points and seeded random draws all validate through TrialConfig."""
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from search_spaces import SPACES, compose
+from study.presets import PRESETS, SIZES
+from study.samplers import SAMPLERS, grid_size
+from trainables.config import TrialConfig
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def test_fixed_trial_gives_a_valid_config():
+    space = compose(("head_type", "constant_scale", "lr"))
+    constants = space(optuna.trial.FixedTrial({"loss.output": "normface", "scale.start": 12.5, "optim.lr": 0.02}))
+    cfg = TrialConfig.from_flat({"loss.output": "normface", "scale.start": 12.5, "optim.lr": 0.02, **constants})
+    assert (cfg.loss.output, cfg.scale.start, cfg.scale.schedule, cfg.optim.lr) == ("normface", 12.5, "constant", 0.02)
+
+
+def test_ce_trials_do_not_search_a_scale():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    space = compose(("head_type", "constant_scale"), {"head_type": {"choices": ("ce",)}})
+    trial = study.ask()
+    space(trial)
+    assert "scale.start" not in trial.params
+
+
+def _draw(names, options, n, seed=0):
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    space = compose(names, options)
+    for _ in range(n):
+        trial = study.ask()
+        constants = space(trial)
+        yield trial.params, constants
+        study.tell(trial, 0.0)
+
+
+@pytest.mark.parametrize("name", SPACES.names())
+def test_every_space_draws_valid_configs(name):
+    for params, constants in _draw((name,), {}, 25):
+        TrialConfig.from_flat({**params, **constants})
+
+
+def test_seeded_draws_repeat():
+    first = [p for p, _ in _draw(("scale_schedule", "nuisance"), {}, 5, seed=3)]
+    again = [p for p, _ in _draw(("scale_schedule", "nuisance"), {}, 5, seed=3)]
+    assert first == again
+
+
+def test_scale_schedule_sets_the_additional_phase():
+    params = {"scale.schedule": "linear", "scale.start": 20.0, "scale.end": 5.0, "search.additional_fraction": 1.0}
+    constants = compose(("scale_schedule",), {"scale_schedule": {"epochs": 50}})(optuna.trial.FixedTrial(params))
+    cfg = TrialConfig.from_flat({**params, **constants})
+    assert cfg.train.additional_epochs == 50 and cfg.scale.end == 5.0
+
+
+def test_head_tail_assignment_becomes_term_subsets():
+    params = {"search.pc_on": "head", "search.complement_on": "tail"}
+    constants = compose(("head_tail",))(optuna.trial.FixedTrial(params))
+    cfg = TrialConfig.from_flat({**params, **constants})
+    assert cfg.loss.terms["pc"].classes == "head" and cfg.loss.terms["complement"].classes == "tail"
+
+
+@pytest.mark.parametrize("preset", [p for p in PRESETS.names() if PRESETS.get(p).build("smoke", "").get("sampler") == "grid"])
+def test_grid_enumerates_each_cell_exactly_once(preset):
+    fields = PRESETS.get(preset).build("smoke", "")
+    grid = fields["grid"]
+    sampler = SAMPLERS.get("grid")(0, grid)
+    study = optuna.create_study(sampler=sampler)
+    space = compose(fields["spaces"], fields.get("space_options"))
+    seen = []
+    for _ in range(grid_size(grid)):
+        trial = study.ask()
+        space(trial)
+        seen.append(tuple(trial.params[k] for k in grid))
+        try:
+            study.tell(trial, 0.0)
+        except RuntimeError:  # the grid sampler stops the study after its last cell
+            assert len(seen) == grid_size(grid)
+    assert len(seen) == len(set(seen)) == grid_size(grid) == fields["trials"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("preset", PRESETS.names())
+def test_preset_spaces_yield_valid_configs(preset, size):
+    fields = PRESETS.get(preset).build(size, "")
+    for group in fields.get("groups", ({},)):
+        for params, constants in _draw(fields["spaces"], fields.get("space_options"), 6):
+            TrialConfig.from_flat({**fields["base"], **group, **params, **constants})
