@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from analysis.trends import TrendResult  # noqa: E402
 
@@ -31,6 +32,14 @@ def save(fig: Any, stem: str | Path) -> list[Path]:
         fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return paths
+
+
+def _log_x(ax: Any) -> None:
+    """Log x axis labelled at 1, 2, 5 x 10^k in plain numbers."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_scale_curves(trend: TrendResult, stem: str | Path) -> list[Path]:
@@ -51,7 +60,7 @@ def plot_scale_curves(trend: TrendResult, stem: str | Path) -> list[Path]:
         ax.axvspan(o.ci_low, o.ci_high, color="C1", alpha=0.15, label="95% bootstrap CI of s*")
         ax.axvline(o.scale, color="C1", linestyle="-", linewidth=1)
         ax.axvline(o.adacos_scale, color="C2", linestyle="--", linewidth=1, label="AdaCos sqrt(2) ln(C-1)")
-        ax.set_xscale("log")
+        _log_x(ax)
         ax.set_title(f"C = {o.num_classes}: s* = {o.scale:.3g}" + (" (edge)" if o.at_edge else ""), fontsize=9)
         ax.set_xlabel("scale s")
         ax.set_ylabel(trend.metric)
@@ -84,7 +93,7 @@ def plot_trend(trends: Sequence[TrendResult], stem: str | Path, reference: Seque
     for j, r in enumerate(reference):
         ax.scatter([r["num_classes"]], [r["scale"]], marker="*", s=120, color=f"C{len(trends) + j}", zorder=3,
                    label=f"thesis: {r['dataset']} best s={r['scale']:g}")
-    ax.set_xscale("log")
+    _log_x(ax)
     ax.set_xlabel("class count C")
     ax.set_ylabel("optimum scale s*")
     ax.legend(fontsize=7)
@@ -95,16 +104,16 @@ def plot_trend(trends: Sequence[TrendResult], stem: str | Path, reference: Seque
 
 def plot_history(info: dict[str, Any], stem: str | Path) -> list[Path]:
     """Metric vs trial order, one colour per group, with the best-so-far line; failures as ticks."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    fig, ax = plt.subplots(figsize=(7.2, 3.8))
     for i, (name, g) in enumerate(info["groups"].items()):
-        ax.scatter(g["order"], g["value"], s=14, color=f"C{i}", alpha=0.7, label=f"{name} trials")
-        ax.step(g["order"], g["best_so_far"], where="post", color=f"C{i}", label=f"{name} best so far")
+        ax.scatter(g["order"], g["value"], s=14, color=f"C{i}", alpha=0.6, label=name)
+        ax.step(g["order"], g["best_so_far"], where="post", color=f"C{i}")
     if info["failed_order"]:
-        ax.plot(info["failed_order"], [0] * len(info["failed_order"]), "|", color="red", markersize=12,
+        ax.plot(info["failed_order"], [0.01] * len(info["failed_order"]), "|", color="red", markersize=10,
                 transform=ax.get_xaxis_transform(), label="failed / no value")
-    ax.set_xlabel("trial (start order)")
+    ax.set_xlabel("trial (start order); lines: best so far")
     ax.set_ylabel(info["metric"])
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return save(fig, stem)
 
 
@@ -156,6 +165,7 @@ def plot_schedules(info: dict[str, Any], stem: str | Path) -> list[Path]:
             ax.plot(c["measured_epoch"], c["measured_scale"], "o", color=f"C{i}", markersize=3)
     if not info["curves"]:
         ax.text(0.5, 0.5, "no trial of a loss with a scale", ha="center", va="center")
+    ax.set_xlim(left=0)
     ax.set_xlabel("epoch (planned: lines; logged: dots)")
     ax.set_ylabel("scale s")
     if info["curves"]:

@@ -35,6 +35,11 @@ def group_key(trials: pd.DataFrame) -> pd.Series:
     return pd.Series("all", index=trials.index)
 
 
+def _group_order(name: str) -> tuple[int, str]:
+    digits = name.removeprefix("C=")
+    return (int(digits), "") if digits.isdigit() else (10**9, name)
+
+
 def history_info(trials: pd.DataFrame, metric: str, mode: str) -> dict[str, Any]:
     """Metric per trial in start order, failures as None, and the best so far within each group."""
     column = f"metric:{metric}"
@@ -43,7 +48,7 @@ def history_info(trials: pd.DataFrame, metric: str, mode: str) -> dict[str, Any]
     usable = (ordered["status"] == "FINISHED") & values.notna()
     groups = group_key(ordered)
     series = {}
-    for name in sorted(groups.unique()):
+    for name in sorted(groups.unique(), key=_group_order):
         mask = (groups == name) & usable
         picked = values[mask]
         best = picked.cummax() if mode == "max" else picked.cummin()
@@ -122,7 +127,7 @@ def schedule_info(candidates: pd.DataFrame, measured: pd.DataFrame | None = None
             skipped.append(f"{row['run_id']}: {exc}")
             continue
         s = cfg.scale
-        label = f"{s.schedule} {s.start:g}" + (f"->{s.end:g}" if s.schedule in ("linear", "step", "quadratic", "cosine") else "")
+        label = f"{s.schedule} {s.start:.3g}" + (f"->{s.end:.3g}" if s.schedule in ("linear", "step", "quadratic", "cosine") else "")
         label += f", C={cfg.data.num_classes or 'all'}"
         logged = measured[measured["run_id"] == row["run_id"]] if measured is not None and len(measured) else None
         curves.append({

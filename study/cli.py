@@ -37,6 +37,7 @@ def build_parser() -> Parser:
     run = sub.add_parser("run", help="run a study (a hyperparameter search)")
     run.add_argument("--preset", default="scale-vs-classes", help="a preset name (see `study presets`)")
     run.add_argument("--size", default=DEFAULT_SIZE, choices=SIZES, help="smoke (minutes on 2 cores), cpu (a laptop, < 1 h), full (the paper, GPUs)")
+    run.add_argument("--config", help="a YAML file with the study's fields, instead of a preset")
     run.add_argument("--data-root", default="", help="directory of on-disk datasets (CIFAR, MNIST, CUB, Cars)")
     run.add_argument("--trials", type=positive_int, help="trials per group (default: the preset's)")
     run.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI, help="MLflow store: sqlite:///PATH, file:///PATH or http://HOST:PORT")

@@ -15,6 +15,15 @@ from study.tracking import check_tracking_uri, normalize_tracking_uri
 
 
 def spec_from_args(args: argparse.Namespace) -> StudySpec:
+    if args.config:
+        from study.config_file import load_study_file
+
+        spec = load_study_file(args.config, tracking_uri=normalize_tracking_uri(args.tracking_uri),
+                               storage=args.storage, address=args.address)
+        spec = spec.with_overrides(trials=args.trials, sampler=args.sampler, scheduler=args.scheduler,
+                                   seed=args.seed, max_concurrent=args.max_concurrent, name=args.name)
+        validate(spec)
+        return spec
     try:
         preset = PRESETS.get(args.preset)
     except KeyError as exc:

@@ -31,6 +31,7 @@ class CosineSoftmaxBase(nn.Module):
     def __init__(self, num_classes: int, embedding_dim: int) -> None:
         super().__init__()
         self.num_classes = num_classes
+        # unit rows: with tiny rows, SGD's step on the direction (prop. to lr / |w|^2) is chaotic
         self.weight = nn.Parameter(F.normalize(torch.randn(num_classes, embedding_dim), dim=1))
 
     @full_precision

@@ -138,14 +138,15 @@ class Objective(nn.Module):
         ``embeddings`` come from a fresh forward after the primary step; Complement Entropy sees
         softmax(s * cos) for cosine heads, softmax(logits) for linear heads.
         """
+        if not self.has_secondary:
+            return None
+        logits = self.output.scaled_logits(embeddings, self.effective_scale(scale))
         total = None
         for name, loss in self.terms.items():
-            if not loss.secondary_update:
-                continue
-            term = self.cfg.terms[name]
-            logits = self.output.scaled_logits(embeddings, self.effective_scale(scale))
-            value = term.weight * on_subset(self._mask(term.classes, labels), logits, labels, loss.from_logits)
-            total = value if total is None else total + value
+            if loss.secondary_update:
+                term = self.cfg.terms[name]
+                value = term.weight * on_subset(self._mask(term.classes, labels), logits, labels, loss.from_logits)
+                total = value if total is None else total + value
         return total
 
     @torch.no_grad()

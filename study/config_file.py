@@ -1,0 +1,73 @@
+"""A user's own study as a YAML file with the StudySpec fields, validated with errors naming the field.
+
+Example::
+
+    name: my-arcface-margins
+    size: cpu
+    trials: 20
+    base: {data.name: glyphs, data.num_classes: 40, loss.output: arcface, train.epochs: 8}
+    spaces: [margin, constant_scale, lr]
+    sampler: tpe
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from pathlib import Path
+from typing import Any
+
+from study.errors import UsageError
+from study.spec import StudySpec
+
+SET_BY_COMMAND_LINE = ("tracking_uri", "storage", "address")  # flags, not file fields
+
+
+def load_study_file(path: str, **command_line: Any) -> StudySpec:
+    import yaml
+
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"--config {path}: no such file")
+    try:
+        raw = yaml.safe_load(file.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise UsageError(f"--config {path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise UsageError(f"--config {path}: expected a mapping of study fields at the top level")
+    hints = typing.get_type_hints(StudySpec)
+    allowed = [f.name for f in dataclasses.fields(StudySpec) if f.name not in SET_BY_COMMAND_LINE]
+    fields: dict[str, Any] = {"preset": "custom", "size": "custom"}
+    for key, value in raw.items():
+        if key not in allowed:
+            raise UsageError(f"--config {path}: unknown field {key!r}; allowed: {', '.join(allowed)}")
+        fields[key] = _typed(path, key, hints[key], value)
+    for required in ("name", "trials", "base", "spaces"):
+        if required not in fields:
+            raise UsageError(f"--config {path}: missing field {required!r}")
+    return StudySpec(**fields, **command_line)
+
+
+def _typed(path: str, key: str, hint: Any, value: Any) -> Any:
+    origin = typing.get_origin(hint)
+    ok = {
+        str: isinstance(value, str),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, (int, float)) and not isinstance(value, bool),
+        tuple: isinstance(value, list),
+        typing.Mapping: isinstance(value, dict),
+    }.get(origin or hint, True)
+    if not ok:
+        raise UsageError(f"--config {path}: field {key!r}={value!r} has the wrong type; expected {_name(origin or hint)}")
+    if origin is tuple:
+        if key == "groups" and not all(isinstance(g, dict) for g in value):
+            raise UsageError(f"--config {path}: field 'groups' must be a list of mappings of flat config keys")
+        return tuple(value)
+    if key == "grid":
+        return {k: tuple(v) if isinstance(v, list) else (v,) for k, v in value.items()}
+    return float(value) if hint is float else value
+
+
+def _name(hint: Any) -> str:
+    return {tuple: "a list", typing.Mapping: "a mapping"}.get(hint, getattr(hint, "__name__", str(hint)))
