@@ -57,19 +57,12 @@ def load_metric_histories(tracking_uri: str, run_ids: list[str] | tuple[str, ...
     """Per-epoch values of ``metric`` for each run: columns ``run_id``, ``step``, ``value``, ``timestamp``.
 
     Works for failed, running and killed runs alike (they hold whatever epochs they logged); a
-    run that never logged ``metric`` contributes no rows. An unknown run id raises LookupError.
+    run that never logged ``metric`` (or that the store does not know) contributes no rows.
     """
-    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri)
-    rows = []
-    for run_id in run_ids:
-        try:
-            history = client.get_metric_history(run_id, metric)
-        except MlflowException as exc:
-            raise LookupError(f"no run {run_id!r} in {tracking_uri} ({exc.message})") from None
-        rows += [(run_id, m.step, m.value, m.timestamp) for m in history]
+    rows = [(run_id, m.step, m.value, m.timestamp) for run_id in run_ids for m in client.get_metric_history(run_id, metric)]
     frame = pd.DataFrame(rows, columns=["run_id", "step", "value", "timestamp"])
     return frame.sort_values(["run_id", "step", "timestamp"], kind="stable").reset_index(drop=True)
 

@@ -64,7 +64,8 @@ def plot_scale_curves(trend: TrendResult, stem: str | Path) -> list[Path]:
         ax.set_title(f"C = {o.num_classes}: s* = {o.scale:.3g}" + (" (edge)" if o.at_edge else ""), fontsize=9)
         ax.set_xlabel("scale s")
         ax.set_ylabel(trend.metric)
-    axes.flat[0].legend(fontsize=7)
+    if optima:
+        axes.flat[0].legend(fontsize=7)
     fig.suptitle(f"{trend.experiment}: {trend.metric} vs constant scale", fontsize=10)
     return save(fig, stem)
 
@@ -142,7 +143,7 @@ def plot_groups(info: dict[str, Any], stem: str | Path) -> list[Path]:
             ax.bar([g + i * width for g in range(len(info["groups"]))],
                    [t["values"].get(k) or 0.0 for k in info["groups"]], width, label=t["label"])
         ax.set_xticks([g + 0.4 - width / 2 for g in range(len(info["groups"]))], info["groups"])
-        ax.set_ylabel("test accuracy")
+        ax.set_ylabel("test accuracy (recall)")
         ax.legend(fontsize=7)
     if info["per_class"]["classes"]:
         ax = next(ax_iter)

@@ -23,10 +23,11 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
     """Plain sentences about the scale trend, shared by both formats."""
     if not trend:
         return []
-    lines = [trend["message"] + "."]
     fit = trend["fit"]
+    lines = [] if fit else [trend["message"] + "."]
     if fit:
-        lines.append(f"a = {fit['a']:.3f} (95% CI {fit['a_ci'][0]:.3f} to {fit['a_ci'][1]:.3f}; bootstrap "
+        lines.append("Fit s*(C) = a ln(C - 1) + b by weighted least squares over the per-C optima: "
+                     f"a = {fit['a']:.3f} (95% CI {fit['a_ci'][0]:.3f} to {fit['a_ci'][1]:.3f}; bootstrap "
                      f"{_fmt(fit['a_ci_bootstrap'][0])} to {_fmt(fit['a_ci_bootstrap'][1])}), b = {fit['b']:.3f} "
                      f"(95% CI {fit['b_ci'][0]:.3f} to {fit['b_ci'][1]:.3f}), R^2 = {_fmt(fit['r2'])}, "
                      f"{fit['n_points']} class counts. AdaCos predicts a = 1.414, b = 0.")
@@ -45,9 +46,9 @@ def _optima_table(trend: dict[str, Any] | None) -> pd.DataFrame | None:
     } for o in trend["optima"]])
 
 
-def _sections(study: dict[str, Any], report: dict[str, Any]) -> list[tuple[str, Any]]:
+def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
     """(kind, content) blocks of one study: kind is h2, h3, p, code, table or figure."""
-    metric, mode = report["metric"], report["mode"]
+    metric, mode = study["metric"], study["mode"]
     out: list[tuple[str, Any]] = [("h2", f"Study {study['experiment']}")]
     counts = ", ".join(f"{k} {v}" for k, v in study["trial_status_counts"].items()) or "none recorded"
     out.append(("p", f"{study['trials']} trials; outcome counts: {counts}."))
@@ -71,8 +72,7 @@ def _sections(study: dict[str, Any], report: dict[str, Any]) -> list[tuple[str, 
     if imp.get("importances"):
         out += [("h3", "Parameter importances"), ("p", imp["message"] + "."),
                 ("table", pd.DataFrame(list(imp["importances"].items()), columns=["parameter", "importance"]))]
-    if study.get("paper_table"):
-        paper = study["paper_table"]
+    for paper in study.get("paper_tables") or []:
         out += [("h3", f"Published: {paper['source']} ({paper['dataset']}, {paper['metric']})"), ("p", paper["notes"]),
                 ("table", pd.DataFrame([{paper["column"]: k, paper["metric"]: v} for k, v in paper["rows"].items()]))]
     out += [("figure", (name, path)) for name, path in study["figures"].items()]
@@ -83,7 +83,7 @@ def markdown(report: dict[str, Any]) -> str:
     """The report as Markdown; figures are linked, not embedded."""
     lines = ["# Best configurations", ""]
     for study in report["studies"]:
-        for kind, content in _sections(study, report):
+        for kind, content in _sections(study):
             if kind == "h2":
                 lines.append(f"## {content}")
             elif kind == "h3":
@@ -110,7 +110,7 @@ def html(report: dict[str, Any], base: str | Path) -> str:
     esc = html_lib.escape
     body = ["<h1>Best configurations</h1>"]
     for study in report["studies"]:
-        for kind, content in _sections(study, report):
+        for kind, content in _sections(study):
             if kind in ("h2", "h3", "p"):
                 body.append(f"<{kind}>{esc(content)}</{kind}>")
             elif kind == "code":

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.reference import PAPER_TABLES, paper_table_for
+from analysis.reference import PAPER_TABLES, paper_tables_for
 
 TOP_K = 10
 
@@ -92,7 +92,6 @@ def study_summary(group: pd.DataFrame, name: str, metric: str, mode: str, tracki
     counts = group["tag:trial_status"].value_counts().to_dict() if "tag:trial_status" in group else {}
     trend = scale_trend(group, metric, mode, experiment=str(name), n_boot=n_boot) if "param:scale.start" in group else None
     preset = group["tag:preset"].dropna().iloc[0] if "tag:preset" in group and group["tag:preset"].notna().any() else None
-    paper = paper_table_for(preset)
     summary = {
         "experiment": name, "metric": metric, "mode": mode, "trials": int(len(group)),
         "status_counts": {str(k): int(v) for k, v in group["status"].value_counts().items()},
@@ -108,17 +107,27 @@ def study_summary(group: pd.DataFrame, name: str, metric: str, mode: str, tracki
         "top": json.loads(top_table(group, metric, mode).to_json(orient="records")) if best is not None else [],
         "trend": None if trend is None else trend.to_dict(),
         "importances": importance_info(group, metric, mode) if best is not None else None,
-        "paper_table": None if paper is None else paper.to_dict(),
+        "paper_tables": [t.to_dict() for t in paper_tables_for(preset)],
         "figures": {},
     }
     return summary, trend
 
 
-def write_report(trials: pd.DataFrame, out_dir: str | Path, metric: str = "val_accuracy", mode: str = "max", *,
+def study_objective(trials: pd.DataFrame, metric: str | None = None, mode: str | None = None) -> tuple[str, str]:
+    """The metric and mode to rank by: the ones given, else the study's own (its ``metric``/``mode`` tags)."""
+    def tag(name: str, default: str) -> str:
+        column = f"tag:{name}"
+        found = trials[column].dropna() if column in trials else pd.Series(dtype=object)
+        return str(found.iloc[0]) if len(found) else default
+
+    return metric or tag("metric", "val_accuracy"), mode or tag("mode", "max")
+
+
+def write_report(trials: pd.DataFrame, out_dir: str | Path, metric: str | None = None, mode: str | None = None, *,
                  tracking_uri: str | None = None, figures: bool = True, n_boot: int = 1000) -> dict[str, Any]:
     """Write ``report.json``, ``report.md``, ``report.html`` and ``figures/`` into ``out_dir``; returns the JSON.
 
-    The HTML page embeds its figures (base64 PNG) and opens anywhere; the Markdown links to
+    ``metric``/``mode`` default to each study's own (see ``study_objective``). The HTML page embeds its figures (base64 PNG) and opens anywhere; the Markdown links to
     ``figures/*.png``. ``tracking_uri`` goes into the replay commands.
     """
     from analysis.render import html, markdown
@@ -127,17 +136,18 @@ def write_report(trials: pd.DataFrame, out_dir: str | Path, metric: str = "val_a
     out.mkdir(parents=True, exist_ok=True)
     studies = []
     for name, group in trials.groupby("experiment", sort=True):
-        summary, trend = study_summary(group, str(name), metric, mode, tracking_uri, n_boot)
+        m, d = study_objective(group, metric, mode)
+        summary, trend = study_summary(group, str(name), m, d, tracking_uri, n_boot)
         if figures:
             from analysis.figures import study_figures
 
-            drawn = study_figures(group, out / "figures", str(name), metric, mode, trend=trend,
+            drawn = study_figures(group, out / "figures", str(name), m, d, trend=trend,
                                   importances=summary["importances"], tracking_uri=tracking_uri)
             summary["figures"] = {k: str(p.relative_to(out)) for k, p in drawn.items()}
         studies.append(summary)
     report = {"metric": metric, "mode": mode, "tracking_uri": tracking_uri, "studies": studies,
-              "paper_tables": {k: v.to_dict() for k, v in PAPER_TABLES.items()}}
-    report = _json_safe(report)
+              "paper_tables": {k: [t.to_dict() for t in v] for k, v in PAPER_TABLES.items()}}
+    report = json_safe(report)
     (out / "report.json").write_text(json.dumps(report, indent=2, default=str, allow_nan=False) + "\n")
     (out / "report.md").write_text(markdown(report))
     (out / "report.html").write_text(html(report, out))
@@ -148,12 +158,12 @@ def _float(value: Any) -> float | None:
     return None if _missing(value) else float(value)
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN and infinities become None (strict JSON); numpy scalars become Python numbers."""
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -161,4 +171,4 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-__all__ = ["TOP_K", "best_per_class_count", "best_trial", "config_of", "replay_command", "study_summary", "top_table", "write_report"]
+__all__ = ["TOP_K", "best_per_class_count", "best_trial", "config_of", "json_safe", "replay_command", "study_objective", "study_summary", "top_table", "write_report"]

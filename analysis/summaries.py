@@ -61,13 +61,16 @@ def history_info(trials: pd.DataFrame, metric: str, mode: str) -> dict[str, Any]
 
 
 def group_info(trials: pd.DataFrame, metric: str, mode: str, k: int = 5) -> dict[str, Any]:
-    """Overall/head/tail/... test accuracy of the k best trials, and the best trial's per-class values.
+    """Overall/head/tail/many/medium/few test accuracy (and CAMRI's important-class recall) of the
+    k best trials, and the best trial's per-class values.
 
     Empty lists when the store holds no such metrics (balanced data, or an older evaluation).
     """
     best = ranked(trials, metric, mode).head(k)
-    groups = [g for g in GROUPS if f"metric:test_{g}_accuracy" in best and best[f"metric:test_{g}_accuracy"].notna().any()]
-    columns = (["metric:test_accuracy"] if "metric:test_accuracy" in best else []) + [f"metric:test_{g}_accuracy" for g in groups]
+    wanted = [f"metric:test_{g}_accuracy" for g in GROUPS] + ["metric:test_important_class_recall"]
+    present = [c for c in wanted if c in best and best[c].notna().any()]
+    columns = (["metric:test_accuracy"] if "metric:test_accuracy" in best else []) + present
+    groups = [c[len("metric:test_"):] for c in columns]
     bars = [{"run_id": r["run_id"], "label": f"#{i + 1} {str(r['run_id'])[:8]}",
              "values": {c[len("metric:test_"):]: _num(r[c]) for c in columns}} for i, (_, r) in enumerate(best.iterrows())]
     per_class: dict[str, Any] = {"run_id": None, "classes": [], "values": []}
@@ -75,7 +78,7 @@ def group_info(trials: pd.DataFrame, metric: str, mode: str, k: int = 5) -> dict
         top = best.iloc[0]
         found = sorted((int(m.group(1)), top[c]) for c in best for m in [PER_CLASS.match(c)] if m and pd.notna(top[c]))
         per_class = {"run_id": top["run_id"], "classes": [c for c, _ in found], "values": [float(v) for _, v in found]}
-    return {"groups": ["accuracy", *[f"{g}_accuracy" for g in groups]] if groups else [], "trials": bars if groups else [],
+    return {"groups": groups if present else [], "trials": bars if present else [],
             "per_class": per_class}
 
 
@@ -123,6 +126,8 @@ def schedule_info(candidates: pd.DataFrame, measured: pd.DataFrame | None = None
                 for f in np.linspace(0.0, 1.0, SCHEDULE_SAMPLES, endpoint=False):
                     x.append(epoch + float(f))
                     y.append(scale_for(cfg, phase, k + float(f), cfg.data.num_classes) if phase.uses_objective else None)
+            x.append(float(epoch + 1))  # the end of training
+            y.append(scale_for(cfg, phase, float(k + 1), cfg.data.num_classes) if phase.uses_objective else None)
         except (ValueError, TypeError) as exc:
             skipped.append(f"{row['run_id']}: {exc}")
             continue

@@ -1,4 +1,4 @@
-"""``study run | report | ui | presets``: validated input, one-line errors, exit code 2."""
+"""``study run | report | trend | replay | ui | presets``: validated input, one-line errors, exit code 2."""
 from __future__ import annotations
 
 import argparse
@@ -36,7 +36,7 @@ def build_parser() -> Parser:
 
     run = sub.add_parser("run", help="run a study (a hyperparameter search)")
     run.add_argument("--preset", default="scale-vs-classes", help="a preset name (see `study presets`)")
-    run.add_argument("--size", default=DEFAULT_SIZE, choices=SIZES, help="smoke (minutes on 2 cores), cpu (a laptop, < 1 h), full (the paper, GPUs)")
+    run.add_argument("--size", choices=SIZES, help=f"smoke (minutes on 2 cores), cpu (a laptop, < 1 h), full (the paper, GPUs); default: the preset's, usually {DEFAULT_SIZE}")
     run.add_argument("--config", help="a YAML file with the study's fields, instead of a preset")
     run.add_argument("--data-root", default="", help="directory of on-disk datasets (CIFAR, MNIST, CUB, Cars)")
     run.add_argument("--trials", type=positive_int, help="trials per group (default: the preset's)")
@@ -54,8 +54,23 @@ def build_parser() -> Parser:
     report.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
     report.add_argument("--out", default="reports", help="output directory")
     report.add_argument("--experiment", help="only this study (MLflow experiment)")
-    report.add_argument("--metric", default="val_accuracy")
-    report.add_argument("--mode", default="max", choices=("max", "min"))
+    report.add_argument("--metric", help="rank trials by this metric (default: the study's own, else val_accuracy)")
+    report.add_argument("--mode", choices=("max", "min"), help="default: the study's own, else max")
+    report.add_argument("--no-figures", action="store_true", help="skip the PNG/SVG figures (faster)")
+
+    trend = sub.add_parser("trend", help="optimum scale per class count and the fit s*(C) = a ln(C-1) + b")
+    trend.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
+    trend.add_argument("--out", default="reports", help="output directory for trend.json and the figures")
+    trend.add_argument("--experiment", help="only this study (MLflow experiment)")
+    trend.add_argument("--metric", help="default: the study's own, else val_accuracy")
+    trend.add_argument("--mode", choices=("max", "min"), help="default: the study's own, else max")
+    trend.add_argument("--bootstrap", type=positive_int, default=1000, help="bootstrap resamples for the intervals")
+    trend.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+
+    replay = sub.add_parser("replay", help="re-train one recorded trial from its params, without Optuna or Ray")
+    replay.add_argument("run_id", help="the trial's MLflow run id (see `study report`)")
+    replay.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
+    replay.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. train.device=cpu (repeatable)")
 
     ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 for the study store")
     ui.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
@@ -86,6 +101,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     return report_command(args)
 
 
+def cmd_trend(args: argparse.Namespace) -> int:
+    from study.analysis_commands import trend_command
+
+    return trend_command(args)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from study.analysis_commands import replay_command
+
+    return replay_command(args)
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from study.commands import ui_command
 
@@ -100,7 +127,8 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Any] = {"run": cmd_run, "report": cmd_report, "ui": cmd_ui, "presets": cmd_presets}
+COMMANDS: dict[str, Any] = {"run": cmd_run, "report": cmd_report, "trend": cmd_trend, "replay": cmd_replay,
+                            "ui": cmd_ui, "presets": cmd_presets}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -28,11 +28,12 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         preset = PRESETS.get(args.preset)
     except KeyError as exc:
         raise UsageError(f"--preset: {exc.args[0]}") from None
-    fields = preset.build(args.size, args.data_root)
+    size = args.size or preset.default_size
+    fields = preset.build(size, args.data_root)
     spec = StudySpec(
-        name=args.name or f"{args.preset}-{args.size}",
+        name=args.name or f"{args.preset}-{size}",
         preset=args.preset,
-        size=args.size,
+        size=size,
         tracking_uri=normalize_tracking_uri(args.tracking_uri),
         storage=args.storage,
         address=args.address,
@@ -88,22 +89,17 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def report_command(args: argparse.Namespace) -> int:
-    from analysis import load_trials, write_report
+    from analysis import write_report
+    from study.analysis_commands import load_store
 
-    uri = normalize_tracking_uri(args.tracking_uri)
-    check_tracking_uri(uri)
-    try:
-        trials = load_trials(uri, args.experiment)
-    except LookupError as exc:
-        raise UsageError(str(exc)) from None
-    if trials.empty:
-        raise UsageError(f"--tracking-uri {uri}: the store holds no trial runs")
-    report = write_report(trials, args.out, args.metric, args.mode)
+    uri, trials = load_store(args.tracking_uri, args.experiment)
+    report = write_report(trials, args.out, args.metric, args.mode, tracking_uri=uri, figures=not args.no_figures)
     for study in report["studies"]:
-        best = study["best"]
-        line = f"{study['experiment']}: best {args.metric} " + (f"{best[args.metric]:.4f} (run {best['run_id']})" if best else "none")
-        print(line)
-    print(f"wrote {args.out}/report.md and {args.out}/report.json")
+        best, metric = study["best"], study["metric"]
+        print(f"{study['experiment']}: best {metric} " + (f"{best[metric]:.4f} (run {best['run_id']})" if best else "none"))
+        if best:
+            print(f"  replay: {best['replay']}")
+    print(f"wrote {args.out}/report.md, report.html, report.json" + ("" if args.no_figures else f" and {args.out}/figures/"))
     return 0
 
 

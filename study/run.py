@@ -49,16 +49,6 @@ def concurrency(spec: StudySpec) -> int:
     return max(1, slots)
 
 
-def _space(spec: StudySpec, group: dict[str, Any]):
-    suggest = compose(spec.spaces, spec.space_options)
-    constants = {**spec.base, **group}
-
-    def space(trial: Any) -> dict[str, Any]:
-        return {**constants, **suggest(trial)}
-
-    return space
-
-
 def _tuner(spec: StudySpec, group: dict[str, Any], index: int, recorder: TrialRecorder, storage: str, workers: int):
     from ray import tune
     from ray.tune.search.optuna import OptunaSearch
@@ -69,20 +59,18 @@ def _tuner(spec: StudySpec, group: dict[str, Any], index: int, recorder: TrialRe
     fn = tune.with_parameters(trainable, recorder=recorder, threads_per_trial=threads, metrics=tuple(spec.metrics))
     resources = {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial}
     sampler = SAMPLERS.get(spec.sampler)(spec.seed + index, spec.grid)
-    if spec.multi_objective:  # Ray Tune's own metric is single; the searcher holds the objectives
-        searcher = OptunaSearch(space=_space(spec, group), sampler=sampler, metric=spec.metrics, mode=spec.modes)
-        metric, mode = None, None
-    else:
-        searcher = OptunaSearch(space=_space(spec, group), sampler=sampler)
-        metric, mode = spec.metric, spec.mode
+    # The searcher holds the objective(s); Ray Tune's own metric stays unset (it takes only one).
+    metric, mode = (spec.metrics, spec.modes) if spec.multi_objective else (spec.metric, spec.mode)
+    searcher = OptunaSearch(space=compose(spec.spaces, spec.space_options, {**spec.base, **group}), sampler=sampler, metric=metric, mode=mode)
+    scheduler = SCHEDULERS.get(spec.scheduler)(total_epochs(spec))
+    if scheduler is not None:
+        scheduler.set_search_properties(spec.metric, spec.mode)
     label = f"[{', '.join(f'{k}={v}' for k, v in group.items())}] " if group else ""
     return tune.Tuner(
         tune.with_resources(fn, resources),
         tune_config=tune.TuneConfig(
-            metric=metric,
-            mode=mode,
             search_alg=searcher,
-            scheduler=SCHEDULERS.get(spec.scheduler)(total_epochs(spec)),
+            scheduler=scheduler,
             num_samples=spec.trials,
             max_concurrent_trials=workers,
             reuse_actors=True,

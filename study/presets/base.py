@@ -23,6 +23,7 @@ ON_DISK_LAYOUT = {
 class Preset:
     summary: str  # one line for `study presets`
     build: Callable[[str, str], dict[str, Any]]  # (size, data_root) -> StudySpec fields
+    default_size: str = DEFAULT_SIZE  # the size `study run --preset NAME` uses without --size
 
 
 PRESETS: Registry[Preset] = Registry("preset")

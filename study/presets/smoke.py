@@ -19,4 +19,4 @@ def build(size: str, data_root: str) -> dict[str, Any]:
     )
 
 
-PRESETS.register("smoke")(Preset("walking skeleton: CE or NormFace head, scale and lr on digits (seconds per trial)", build))
+PRESETS.register("smoke")(Preset("walking skeleton: CE or NormFace head, scale and lr on digits (seconds per trial)", build, default_size="smoke"))

@@ -15,7 +15,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["FONT_DIRS_ENV", "FontFace", "discover_font_files", "read_face"]
+__all__ = ["FONT_DIRS_ENV", "FontFace", "discover_font_files", "read_face", "usable_faces"]
 
 FONT_DIRS_ENV = "STUDY_FONT_DIRS"
 SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
@@ -84,5 +84,3 @@ def usable_faces(files: list[Path]) -> list[FontFace]:
             faces[face.name] = face
     return [faces[n] for n in sorted(faces)]
 
-
-__all__ += ["usable_faces"]

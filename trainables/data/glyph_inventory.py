@@ -18,13 +18,16 @@ Every 4th font in name order (indices 1, 5, 9, ...) is a test font; the others t
 """
 from __future__ import annotations
 
+import functools
+import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.ndimage import distance_transform_edt
 
 from trainables.data.cache import cached
-from trainables.data.fonts import discover_font_files, usable_faces
+from trainables.data.fonts import FontFace, discover_font_files, usable_faces
 from trainables.data.glyph_render import GlyphRasterizer, place
 from trainables.data.glyph_tiers import GLYPH_TIERS
 
@@ -56,12 +59,9 @@ def _prefilter(rast: GlyphRasterizer, chars: list[str], support: list[list[int]]
         m, n = masks.reshape(len(idx), -1).astype(np.float32), near.reshape(len(idx), -1).astype(np.float32)
         directed = (m @ n.T) / np.maximum(m.sum(1, keepdims=True), 1)  # share of row's ink near column's ink
         cover[font][np.ix_(idx, idx)] = np.minimum(directed, directed.T)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nan_to_num(np.nanmedian(cover, axis=0), nan=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pairs: no font draws both
+        return np.nan_to_num(np.nanmedian(cover, axis=0), nan=0.0)
 
 
 class _Distances:
@@ -83,12 +83,14 @@ class _Distances:
         return float(max(np.percentile(db[ma], 99), np.percentile(da[mb], 99)))
 
 
-def _deduplicate(rast: GlyphRasterizer, chars: list[str], support: list[list[int]], n_fonts: int) -> list[int]:
-    """Indices of the characters kept, earliest first."""
+def _deduplicate(
+    rast: GlyphRasterizer, chars: list[str], support: list[list[int]], n_fonts: int, first_new: int = 0
+) -> list[int]:
+    """Indices of the characters kept, earliest first; ``chars[:first_new]`` are kept already."""
     similar = _prefilter(rast, chars, support, n_fonts) >= PREFILTER_COVERAGE
     dist = _Distances(rast)
-    kept: list[int] = []
-    for j in range(len(chars)):
+    kept: list[int] = list(range(first_new))
+    for j in range(first_new, len(chars)):
         duplicate = False
         for i in (i for i in kept if similar[i, j]):
             common = sorted(set(support[i]) & set(support[j]))
@@ -101,18 +103,32 @@ def _deduplicate(rast: GlyphRasterizer, chars: list[str], support: list[list[int
     return kept
 
 
-def build_inventory(num_tiers: int) -> dict[str, Any]:
-    """Fonts, their test flags and the class characters of the first ``num_tiers`` tiers."""
-    faces = usable_faces(discover_font_files())
+@functools.lru_cache(maxsize=2)
+def _faces(files: tuple[str, ...]) -> tuple[FontFace, ...]:
+    return tuple(usable_faces([Path(f) for f in files]))
+
+
+def build_inventory(num_tiers: int, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Fonts, their test flags and the class characters of the first ``num_tiers`` tiers.
+
+    ``previous``, the inventory of the first ``num_tiers - 1`` tiers, saves redoing them: the
+    greedy deduplication in tier order makes each inventory a prefix of the next.
+    """
+    faces = _faces(tuple(str(p) for p in discover_font_files()))
     test = [i % TEST_FONT_EVERY == 1 for i in range(len(faces))]
     rast = GlyphRasterizer([f.path for f in faces])
     chars, tiers, support = [], [], []
-    for tier, (_, text) in enumerate(GLYPH_TIERS[:num_tiers]):
-        for c in text:
+    if previous is not None:
+        chars, tiers, support = list(previous["chars"]), list(previous["tiers"]), [list(s) for s in previous["support"]]
+    first_new = len(chars)
+    for tier in range(num_tiers - 1 if previous is not None else 0, num_tiers):
+        for c in GLYPH_TIERS[tier][1]:
             fonts = [i for i, f in enumerate(faces) if ord(c) in f.codepoints and rast.draws(i, c)]
             if sum(test[i] for i in fonts) >= MIN_TEST_FONTS and sum(not test[i] for i in fonts) >= MIN_TRAIN_FONTS:
-                chars.append(c), tiers.append(tier), support.append(fonts)
-    kept = _deduplicate(rast, chars, support, len(faces))
+                chars.append(c)
+                tiers.append(tier)
+                support.append(fonts)
+    kept = _deduplicate(rast, chars, support, len(faces), first_new)
     return {
         "fonts": [f.name for f in faces], "font_paths": [f.path for f in faces], "test_fonts": test,
         "chars": [chars[i] for i in kept], "tiers": [tiers[i] for i in kept], "support": [support[i] for i in kept],
@@ -132,4 +148,5 @@ def glyph_inventory(num_tiers: int) -> dict[str, Any]:
         "version": INVENTORY_VERSION, "tiers": [t for _, t in GLYPH_TIERS[:num_tiers]], "files": files,
         "pillow": PIL.__version__, "fonttools": fontTools.version,
     }
-    return cached("glyph_inventory", params, lambda: build_inventory(num_tiers))
+    previous = (lambda: glyph_inventory(num_tiers - 1)) if num_tiers > 1 else (lambda: None)
+    return cached("glyph_inventory", params, lambda: build_inventory(num_tiers, previous()))

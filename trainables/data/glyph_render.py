@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["GlyphAugment", "GlyphRasterizer", "draw_augment", "place"]
+__all__ = ["GlyphAugment", "GlyphRasterizer", "add_noise", "draw_augment", "place"]
 
 MASTER_FONT_PX = 64  # font size of the master raster
 FIT_FRACTION = 0.8  # the glyph's longer side spans this share of the image before augmentation
@@ -101,5 +101,3 @@ def add_noise(image: np.ndarray, noise_std: float, rng: np.random.Generator) -> 
     noise = rng.standard_normal(image.shape) * (255.0 * noise_std)
     return np.clip(image + noise, 0, 255).round().astype(np.uint8)
 
-
-__all__ += ["add_noise"]

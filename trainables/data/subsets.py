@@ -33,16 +33,21 @@ def select_classes(x: torch.Tensor, y: torch.Tensor, classes: torch.Tensor) -> t
 def stratified_holdout(y: torch.Tensor, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(kept, held) sorted indices: round(n_c * fraction) images of each class held out.
 
-    Every class keeps at least one image, so a class with one image is never held out.
+    Every class keeps at least one image, so a class with one image is never held out; when
+    rounding would hold out nothing at all, one image of the largest class is held out.
     """
     g = torch.Generator().manual_seed(seed)
+    classes = torch.unique(y).tolist()
+    sizes = [int((y == c).sum()) for c in classes]
+    n_held = [min(int(n * fraction + 0.5), n - 1) for n in sizes]
+    if fraction > 0 and sum(n_held) == 0 and max(sizes, default=0) >= 2:
+        n_held[sizes.index(max(sizes))] = 1
     kept, held = [], []
-    for c in torch.unique(y).tolist():
+    for c, k in zip(classes, n_held):
         members = torch.nonzero(y == c).flatten()
         members = members[torch.randperm(len(members), generator=g)]
-        n_held = min(int(len(members) * fraction + 0.5), len(members) - 1)
-        held.append(members[:n_held])
-        kept.append(members[n_held:])
+        held.append(members[:k])
+        kept.append(members[k:])
     cat = lambda parts: torch.cat(parts).sort().values if parts else torch.empty(0, dtype=torch.int64)  # noqa: E731
     return cat(kept), cat(held)
 
