@@ -38,11 +38,13 @@ class RecordOutcome(Callback):
 
     def __init__(self, tracking_uri: str) -> None:
         self.tracking_uri = tracking_uri
+        self.outcomes: dict[str, str] = {}  # trial id -> finished | stopped_early | failed
 
     def _close(self, trial: Any) -> None:
+        status, tags = trial_outcome(trial)
+        self.outcomes[trial.trial_id] = tags["trial_status"]
         run_id = (trial.last_result or {}).get("mlflow_run_id")
         if run_id:
-            status, tags = trial_outcome(trial)
             finish_run(self.tracking_uri, run_id, status, **tags)
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:

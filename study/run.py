@@ -26,8 +26,10 @@ def start_ray(address: str) -> None:
     """Connect to a cluster when an address is given, else start a local Ray quietly."""
     import ray
 
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "1")
-    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # MLflow is the record
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no tables; our progress line instead
+    logging.getLogger("ray.tune").setLevel(logging.ERROR)
     if ray.is_initialized():
         return
     kwargs: dict[str, Any] = dict(logging_level=logging.WARNING, log_to_driver=False)
@@ -49,7 +51,8 @@ def concurrency(spec: StudySpec) -> int:
     return max(1, slots)
 
 
-def _tuner(spec: StudySpec, group: dict[str, Any], index: int, recorder: TrialRecorder, storage: str, workers: int):
+def _tuner(spec: StudySpec, group: dict[str, Any], index: int, recorder: TrialRecorder, storage: str,
+           workers: int, outcome: RecordOutcome):
     from ray import tune
     from ray.tune.search.optuna import OptunaSearch
 
@@ -79,15 +82,24 @@ def _tuner(spec: StudySpec, group: dict[str, Any], index: int, recorder: TrialRe
             name=f"{spec.name}-group{index}",
             storage_path=storage,
             verbose=0,
-            callbacks=[RecordOutcome(recorder.tracking_uri), ProgressLine(spec.metrics[0], spec.modes[0], spec.trials, label)],
+            callbacks=[outcome, ProgressLine(spec.metrics[0], spec.modes[0], spec.trials, label)],
             failure_config=tune.FailureConfig(max_failures=spec.max_failures),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
         ),
     )
 
 
+def quiet_libraries() -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def run_study(spec: StudySpec) -> StudyOutcome:
     """Run every group of the study; each trial becomes a nested MLflow run under one parent."""
+    quiet_libraries()
     spec.trial_configs()  # validate before anything starts
     storage = spec.storage if "://" in spec.storage else str(Path(spec.storage).resolve())
     experiment_id = experiment_id_for(spec.tracking_uri, spec.name)
@@ -102,9 +114,10 @@ def run_study(spec: StudySpec) -> StudyOutcome:
     trials = failed = 0
     try:
         for index, group in enumerate(spec.groups):
-            grid = _tuner(spec, dict(group), index, recorder, storage, workers).fit()
-            trials += len(grid)
-            failed += sum(1 for r in grid if r.error or (r.metrics or {}).get("trial_failed"))
+            outcome = RecordOutcome(spec.tracking_uri)
+            _tuner(spec, dict(group), index, recorder, storage, workers, outcome).fit()
+            trials += len(outcome.outcomes)
+            failed += sum(1 for status in outcome.outcomes.values() if status == "failed")
     except BaseException:
         retry(lambda: c.set_terminated(parent_id, status="KILLED"))
         raise
