@@ -83,7 +83,7 @@ def plot_trend(trends: Sequence[TrendResult], stem: str | Path, reference: Seque
         if trend.fit is not None:
             band, f = trend.fit.band, trend.fit
             ax.plot(band["num_classes"], band["fit"], color=color,
-                    label=f"fit {f.a:.2f} ln(C-1) + {f.b:.2f}, R²={f.r2:.2f}")
+                    label=f"fit {f.formula}, R²={f.r2:.2f}")
             ax.fill_between(band["num_classes"], band["low"], band["high"], color=color, alpha=0.15)
             if not adacos_drawn:
                 ax.plot(band["num_classes"], band["adacos"], "k--", linewidth=1, label="AdaCos sqrt(2) ln(C-1)")
@@ -95,6 +95,7 @@ def plot_trend(trends: Sequence[TrendResult], stem: str | Path, reference: Seque
         ax.scatter([r["num_classes"]], [r["scale"]], marker="*", s=120, color=f"C{len(trends) + j}", zorder=3,
                    label=f"thesis: {r['dataset']} best s={r['scale']:g}")
     _log_x(ax)
+    ax.set_ylim(bottom=0)  # a softmax scale is positive; a wide band would otherwise dwarf the points
     ax.set_xlabel("class count C")
     ax.set_ylabel("optimum scale s*")
     ax.legend(fontsize=7)

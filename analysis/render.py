@@ -63,7 +63,7 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
     if study["per_class_count"]:
         out += [("h3", "Best configuration per class count"), ("table", pd.DataFrame(study["per_class_count"]))]
     out += [("h3", f"Top {len(study['top'])} trials by {metric}"), ("table", pd.DataFrame(study["top"]))]
-    if study["trend"]:
+    if study["trend"] and study["trend"]["optima"]:  # only studies whose trials searched a constant scale
         out += [("h3", "Optimum scale vs class count")] + [("p", line) for line in _trend_lines(study["trend"])]
         table = _optima_table(study["trend"])
         if table is not None:

@@ -127,8 +127,9 @@ def write_report(trials: pd.DataFrame, out_dir: str | Path, metric: str | None =
                  tracking_uri: str | None = None, figures: bool = True, n_boot: int = 1000) -> dict[str, Any]:
     """Write ``report.json``, ``report.md``, ``report.html`` and ``figures/`` into ``out_dir``; returns the JSON.
 
-    ``metric``/``mode`` default to each study's own (see ``study_objective``). The HTML page embeds its figures (base64 PNG) and opens anywhere; the Markdown links to
-    ``figures/*.png``. ``tracking_uri`` goes into the replay commands.
+    ``metric``/``mode`` default to each study's own (see ``study_objective``). The HTML page
+    embeds its figures (base64 PNG) and opens anywhere; the Markdown links to ``figures/*.png``.
+    ``tracking_uri`` goes into the replay commands.
     """
     from analysis.render import html, markdown
 
@@ -171,4 +172,7 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-__all__ = ["TOP_K", "best_per_class_count", "best_trial", "config_of", "json_safe", "replay_command", "study_objective", "study_summary", "top_table", "write_report"]
+__all__ = [
+    "TOP_K", "best_per_class_count", "best_trial", "config_of", "json_safe", "replay_command", "study_objective",
+    "study_summary", "top_table", "write_report",
+]

@@ -68,6 +68,11 @@ class LawFit:
     covariance: list[list[float]]
     band: dict[str, list] = field(default_factory=dict, repr=False)  # num_classes, fit, low, high, adacos
 
+    @property
+    def formula(self) -> str:
+        """``a ln(C - 1) + b`` with the numbers in."""
+        return f"{self.a:.3g} ln(C - 1) {'-' if self.b < 0 else '+'} {abs(self.b):.3g}"
+
 
 @dataclass(frozen=True)
 class TrendResult:
@@ -110,14 +115,16 @@ def scale_trials(trials: pd.DataFrame, metric: str, statuses=("finished", "stopp
     """
     from search_spaces.scale import SCALED_LOSSES
 
-    column = f"metric:{metric}"
+    def col(t: pd.DataFrame, name: str, default: Any) -> pd.Series:
+        return t[name] if name in t else pd.Series(default, index=t.index)
+
     checks = [
-        ("not FINISHED or no " + metric, lambda t: (t["status"] == "FINISHED") & t.get(column, pd.Series(np.nan, t.index)).notna()),
-        ("trial status not in " + "/".join(statuses), lambda t: t.get("tag:trial_status", pd.Series(statuses[0], t.index)).isin(statuses)),
-        ("scale schedule is not constant", lambda t: t.get("param:scale.schedule", pd.Series("constant", t.index)) == "constant"),
-        ("output loss has no scale", lambda t: t.get("param:loss.output", pd.Series(SCALED_LOSSES[0], t.index)).isin(SCALED_LOSSES)),
-        ("no scale.start or data.num_classes", lambda t: t.get(SCALE, pd.Series(np.nan, t.index)).notna() & t.get(CLASSES, pd.Series(np.nan, t.index)).notna()),
-        ("data.num_classes < 3 (0 = all: count not recorded)", lambda t: pd.to_numeric(t[CLASSES], errors="coerce") >= 3),
+        (f"not FINISHED or no {metric}", lambda t: (t["status"] == "FINISHED") & col(t, f"metric:{metric}", np.nan).notna()),
+        ("trial status not " + "/".join(statuses), lambda t: col(t, "tag:trial_status", statuses[0]).isin(statuses)),
+        ("scale schedule is not constant", lambda t: col(t, "param:scale.schedule", "constant") == "constant"),
+        ("output loss has no scale", lambda t: col(t, "param:loss.output", SCALED_LOSSES[0]).isin(SCALED_LOSSES)),
+        ("no scale.start or data.num_classes", lambda t: col(t, SCALE, np.nan).notna() & col(t, CLASSES, np.nan).notna()),
+        ("data.num_classes < 3 (0 = all: count not recorded)", lambda t: pd.to_numeric(col(t, CLASSES, 0), errors="coerce") >= 3),
     ]
     excluded: dict[str, int] = {}
     kept = trials
@@ -171,12 +178,13 @@ def _class_optimum(group: pd.DataFrame, metric: str, mode: str, bandwidth: float
     return optimum, boot
 
 
-def fit_law(num_classes, scales, sd=None, boot: np.ndarray | None = None) -> LawFit:
+def fit_law(num_classes, scales, sd=None, boot: np.ndarray | None = None, band_to: float = 0.0) -> LawFit:
     """Fit s*(C) = a ln(C - 1) + b to per-C optima (>= 3 distinct C), weighted by 1/sd.
 
     ``boot`` (n_boot x n, the bootstrap replicates of s* per C) adds percentile intervals from
-    refitting each replicate. A zero sd (every resample agreed) is floored at a quarter of the
-    median positive sd, so one point cannot take all the weight.
+    refitting each replicate. The band spans the fitted C range (x1.5 each way), extended up to
+    ``band_to`` (e.g. to reach the thesis's C = 100). A zero sd (every resample agreed) is
+    floored at a quarter of the median positive sd, so one point cannot take all the weight.
     """
     c = np.asarray(num_classes, dtype=float)
     y = np.asarray(scales, dtype=float)
@@ -196,7 +204,7 @@ def fit_law(num_classes, scales, sd=None, boot: np.ndarray | None = None) -> Law
         coef = np.linalg.lstsq(design, (np.asarray(boot, dtype=float) / sigma[None, :]).T, rcond=None)[0]
         a_boot = tuple(float(v) for v in np.percentile(coef[0], [2.5, 97.5]))
         b_boot = tuple(float(v) for v in np.percentile(coef[1], [2.5, 97.5]))
-    grid = np.geomspace(max(3.0, c.min() / 1.5), c.max() * 1.5, 100)
+    grid = np.geomspace(max(3.0, c.min() / 1.5), max(c.max() * 1.5, band_to), 100)
     jac = np.column_stack([np.log(grid - 1.0), np.ones_like(grid)])
     half = t * np.sqrt(np.einsum("ij,jk,ik->i", jac, cov, jac))
     fit = law(grid, a, b)
@@ -231,8 +239,9 @@ def scale_trend(trials: pd.DataFrame, metric: str = "val_accuracy", mode: str = 
                    f"with intervals needs >= {MIN_CLASS_COUNTS}: reporting the per-C optima only")
     else:
         boot = np.column_stack([b for _, b in found])
-        fit = fit_law(counts, [o.scale for o in optima], [o.sd for o in optima], boot)
-        message = (f"s*(C) = {fit.a:.3g} ln(C - 1) + {fit.b:.3g} (a in [{fit.a_ci[0]:.3g}, {fit.a_ci[1]:.3g}], "
+        reach = 1.2 * max(r.num_classes for r in THESIS_OPTIMA)
+        fit = fit_law(counts, [o.scale for o in optima], [o.sd for o in optima], boot, band_to=reach)
+        message = (f"s*(C) = {fit.formula} (a in [{fit.a_ci[0]:.3g}, {fit.a_ci[1]:.3g}], "
                    f"b in [{fit.b_ci[0]:.3g}, {fit.b_ci[1]:.3g}], R^2 = {fit.r2:.3f}) over C = {', '.join(map(str, counts))}; "
                    f"AdaCos: a = 1.41, b = 0")
     return TrendResult(experiment=experiment, metric=metric, mode=mode, optima=optima, fit=fit, message=message,

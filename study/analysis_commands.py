@@ -42,19 +42,23 @@ def trend_command(args: argparse.Namespace) -> int:
     from analysis.figures import reference_points, slug
     from analysis.plots import plot_scale_curves, plot_trend
     from analysis.report import json_safe, study_objective
-    from analysis.trends import scale_trend
+    from analysis.trends import BANDWIDTH, scale_trend
 
+    bandwidth = BANDWIDTH if args.bandwidth is None else args.bandwidth
+    if not bandwidth > 0:
+        raise UsageError(f"--bandwidth {bandwidth}: expected a positive width in ln(scale) units, e.g. {BANDWIDTH}")
     uri, trials = load_store(args.tracking_uri, args.experiment)
-    trends = []
+    trends, missing = [], []
     for name, group in trials.groupby("experiment", sort=True):
         metric, mode = study_objective(group, args.metric, args.mode)
         if f"metric:{metric}" not in group:
             recorded = sorted(c[len("metric:"):] for c in group if c.startswith("metric:"))
-            raise UsageError(f"--metric {metric}: study {name!r} recorded no such metric; it has: {', '.join(recorded) or 'none'}")
-        trends.append(scale_trend(group, metric, mode, experiment=str(name), n_boot=args.bootstrap, seed=args.seed))
+            missing.append(f"study {name!r} recorded no metric {metric!r}; it has: {', '.join(recorded) or 'none'}")
+        trends.append(scale_trend(group, metric, mode, experiment=str(name), bandwidth=bandwidth,
+                                  n_boot=args.bootstrap, seed=args.seed))
     usable = [t for t in trends if t.optima]
     if not usable:
-        raise UsageError("; ".join(f"study {t.experiment!r}: {t.message}" for t in trends))
+        raise UsageError("; ".join(missing or [f"study {t.experiment!r}: {t.message}" for t in trends]))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = plot_trend(usable, out / "trend", reference_points())

@@ -39,6 +39,7 @@ class RecordOutcome(Callback):
     def __init__(self, tracking_uri: str) -> None:
         self.tracking_uri = tracking_uri
         self.outcomes: dict[str, str] = {}  # trial id -> finished | stopped_early | failed
+        self.unfinished = 0  # trials left pending or paused: the run was interrupted
 
     def _close(self, trial: Any) -> None:
         status, tags = trial_outcome(trial)
@@ -52,6 +53,9 @@ class RecordOutcome(Callback):
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._close(trial)
+
+    def on_experiment_end(self, trials: list, **info: Any) -> None:
+        self.unfinished = sum(t.status not in ("TERMINATED", "ERROR") for t in trials)
 
 
 class ProgressLine(Callback):

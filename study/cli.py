@@ -1,4 +1,4 @@
-"""``study run | report | trend | replay | ui | presets``: validated input, one-line errors, exit code 2."""
+"""``study run | report | trend | replay | ui | presets | bench``: validated input, one-line errors, exit code 2."""
 from __future__ import annotations
 
 import argparse
@@ -28,6 +28,26 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; expected a positive number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not positive; expected a positive number")
+    return value
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; expected a GPU share such as 0.25 or 1") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative; expected a GPU share such as 0.25 or 1")
+    return value
+
+
 def build_parser() -> Parser:
     from study.presets.base import DEFAULT_SIZE, SIZES
 
@@ -47,10 +67,19 @@ def build_parser() -> Parser:
     run.add_argument("--sampler", help="Optuna sampler (default: the preset's)")
     run.add_argument("--scheduler", help="trial scheduler (default: the preset's)")
     run.add_argument("--seed", type=int, help="sampler seed")
-    run.add_argument("--max-concurrent", type=positive_int, help="concurrent trials (default: cores / cpus per trial)")
+    run.add_argument("--max-concurrent", type=positive_int, help="concurrent trials (default: cluster CPUs / cpus per trial)")
+    run.add_argument("--cpus-per-trial", type=positive_float, help="CPUs per trial (default 1)")
+    run.add_argument("--gpus-per-trial", type=fraction, help="GPUs per trial; 0.25 runs four trials on one GPU")
+    run.add_argument("--max-failures", type=int, help="retries of a trial whose worker died (default 2)")
     run.add_argument("--dry-run", action="store_true", help="validate and print the plan without training")
 
-    report = sub.add_parser("report", help="write the best configuration and top trials as Markdown and JSON")
+    resume = sub.add_parser("resume", help="resume an interrupted study: only the missing trials run, no duplicate runs")
+    resume.add_argument("name", help="the study name (printed by `study run`)")
+    resume.add_argument("--storage", default="study_results", help="the --storage the study ran with")
+    resume.add_argument("--address", help="Ray cluster address (default: the one the study ran with)")
+    resume.add_argument("--tracking-uri", help="MLflow store (default: the one the study ran with)")
+
+    report = sub.add_parser("report", help="best configurations, top trials, scale trend and figures as Markdown, HTML and JSON")
     report.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
     report.add_argument("--out", default="reports", help="output directory")
     report.add_argument("--experiment", help="only this study (MLflow experiment)")
@@ -66,6 +95,7 @@ def build_parser() -> Parser:
     trend.add_argument("--mode", choices=("max", "min"), help="default: the study's own, else max")
     trend.add_argument("--bootstrap", type=positive_int, default=1000, help="bootstrap resamples for the intervals")
     trend.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    trend.add_argument("--bandwidth", type=float, help="kernel width in ln(scale) units of the smoothed curves (default: analysis.trends.BANDWIDTH)")
 
     replay = sub.add_parser("replay", help="re-train one recorded trial from its params, without Optuna or Ray")
     replay.add_argument("run_id", help="the trial's MLflow run id (see `study report`)")
@@ -77,6 +107,11 @@ def build_parser() -> Parser:
     ui.add_argument("--port", type=positive_int, default=5000)
 
     sub.add_parser("presets", help="list the presets")
+
+    bench = sub.add_parser("bench", help="measure routine speed, orchestration overhead, memory and trials per hour")
+    bench.add_argument("--size", default="default", choices=("tiny", "default"), help="tiny (about a minute) or default (minutes)")
+    bench.add_argument("--json", metavar="FILE", help="also write the measurements as JSON to FILE")
+    bench.add_argument("--data-root", default="", help="directory of on-disk datasets, for the trials-per-hour estimates")
     return parser
 
 
@@ -93,6 +128,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from study.commands import run_command
 
     return run_command(args)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from study.commands import resume_command
+
+    return resume_command(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -127,8 +168,14 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Any] = {"run": cmd_run, "report": cmd_report, "trend": cmd_trend, "replay": cmd_replay,
-                            "ui": cmd_ui, "presets": cmd_presets}
+def cmd_bench(args: argparse.Namespace) -> int:
+    from study.bench import bench_command
+
+    return bench_command(args)
+
+
+COMMANDS: dict[str, Any] = {"run": cmd_run, "resume": cmd_resume, "report": cmd_report, "trend": cmd_trend, "replay": cmd_replay,
+                            "ui": cmd_ui, "presets": cmd_presets, "bench": cmd_bench}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import time
 
 from study.errors import UsageError
 from study.presets import PRESETS
-from study.spec import StudySpec
+from study.spec import SPEC_FILE, StudySpec, load_spec, study_dir
 from study.tracking import check_tracking_uri, normalize_tracking_uri
 
 
@@ -21,7 +22,9 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         spec = load_study_file(args.config, tracking_uri=normalize_tracking_uri(args.tracking_uri),
                                storage=args.storage, address=args.address)
         spec = spec.with_overrides(trials=args.trials, sampler=args.sampler, scheduler=args.scheduler,
-                                   seed=args.seed, max_concurrent=args.max_concurrent, name=args.name)
+                                   seed=args.seed, max_concurrent=args.max_concurrent, name=args.name,
+                                   cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial,
+                                   max_failures=args.max_failures)
         validate(spec)
         return spec
     try:
@@ -40,7 +43,8 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         **fields,
     )
     spec = spec.with_overrides(trials=args.trials, sampler=args.sampler, scheduler=args.scheduler,
-                               seed=args.seed, max_concurrent=args.max_concurrent)
+                               seed=args.seed, max_concurrent=args.max_concurrent, cpus_per_trial=args.cpus_per_trial,
+                               gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures)
     validate(spec)
     return spec
 
@@ -58,6 +62,10 @@ def validate(spec: StudySpec) -> None:
             raise UsageError(f"search space {name!r} is unknown; choose from: {', '.join(SPACES.names())}")
     spec.trial_configs()
     check_tracking_uri(spec.tracking_uri)
+    if spec.address:
+        from study.run import check_ray_address
+
+        check_ray_address(spec.address)
 
 
 def plan(spec: StudySpec) -> dict:
@@ -77,15 +85,35 @@ def run_command(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(json.dumps(plan(spec), indent=2, default=str))
         return 0
+    if os.path.exists(os.path.join(study_dir(spec), SPEC_FILE)):
+        raise UsageError(f"a study named {spec.name!r} already exists under --storage {spec.storage}: "
+                         f"continue it with `study resume {spec.name} --storage {spec.storage}` or pick another --name")
+    print(f"study {spec.name}: {spec.trials * len(spec.groups)} trials, sampler {spec.sampler}, "
+          f"scheduler {spec.scheduler}, tracking {spec.tracking_uri}", flush=True)
+    return _execute(spec, resume=False)
+
+
+def _execute(spec: StudySpec, resume: bool) -> int:
     from study.run import run_study
 
     started = time.monotonic()
-    print(f"study {spec.name}: {spec.trials * len(spec.groups)} trials, sampler {spec.sampler}, "
-          f"scheduler {spec.scheduler}, tracking {spec.tracking_uri}", flush=True)
-    outcome = run_study(spec)
+    outcome = run_study(spec, resume=resume)
+    if outcome.interrupted:
+        print(f"interrupted after {time.monotonic() - started:.0f} s; the state is saved. "
+              f"Resume with: study resume {spec.name} --storage {spec.storage}", flush=True)
+        return 130
     print(f"done in {time.monotonic() - started:.0f} s: {outcome.trials} trials, {outcome.failed} failed; "
           f"browse them with `study ui --tracking-uri {spec.tracking_uri}`", flush=True)
     return 0
+
+
+def resume_command(args: argparse.Namespace) -> int:
+    spec = load_spec(args.storage, args.name)
+    spec = spec.with_overrides(storage=args.storage, address=args.address,
+                               tracking_uri=normalize_tracking_uri(args.tracking_uri) if args.tracking_uri else None)
+    validate(spec)
+    print(f"resuming study {spec.name} from {study_dir(spec)}", flush=True)
+    return _execute(spec, resume=True)
 
 
 def report_command(args: argparse.Namespace) -> int:

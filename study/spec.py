@@ -1,6 +1,9 @@
 """StudySpec: what to search, how many trials, sampler, resources, tracking and storage."""
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
@@ -72,6 +75,42 @@ class StudySpec:
 
     def with_overrides(self, **changes: Any) -> "StudySpec":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+SPEC_FILE = "study.json"
+
+
+def study_dir(spec: StudySpec) -> str:
+    """Where the study's Ray Tune state lives: ``<storage>/<name>`` (a local path or a cloud URI)."""
+    root = spec.storage if "://" in spec.storage else os.path.abspath(spec.storage)
+    return f"{root.rstrip('/')}/{spec.name}"
+
+
+def save_spec(spec: StudySpec) -> None:
+    """Write the spec beside the Ray Tune state so ``study resume NAME`` can rebuild it."""
+    import pyarrow.fs
+
+    fs, path = pyarrow.fs.FileSystem.from_uri(study_dir(spec) if "://" in spec.storage else "file://" + study_dir(spec))
+    fs.create_dir(path, recursive=True)
+    with fs.open_output_stream(f"{path}/{SPEC_FILE}") as out:
+        out.write(json.dumps(dataclasses.asdict(spec), indent=2, default=list).encode())
+
+
+def load_spec(storage: str, name: str) -> StudySpec:
+    """The spec of study ``name`` saved under ``storage``."""
+    import pyarrow.fs
+
+    root = storage if "://" in storage else "file://" + os.path.abspath(storage)
+    fs, path = pyarrow.fs.FileSystem.from_uri(f"{root.rstrip('/')}/{name}/{SPEC_FILE}")
+    try:
+        with fs.open_input_stream(path) as handle:
+            raw = json.loads(handle.read().decode())
+    except (FileNotFoundError, OSError):
+        raise UsageError(f"no study named {name!r} under --storage {storage} (expected {path})") from None
+    for key in ("spaces", "groups"):
+        raw[key] = tuple(raw[key])
+    raw["grid"] = {k: tuple(v) for k, v in raw["grid"].items()}
+    return StudySpec(**raw)
 
 
 def total_epochs(spec: StudySpec) -> int:

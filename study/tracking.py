@@ -83,6 +83,14 @@ def experiment_id_for(uri: str, name: str) -> str:
     return retry(lambda: c.create_experiment(name, artifact_location=location))
 
 
+def find_parent_run(uri: str, experiment_id: str, study: str) -> str | None:
+    """The study's parent run, when a resumed study already has one."""
+    c = client(uri)
+    runs = retry(lambda: c.search_runs([experiment_id], filter_string=f"tags.role = 'study' and tags.study = '{study}'",
+                                       order_by=["attributes.start_time DESC"], max_results=1))
+    return runs[0].info.run_id if runs else None
+
+
 @dataclass(frozen=True)
 class TrialRecorder:
     """Picklable handle that Ray workers use to record their trial under the study's parent run."""

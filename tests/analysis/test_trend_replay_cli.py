@@ -48,7 +48,8 @@ def test_trend_and_report_errors_are_one_line(small_store, tmp_path, capsys):
     _one_line_error(capsys, ["trend", "--tracking-uri", empty, "--out", str(tmp_path)], "holds no trial runs")
     _one_line_error(capsys, ["report", "--tracking-uri", empty, "--out", str(tmp_path)], "holds no trial runs")
     _one_line_error(capsys, ["trend", "--tracking-uri", small_store["uri"], "--experiment", "nope"], "no experiment named 'nope'")
-    _one_line_error(capsys, ["trend", "--tracking-uri", small_store["uri"], "--metric", "nope"], "recorded no such metric")
+    _one_line_error(capsys, ["trend", "--tracking-uri", small_store["uri"], "--metric", "nope"], "recorded no metric 'nope'")
+    _one_line_error(capsys, ["trend", "--tracking-uri", small_store["uri"], "--bandwidth", "0"], "expected a positive width")
 
 
 def test_report_prints_the_best_trial_and_its_replay_command(small_store, tmp_path, capsys):

@@ -1,0 +1,138 @@
+"""How much a trial needs and how many fit in an hour: peak memory of one trial in a fresh
+process, and trials per hour of every preset's sizes estimated from measured epoch times.
+
+The estimate: one probe per (model, dataset, image size) trains ``probe_epochs`` epochs of the
+preset's smoke-size data with one trial's threads; its last epoch gives seconds per unit of
+work, where a unit is one training image and an evaluated image counts a third of one (forward
+only). A trial at any size then costs ``units x seconds per unit x epochs`` plus its measured
+data loading plus the per-trial orchestration overhead measured by the bench. Searched loss
+terms (a second COT update, extra terms) are not included, and concurrent trials are assumed
+not to slow each other: treat the figures as an estimate, not a measurement.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from trainables.config import TrialConfig
+from trainables.data import DatasetError, load_dataset
+from trainables.routine import train
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL_COST = 1 / 3  # an evaluated image costs about a third of a trained one (forward, no backward/step)
+
+# On Linux, ru_maxrss survives fork + exec: a child started by a 1.3 GB bench process reports
+# at least 1.3 GB whatever it does. VmHWM belongs to the child's own address space, so it is
+# the child's true peak; ru_maxrss is the fallback where /proc is missing.
+MEMORY_SCRIPT = """
+import json, resource, sys
+from trainables.config import TrialConfig
+from trainables.routine import train
+flat = json.loads(sys.argv[1])
+if flat:
+    train(TrialConfig.from_flat(flat), lambda metrics, **_: None)
+try:
+    with open("/proc/self/status") as status:
+        kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"peak_mb": kib / 1024}))
+"""
+
+
+def peak_memory_mb(flat: dict[str, Any]) -> float:
+    """Peak resident memory (MiB, VmHWM) of a fresh Python process that runs ``train()`` on
+    ``flat`` ({} = imports only)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, json.dumps(flat)], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the memory probe failed: {done.stderr.strip().splitlines()[-1:]}")
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"])
+
+
+def _units(bundle: Any) -> float:
+    return len(bundle.train) + EVAL_COST * (len(bundle.val) + len(bundle.test))
+
+
+def _load(cfg: TrialConfig) -> tuple[Any, float]:
+    started = time.perf_counter()
+    bundle = load_dataset(cfg.data, torch.device("cpu"))
+    return bundle, time.perf_counter() - started
+
+
+class Probes:
+    """Seconds per unit of work, measured once per (model, embedding, dataset, image size)."""
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs = epochs
+        self.seconds_per_unit: dict[tuple, float] = {}
+
+    def get(self, probe: TrialConfig, threads: int) -> float:
+        key = (probe.model.name, probe.model.embedding_dim, probe.data.name, probe.data.image_size)
+        if key not in self.seconds_per_unit:
+            cfg = probe.replace(train__epochs=self.epochs, train__pretrain_epochs=0, train__additional_epochs=0,
+                                train__threads=threads, train__device="cpu")
+            bundle, _ = _load(cfg)
+            times: list[float] = []
+            train(cfg, lambda metrics, **_: times.append(metrics["epoch_time_s"]), data=bundle)
+            self.seconds_per_unit[key] = times[-1] / _units(bundle)
+        return self.seconds_per_unit[key]
+
+
+def _configs(spec: dict[str, Any]) -> list[TrialConfig]:
+    return [TrialConfig.from_flat({**spec["base"], **group}) for group in spec.get("groups", ({},))]
+
+
+def estimate_preset(name: str, size: str, data_root: str, probes: Probes, cores: int, overhead_per_trial_s: float) -> dict[str, Any]:
+    """One row: trials per hour of preset ``name`` at ``size``, or a note on why it was skipped."""
+    from study.presets import PRESETS, dataset_on_disk
+
+    preset = PRESETS.get(name)
+    spec, smoke = preset.build(size, data_root), preset.build("smoke", data_root)
+    row: dict[str, Any] = {"preset": name, "size": size}
+    configs = _configs(spec)
+    missing = sorted({c.data.name for c in configs if not dataset_on_disk(c.data.name, data_root)})
+    if missing:
+        return {**row, "skipped": f"{', '.join(missing)} not on disk under data root {data_root or '(none)'}"}
+    cpus = float(spec.get("cpus_per_trial", 1.0))
+    threads, concurrency = max(1, int(cpus)), max(1, int(cores // cpus))
+    trial_s = []
+    for cfg in configs:
+        smoke_cfg = _configs(smoke)[0]
+        probe = smoke_cfg.replace(model__name=cfg.model.name, model__embedding_dim=cfg.model.embedding_dim)
+        if probe.data.name != cfg.data.name:
+            probe = cfg  # the smoke size uses another dataset: probe on this one
+        try:
+            seconds_per_unit = probes.get(probe, threads)
+            bundle, load_s = _load(cfg)
+        except DatasetError as exc:
+            return {**row, "skipped": str(exc)}
+        trial_s.append(_units(bundle) * seconds_per_unit * cfg.train.total_epochs + load_s + overhead_per_trial_s)
+    mean_trial_s = sum(trial_s) / len(trial_s)
+    per_hour = concurrency * 3600.0 / mean_trial_s
+    total = int(spec["trials"]) * len(configs)
+    return {
+        **row, "trials_per_hour": per_hour, "trial_s": mean_trial_s, "trials": total,
+        "study_hours": total / per_hour, "epochs_per_trial": max(c.train.total_epochs for c in configs),
+        "model": configs[0].model.name, "dataset": configs[0].data.name,
+        "threads_per_trial": threads, "concurrent_trials": concurrency,
+    }
+
+
+def estimate_trials_per_hour(
+    presets: list[str], sizes: tuple[str, ...], data_root: str, probe_epochs: int, cores: int, overhead_per_trial_s: float
+) -> list[dict[str, Any]]:
+    """Rows of ``estimate_preset`` for every preset and size, probes shared between them."""
+    probes = Probes(probe_epochs)
+    return [estimate_preset(p, s, data_root, probes, cores, overhead_per_trial_s) for p in presets for s in sizes]
+
+
+__all__ = ["EVAL_COST", "Probes", "estimate_preset", "estimate_trials_per_hour", "peak_memory_mb"]

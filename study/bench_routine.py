@@ -1,0 +1,156 @@
+"""Our routine against a textbook PyTorch loop: images per second on the same glyphs, model,
+loss (CE), optimizer, batch size and epochs.
+
+The textbook loop is what a tutorial writes: a Dataset that serves one PIL image at a time
+through ``RandomCrop(padding) -> ToTensor -> Normalize`` and a ``DataLoader`` with two worker
+processes. Both runs are timed from model construction to the last epoch's evaluation (val and
+test every epoch); preparing the images (rendering, the disk cache) happens before either clock
+starts. The textbook keeps its uint8 images in memory, so it pays no file decoding: a generous
+baseline.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from trainables.config import TrialConfig
+from trainables.data import load_dataset, stratified_holdout
+from trainables.data.glyphs import glyph_arrays
+from trainables.data.longtail import long_tail_indices
+from trainables.evaluation import EVAL_BATCH
+from trainables.models import build_model
+from trainables.routine import train
+
+TEXTBOOK_WORKERS = 2  # DataLoader worker processes, as tutorials set on a small machine
+CROP_PADDING_PX = 2  # RandomCrop padding; the routine's batched crop shifts by up to 2 pixels too
+
+
+class PILImages(Dataset):
+    """uint8 images (N, 1, H, W) served one at a time as PIL images through ``transform``."""
+
+    def __init__(self, images_u8: torch.Tensor, labels: torch.Tensor, transform: Any) -> None:
+        self.images = images_u8[:, 0].numpy()
+        self.labels = labels.tolist()
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        from PIL import Image
+
+        return self.transform(Image.fromarray(self.images[index])), self.labels[index]
+
+
+def glyph_splits_u8(cfg: TrialConfig) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """The routine's train/val/test glyph images as uint8, chosen by the same functions and
+    seeds as ``trainables.data.assemble`` (balanced glyphs: no class subset after rendering)."""
+    if cfg.data.name != "glyphs" or cfg.data.imbalance_ratio != 1.0:
+        raise ValueError("the textbook comparison runs on balanced glyphs only")
+    raw = glyph_arrays(cfg.data)
+    x, y = raw["train_x"], raw["train_y"]
+    num_classes = len(raw["chars"])
+    keep = long_tail_indices(y, num_classes, cfg.data.max_per_class, 1.0, cfg.data.subset_seed)
+    x, y = x[keep], y[keep]
+    tr, va = stratified_holdout(y, cfg.data.val_fraction, cfg.data.subset_seed)
+    return {"train": (x[tr], y[tr]), "val": (x[va], y[va]), "test": (raw["test_x"], raw["test_y"])}
+
+
+def _loaders(splits: dict[str, tuple[torch.Tensor, torch.Tensor]], batch_size: int, seed: int) -> dict[str, DataLoader]:
+    from torchvision import transforms
+
+    train_x = splits["train"][0].float() / 255.0
+    normalize = transforms.Normalize((float(train_x.mean()),), (float(train_x.std()),))
+    size = int(train_x.shape[-1])
+    augment = transforms.Compose([transforms.RandomCrop(size, padding=CROP_PADDING_PX), transforms.ToTensor(), normalize])
+    plain = transforms.Compose([transforms.ToTensor(), normalize])
+    g = torch.Generator().manual_seed(seed)
+    out = {"train": DataLoader(PILImages(*splits["train"], augment), batch_size=batch_size, shuffle=True,
+                               num_workers=TEXTBOOK_WORKERS, generator=g)}
+    for name in ("val", "test"):
+        out[name] = DataLoader(PILImages(*splits[name], plain), batch_size=EVAL_BATCH, num_workers=TEXTBOOK_WORKERS)
+    return out
+
+
+@torch.no_grad()
+def _accuracy(model: nn.Module, head: nn.Module, loader: DataLoader) -> float:
+    model.eval()
+    right = total = 0
+    for x, y in loader:
+        right += int((head(model(x)).argmax(1) == y).sum())
+        total += len(y)
+    return right / max(1, total)
+
+
+def textbook_run(cfg: TrialConfig, splits: dict[str, tuple[torch.Tensor, torch.Tensor]], num_classes: int) -> dict[str, float]:
+    """Train and evaluate the textbook way; returns seconds, training images seen and val accuracy."""
+    started = time.perf_counter()
+    torch.manual_seed(cfg.train.seed)
+    loaders = _loaders(splits, cfg.train.batch_size, cfg.train.seed)
+    model = build_model(cfg.model, 1, int(splits["train"][0].shape[-1]))
+    head = nn.Linear(cfg.model.embedding_dim, num_classes)
+    o = cfg.optim
+    optimizer = torch.optim.SGD([*model.parameters(), *head.parameters()], lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+    criterion = nn.CrossEntropyLoss()
+    accuracy = 0.0
+    for _ in range(cfg.train.epochs):
+        model.train()
+        for x, y in loaders["train"]:
+            loss = criterion(head(model(x)), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        accuracy = _accuracy(model, head, loaders["val"])
+        _accuracy(model, head, loaders["test"])
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "images": float(len(splits["train"][1]) * cfg.train.epochs), "val_accuracy": accuracy}
+
+
+def routine_run(cfg: TrialConfig, bundle: Any) -> dict[str, float]:
+    """``train()`` on the resident tensors of ``bundle``; same fields as ``textbook_run``."""
+    started = time.perf_counter()
+    last = train(cfg, lambda metrics, **_: None, data=bundle)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "images": float(len(bundle.train) * cfg.train.epochs), "val_accuracy": last["val_accuracy"]}
+
+
+def measure_routine_speedup(flat: dict[str, Any], threads: int) -> dict[str, Any]:
+    """Images per second of the routine and of the textbook loop, and their ratio.
+
+    ``flat`` is a TrialConfig in flat keys (glyphs, CE, the model under test); both runs use
+    ``threads`` torch threads in this process (the textbook's workers come on top, as they would).
+    """
+    cfg = TrialConfig.from_flat({**flat, "loss.output": "ce", "train.device": "cpu", "train.threads": threads})
+    torch.set_num_threads(threads)
+    bundle = load_dataset(cfg.data, torch.device("cpu"))
+    splits = glyph_splits_u8(cfg)
+    if len(splits["train"][1]) != len(bundle.train) or len(splits["test"][1]) != len(bundle.test):
+        raise RuntimeError("the textbook splits differ from the routine's; the comparison would be unfair")
+    routine = routine_run(cfg, bundle)
+    textbook = textbook_run(cfg, splits, bundle.num_classes)
+    rate = lambda run: run["images"] / run["seconds"]  # noqa: E731
+    return {
+        "routine_images_per_s": rate(routine),
+        "textbook_images_per_s": rate(textbook),
+        "routine_speedup": rate(routine) / rate(textbook),
+        "routine_s": routine["seconds"],
+        "textbook_s": textbook["seconds"],
+        "routine_val_accuracy": routine["val_accuracy"],
+        "textbook_val_accuracy": textbook["val_accuracy"],
+        "train_images": len(bundle.train),
+        "num_classes": bundle.num_classes,
+        "image_size_px": bundle.image_size,
+        "epochs": cfg.train.epochs,
+        "batch_size": cfg.train.batch_size,
+        "model": cfg.model.name,
+        "dataset": cfg.data.name,
+        "textbook_workers": TEXTBOOK_WORKERS,
+        "config": {k: v for k, v in cfg.to_flat().items() if k.split(".")[0] in ("data", "model", "train", "optim")},
+    }
+
+
+__all__ = ["PILImages", "glyph_splits_u8", "measure_routine_speedup", "routine_run", "textbook_run"]
