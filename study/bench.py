@@ -91,6 +91,7 @@ def run_bench(size: str, data_root: str = "", log: Any = print) -> dict[str, Any
     return {
         **values,
         "ray_startup_s": orchestration["ray_startup_s"],
+        "store_setup_s": orchestration["store_setup_s"],
         "import_s": orchestration["import_s"],
         "threads_per_trial": threads,
         "trials_per_hour": {p: {r["size"]: r.get("trials_per_hour") for r in rows if r["preset"] == p} for p in presets},
@@ -127,14 +128,19 @@ def format_table(result: dict[str, Any]) -> str:
     for key, target in result["targets"].items():
         met = "yes" if result["meets_targets"][key] else "no"
         lines.append(f"{key:24s} {_fmt(result[key]):>9s}  {target:8s} {met:4s} {details[key]}")
-    lines.append(f"ray.init {result['ray_startup_s']:.1f} s and importing Ray/Optuna/MLflow {result['import_s']:.1f} s "
-                 "are excluded from the overhead ratio")
+    lines.append(f"excluded from the overhead ratio: ray.init {result['ray_startup_s']:.1f} s, importing Ray/Optuna/MLflow "
+                 f"{result['import_s']:.1f} s, creating the sqlite store {result['store_setup_s']:.1f} s "
+                 f"(ratio with it: {o['orchestration_overhead_with_store_setup']:.2f}); "
+                 f"per trial the study adds {o['overhead_per_trial_s']:.2f} s")
     lines.append("")
-    lines.append("trials per hour on this machine (ESTIMATE from measured epoch times; see `trials_per_hour_detail`):")
+    lines.append("trials per hour on this machine, ESTIMATED from measured epoch times (in brackets: the study's")
+    lines.append("projected time over a plain loop at that trial length); see `trials_per_hour_detail`:")
     sizes = result["bench_size"]["sizes"]
-    lines.append(f"{'preset':18s} " + " ".join(f"{s:>10s}" for s in sizes))
-    for preset, by_size in result["trials_per_hour"].items():
-        lines.append(f"{preset:18s} " + " ".join(f"{_fmt(by_size.get(s)):>10s}" for s in sizes))
+    rows = {(r["preset"], r["size"]): r for r in result["trials_per_hour_detail"]}
+    cell = lambda r: "-" if "skipped" in r else f"{r['trials_per_hour']:,.1f} ({r['projected_orchestration_overhead']:.2f}x)"  # noqa: E731
+    lines.append(f"{'preset':18s} " + " ".join(f"{s:>18s}" for s in sizes))
+    for preset in result["trials_per_hour"]:
+        lines.append(f"{preset:18s} " + " ".join(f"{cell(rows[preset, s]):>18s}" for s in sizes))
     skipped = [row for row in result["trials_per_hour_detail"] if "skipped" in row]
     for row in skipped:
         lines.append(f"  skipped {row['preset']} {row['size']}: {row['skipped']}")

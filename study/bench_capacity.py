@@ -117,6 +117,7 @@ def estimate_preset(name: str, size: str, data_root: str, probes: Probes, cores:
             return {**row, "skipped": str(exc)}
         trial_s.append(_units(bundle) * seconds_per_unit * cfg.train.total_epochs + load_s + overhead_per_trial_s)
     mean_trial_s = sum(trial_s) / len(trial_s)
+    plain_s = mean_trial_s - overhead_per_trial_s  # the same trial in a plain loop
     per_hour = concurrency * 3600.0 / mean_trial_s
     total = int(spec["trials"]) * len(configs)
     return {
@@ -124,6 +125,7 @@ def estimate_preset(name: str, size: str, data_root: str, probes: Probes, cores:
         "study_hours": total / per_hour, "epochs_per_trial": max(c.train.total_epochs for c in configs),
         "model": configs[0].model.name, "dataset": configs[0].data.name,
         "threads_per_trial": threads, "concurrent_trials": concurrency,
+        "projected_orchestration_overhead": mean_trial_s / plain_s,
     }
 
 

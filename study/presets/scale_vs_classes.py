@@ -14,10 +14,12 @@ def build(size: str, data_root: str) -> dict[str, Any]:
         trials=by_size(size, 3, 10, 40),
         base={
             "data.name": "glyphs",
+            "data.image_size": by_size(size, 16, 32, 32),  # pixels; 16 keeps smoke under 3 minutes on 2 cores
+            "data.max_per_class": by_size(size, 80, 120, 200),  # training images per class (fonts x augmentations)
             "loss.output": "normface",
             "model.name": by_size(size, "small_cnn", "small_cnn", "resnet20"),
             "model.embedding_dim": 64,
-            "train.epochs": by_size(size, 3, 8, 60),
+            "train.epochs": by_size(size, 6, 10, 60),
             "train.batch_size": 128,
             "optim.name": "adam", "optim.lr": 0.003,  # cosine heads learn slowly with plain SGD at lr 0.05
         },
