@@ -36,10 +36,11 @@ def _error_line(trial: Any) -> str:
 class RecordOutcome(Callback):
     """Sets each trial's MLflow run to FINISHED (finished or stopped early) or FAILED with a reason."""
 
-    def __init__(self, tracking_uri: str) -> None:
+    def __init__(self, tracking_uri: str, planned_trials: int) -> None:
         self.tracking_uri = tracking_uri
+        self.planned_trials = planned_trials
         self.outcomes: dict[str, str] = {}  # trial id -> finished | stopped_early | failed
-        self.unfinished = 0  # trials left pending or paused: the run was interrupted
+        self.unfinished = 0  # planned trials that did not end: the run was interrupted
 
     def _close(self, trial: Any) -> None:
         status, tags = trial_outcome(trial)
@@ -55,7 +56,8 @@ class RecordOutcome(Callback):
         self._close(trial)
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
-        self.unfinished = sum(t.status not in ("TERMINATED", "ERROR") for t in trials)
+        ended = sum(t.status in ("TERMINATED", "ERROR") for t in trials)
+        self.unfinished = max(0, self.planned_trials - ended)
 
 
 class ProgressLine(Callback):

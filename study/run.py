@@ -91,7 +91,7 @@ def _trainable(spec: StudySpec, recorder: TrialRecorder):
 
 def _callbacks(spec: StudySpec, group: dict[str, Any]) -> tuple[RecordOutcome, ProgressLine]:
     label = f"[{', '.join(f'{k}={v}' for k, v in group.items())}] " if group else ""
-    return RecordOutcome(spec.tracking_uri), ProgressLine(spec.metrics[0], spec.modes[0], spec.trials, label)
+    return RecordOutcome(spec.tracking_uri, spec.trials), ProgressLine(spec.metrics[0], spec.modes[0], spec.trials, label)
 
 
 def _new_tuner(spec: StudySpec, group: dict[str, Any], index: int, trainable: Any, workers: int, callbacks: tuple):
