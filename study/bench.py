@@ -23,7 +23,8 @@ GPU_NOTE = "GPU figures (ResNet-20 on CIFAR-10-sized tensors on an H100) are not
 @dataclass(frozen=True)
 class BenchSize:
     speed_data: Mapping[str, Any]  # flat data.* keys of the routine-vs-textbook run (glyphs)
-    speed_epochs: int  # epochs of each of the two runs
+    speed_epochs: int  # epochs of each routine and textbook run
+    speed_repeats: int  # runs of each side, alternating (routine, textbook, textbook, routine, ...)
     trials: int  # trials of the orchestration comparison
     trial_epochs: int  # epochs of each of those trials (the smoke preset's digits trial)
     probe_epochs: int  # epochs of each trials-per-hour probe; the last one is used
@@ -34,9 +35,9 @@ class BenchSize:
 
 BENCH_SIZES = {
     # seconds on 2 cores: a few hundred images, 2 one-epoch trials, the smoke preset only
-    "tiny": BenchSize({"data.num_classes": 10, "data.max_per_class": 40}, 1, 2, 1, 1, ("smoke",), ("smoke", "cpu"), False),
+    "tiny": BenchSize({"data.num_classes": 10, "data.max_per_class": 40}, 1, 1, 2, 1, 1, ("smoke",), ("smoke", "cpu"), False),
     # minutes on 2 cores: all 53 default glyph classes at 100 images each, 8 four-epoch trials
-    "default": BenchSize({"data.max_per_class": 100}, 2, 8, 4, 2),
+    "default": BenchSize({"data.max_per_class": 100}, 2, 2, 8, 4, 2),
 }
 
 
@@ -73,7 +74,8 @@ def run_bench(size: str, data_root: str = "", log: Any = print) -> dict[str, Any
     plan, cores = BENCH_SIZES[size], cpu_cores()
     threads = cores  # concurrency 1 in the comparisons: one trial may use every core
     log(f"routine vs textbook loop ({plan.speed_epochs} epochs of glyphs) ...")
-    routine = measure_routine_speedup({**plan.speed_data, "train.epochs": plan.speed_epochs}, threads)
+    load_start = os.getloadavg()[0]
+    routine = measure_routine_speedup({**plan.speed_data, "train.epochs": plan.speed_epochs}, threads, plan.speed_repeats)
     log(f"{plan.trials} trials through Ray Tune + Optuna + MLflow and in a plain loop ...")
     orchestration = measure_orchestration(smoke_trial(plan.trial_epochs), plan.trials, threads)
     log("peak memory of one smoke trial in a fresh process ...")
@@ -103,7 +105,8 @@ def run_bench(size: str, data_root: str = "", log: Any = print) -> dict[str, Any
         "memory": {**memory, "trial": "the smoke preset's trial (digits, small_cnn, CE) in a fresh process; VmHWM, since ru_maxrss inherits the parent's peak across fork+exec"},
         "trials_per_hour_detail": rows,
         "machine": {"cpu_cores": cores, "platform": platform.platform(), "python": platform.python_version(),
-                    "torch": torch.__version__, "cuda": torch.cuda.is_available()},
+                    "torch": torch.__version__, "cuda": torch.cuda.is_available(),
+                    "load_average_1min": {"start": load_start, "end": os.getloadavg()[0]}},
         "size": size, "bench_size": asdict(plan), "notes": [GPU_NOTE],
     }
 
@@ -124,6 +127,8 @@ def format_table(result: dict[str, Any]) -> str:
     }
     lines = [f"study bench --size {result['size']}: {result['machine']['cpu_cores']} CPU cores, "
              f"torch {result['machine']['torch']}, {result['threads_per_trial']} threads per trial",
+             f"load average (1 min) {result['machine']['load_average_1min']['start']:.1f} at the start, "
+             f"{result['machine']['load_average_1min']['end']:.1f} at the end: other work on the cores skews the seconds",
              f"{'metric':24s} {'value':>9s}  {'target':8s} {'met':4s} detail"]
     for key, target in result["targets"].items():
         met = "yes" if result["meets_targets"][key] else "no"

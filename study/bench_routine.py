@@ -118,11 +118,18 @@ def routine_run(cfg: TrialConfig, bundle: Any) -> dict[str, float]:
     return {"seconds": seconds, "images": float(len(bundle.train) * cfg.train.epochs), "val_accuracy": last["val_accuracy"]}
 
 
-def measure_routine_speedup(flat: dict[str, Any], threads: int) -> dict[str, Any]:
+def _pooled(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {"seconds": sum(r["seconds"] for r in runs), "images": sum(r["images"] for r in runs),
+            "val_accuracy": runs[-1]["val_accuracy"]}
+
+
+def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1) -> dict[str, Any]:
     """Images per second of the routine and of the textbook loop, and their ratio.
 
     ``flat`` is a TrialConfig in flat keys (glyphs, CE, the model under test); both runs use
     ``threads`` torch threads in this process (the textbook's workers come on top, as they would).
+    With ``repeats`` > 1 the runs alternate routine, textbook, textbook, routine, ... so that a
+    neighbour's load drifting over the bench hits both sides alike; rates pool all runs.
     """
     cfg = TrialConfig.from_flat({**flat, "loss.output": "ce", "train.device": "cpu", "train.threads": threads})
     torch.set_num_threads(threads)
@@ -130,15 +137,19 @@ def measure_routine_speedup(flat: dict[str, Any], threads: int) -> dict[str, Any
     splits = glyph_splits_u8(cfg)
     if len(splits["train"][1]) != len(bundle.train) or len(splits["test"][1]) != len(bundle.test):
         raise RuntimeError("the textbook splits differ from the routine's; the comparison would be unfair")
-    routine = routine_run(cfg, bundle)
-    textbook = textbook_run(cfg, splits, bundle.num_classes)
+    runs: dict[str, list[dict[str, float]]] = {"routine": [], "textbook": []}
+    for r in range(repeats):
+        for side in (("routine", "textbook") if r % 2 == 0 else ("textbook", "routine")):
+            run = routine_run(cfg, bundle) if side == "routine" else textbook_run(cfg, splits, bundle.num_classes)
+            runs[side].append(run)
+    routine, textbook = (_pooled(runs[side]) for side in ("routine", "textbook"))
     rate = lambda run: run["images"] / run["seconds"]  # noqa: E731
     return {
         "routine_images_per_s": rate(routine),
         "textbook_images_per_s": rate(textbook),
         "routine_speedup": rate(routine) / rate(textbook),
-        "routine_s": routine["seconds"],
-        "textbook_s": textbook["seconds"],
+        "routine_s": [round(run["seconds"], 3) for run in runs["routine"]],
+        "textbook_s": [round(run["seconds"], 3) for run in runs["textbook"]],
         "routine_val_accuracy": routine["val_accuracy"],
         "textbook_val_accuracy": textbook["val_accuracy"],
         "train_images": len(bundle.train),

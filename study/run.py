@@ -15,7 +15,7 @@ from study.callbacks import ProgressLine, RecordOutcome
 from study.errors import UsageError
 from study.samplers import SAMPLERS, SCHEDULERS
 from study.spec import StudySpec, save_spec, study_dir, total_epochs
-from study.tracking import TrialRecorder, client, experiment_id_for, find_parent_run, retry
+from study.tracking import TrialRecorder, client, experiment_id_for, find_parent_run, retire_orphans, retry
 from search_spaces import compose
 
 
@@ -179,5 +179,7 @@ def run_study(spec: StudySpec, resume: bool = False) -> StudyOutcome:
     except BaseException:
         retry(lambda: c.set_terminated(parent_id, status="KILLED"))
         raise
+    if resume and not interrupted:
+        retire_orphans(spec.tracking_uri, experiment_id, parent_id)
     retry(lambda: c.set_terminated(parent_id, status="KILLED" if interrupted else "FINISHED"))
     return StudyOutcome(experiment_id, parent_id, trials, failed, interrupted)

@@ -91,6 +91,21 @@ def find_parent_run(uri: str, experiment_id: str, study: str) -> str | None:
     return runs[0].info.run_id if runs else None
 
 
+def retire_orphans(uri: str, experiment_id: str, parent_run_id: str) -> int:
+    """After a resumed study ends, trial runs still RUNNING belong to trials that a killed driver
+    started but never saved in its state; Ray Tune ran them again as new trials. Mark them
+    abandoned and soft-delete them (``mlflow gc`` or the UI can restore them), so each trial
+    appears once."""
+    c = client(uri)
+    runs = retry(lambda: c.search_runs(
+        [experiment_id], filter_string=f"tags.`{PARENT_RUN_ID}` = '{parent_run_id}' and attributes.status = 'RUNNING'"))
+    for run in runs:
+        retry(lambda: c.set_tag(run.info.run_id, "trial_status", "abandoned"))
+        retry(lambda: c.set_terminated(run.info.run_id, status="KILLED"))
+        retry(lambda: c.delete_run(run.info.run_id))
+    return len(runs)
+
+
 @dataclass(frozen=True)
 class TrialRecorder:
     """Picklable handle that Ray workers use to record their trial under the study's parent run."""
