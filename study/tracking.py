@@ -122,11 +122,13 @@ class TrialRecorder:
             filter_string=f"tags.trial_id = '{trial_id}' and tags.`{PARENT_RUN_ID}` = '{self.parent_run_id}'",
             max_results=1,
         ))
-        if existing:
-            run_id = existing[0].info.run_id
-            retry(lambda: c.update_run(run_id, status="RUNNING"))
-            return TrialRun(c, run_id)
-        tags = {**dict(self.tags), PARENT_RUN_ID: self.parent_run_id, "trial_id": trial_id}
+        if existing:  # a retried or resumed trial continues its run
+            run = existing[0]
+            attempts = int(run.data.tags.get("attempts", "1")) + 1
+            retry(lambda: c.update_run(run.info.run_id, status="RUNNING"))
+            retry(lambda: c.set_tag(run.info.run_id, "attempts", str(attempts)))
+            return TrialRun(c, run.info.run_id)
+        tags = {**dict(self.tags), PARENT_RUN_ID: self.parent_run_id, "trial_id": trial_id, "attempts": "1"}
         if "data.num_classes" in flat_config:
             tags["class_count"] = str(flat_config["data.num_classes"])
         run = retry(lambda: c.create_run(self.experiment_id, tags=tags, run_name=trial_name))

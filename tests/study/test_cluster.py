@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from mlflow.tracking import MlflowClient
 
 from study.clusters.submit_study import command_line
 from tests.study.cluster_helpers import (
@@ -63,6 +64,10 @@ def test_study_survives_losing_a_worker_node(tmp_path):
         output, _ = process.communicate(timeout=480)
         assert process.returncode == 0, output[-3000:]
         _assert_each_trial_once(store, "two-nodes", 4)
+        retried = [r for r in trial_runs(store, "two-nodes") if int(r.data.tags["attempts"]) > 1]
+        assert retried, "the trial on the lost node should have been retried in its own run"
+        history = MlflowClient(tracking_uri=store).get_metric_history(retried[0].info.run_id, "epoch")
+        assert max(m.value for m in history) == 8
     finally:
         if process.poll() is None:
             kill_group(process)
