@@ -40,10 +40,15 @@ def evaluate(trial: "Trial", phase: Phase, final: bool) -> dict[str, float]:
     if important is not None:  # CAMRI's second objective, every epoch
         is_important = data.val.y == int(important)
         out["val_important_class_recall"] = float((val_pred[is_important] == int(important)).float().mean())
+    weights = trial.objective.class_weights() if phase.uses_objective else None
+    if weights is not None and weights.shape[0] > 1:  # seed 002 tracks the proxies' spread per epoch
+        out.update(metrics.proxy_cosine_stats(weights.detach().float().cpu()))
     if getattr(data, "retrieval", False):
         test_emb = embed(trial, data.test)
-        recalls = metrics.recall_at_k(test_emb, data.test.y, ks=(1, 2, 4, 8))
-        out.update({f"test_recall_at_{k}": v for k, v in recalls.items()})
+        if final:
+            out.update({f"test_{k}": v for k, v in metrics.retrieval_report(test_emb, data.test.y).items()})
+        else:
+            out.update({f"test_recall_at_{k}": v for k, v in metrics.recall_at_k(test_emb, data.test.y, ks=(1,)).items()})
         out["test_accuracy"] = out["test_recall_at_1"]
         return out
     test_emb, test_pred = predict(trial, data.test, phase)
@@ -51,8 +56,11 @@ def evaluate(trial: "Trial", phase: Phase, final: bool) -> dict[str, float]:
     if final:
         report = metrics.classification_report(
             data.test.y.cpu().numpy(), test_pred.cpu().numpy(), data.num_classes,
-            head=data.head_classes, tail=data.tail_classes,
+            head=data.head_classes, tail=data.tail_classes, many=data.many_classes,
+            medium=data.medium_classes, few=data.few_classes,
             important_class=trial.cfg.loss.params.get("important_class"),
         )
         out.update({f"test_{k}": v for k, v in report.items() if k != "accuracy"})
+        clusters = metrics.feature_cluster_report(test_emb.float().cpu(), data.test.y.cpu())
+        out.update({f"test_{k}": v for k, v in clusters.items()})
     return out

@@ -6,6 +6,7 @@ schedule and loss state) so a retried trial resumes where its node died.
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from typing import Any
@@ -30,19 +31,25 @@ def _load_checkpoint() -> dict[str, Any] | None:
 
 def trainable(
     config: dict[str, Any], recorder: Any = None, threads_per_trial: int = 0,
-    metrics: tuple[str, ...] = ("val_accuracy",),
+    objectives: tuple[str, ...] = ("val_accuracy",),
 ) -> None:
-    """Run one trial; ``metrics`` are reported as NaN for a failed trial so the sampler marks it FAIL."""
+    """Run one trial; its ``objectives`` are reported as NaN when it fails, so the sampler marks it FAIL."""
     cfg = TrialConfig.from_flat(config)
     if threads_per_trial and not cfg.train.threads:
         torch.set_num_threads(threads_per_trial)
     context = tune.get_context()
     run = recorder.open(context.get_trial_id(), context.get_trial_name(), cfg.to_flat()) if recorder else None
 
+    artifacts = os.path.join(context.get_trial_dir(), "artifacts")  # kept with the trial's Ray Tune state
+
     def report(metrics: dict[str, float], state: dict[str, Any] | None = None) -> None:
         metrics = dict(metrics, mlflow_run_id=run.run_id if run else "")
         if run is not None:
             run.log_epoch(metrics)
+            if metrics["epoch"] == cfg.train.total_epochs:  # the last report may be the last code that runs
+                with open(os.path.join(artifacts, "config.json"), "w") as handle:
+                    json.dump(cfg.to_flat(), handle, indent=2, sort_keys=True)
+                run.log_artifacts(artifacts)
         if state is None:
             tune.report(metrics)
             return
@@ -51,13 +58,13 @@ def trainable(
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
 
     try:
-        train(cfg, report, resume=_load_checkpoint(), checkpoint=True)
+        train(cfg, report, resume=_load_checkpoint(), checkpoint=True, artifacts_dir=artifacts)
     except DETERMINISTIC_FAILURES as exc:
         # Retrying would fail the same way: end the trial as failed and let the study go on.
         reason = f"{type(exc).__name__}: {exc}"[:4000]
         if run is not None:
             run.set_tags(failure_reason=reason)
-        tune.report({**dict.fromkeys(metrics, float("nan")), "trial_failed": 1.0, "failure_reason": reason, "mlflow_run_id": run.run_id if run else ""})
+        tune.report({**dict.fromkeys(objectives, float("nan")), "trial_failed": 1.0, "failure_reason": reason, "mlflow_run_id": run.run_id if run else ""})
     except Exception as exc:  # a lost node or a broken store: Ray retries from the last checkpoint
         if run is not None:
             run.set_tags(failure_reason=f"{type(exc).__name__}: {exc}"[:4000])

@@ -18,7 +18,7 @@ from trainables.evaluation import evaluate
 from trainables.losses import Objective, build_loss
 from trainables.models import build_model
 from trainables.optim import build_optimizer
-from trainables.phases import Phase, epoch_plan, scale_for
+from trainables.phases import Phase, epoch_plan, phases_of, scale_for
 
 Report = Callable[..., None]
 
@@ -66,6 +66,7 @@ class Trial:
         )
         self.generator = torch.Generator().manual_seed(cfg.train.seed)
         self.next_epoch = 0
+        self.final_phase = phases_of(cfg)[-1]
 
     def state_dict(self) -> dict[str, Any]:
         state = {
@@ -162,8 +163,13 @@ def train(
     resume: dict[str, Any] | None = None,
     checkpoint: bool = False,
     data: DatasetBundle | None = None,
+    artifacts_dir: str | None = None,
 ) -> dict[str, float]:
-    """Train one trial; returns the last epoch's metrics plus the final evaluation."""
+    """Train one trial; returns the last epoch's metrics plus the final evaluation.
+
+    With ``artifacts_dir`` the trial writes its per-class recall, confusion matrix, class-weight
+    cosine histogram and Grad-CAM grid there after its last epoch, before reporting that epoch.
+    """
     trial = Trial(cfg, data)
     if resume is not None:
         trial.load_state_dict(resume)
@@ -178,6 +184,10 @@ def train(
         metrics.update(evaluate(trial, phase, final=trial.next_epoch == cfg.train.total_epochs))
         metrics["epoch_time_s"] = time.perf_counter() - started
         metrics["phase_index"] = float(["pretrain", "main", "additional"].index(phase.name))
+        if artifacts_dir is not None and trial.next_epoch == cfg.train.total_epochs:
+            from trainables.artifacts import write_artifacts
+
+            write_artifacts(trial, artifacts_dir)  # before the last report: a scheduler may stop the trial there
         if checkpoint:
             report(metrics, state=trial.state_dict())
         else:

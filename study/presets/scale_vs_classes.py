@@ -20,7 +20,7 @@ def build(size: str, data_root: str) -> dict[str, Any]:
             "model.name": by_size(size, "small_cnn", "small_cnn", "resnet20"),
             "model.embedding_dim": 64,
             "train.epochs": by_size(size, 6, 10, 60),
-            "train.batch_size": 128,
+            "train.batch_size": by_size(size, 64, 128, 128),  # small sets need enough steps per epoch
             "optim.name": "adam", "optim.lr": 0.003,  # cosine heads learn slowly with plain SGD at lr 0.05
         },
         groups=tuple({"data.num_classes": c} for c in class_counts),
