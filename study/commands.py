@@ -16,41 +16,30 @@ from study.tracking import check_tracking_uri, normalize_tracking_uri
 
 
 def spec_from_args(args: argparse.Namespace) -> StudySpec:
+    """The study of ``--config FILE`` or ``--preset NAME --size SIZE``, with the flags applied."""
+    where = dict(tracking_uri=normalize_tracking_uri(args.tracking_uri), storage=args.storage, address=args.address)
     if args.config:
         from study.config_file import load_study_file
 
-        spec = load_study_file(args.config, tracking_uri=normalize_tracking_uri(args.tracking_uri),
-                               storage=args.storage, address=args.address)
-        spec = spec.with_overrides(trials=args.trials, sampler=args.sampler, scheduler=args.scheduler,
-                                   seed=args.seed, max_concurrent=args.max_concurrent, name=args.name,
-                                   cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial,
-                                   max_failures=args.max_failures)
-        validate(spec)
-        return spec
-    try:
-        preset = PRESETS.get(args.preset)
-    except KeyError as exc:
-        raise UsageError(f"--preset: {exc.args[0]}") from None
-    size = args.size or preset.default_size
-    fields = preset.build(size, args.data_root)
-    spec = StudySpec(
-        name=args.name or f"{args.preset}-{size}",
-        preset=args.preset,
-        size=size,
-        tracking_uri=normalize_tracking_uri(args.tracking_uri),
-        storage=args.storage,
-        address=args.address,
-        **fields,
+        spec = load_study_file(args.config, **where)
+    else:
+        try:
+            preset = PRESETS.get(args.preset)
+        except KeyError as exc:
+            raise UsageError(f"--preset: {exc.args[0]}") from None
+        size = args.size or preset.default_size
+        spec = StudySpec(name=f"{args.preset}-{size}", preset=args.preset, size=size, **where,
+                         **preset.build(size, args.data_root))
+    return spec.with_overrides(
+        name=args.name, trials=args.trials, sampler=args.sampler, scheduler=args.scheduler, seed=args.seed,
+        max_concurrent=args.max_concurrent, cpus_per_trial=args.cpus_per_trial,
+        gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures,
     )
-    spec = spec.with_overrides(trials=args.trials, sampler=args.sampler, scheduler=args.scheduler,
-                               seed=args.seed, max_concurrent=args.max_concurrent, cpus_per_trial=args.cpus_per_trial,
-                               gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures)
-    validate(spec)
-    return spec
 
 
-def validate(spec: StudySpec) -> None:
-    """Everything that can be checked before Ray starts or the store is touched."""
+def validate(spec: StudySpec, load_data: bool = True) -> None:
+    """Everything that can be checked before Ray starts or the store is touched; a dry run
+    skips loading the datasets (a full-size plan is checked where its data is not)."""
     from search_spaces import SPACES
     from study.samplers import SAMPLERS, SCHEDULERS
 
@@ -60,8 +49,8 @@ def validate(spec: StudySpec) -> None:
     for name in spec.spaces:
         if name not in SPACES:
             raise UsageError(f"search space {name!r} is unknown; choose from: {', '.join(SPACES.names())}")
-    spec.trial_configs()
     check_tracking_uri(spec.tracking_uri)
+    spec.trial_configs(load_data=load_data)
     if spec.address:
         from study.run import check_ray_address
 
@@ -82,6 +71,7 @@ def plan(spec: StudySpec) -> dict:
 
 def run_command(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
+    validate(spec, load_data=not args.dry_run)
     if args.dry_run:
         print(json.dumps(plan(spec), indent=2, default=str))
         return 0

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from study.errors import UsageError
 from trainables.config import ConfigError, TrialConfig
-from trainables.validate import check_names
+from trainables.validate import check_data, check_names
 
 METRIC_MODES = ("max", "min")
 
@@ -61,13 +61,16 @@ class StudySpec:
     def multi_objective(self) -> bool:
         return len(self.metrics) > 1
 
-    def trial_configs(self) -> list[TrialConfig]:
-        """The fixed part of every group, validated: a typo fails here, before Ray starts."""
+    def trial_configs(self, load_data: bool = False) -> list[TrialConfig]:
+        """The fixed part of every group, validated: a typo fails here, before Ray starts.
+        With ``load_data`` each group's dataset is loaded once to check its files and classes."""
         out = []
         for group in self.groups:
             try:
                 cfg = TrialConfig.from_flat({**self.base, **group})
                 check_names(cfg)
+                if load_data:
+                    check_data(cfg)
                 out.append(cfg)
             except ConfigError as exc:
                 raise UsageError(str(exc)) from None

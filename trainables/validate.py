@@ -35,3 +35,38 @@ def _check_params(prefix: str, factory: object, params: dict) -> None:
     for key in params:
         if key not in accepted:
             raise ConfigError(f"{prefix}.{key} is unknown for this loss; it takes: {', '.join(allowed) or 'no parameters'}")
+
+
+def check_data(cfg: TrialConfig) -> None:
+    """Load the trial's dataset once on the CPU (which also fills its cache for the trials) and
+    check what only the data can tell: the files exist, the class count fits, and a term on the
+    head or tail classes has classes to act on."""
+    from trainables.data import DatasetError, load_dataset
+
+    try:
+        data = load_dataset(cfg.data, torch_cpu())
+    except (DatasetError, FileNotFoundError) as exc:
+        raise ConfigError(str(exc).strip().splitlines()[0]) from None
+    subsets = {"loss.output_classes": cfg.loss.output_classes}
+    subsets.update({f"loss.terms.{name}.classes": term.classes for name, term in cfg.loss.terms.items()})
+    for key, classes in subsets.items():
+        if classes in ("head", "tail"):
+            chosen = data.head_classes if classes == "head" else data.tail_classes
+            if not chosen:
+                raise ConfigError(
+                    f"{key}={classes!r} is empty: no class has {'>=' if classes == 'head' else '<'} "
+                    f"data.head_threshold={cfg.data.head_threshold} training images (largest class: {int(data.class_counts.max())})"
+                )
+        elif classes != "all":
+            bad = [c for c in classes.split(",") if int(c) >= data.num_classes]
+            if bad:
+                raise ConfigError(f"{key}={classes!r} names classes {', '.join(bad)}; the dataset has classes 0..{data.num_classes - 1}")
+    important = cfg.loss.params.get("important_class")
+    if important is not None and not 0 <= int(important) < data.num_classes:
+        raise ConfigError(f"loss.params.important_class={important} is not a class; expected 0..{data.num_classes - 1}")
+
+
+def torch_cpu():
+    import torch
+
+    return torch.device("cpu")

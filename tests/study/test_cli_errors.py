@@ -1,30 +1,83 @@
-"""Bad input: one line naming the problem, exit code 2, nothing written."""
+"""Bad input: one line naming the problem and what is allowed, exit code 2, nothing written."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
+GOOD_BASE = "{data.name: digits, train.epochs: 1}"
 
-@pytest.mark.parametrize(
-    "args, fragment",
-    [
-        (["run", "--preset", "no-such-preset"], "unknown preset 'no-such-preset'"),
-        (["run", "--trials", "-2"], "-2 is not positive"),
-        (["run", "--trials", "zero"], "'zero' is not a whole number"),
-        (["run", "--trials", "0"], "0 is not positive"),
-        (["run", "--tracking-uri", "http://127.0.0.1:9/"], "no MLflow server answers"),
-        (["run", "--tracking-uri", "sqlite:////no/such/dir/mlflow.db"], "/no/such/dir does not exist"),
-        (["run", "--tracking-uri", "ftp://example/store"], "unsupported scheme"),
-        (["run", "--sampler", "annealing"], "--sampler 'annealing' is unknown"),
-        (["run", "--size", "huge"], "invalid choice: 'huge'"),
-    ],
-)
-def test_bad_input_is_one_line_and_exit_2(study_cli, tmp_path, args, fragment):
-    done = study_cli(*args, "--storage", str(tmp_path / "results"), timeout=120)
-    assert done.returncode == 2
+FLAG_CASES = [
+    (["run", "--preset", "no-such-preset"], "unknown preset 'no-such-preset'"),
+    (["run", "--trials", "-2"], "-2 is not positive"),
+    (["run", "--trials", "zero"], "'zero' is not a whole number"),
+    (["run", "--trials", "0"], "0 is not positive"),
+    (["run", "--trials", "2.5"], "'2.5' is not a whole number"),
+    (["run", "--tracking-uri", "http://127.0.0.1:9/"], "no MLflow server answers"),
+    (["run", "--tracking-uri", "sqlite:////no/such/dir/mlflow.db"], "/no/such/dir does not exist"),
+    (["run", "--tracking-uri", "ftp://example/store"], "unsupported scheme"),
+    (["run", "--sampler", "annealing"], "--sampler 'annealing' is unknown"),
+    (["run", "--scheduler", "hyperband9"], "--scheduler 'hyperband9' is unknown"),
+    (["run", "--size", "huge"], "invalid choice: 'huge'"),
+    (["run", "--gpus-per-trial", "-1"], "-1 is negative"),
+    (["run", "--cpus-per-trial", "0"], "0 is not positive"),
+    (["run", "--address", "127.0.0.1:9"], "no Ray cluster answers"),
+    (["run", "--config", "/no/such/study.yaml"], "no such file"),
+    (["resume", "never-ran"], "no study named 'never-ran'"),
+    (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+]
+
+# (YAML text, fragment of the one-line error)
+FILE_CASES = [
+    ("name: x\ntrials: [1\n", "malformed YAML"),
+    ("- just\n- a list\n", "expected a mapping"),
+    (f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\ncolour: red\n", "unknown field 'colour'"),
+    (f"name: x\ntrials: three\nbase: {GOOD_BASE}\nspaces: [lr]\n", "field 'trials'='three' has the wrong type"),
+    ("name: x\ntrials: 2\nspaces: [lr]\n", "missing field 'base'"),
+    (f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [wiggle]\n", "search space 'wiggle' is unknown"),
+    ("name: x\ntrials: 2\nbase: {loss.output: sphereface}\nspaces: [lr]\n", "loss.output='sphereface' is unknown"),
+    ("name: x\ntrials: 2\nbase: {data.name: imagenet}\nspaces: [lr]\n", "data.name='imagenet' is unknown"),
+    ("name: x\ntrials: 2\nbase: {model.name: vit}\nspaces: [lr]\n", "model.name='vit' is unknown"),
+    ("name: x\ntrials: 2\nbase: {train.epochz: 3}\nspaces: [lr]\n", "unknown config key 'train.epochz'"),
+    ("name: x\ntrials: 2\nbase: {train.epochs: 0}\nspaces: [lr]\n", "train.epochs=0 is invalid"),
+    ("name: x\ntrials: 2\nbase: {train.epochs: many}\nspaces: [lr]\n", "train.epochs='many' is invalid"),
+    ("name: x\ntrials: 2\nbase: {scale.start: 0}\nspaces: [lr]\n", "scale.start=0.0 is invalid"),
+    ("name: x\ntrials: 2\nbase: {scale.start: -3}\nspaces: [lr]\n", "scale.start=-3.0 is invalid"),
+    ("name: x\ntrials: 2\nbase: {loss.output: cosface, loss.params.margin_cos: -0.2}\nspaces: [lr]\n", "margin must be >= 0"),
+    ("name: x\ntrials: 2\nbase: {loss.output: arcface, loss.params.margin_deg: 30}\nspaces: [lr]\n", "loss.params.margin_deg is unknown"),
+    ("name: x\ntrials: 2\nbase: {data.name: digits, data.num_classes: 50}\nspaces: [lr]\n", "data.num_classes=50"),
+    ("name: x\ntrials: 2\nbase: {data.name: digits, loss.terms.pc.weight: 0.1, loss.terms.pc.classes: head,"
+     " data.head_threshold: 100000}\nspaces: [lr]\n", "loss.terms.pc.classes='head' is empty"),
+    ("name: x\ntrials: 2\nbase: {data.name: digits, loss.terms.pc.weight: 0.1, loss.terms.pc.classes: tail,"
+     " data.head_threshold: 1}\nspaces: [lr]\n", "loss.terms.pc.classes='tail' is empty"),
+    ("name: x\ntrials: 2\nbase: {data.name: cifar10, data.root: /no/such/data}\nspaces: [lr]\n", "/no/such/data"),
+    ("name: x\ntrials: 2\nbase: {data.name: digits, optim.name: lbfgs}\nspaces: [lr]\n", "optim.name='lbfgs' is invalid"),
+    ("name: x\ntrials: 2\nbase: {data.name: digits}\nspaces: [lr]\nmode: upward\n", "mode='upward' is invalid"),
+    ("name: x\ntrials: 2\nbase: {data.name: digits}\nspaces: [lr]\nmetric: a,b\nmode: max,max\n", "need scheduler none"),
+]
+
+
+def _assert_rejected(done, fragment: str, workdir: Path) -> None:
+    assert done.returncode == 2, done.stdout + done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert fragment in lines[0]
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    assert fragment in lines[0], lines[0]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert sorted(p.name for p in workdir.iterdir()) == [], "something was written"
+
+
+@pytest.mark.parametrize("args, fragment", FLAG_CASES)
+def test_bad_flags(study_cli, tmp_path, args, fragment):
+    done = study_cli(*args, "--storage", str(tmp_path / "results"), timeout=180)
+    _assert_rejected(done, fragment, tmp_path)
+
+
+@pytest.mark.parametrize("text, fragment", FILE_CASES)
+def test_bad_study_files(study_cli, tmp_path, tmp_path_factory, text, fragment):
+    config = tmp_path_factory.mktemp("config") / "study.yaml"
+    config.write_text(text)
+    done = study_cli("run", "--config", str(config), "--storage", str(tmp_path / "results"), timeout=180)
+    _assert_rejected(done, fragment, tmp_path)
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(study_cli, tmp_path):
