@@ -51,10 +51,37 @@ def validate(spec: StudySpec, load_data: bool = True) -> None:
             raise UsageError(f"search space {name!r} is unknown; choose from: {', '.join(SPACES.names())}")
     check_tracking_uri(spec.tracking_uri)
     spec.trial_configs(load_data=load_data)
-    if spec.address:
-        from study.run import check_ray_address
+    try_spaces(spec)
 
-        check_ray_address(spec.address)
+
+def try_spaces(spec: StudySpec, draws: int = 3) -> None:
+    """Draw a few points from the study's space (from its grid, when it has one) and validate each,
+    so a bad space option or grid value fails here instead of inside Ray Tune."""
+    import optuna
+
+    from search_spaces import compose
+    from trainables.config import ConfigError, TrialConfig
+    from trainables.validate import check_names
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    for group in spec.groups:
+        sampler = (optuna.samplers.GridSampler({k: list(v) for k, v in spec.grid.items()}, seed=spec.seed)
+                   if spec.sampler == "grid" and spec.grid else optuna.samplers.RandomSampler(seed=spec.seed))
+        study = optuna.create_study(sampler=sampler)
+        space = compose(spec.spaces, spec.space_options, {**spec.base, **group})
+        for _ in range(draws):
+            trial = study.ask()
+            try:
+                check_names(TrialConfig.from_flat({**space(trial), **trial.params}))
+            except ConfigError as exc:
+                raise UsageError(f"a sampled point is invalid: {exc}") from None
+            except (TypeError, ValueError, KeyError) as exc:
+                raise UsageError(f"search space {'+'.join(spec.spaces)} fails with its options "
+                                 f"{dict(spec.space_options)}: {exc}") from None
+            try:
+                study.tell(trial, 0.0)
+            except RuntimeError:  # the grid sampler stops the study after its last cell
+                break
 
 
 def plan(spec: StudySpec) -> dict:

@@ -71,8 +71,25 @@ def client(uri: str):
     return MlflowClient(tracking_uri=uri)
 
 
+def store_lock(uri: str):
+    """A lock beside a sqlite store: creating and migrating its tables is not safe from two
+    processes at once (two studies started together on a new store)."""
+    from contextlib import nullcontext
+
+    from filelock import FileLock
+
+    if not uri.startswith("sqlite:///"):
+        return nullcontext()
+    return FileLock(uri[len("sqlite:///"):] + ".lock", timeout=600)
+
+
 def experiment_id_for(uri: str, name: str) -> str:
     """Get or create the study's experiment; sqlite stores keep artifacts beside the database."""
+    with store_lock(uri):
+        return _experiment_id_for(uri, name)
+
+
+def _experiment_id_for(uri: str, name: str) -> str:
     c = client(uri)
     found = retry(lambda: c.get_experiment_by_name(name))
     if found is not None:

@@ -25,6 +25,27 @@ def check_names(cfg: TrialConfig) -> None:
     _check_params("loss.params", LOSSES.get(cfg.loss.output), cfg.loss.params)
     for name, term in cfg.loss.terms.items():
         _check_params(f"loss.terms.{name}.params", LOSSES.get(name), term.params)
+    _check_builds(cfg)
+
+
+def _check_builds(cfg: TrialConfig) -> None:
+    """Build the objective and the model once on the CPU: a bad parameter value or a missing
+    weights file fails here with its own message instead of inside every trial."""
+    from trainables.losses import Objective
+    from trainables.models import build_model
+
+    classes = max(cfg.data.num_classes, 3)
+    try:
+        Objective(cfg.loss, classes, cfg.model.embedding_dim, head=(0,), tail=(1,),
+                  dynamic_scale=cfg.scale.schedule == "adacos_dynamic")
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"loss: {str(exc).strip().splitlines()[0]}") from None
+    try:
+        build_model(cfg.model, 1, 32)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        raise ConfigError(f"model: {str(exc).strip().splitlines()[0]}") from None
 
 
 def _check_params(prefix: str, factory: object, params: dict) -> None:

@@ -85,3 +85,10 @@ def test_dry_run_prints_the_plan_and_writes_nothing(study_cli, tmp_path):
     assert done.returncode == 0, done.stderr
     assert '"trials_per_group": 5' in done.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_space_options_fail_before_ray(study_cli, tmp_path, tmp_path_factory):
+    config = tmp_path_factory.mktemp("config") / "study.yaml"
+    config.write_text("name: x\ntrials: 2\nbase: {data.name: digits}\nspaces: [lr]\nspace_options: {lr: {low: 0.01, high: 1.0e30}}\n")
+    done = study_cli("run", "--config", str(config), "--storage", str(tmp_path / "results"), timeout=180)
+    _assert_rejected(done, "search space lr fails with its options", tmp_path)
