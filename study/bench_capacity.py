@@ -1,10 +1,10 @@
 """How much a trial needs and how many fit in an hour: peak memory of one trial in a fresh
 process, and trials per hour of every preset's sizes estimated from measured epoch times.
 
-The estimate: one probe per (model, dataset, image size) trains ``probe_epochs`` epochs of the
-preset's smoke-size data with one trial's threads; its last epoch gives seconds per unit of
-work, where a unit is one training image and an evaluated image counts a third of one (forward
-only). A trial at any size then costs ``units x seconds per unit x epochs`` plus its measured
+The estimate: one probe per (model, dataset, image size, batch size) trains ``probe_epochs``
+epochs of the trial's own config restricted to the smoke size's classes and images per class,
+with one trial's threads; its last epoch gives seconds per unit of work, where a unit is one
+training image and an evaluated image counts a third of one (forward only). A trial at any size then costs ``units x seconds per unit x epochs`` plus its measured
 data loading plus the per-trial orchestration overhead measured by the bench. Searched loss
 terms (a second COT update, extra terms) are not included, and concurrent trials are assumed
 not to slow each other: treat the figures as an estimate, not a measurement.
@@ -76,7 +76,7 @@ class Probes:
         self.seconds_per_unit: dict[tuple, float] = {}
 
     def get(self, probe: TrialConfig, threads: int) -> float:
-        key = (probe.model.name, probe.model.embedding_dim, probe.data.name, probe.data.image_size)
+        key = (probe.model.name, probe.model.embedding_dim, probe.data.name, probe.data.image_size, probe.train.batch_size)
         if key not in self.seconds_per_unit:
             cfg = probe.replace(train__epochs=self.epochs, train__pretrain_epochs=0, train__additional_epochs=0,
                                 train__threads=threads, train__device="cpu")
@@ -105,11 +105,11 @@ def estimate_preset(name: str, size: str, data_root: str, probes: Probes, cores:
     cpus = float(spec.get("cpus_per_trial", 1.0))
     threads, concurrency = max(1, int(cpus)), max(1, int(cores // cpus))
     trial_s = []
+    smoke_data = _configs(smoke)[0].data
     for cfg in configs:
-        smoke_cfg = _configs(smoke)[0]
-        probe = smoke_cfg.replace(model__name=cfg.model.name, model__embedding_dim=cfg.model.embedding_dim)
-        if probe.data.name != cfg.data.name:
-            probe = cfg  # the smoke size uses another dataset: probe on this one
+        probe = cfg  # the trial itself (model, image size, batch, loss) on the smoke size's few images
+        if smoke_data.name == cfg.data.name:
+            probe = cfg.replace(data__num_classes=smoke_data.num_classes, data__max_per_class=smoke_data.max_per_class)
         try:
             seconds_per_unit = probes.get(probe, threads)
             bundle, load_s = _load(cfg)
