@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from typing import Any, Sequence
+from typing import Callable, Sequence
 
 from study.errors import UsageError
 
@@ -118,64 +119,29 @@ def build_parser() -> Parser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return command(args.command)(args)
     except UsageError as exc:
         sys.stderr.write(f"study: error: {exc}\n")
         return 2
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from study.commands import run_command
-
-    return run_command(args)
-
-
-def cmd_resume(args: argparse.Namespace) -> int:
-    from study.commands import resume_command
-
-    return resume_command(args)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from study.commands import report_command
-
-    return report_command(args)
+# command -> "module:function", imported only when that command runs (Ray and torch load slowly)
+COMMANDS: dict[str, str] = {
+    "run": "study.commands:run_command",
+    "resume": "study.commands:resume_command",
+    "report": "study.commands:report_command",
+    "ui": "study.commands:ui_command",
+    "presets": "study.commands:presets_command",
+    "trend": "study.analysis_commands:trend_command",
+    "replay": "study.analysis_commands:replay_command",
+    "bench": "study.bench:bench_command",
+}
 
 
-def cmd_trend(args: argparse.Namespace) -> int:
-    from study.analysis_commands import trend_command
+def command(name: str) -> Callable[[argparse.Namespace], int]:
+    module, _, function = COMMANDS[name].partition(":")
+    return getattr(importlib.import_module(module), function)
 
-    return trend_command(args)
-
-
-def cmd_replay(args: argparse.Namespace) -> int:
-    from study.analysis_commands import replay_command
-
-    return replay_command(args)
-
-
-def cmd_ui(args: argparse.Namespace) -> int:
-    from study.commands import ui_command
-
-    return ui_command(args)
-
-
-def cmd_presets(args: argparse.Namespace) -> int:
-    from study.presets import PRESETS
-
-    for name in PRESETS.names():
-        print(f"{name:18s} {PRESETS.get(name).summary}")
-    return 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from study.bench import bench_command
-
-    return bench_command(args)
-
-
-COMMANDS: dict[str, Any] = {"run": cmd_run, "resume": cmd_resume, "report": cmd_report, "trend": cmd_trend, "replay": cmd_replay,
-                            "ui": cmd_ui, "presets": cmd_presets, "bench": cmd_bench}
 
 if __name__ == "__main__":
     raise SystemExit(main())

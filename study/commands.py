@@ -161,3 +161,9 @@ def ui_command(args: argparse.Namespace) -> int:
         process.terminate()
         process.wait(timeout=10)
         return 0
+
+
+def presets_command(args: argparse.Namespace) -> int:
+    for name in PRESETS.names():
+        print(f"{name:18s} {PRESETS.get(name).summary}")
+    return 0
