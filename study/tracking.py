@@ -7,6 +7,7 @@ that is retried or resumed finds its run by the ``trial_id`` tag and continues i
 from __future__ import annotations
 
 import math
+import os
 import time
 import urllib.error
 import urllib.request
@@ -41,6 +42,8 @@ def check_tracking_uri(uri: str) -> None:
         path = Path(uri[len("file://"):])
         if not path.parent.is_dir():
             raise UsageError(f"--tracking-uri {uri}: directory {path.parent} does not exist")
+        # MLflow 3 keeps file stores in maintenance mode behind this switch; the user asked for one.
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         return
     if uri.startswith(("http://", "https://")):
         try:

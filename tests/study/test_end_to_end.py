@@ -47,3 +47,18 @@ def test_smoke_study_records_every_trial_and_reports_the_best(study_cli, store, 
     assert study["best"]["run_id"] == best.info.run_id
     assert study["trials"] == TRIALS and len(study["top"]) == TRIALS
     assert best.info.run_id in (out / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_scale_vs_classes_smoke_sweep_produces_the_trend(study_cli, store, tmp_path):
+    done = study_cli("run", "--preset", "scale-vs-classes", "--size", "smoke", "--tracking-uri", store,
+                     "--storage", str(tmp_path / "results"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    trend = study_cli("trend", "--tracking-uri", store, "--out", str(tmp_path / "trend"))
+    assert trend.returncode == 0, trend.stderr[-3000:]
+    data = json.loads((tmp_path / "trend" / "trend.json").read_text())
+    text = json.dumps(data)
+    for c in (5, 10, 20):
+        assert f"{c}" in text
+    assert (tmp_path / "trend" / "trend.png").stat().st_size > 10_000
+    assert "ln(C - 1)" in trend.stdout
