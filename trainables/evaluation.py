@@ -11,7 +11,7 @@ from trainables.phases import Phase
 if TYPE_CHECKING:
     from trainables.routine import Trial
 
-EVAL_BATCH = 1024  # images per forward pass during evaluation
+EVAL_BATCH = {"cuda": 1024, "cpu": 128}  # images per forward pass; large CPU batches fall out of cache
 
 
 @torch.no_grad()
@@ -19,7 +19,7 @@ def embed(trial: "Trial", split: Split) -> torch.Tensor:
     """Embeddings of a whole split, in eval mode."""
     trial.model.eval()
     trial.objective.eval()
-    parts = [trial.forward(x) for x, _ in split.batches(EVAL_BATCH, shuffle=False)]
+    parts = [trial.forward(x) for x, _ in split.batches(EVAL_BATCH.get(trial.device.type, 128), shuffle=False)]
     return torch.cat(parts) if parts else torch.empty(0, trial.cfg.model.embedding_dim)
 
 

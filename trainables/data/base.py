@@ -44,11 +44,15 @@ class Split:
 
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator | None, pad: int = 2, flip: bool = True) -> torch.Tensor:
-    """Random crop with zero padding (shift of up to `pad` pixels) and horizontal flip, batched."""
-    b, _, h, w = x.shape
+    """Random crop with zero padding (each image shifted by up to ``pad`` pixels, its own shift)
+    and a random horizontal flip per image, batched on the tensor's device."""
+    b, c, h, w = x.shape
     padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
-    dx, dy = (torch.randint(0, 2 * pad + 1, (2,), generator=generator)).tolist()
-    out = padded[:, :, dy : dy + h, dx : dx + w]
+    shifts = torch.randint(0, 2 * pad + 1, (2, b), generator=generator).to(x.device)
+    rows = (shifts[0][:, None] + torch.arange(h, device=x.device))[:, None, :, None].expand(b, c, h, w + 2 * pad)
+    out = padded.gather(2, rows)
+    cols = (shifts[1][:, None] + torch.arange(w, device=x.device))[:, None, None, :].expand(b, c, h, w)
+    out = out.gather(3, cols)
     if not flip:
         return out
     flipped = torch.rand(b, generator=generator).to(x.device) < 0.5

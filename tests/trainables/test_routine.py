@@ -1,0 +1,84 @@
+"""The training routine: it learns, it is deterministic on the CPU, it resumes exactly, and its
+phases and scale schedule follow the config."""
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+
+from trainables.config import TrialConfig
+from trainables.routine import TrialDiverged, train
+
+DIGITS = {"data.name": "digits", "data.augment": False, "model.embedding_dim": 32, "train.batch_size": 64,
+          "train.threads": 1}
+
+
+def test_ce_learns_digits_above_90_percent():
+    history = []
+    final = train(TrialConfig.from_flat({**DIGITS, "train.epochs": 4, "optim.lr": 0.05}), history.append)
+    assert final["test_accuracy"] > 0.9
+    assert [m["epoch"] for m in history] == [1, 2, 3, 4]
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+
+
+def test_cosine_head_learns_digits():
+    cfg = TrialConfig.from_flat({**DIGITS, "loss.output": "normface", "scale.start": 16.0, "train.epochs": 4,
+                                 "optim.name": "adam", "optim.lr": 0.003})
+    assert train(cfg, lambda m: None)["test_accuracy"] > 0.9
+
+
+def test_same_seed_same_history_on_cpu():
+    cfg = TrialConfig.from_flat({**DIGITS, "data.augment": True, "train.epochs": 2})
+    first, second = [], []
+    train(cfg, first.append)
+    train(cfg, second.append)
+    drop = {"epoch_time_s"}
+    assert [{k: v for k, v in m.items() if k not in drop} for m in first] == \
+           [{k: v for k, v in m.items() if k not in drop} for m in second]
+
+
+def test_resuming_from_a_state_continues_exactly():
+    cfg = TrialConfig.from_flat({**DIGITS, "data.augment": True, "train.epochs": 3,
+                                 "loss.terms.center.weight": 0.01, "loss.terms.complement.weight": 1.0})
+    straight, states = [], []
+
+    def keep(metrics, state=None):
+        straight.append(metrics)
+        states.append(copy.deepcopy(state))  # what torch.save of a checkpoint captures
+
+    train(cfg, keep, checkpoint=True)
+    resumed = []
+    train(cfg, lambda m, state=None: resumed.append(m), resume=states[0], checkpoint=True)
+    assert [m["epoch"] for m in resumed] == [2, 3]
+    for a, b in zip(straight[1:], resumed):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-5)
+        assert a["val_accuracy"] == b["val_accuracy"]
+
+
+def test_phases_and_the_scale_schedule_in_additional_training():
+    cfg = TrialConfig.from_flat({**DIGITS, "loss.output": "normface", "train.pretrain_epochs": 1, "train.epochs": 2,
+                                 "train.additional_epochs": 2, "scale.schedule": "linear", "scale.start": 20.0,
+                                 "scale.end": 5.0, "optim.name": "adam", "optim.lr": 0.003})
+    history = []
+    train(cfg, history.append)
+    assert [m["phase_index"] for m in history] == [0.0, 1.0, 1.0, 2.0, 2.0]
+    assert math.isnan(history[0]["scale"])  # CE pre-training has no scale
+    assert history[1]["scale"] == history[2]["scale"] == 20.0  # main phase holds the start scale
+    assert 5.0 <= history[4]["scale"] < history[3]["scale"] < 20.0  # then it decays
+
+
+def test_divergence_is_a_named_failure():
+    with pytest.raises(TrialDiverged, match="became nan"):
+        train(TrialConfig.from_flat({**DIGITS, "optim.lr": 1e30, "train.epochs": 2}), lambda m: None)
+
+
+def test_final_epoch_reports_the_full_metric_set():
+    cfg = TrialConfig.from_flat({**DIGITS, "loss.output": "camri", "loss.params.important_class": 3,
+                                 "scale.start": 16.0, "train.epochs": 1})
+    final = train(cfg, lambda m: None)
+    for key in ("test_balanced_accuracy", "test_important_class_recall", "val_important_class_recall",
+                "test_silhouette", "test_calinski_harabasz", "proxy_cos_mean", "proxy_cos_var"):
+        assert key in final and math.isfinite(final[key]), key
+    assert torch.get_num_threads() == 1
