@@ -114,7 +114,7 @@ def find_parent_run(uri: str, experiment_id: str, study: str) -> str | None:
 def retire_orphans(uri: str, experiment_id: str, parent_run_id: str) -> int:
     """After a resumed study ends, trial runs still RUNNING belong to trials that a killed driver
     started but never saved in its state; Ray Tune ran them again as new trials. Mark them
-    abandoned and soft-delete them (``mlflow gc`` or the UI can restore them), so each trial
+    abandoned and soft-delete them (``mlflow runs restore --run-id ID`` brings one back), so each trial
     appears once."""
     c = client(uri)
     runs = retry(lambda: c.search_runs(

@@ -82,3 +82,27 @@ def test_final_epoch_reports_the_full_metric_set():
                 "test_silhouette", "test_calinski_harabasz", "proxy_cos_mean", "proxy_cos_var"):
         assert key in final and math.isfinite(final[key]), key
     assert torch.get_num_threads() == 1
+
+
+def test_complement_entropy_takes_two_optimizer_steps_per_batch():
+    from trainables.phases import phases_of
+    from trainables.routine import Trial
+
+    cfg = TrialConfig.from_flat({**DIGITS, "train.epochs": 1, "loss.terms.complement.weight": 1.0})
+    trial = Trial(cfg)
+    counts = {"primary": 0, "secondary": 0}
+    for name, optimizer in (("primary", trial.optimizer), ("secondary", trial.secondary_optimizer)):
+        real_step = optimizer.step
+
+        def counted(*args, _name=name, _step=real_step, **kwargs):
+            counts[_name] += 1
+            return _step(*args, **kwargs)
+
+        optimizer.step = counted
+    metrics = trial.train_epoch(phases_of(cfg)[0], 0)
+    batches = math.ceil(len(trial.data.train) / cfg.train.batch_size)
+    assert counts == {"primary": batches, "secondary": batches}
+    assert "train_loss_secondary" in metrics
+    first = next(iter(trial.optimizer.state.values()))["momentum_buffer"]
+    second = next(iter(trial.secondary_optimizer.state.values()))["momentum_buffer"]
+    assert first.data_ptr() != second.data_ptr() and not torch.equal(first, second)  # its own momentum
