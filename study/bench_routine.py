@@ -72,7 +72,7 @@ def _loaders(splits: dict[str, tuple[torch.Tensor, torch.Tensor]], batch_size: i
     out = {"train": DataLoader(PILImages(*splits["train"], augment), batch_size=batch_size, shuffle=True,
                                num_workers=TEXTBOOK_WORKERS, generator=g)}
     for name in ("val", "test"):
-        out[name] = DataLoader(PILImages(*splits[name], plain), batch_size=EVAL_BATCH, num_workers=TEXTBOOK_WORKERS)
+        out[name] = DataLoader(PILImages(*splits[name], plain), batch_size=EVAL_BATCH["cpu"], num_workers=TEXTBOOK_WORKERS)
     return out
 
 

@@ -34,7 +34,7 @@ def _check_builds(cfg: TrialConfig) -> None:
     from trainables.losses import Objective
     from trainables.models import build_model
 
-    classes = max(cfg.data.num_classes, 3)
+    classes = cfg.data.num_classes or 100  # 0 = all of the dataset's classes, known only once it loads
     try:
         Objective(cfg.loss, classes, cfg.model.embedding_dim, head=(0,), tail=(1,),
                   dynamic_scale=cfg.scale.schedule == "adacos_dynamic")
