@@ -11,6 +11,7 @@ from trainables.phases import Phase
 if TYPE_CHECKING:
     from trainables.routine import Trial
 
+PER_CLASS_METRICS_UP_TO = 100  # classes for which per-class recall is also logged as metrics
 EVAL_BATCH = {"cuda": 1024, "cpu": 128}  # images per forward pass; large CPU batches fall out of cache
 
 
@@ -61,6 +62,9 @@ def evaluate(trial: "Trial", phase: Phase, final: bool) -> dict[str, float]:
             important_class=trial.cfg.loss.params.get("important_class"),
         )
         out.update({f"test_{k}": v for k, v in report.items() if k != "accuracy"})
+        if data.num_classes <= PER_CLASS_METRICS_UP_TO:  # per-class bars in the report; CSV artifact beyond
+            recall = metrics.per_class_recall(data.test.y.cpu().numpy(), test_pred.cpu().numpy(), data.num_classes)
+            out.update({f"test_class_{k}_recall": float(r) for k, r in enumerate(recall)})
         clusters = metrics.feature_cluster_report(test_emb.float().cpu(), data.test.y.cpu())
         out.update({f"test_{k}": v for k, v in clusters.items()})
     return out

@@ -79,7 +79,8 @@ def test_final_epoch_reports_the_full_metric_set():
                                  "scale.start": 16.0, "train.epochs": 1})
     final = train(cfg, lambda m: None)
     for key in ("test_balanced_accuracy", "test_important_class_recall", "val_important_class_recall",
-                "test_silhouette", "test_calinski_harabasz", "proxy_cos_mean", "proxy_cos_var"):
+                "test_silhouette", "test_calinski_harabasz", "proxy_cos_mean", "proxy_cos_var",
+                *(f"test_class_{k}_recall" for k in range(10))):
         assert key in final and math.isfinite(final[key]), key
     assert torch.get_num_threads() == 1
 
