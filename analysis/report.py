@@ -114,13 +114,15 @@ def study_summary(group: pd.DataFrame, name: str, metric: str, mode: str, tracki
 
 
 def study_objective(trials: pd.DataFrame, metric: str | None = None, mode: str | None = None) -> tuple[str, str]:
-    """The metric and mode to rank by: the ones given, else the study's own (its ``metric``/``mode`` tags)."""
+    """The metric and mode to rank by: the ones given, else the study's own (its ``metric``/``mode`` tags);
+    a multi-objective study (``a,b``) is ranked by its first objective."""
     def tag(name: str, default: str) -> str:
         column = f"tag:{name}"
         found = trials[column].dropna() if column in trials else pd.Series(dtype=object)
         return str(found.iloc[0]) if len(found) else default
 
-    return metric or tag("metric", "val_accuracy"), mode or tag("mode", "max")
+    metric, mode = metric or tag("metric", "val_accuracy"), mode or tag("mode", "max")
+    return metric.split(",")[0].strip(), mode.split(",")[0].strip()
 
 
 def write_report(trials: pd.DataFrame, out_dir: str | Path, metric: str | None = None, mode: str | None = None, *,
