@@ -10,10 +10,11 @@ import pandas as pd
 from analysis import plots
 from analysis.importance import importance_info
 from analysis.reference import THESIS_OPTIMA
-from analysis.summaries import group_info, history_info, schedule_candidates, schedule_info
+from analysis.summaries import group_info, history_info, proxy_cosine_info, ranked, schedule_candidates, schedule_info
 from analysis.trends import TrendResult
 
-FIGURES = ("history", "importance", "scale_curves", "trend", "groups", "schedules")
+FIGURES = ("history", "importance", "scale_curves", "trend", "groups", "schedules", "proxy_cosine")
+PROXY_TRIALS = 5  # best trials drawn in the proxy-cosine figure
 
 
 def slug(name: str) -> str:
@@ -55,7 +56,27 @@ def study_figures(trials: pd.DataFrame, out_dir: str | Path, name: str, metric: 
 
             measured = load_metric_histories(tracking_uri, candidates["run_id"].tolist(), "scale")
         drawn["schedules"] = plots.plot_schedules(schedule_info(candidates, measured), out / f"{stem}-schedules")
+    if tracking_uri:
+        proxies = proxy_cosine_figure(trials, out / f"{stem}-proxy_cosine", metric, mode, tracking_uri)
+        if proxies:
+            drawn["proxy_cosine"] = proxies
     return {k: paths[0] for k, paths in drawn.items()}
 
 
-__all__ = ["FIGURES", "reference_points", "slug", "study_figures"]
+def proxy_cosine_figure(trials: pd.DataFrame, stem: str | Path, metric: str, mode: str, tracking_uri: str,
+                        k: int = PROXY_TRIALS) -> list[Path]:
+    """Proxy cosine mean +- 1 std over epochs of the k best trials; no files (``[]``) when none logged it."""
+    from analysis.load import load_metric_histories
+
+    best = ranked(trials, metric, mode).head(k)
+    if best.empty:
+        return []
+    ids = best["run_id"].tolist()
+    means = load_metric_histories(tracking_uri, ids, "proxy_cos_mean")
+    if means.empty:
+        return []
+    info = proxy_cosine_info(best, means, load_metric_histories(tracking_uri, ids, "proxy_cos_var"))
+    return plots.plot_proxy_cosines(info, stem) if info["curves"] else []
+
+
+__all__ = ["FIGURES", "proxy_cosine_figure", "reference_points", "slug", "study_figures"]

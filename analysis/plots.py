@@ -175,4 +175,19 @@ def plot_schedules(info: dict[str, Any], stem: str | Path) -> list[Path]:
     return save(fig, stem)
 
 
-__all__ = ["plot_groups", "plot_history", "plot_importances", "plot_scale_curves", "plot_schedules", "plot_trend", "save"]
+def plot_proxy_cosines(info: dict[str, Any], stem: str | Path) -> list[Path]:
+    """Mean pairwise cosine between class proxies over epochs, one line per trial, band of +-1 std."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for i, c in enumerate(info["curves"]):
+        ax.plot(c["epoch"], c["mean"], color=f"C{i}", marker="o", markersize=3, label=c["label"])
+        ax.fill_between(c["epoch"], c["low"], c["high"], color=f"C{i}", alpha=0.15)
+    if not info["curves"]:
+        ax.text(0.5, 0.5, "no trial logged proxy_cos_mean", ha="center", va="center")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("proxy-proxy cosine (mean ± 1 std)")
+    if info["curves"]:
+        ax.legend(fontsize=7)
+    return save(fig, stem)
+
+
+__all__ = ["plot_groups", "plot_history", "plot_importances", "plot_proxy_cosines", "plot_scale_curves", "plot_schedules", "plot_trend", "save"]

@@ -40,6 +40,16 @@ class PaperTable:
     column: str  # what the settings are (e.g. "constant scale s")
     rows: dict[str, float | None] = field(default_factory=dict)  # setting -> metric value
     notes: str = ""
+    # Further columns of the same table: metric name -> setting -> value (None where not reported).
+    extra: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    # Where a setting is one cell of a preset's grid: setting -> {param key: value} (e.g. search.feature).
+    cells: dict[str, dict[str, str]] = field(default_factory=dict)
+    # How to set ours beside each paper column: paper metric name -> (our final metric, factor to the paper's unit).
+    ours: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    def columns(self) -> dict[str, dict[str, float | None]]:
+        """Every metric of the table, the main one first: metric name -> setting -> value."""
+        return {self.metric: dict(self.rows), **{k: dict(v) for k, v in self.extra.items()}}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,6 +75,50 @@ PAPER_TABLES: dict[str, tuple[PaperTable, ...]] = {
                    "adds +0.020 R@1."),
     ),
 }
+
+
+def _seed_000() -> PaperTable:
+    """Table 1 of seed 000: CE / Center / PC, without and with Complement Entropy (CoE), CIFAR-10, ResNet-20."""
+    outputs = {"": "ce", " + CoE": "complement_ce"}
+    features = {"CE": "none", "Center": "center", "PC": "pc"}
+    cells = {f"{f}{o}": {"search.output": out, "search.feature": feat}
+             for o, out in outputs.items() for f, feat in features.items()}
+    accuracy = {"CE": 95.00, "Center": 95.32, "PC": 95.21, "CE + CoE": 95.19, "Center + CoE": 95.26, "PC + CoE": 95.36}
+    silhouette = {"CE": 0.377, "Center": 0.790, "PC": 0.788}
+    calinski = {"CE": 2667.0, "Center": 15589.0, "PC": 15219.0}
+    return PaperTable(
+        "seed 000, Table 1", "cifar10", "test accuracy (%)", "losses", accuracy,
+        "CIFAR-10, ResNet-20, 200 epochs after 100 epochs of CE. The paper gives only accuracy for the CoE rows. "
+        "Ours: the best trial of each (search.output, search.feature) cell; accuracy x100.",
+        extra={"Silhouette": {k: silhouette.get(k) for k in cells},
+               "Calinski-Harabasz": {k: calinski.get(k) for k in cells}},
+        cells=cells,
+        ours={"test accuracy (%)": ("test_accuracy", 100.0), "Silhouette": ("test_silhouette", 1.0),
+              "Calinski-Harabasz": ("test_calinski_harabasz", 1.0)},
+    )
+
+
+def _seed_001() -> PaperTable:
+    """Table 1 of seed 001: where PC and Complement Entropy (Comp) act, CIFAR-100-LT with imbalance 100."""
+    cells = {"CE only": {"search.pc_on": "none", "search.complement_on": "none"},
+             "PC on head + Comp on tail": {"search.pc_on": "head", "search.complement_on": "tail"},
+             "PC on all classes": {"search.pc_on": "all", "search.complement_on": "none"}}
+    return PaperTable(
+        "seed 001, Table 1", "cifar100_lt", "test accuracy (%)", "loss assignment",
+        {"CE only": 41.14, "PC on head + Comp on tail": 43.61, "PC on all classes": 40.35},
+        "CIFAR-100-LT, imbalance 100, ResNet-20; head = classes with >= 100 training images. "
+        "PC on head + Comp on tail is the paper's best. Ours: the best trial of each (search.pc_on, "
+        "search.complement_on) cell (PC on all classes taken without Comp); accuracies x100.",
+        extra={"head accuracy (%)": {"CE only": 69.34, "PC on head + Comp on tail": 69.95, "PC on all classes": None},
+               "tail accuracy (%)": {"CE only": 25.95, "PC on head + Comp on tail": 29.47, "PC on all classes": None}},
+        cells=cells,
+        ours={"test accuracy (%)": ("test_accuracy", 100.0), "head accuracy (%)": ("test_head_accuracy", 100.0),
+              "tail accuracy (%)": ("test_tail_accuracy", 100.0)},
+    )
+
+
+PAPER_TABLES["loss-combos"] = (_seed_000(),)
+PAPER_TABLES["head-tail"] = (_seed_001(),)
 
 
 def paper_tables_for(preset: str | None) -> tuple[PaperTable, ...]:

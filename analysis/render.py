@@ -12,6 +12,7 @@ FIGURE_TITLES = {
     "history": "Optimization history", "importance": "Parameter importances (fANOVA)",
     "scale_curves": "Metric vs scale per class count", "trend": "Optimum scale vs class count",
     "groups": "Head/tail and per-class accuracy", "schedules": "Scale schedules",
+    "proxy_cosine": "Proxy cosine similarity over epochs (mean ± 1 std)",
 }
 
 
@@ -46,6 +47,16 @@ def _optima_table(trend: dict[str, Any] | None) -> pd.DataFrame | None:
     } for o in trend["optima"]])
 
 
+def _beside_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """The paper-vs-ours records as text cells: numbers to 6 significant digits, a dash where unknown."""
+    def cell(v: Any) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return "–"
+        return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+    return pd.DataFrame([{k: cell(v) for k, v in r.items()} for r in records])
+
+
 def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
     """(kind, content) blocks of one study: kind is h2, h3, p, code, table or figure."""
     metric, mode = study["metric"], study["mode"]
@@ -73,8 +84,11 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
         out += [("h3", "Parameter importances"), ("p", imp["message"] + "."),
                 ("table", pd.DataFrame(list(imp["importances"].items()), columns=["parameter", "importance"]))]
     for paper in study.get("paper_tables") or []:
-        out += [("h3", f"Published: {paper['source']} ({paper['dataset']}, {paper['metric']})"), ("p", paper["notes"]),
-                ("table", pd.DataFrame([{paper["column"]: k, paper["metric"]: v} for k, v in paper["rows"].items()]))]
+        out += [("h3", f"Published: {paper['source']} ({paper['dataset']}, {paper['metric']})"), ("p", paper["notes"])]
+        if paper.get("beside"):  # ours beside the paper's, per grid cell
+            out.append(("table", _beside_table(paper["beside"])))
+        else:
+            out.append(("table", pd.DataFrame([{paper["column"]: k, paper["metric"]: v} for k, v in paper["rows"].items()])))
     out += [("figure", (name, path)) for name, path in study["figures"].items()]
     return out
 

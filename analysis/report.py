@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.reference import PAPER_TABLES, paper_tables_for
+from analysis.reference import PAPER_TABLES, PaperTable, paper_tables_for
 
 TOP_K = 10
 
@@ -82,6 +82,43 @@ def best_per_class_count(trials: pd.DataFrame, metric: str, mode: str, tracking_
     return rows
 
 
+def _same(value: Any, wanted: str) -> bool:
+    return not _missing(value) and str(_plain(value)) == str(wanted)
+
+
+def paper_beside_ours(trials: pd.DataFrame, table: PaperTable, metric: str, mode: str) -> pd.DataFrame | None:
+    """The paper's table with ours beside it: per setting, the paper's value and our best trial's value of
+    each column (best by the study's ``metric``/``mode`` among the finished trials of the setting's grid cell),
+    in the paper's unit (``table.ours``). None when the table names no grid cells."""
+    if not table.cells:
+        return None
+    rows = []
+    for setting, cell in table.cells.items():
+        mask = pd.Series(True, index=trials.index)
+        for key, wanted in cell.items():
+            column = f"param:{key}"
+            mask &= trials[column].map(lambda v, w=wanted: _same(v, w)) if column in trials else False
+        group = trials[mask]
+        best = best_trial(group, metric, mode)
+        row: dict[str, Any] = {table.column: setting}
+        for name, values in table.columns().items():
+            ours_metric, factor = table.ours.get(name, (None, 1.0))
+            value = None if best is None or ours_metric is None else _float(best.get(f"metric:{ours_metric}"))
+            row[f"{name} (paper)"] = values.get(setting)
+            row[f"{name} (ours)"] = None if value is None else value * factor
+        row["trials"] = int(len(group))
+        row["run_id"] = None if best is None else best["run_id"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _paper_entry(group: pd.DataFrame, table: PaperTable, metric: str, mode: str) -> dict[str, Any]:
+    entry = table.to_dict()
+    beside = paper_beside_ours(group, table, metric, mode)
+    entry["beside"] = None if beside is None else json.loads(beside.to_json(orient="records"))
+    return entry
+
+
 def study_summary(group: pd.DataFrame, name: str, metric: str, mode: str, tracking_uri: str | None = None,
                   n_boot: int = 1000) -> tuple[dict[str, Any], Any]:
     """The JSON of one study, and its TrendResult (None when no trial speaks to the scale)."""
@@ -107,7 +144,8 @@ def study_summary(group: pd.DataFrame, name: str, metric: str, mode: str, tracki
         "top": json.loads(top_table(group, metric, mode).to_json(orient="records")) if best is not None else [],
         "trend": None if trend is None else trend.to_dict(),
         "importances": importance_info(group, metric, mode) if best is not None else None,
-        "paper_tables": [t.to_dict() for t in paper_tables_for(preset)],
+        "preset": preset,
+        "paper_tables": [_paper_entry(group, t, metric, mode) for t in paper_tables_for(preset)],
         "figures": {},
     }
     return summary, trend
@@ -175,6 +213,7 @@ def json_safe(value: Any) -> Any:
 
 
 __all__ = [
-    "TOP_K", "best_per_class_count", "best_trial", "config_of", "json_safe", "replay_command", "study_objective",
+    "TOP_K", "best_per_class_count", "best_trial", "config_of", "json_safe", "paper_beside_ours", "replay_command",
+    "study_objective",
     "study_summary", "top_table", "write_report",
 ]

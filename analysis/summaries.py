@@ -143,4 +143,30 @@ def schedule_info(candidates: pd.DataFrame, measured: pd.DataFrame | None = None
     return {"curves": curves, "skipped": skipped}
 
 
-__all__ = ["GROUPS", "PER_CLASS", "group_info", "history_info", "ranked", "schedule_candidates", "schedule_info"]
+def proxy_cosine_info(candidates: pd.DataFrame, means: pd.DataFrame, variances: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Per-epoch mean pairwise cosine between class proxies, with mean +- 1 std, for each candidate trial.
+
+    ``candidates`` are trials in the order to draw (e.g. ``ranked(...).head(5)``); ``means`` and
+    ``variances`` are ``load_metric_histories(uri, run_ids, "proxy_cos_mean" / "proxy_cos_var")``.
+    A trial that logged no ``proxy_cos_mean`` is left out; a missing variance gives a zero-width band.
+    """
+    curves = []
+    for _, row in candidates.iterrows():
+        mean = means[means["run_id"] == row["run_id"]] if len(means) else means
+        if mean.empty:
+            continue
+        mean = mean.drop_duplicates("step", keep="last").set_index("step")["value"].astype(float)
+        var = pd.Series(dtype=float)
+        if variances is not None and len(variances):
+            v = variances[variances["run_id"] == row["run_id"]]
+            var = v.drop_duplicates("step", keep="last").set_index("step")["value"].astype(float)
+        std = np.sqrt(var.reindex(mean.index).clip(lower=0.0).fillna(0.0))
+        scale = row.get("param:scale.start")
+        label = (f"s = {float(scale):.3g} " if scale is not None and pd.notna(scale) else "") + f"({str(row['run_id'])[:8]})"
+        curves.append({"run_id": row["run_id"], "label": label, "epoch": [float(e) for e in mean.index],
+                       "mean": mean.tolist(), "low": (mean - std).tolist(), "high": (mean + std).tolist()})
+    return {"curves": curves}
+
+
+__all__ = ["GROUPS", "PER_CLASS", "group_info", "history_info", "proxy_cosine_info", "ranked", "schedule_candidates",
+           "schedule_info"]
