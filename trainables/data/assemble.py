@@ -9,6 +9,9 @@ same way on every dataset:
 3. hold out a stratified ``val_fraction`` of each class of that pool as the validation split;
 4. scale to [0, 1], resize, and standardize each channel with the training split's mean and std.
 
+Large folder datasets pass ``ImagePaths`` (files, not pixels) instead of image tensors: steps
+1-3 only need labels, and step 4 happens per batch in ``StreamingSplit`` (see streaming).
+
 The test split is never subsampled, so it stays balanced when the source is.
 """
 from __future__ import annotations
@@ -19,6 +22,7 @@ import torch.nn.functional as F
 from trainables.config import DataConfig
 from trainables.data.base import DatasetBundle, Split
 from trainables.data.longtail import long_tail_indices
+from trainables.data.streaming import ImagePaths, StreamingSplit, streaming_splits
 from trainables.data.subsets import choose_classes, select_classes, stratified_holdout
 
 __all__ = ["classification_bundle", "retrieval_bundle", "to_unit_float"]
@@ -41,10 +45,12 @@ def _standardize(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tenso
 def _train_val_test(
     x: torch.Tensor, y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
     num_classes: int, cfg: DataConfig, imbalance_ratio: float,
-) -> tuple[Split, Split, Split]:
+) -> tuple[Split, Split, Split] | tuple[StreamingSplit, StreamingSplit, StreamingSplit]:
     keep = long_tail_indices(y, num_classes, cfg.max_per_class, imbalance_ratio, cfg.subset_seed)
     x, y = x[keep], y[keep]
     tr, va = stratified_holdout(y, cfg.val_fraction, cfg.subset_seed)
+    if isinstance(x, ImagePaths):  # streamed: decoded at the target size, standardized per batch
+        return streaming_splits(x[tr], y[tr], x[va], y[va], test_x, test_y)
     size = cfg.image_size
     train_x, val_x, test_x = _standardize(
         to_unit_float(x[tr], size), to_unit_float(x[va], size), to_unit_float(test_x, size)

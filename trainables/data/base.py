@@ -18,7 +18,10 @@ DATASETS: Registry[Callable[[DataConfig], "DatasetBundle"]] = Registry("dataset"
 
 @dataclass
 class Split:
-    """Images (N, C, H, W) float32, already normalized, and labels (N,) int64, on one device."""
+    """Images (N, C, H, W) float32, already normalized, and labels (N,) int64, on one device.
+
+    Large folder datasets use ``streaming.StreamingSplit`` instead, with the same interface.
+    """
 
     x: torch.Tensor
     y: torch.Tensor

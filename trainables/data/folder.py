@@ -2,7 +2,8 @@
 
 With ``train/`` and ``test/`` subfolders those are the splits (classes are the union of their
 subfolder names); otherwise a stratified 20% of each class (fixed seed) is the test set. Images
-are decoded to RGB at ``data.image_size`` (default 64) and held in memory (see image_files).
+are decoded to RGB at ``data.image_size`` (default 64) and held in memory (see image_files),
+or streamed from disk per batch above ``STREAM_ABOVE_IMAGES`` images in all (see streaming).
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from trainables.config import DataConfig
 from trainables.data.assemble import classification_bundle
 from trainables.data.base import DATASETS, DatasetBundle
 from trainables.data.errors import DatasetError
-from trainables.data.image_files import DEFAULT_FOLDER_IMAGE_SIZE, IMAGE_SUFFIXES, load_images
+from trainables.data.image_files import DEFAULT_FOLDER_IMAGE_SIZE, IMAGE_SUFFIXES
 from trainables.data.roots import data_root
+from trainables.data.streaming import images_or_paths, should_stream
 from trainables.data.subsets import stratified_holdout
 
 __all__ = ["FOLDER_LAYOUT", "scan_class_folders"]
@@ -55,10 +57,12 @@ def image_folder(cfg: DataConfig) -> DatasetBundle:
     if split_dirs:
         train_paths, train_y = _labelled(trees["train"], names)
         test_paths, test_y = _labelled(trees["test"], names)
-        train_x, test_x = load_images(train_paths, size, FOLDER_LAYOUT), load_images(test_paths, size, FOLDER_LAYOUT)
+        stream = should_stream(len(train_paths) + len(test_paths))
+        train_x = images_or_paths(train_paths, size, FOLDER_LAYOUT, stream)
+        test_x = images_or_paths(test_paths, size, FOLDER_LAYOUT, stream)
     else:
         paths, y = _labelled(trees["all"], names)
-        x = load_images(paths, size, FOLDER_LAYOUT)
+        x = images_or_paths(paths, size, FOLDER_LAYOUT, should_stream(len(paths)))
         pool, test = stratified_holdout(y, FOLDER_TEST_FRACTION, TEST_SPLIT_SEED)
         train_x, train_y, test_x, test_y = x[pool], y[pool], x[test], y[test]
     return classification_bundle(train_x, train_y, test_x, test_y, names, cfg, name="image_folder", flip_ok=True)

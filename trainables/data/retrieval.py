@@ -3,7 +3,8 @@
 The first half of the classes (1-100 of CUB, 1-98 of Cars) trains, with the validation split
 drawn from their images; the second half is the test set of classes never seen in training
 (``DatasetBundle.retrieval = True``), evaluated by Recall@K and MAP@R. Images are decoded to
-``data.image_size`` (default 64) and held in memory (see image_files).
+``data.image_size`` (default 64) and held in memory (see image_files), or streamed from disk
+per batch above ``STREAM_ABOVE_IMAGES`` images (see streaming).
 
 Layouts under ``data.root``:
 
@@ -23,8 +24,9 @@ from trainables.config import DataConfig
 from trainables.data.assemble import retrieval_bundle
 from trainables.data.base import DATASETS, DatasetBundle
 from trainables.data.errors import DatasetError
-from trainables.data.image_files import DEFAULT_FOLDER_IMAGE_SIZE, load_images
+from trainables.data.image_files import DEFAULT_FOLDER_IMAGE_SIZE
 from trainables.data.roots import data_root
+from trainables.data.streaming import images_or_paths, should_stream
 
 __all__ = ["CARS_LAYOUT", "CUB_LAYOUT", "read_cars_annotations", "read_cub_lists"]
 
@@ -93,7 +95,7 @@ def cub200(cfg: DataConfig) -> DatasetBundle:
     """CUB-200-2011 (Wah et al. 2011): 11,788 bird images, 200 species; 100 train / 100 unseen test."""
     folder = _find(data_root(cfg, CUB_LAYOUT), ("CUB_200_2011", "."), "images.txt", CUB_LAYOUT)
     paths, y, names = read_cub_lists(folder)
-    x = load_images(paths, cfg.image_size or DEFAULT_FOLDER_IMAGE_SIZE, CUB_LAYOUT)
+    x = images_or_paths(paths, cfg.image_size or DEFAULT_FOLDER_IMAGE_SIZE, CUB_LAYOUT, should_stream(len(paths)))
     return retrieval_bundle(x, y, names, cfg, name="cub200", flip_ok=True)
 
 
@@ -102,5 +104,5 @@ def cars196(cfg: DataConfig) -> DatasetBundle:
     """Cars-196 (Krause et al. 2013): 16,185 car images, 196 models; 98 train / 98 unseen test."""
     folder = _find(data_root(cfg, CARS_LAYOUT), ("cars196", "."), "cars_annos.mat", CARS_LAYOUT)
     paths, y, names = read_cars_annotations(folder)
-    x = load_images(paths, cfg.image_size or DEFAULT_FOLDER_IMAGE_SIZE, CARS_LAYOUT)
+    x = images_or_paths(paths, cfg.image_size or DEFAULT_FOLDER_IMAGE_SIZE, CARS_LAYOUT, should_stream(len(paths)))
     return retrieval_bundle(x, y, names, cfg, name="cars196", flip_ok=True)
