@@ -19,34 +19,23 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; expected a positive integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not positive; expected a positive integer")
-    return value
+def number_type(parse: Callable[[str], float], noun: str, in_range: Callable[[float], bool], problem: str, hint: str):
+    """An argparse type: ``parse`` the text, then check its range; each failure is one line."""
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}; expected {hint}") from None
+        if not in_range(value):
+            raise argparse.ArgumentTypeError(f"{text} {problem}; expected {hint}")
+        return value
+
+    return convert
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number; expected a positive number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} is not positive; expected a positive number")
-    return value
-
-
-def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number; expected a GPU share such as 0.25 or 1") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative; expected a GPU share such as 0.25 or 1")
-    return value
+positive_int = number_type(int, "a whole number", lambda v: v >= 1, "is not positive", "a positive integer")
+positive_float = number_type(float, "a number", lambda v: v > 0, "is not positive", "a positive number")
+fraction = number_type(float, "a number", lambda v: v >= 0, "is negative", "a GPU share such as 0.25 or 1")
 
 
 def build_parser() -> Parser:
