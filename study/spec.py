@@ -120,4 +120,4 @@ def total_epochs(spec: StudySpec) -> int:
     return max(cfg.train.total_epochs for cfg in spec.trial_configs())
 
 
-__all__ = ["StudySpec", "total_epochs", "field"]
+__all__ = ["SPEC_FILE", "StudySpec", "load_spec", "save_spec", "study_dir", "total_epochs"]
