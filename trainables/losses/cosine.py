@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainables.losses.precision import full_precision, upcast
+from trainables.losses.precision import cosine_similarity, full_precision, upcast
 from trainables.losses.registry import LOSSES
 
 SIN_EPS = 1e-7  # sin(theta) = sqrt(clamp(1 - cos^2, SIN_EPS, 1)): finite gradient at cos = +-1
@@ -36,8 +36,7 @@ class CosineSoftmaxBase(nn.Module):
 
     @full_precision
     def cosine(self, embeddings: torch.Tensor) -> torch.Tensor:
-        x, w = upcast(embeddings, self.weight)
-        return F.linear(F.normalize(x, dim=1), F.normalize(w, dim=1))
+        return cosine_similarity(embeddings, self.weight)
 
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
         return self.cosine(embeddings)

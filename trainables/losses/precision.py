@@ -40,3 +40,9 @@ def full_precision(method: F) -> F:
 
 
 __all__ = ["LOW_PRECISION", "compute_dtype", "full_precision", "upcast"]
+
+
+def cosine_similarity(embeddings: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """(B, K) cosines between L2-normalized embeddings and weight rows, in at least fp32."""
+    x, w = upcast(embeddings, weight)
+    return torch.nn.functional.linear(torch.nn.functional.normalize(x, dim=1), torch.nn.functional.normalize(w, dim=1))

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainables.losses.precision import full_precision, upcast
+from trainables.losses.precision import cosine_similarity, full_precision, upcast
 from trainables.losses.registry import LOSSES
 
 
@@ -27,8 +27,7 @@ class ProxyBase(nn.Module):
 
     @full_precision
     def cosine(self, embeddings: torch.Tensor) -> torch.Tensor:
-        x, w = upcast(embeddings, self.weight)
-        return F.linear(F.normalize(x, dim=1), F.normalize(w, dim=1))
+        return cosine_similarity(embeddings, self.weight)
 
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
         return self.cosine(embeddings)

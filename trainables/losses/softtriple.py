@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainables.losses.precision import full_precision, upcast
+from trainables.losses.precision import cosine_similarity, full_precision, upcast
 from trainables.losses.registry import LOSSES
 
 MERGE_EPS = 1e-5  # sqrt(2 + eps - 2 <w, w'>): finite gradient when two centers coincide (official code)
@@ -45,9 +45,8 @@ class SoftTriple(nn.Module):
     @full_precision
     def relaxed_similarity(self, embeddings: torch.Tensor) -> torch.Tensor:
         """S (B, C): the soft-max-weighted similarity of each sample to each class's centers."""
-        x, w = upcast(embeddings, self.weight)
-        sim = F.linear(F.normalize(x, dim=1), F.normalize(w, dim=1))
-        sim = sim.view(x.shape[0], self.num_classes, self.centers_per_class)
+        sim = cosine_similarity(embeddings, self.weight)
+        sim = sim.view(embeddings.shape[0], self.num_classes, self.centers_per_class)
         return (F.softmax(sim / self.gamma, dim=2) * sim).sum(2)
 
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
