@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainables.losses.precision import cosine_similarity, full_precision, upcast
+from trainables.losses.precision import cosine_similarity, full_precision
 from trainables.losses.registry import LOSSES
 
 SIN_EPS = 1e-7  # sin(theta) = sqrt(clamp(1 - cos^2, SIN_EPS, 1)): finite gradient at cos = +-1

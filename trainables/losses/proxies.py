@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainables.losses.precision import cosine_similarity, full_precision, upcast
+from trainables.losses.precision import cosine_similarity, full_precision
 from trainables.losses.registry import LOSSES
 
 
