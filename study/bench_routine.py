@@ -1,5 +1,5 @@
 """Our routine against a textbook PyTorch loop: images per second on the same glyphs, model,
-loss (CE), optimizer, batch size and epochs.
+loss (CE), optimizer, batch size and epochs; and both against the model's compute ceiling.
 
 The textbook loop is what a tutorial writes: a Dataset that serves one PIL image at a time
 through ``RandomCrop(padding) -> ToTensor -> Normalize`` and a ``DataLoader`` with two worker
@@ -7,6 +7,12 @@ processes. Both runs are timed from model construction to the last epoch's evalu
 test every epoch); preparing the images (rendering, the disk cache) happens before either clock
 starts. The textbook keeps its uint8 images in memory, so it pays no file decoding: a generous
 baseline.
+
+The ceiling run is the same training steps and evaluation passes on resident tensors with
+nothing else (no augmentation, no metrics, no loss bookkeeping): the model's own arithmetic,
+which no routine beats. ``speedup_bound`` (ceiling over textbook) is thus the largest
+``routine_speedup`` possible on this machine for this model, and ``routine_share_of_ceiling``
+says how close the routine comes to it.
 """
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ from trainables.config import TrialConfig
 from trainables.data import load_dataset, stratified_holdout
 from trainables.data.glyphs import glyph_arrays
 from trainables.data.longtail import long_tail_indices
-from trainables.evaluation import EVAL_BATCH
+from trainables.evaluation import EVAL_BATCH, inference_model
 from trainables.models import build_model
 from trainables.routine import train
 
@@ -110,6 +116,34 @@ def textbook_run(cfg: TrialConfig, splits: dict[str, tuple[torch.Tensor, torch.T
     return {"seconds": seconds, "images": float(len(splits["train"][1]) * cfg.train.epochs), "val_accuracy": accuracy}
 
 
+def ceiling_run(cfg: TrialConfig, bundle: Any) -> dict[str, float]:
+    """The model's own cost: the routine's training steps (channels_last, shuffled resident
+    batches, CE on a linear head) and its per-epoch val and test forward passes, nothing more."""
+    started = time.perf_counter()
+    torch.manual_seed(cfg.train.seed)
+    model = build_model(cfg.model, bundle.in_channels, bundle.image_size).to(memory_format=torch.channels_last)
+    head = nn.Linear(cfg.model.embedding_dim, bundle.num_classes)
+    o, bs = cfg.optim, cfg.train.batch_size
+    optimizer = torch.optim.SGD([*model.parameters(), *head.parameters()], lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+    x, y = bundle.train.x.contiguous(memory_format=torch.channels_last), bundle.train.y
+    for _ in range(cfg.train.epochs):
+        model.train()
+        order = torch.randperm(len(y))
+        for start in range(0, len(y), bs):
+            idx = order[start : start + bs]
+            loss = nn.functional.cross_entropy(head(model(x[idx])), y[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            folded = inference_model(model)
+            for split in (bundle.val, bundle.test):
+                for start in range(0, len(split), EVAL_BATCH["cpu"]):
+                    head(folded(split.x[start : start + EVAL_BATCH["cpu"]].contiguous(memory_format=torch.channels_last)))
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "images": float(len(y) * cfg.train.epochs), "val_accuracy": float("nan")}
+
+
 def routine_run(cfg: TrialConfig, bundle: Any) -> dict[str, float]:
     """``train()`` on the resident tensors of ``bundle``; same fields as ``textbook_run``."""
     started = time.perf_counter()
@@ -128,8 +162,8 @@ def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1
 
     ``flat`` is a TrialConfig in flat keys (glyphs, CE, the model under test); both runs use
     ``threads`` torch threads in this process (the textbook's workers come on top, as they would).
-    With ``repeats`` > 1 the runs alternate routine, textbook, textbook, routine, ... so that a
-    neighbour's load drifting over the bench hits both sides alike; rates pool all runs.
+    With ``repeats`` > 1 the runs alternate routine, textbook, ceiling, ceiling, textbook, routine,
+    ... so that a neighbour's load drifting over the bench hits every side alike; rates pool all runs.
     """
     cfg = TrialConfig.from_flat({**flat, "loss.output": "ce", "train.device": "cpu", "train.threads": threads})
     torch.set_num_threads(threads)
@@ -137,19 +171,22 @@ def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1
     splits = glyph_splits_u8(cfg)
     if len(splits["train"][1]) != len(bundle.train) or len(splits["test"][1]) != len(bundle.test):
         raise RuntimeError("the textbook splits differ from the routine's; the comparison would be unfair")
-    runs: dict[str, list[dict[str, float]]] = {"routine": [], "textbook": []}
+    sides = {"routine": lambda: routine_run(cfg, bundle), "textbook": lambda: textbook_run(cfg, splits, bundle.num_classes),
+             "ceiling": lambda: ceiling_run(cfg, bundle)}
+    runs: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
     for r in range(repeats):
-        for side in (("routine", "textbook") if r % 2 == 0 else ("textbook", "routine")):
-            run = routine_run(cfg, bundle) if side == "routine" else textbook_run(cfg, splits, bundle.num_classes)
-            runs[side].append(run)
-    routine, textbook = (_pooled(runs[side]) for side in ("routine", "textbook"))
+        for side in (list(sides) if r % 2 == 0 else list(sides)[::-1]):
+            runs[side].append(sides[side]())
+    routine, textbook, ceiling = (_pooled(runs[side]) for side in sides)
     rate = lambda run: run["images"] / run["seconds"]  # noqa: E731
     return {
         "routine_images_per_s": rate(routine),
         "textbook_images_per_s": rate(textbook),
         "routine_speedup": rate(routine) / rate(textbook),
-        "routine_s": [round(run["seconds"], 3) for run in runs["routine"]],
-        "textbook_s": [round(run["seconds"], 3) for run in runs["textbook"]],
+        "ceiling_images_per_s": rate(ceiling),
+        "speedup_bound": rate(ceiling) / rate(textbook),
+        "routine_share_of_ceiling": rate(routine) / rate(ceiling),
+        **{f"{side}_s": [round(run["seconds"], 3) for run in runs[side]] for side in sides},
         "routine_val_accuracy": routine["val_accuracy"],
         "textbook_val_accuracy": textbook["val_accuracy"],
         "train_images": len(bundle.train),
@@ -164,4 +201,4 @@ def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1
     }
 
 
-__all__ = ["PILImages", "glyph_splits_u8", "measure_routine_speedup", "routine_run", "textbook_run"]
+__all__ = ["PILImages", "ceiling_run", "glyph_splits_u8", "measure_routine_speedup", "routine_run", "textbook_run"]

@@ -36,16 +36,17 @@ def number_type(parse: Callable[[str], float], noun: str, in_range: Callable[[fl
 positive_int = number_type(int, "a whole number", lambda v: v >= 1, "is not positive", "a positive integer")
 positive_float = number_type(float, "a number", lambda v: v > 0, "is not positive", "a positive number")
 fraction = number_type(float, "a number", lambda v: v >= 0, "is negative", "a GPU share such as 0.25 or 1")
+non_negative_float = number_type(float, "a number", lambda v: v >= 0 and v != float("inf"), "is negative or infinite", "seconds >= 0")
 
 
 def build_parser() -> Parser:
-    from study.presets.base import DEFAULT_SIZE, SIZES
+    from study.presets.base import DEFAULT_SIZE, MAIN_PRESET, SIZES
 
     parser = Parser(prog="study", description="Search CNN loss functions, softmax scales and margins with Ray Tune + Optuna + MLflow.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     run = sub.add_parser("run", help="run a study (a hyperparameter search)")
-    run.add_argument("--preset", default="scale-vs-classes", help="a preset name (see `study presets`)")
+    run.add_argument("--preset", default=MAIN_PRESET, help="a preset name (see `study presets`)")
     run.add_argument("--size", choices=SIZES, help=f"smoke (minutes on 2 cores), cpu (a laptop, < 1 h), full (the paper, GPUs); default: the preset's, usually {DEFAULT_SIZE}")
     run.add_argument("--config", help="a YAML file with the study's fields, instead of a preset")
     run.add_argument("--data-root", default="", help="directory of on-disk datasets (CIFAR, MNIST, CUB, Cars)")
@@ -61,6 +62,8 @@ def build_parser() -> Parser:
     run.add_argument("--cpus-per-trial", type=positive_float, help="CPUs per trial (default 1)")
     run.add_argument("--gpus-per-trial", type=fraction, help="GPUs per trial; 0.25 runs four trials on one GPU")
     run.add_argument("--max-failures", type=int, help="retries of a trial whose worker died (default 2)")
+    run.add_argument("--checkpoint-every-s", type=non_negative_float,
+                     help="seconds of training between a trial's checkpoints, the most a lost node costs it (default 60; 0 = every epoch)")
     run.add_argument("--dry-run", action="store_true", help="validate and print the plan without training")
 
     resume = sub.add_parser("resume", help="resume an interrupted study: only the missing trials run, no duplicate runs")

@@ -33,7 +33,7 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
     return spec.with_overrides(
         name=args.name, trials=args.trials, sampler=args.sampler, scheduler=args.scheduler, seed=args.seed,
         max_concurrent=args.max_concurrent, cpus_per_trial=args.cpus_per_trial,
-        gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures,
+        gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures, checkpoint_every_s=args.checkpoint_every_s,
     )
 
 

@@ -85,7 +85,8 @@ def _trainable(spec: StudySpec, recorder: TrialRecorder):
     from trainables.ray_trainable import trainable
 
     threads = max(1, int(spec.cpus_per_trial))
-    fn = tune.with_parameters(trainable, recorder=recorder, threads_per_trial=threads, objectives=tuple(spec.metrics))
+    fn = tune.with_parameters(trainable, recorder=recorder, threads_per_trial=threads, objectives=tuple(spec.metrics),
+                              checkpoint_every_s=spec.checkpoint_every_s)
     return tune.with_resources(fn, {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial})
 
 

@@ -34,6 +34,7 @@ class StudySpec:
     gpus_per_trial: float = 0.0  # fractional values let several trials share one GPU
     max_concurrent: int = 0  # 0 = as many as the cluster's CPUs (and GPUs) allow
     max_failures: int = 2  # retries of a trial whose worker died, from its last checkpoint
+    checkpoint_every_s: float = 60.0  # a trial saves its state when this much training time passed since its last save (0 = every epoch)
     tracking_uri: str = "sqlite:///mlflow.db"
     storage: str = "study_results"  # Ray Tune experiment state and checkpoints: path or cloud URI
     address: str = ""  # Ray cluster address; "" starts a local Ray
@@ -46,6 +47,8 @@ class StudySpec:
             raise UsageError(f"mode={self.mode!r} is invalid: give max or min for each of the metrics {self.metric!r}")
         if self.multi_objective and self.scheduler != "none":
             raise UsageError(f"scheduler={self.scheduler!r} needs one metric; several objectives ({self.metric}) need scheduler none")
+        if not self.checkpoint_every_s >= 0:
+            raise UsageError(f"checkpoint_every_s={self.checkpoint_every_s!r}: expected seconds >= 0 (0 = every epoch)")
         if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
             raise UsageError("cpus_per_trial must be > 0 and gpus_per_trial >= 0")
 

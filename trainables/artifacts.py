@@ -15,7 +15,7 @@ from trainables.evaluation import predict
 if TYPE_CHECKING:
     from trainables.routine import Trial
 
-GRADCAM_IMAGES = 16  # test images in the Grad-CAM grid
+GRADCAM_IMAGES = 16  # test images in the Grad-CAM grid, evenly spaced through the test set
 
 
 def write_artifacts(trial: "Trial", directory: str | Path) -> list[Path]:
@@ -85,7 +85,9 @@ def _cosine_histogram(trial: "Trial", out: Path) -> list[Path]:
 def _gradcam(trial: "Trial", out: Path) -> list[Path]:
     if getattr(trial.model, "cam_layer", None) is None:
         return []
-    x, y = trial.data.test.x[:GRADCAM_IMAGES], trial.data.test.y[:GRADCAM_IMAGES]
+    test = trial.data.test
+    picked = torch.linspace(0, len(test) - 1, min(GRADCAM_IMAGES, len(test))).long()  # spread over the classes
+    x, y = test.x[picked], test.y[picked]
     phase = trial.final_phase
     with torch.enable_grad():
         path = metrics.gradcam_grid(trial.model, lambda e: trial.logits(e, phase), x, y.cpu(),

@@ -16,11 +16,11 @@ from typing import Callable
 
 import torch
 from torch import nn
-from torchvision import models as tvm
-from torchvision.models.googlenet import BasicConv2d
-from torchvision.models.resnet import Bottleneck
 
 from trainables.config import ModelConfig
+
+# torchvision is imported where a backbone is built, not here: importing its model zoo costs a
+# trial's worker about 1.5 s, and most trials use the study's own small models.
 
 __all__ = ["SMALL_IMAGE_PX", "TorchvisionBackbone", "load_state_file"]
 
@@ -42,9 +42,21 @@ def load_state_file(path: str, what: str) -> dict[str, torch.Tensor]:
     return state
 
 
+def _zoo():
+    from torchvision import models
+
+    return models
+
+
+def _bottleneck() -> type:
+    from torchvision.models.resnet import Bottleneck
+
+    return Bottleneck
+
+
 def _resnet_parts(net: nn.Module) -> tuple[int, nn.Module]:
     net.fc = nn.Identity()
-    return 512 * (4 if isinstance(net.layer4[-1], Bottleneck) else 1), net.layer4[-1]
+    return 512 * (4 if isinstance(net.layer4[-1], _bottleneck()) else 1), net.layer4[-1]
 
 
 def _googlenet_parts(net: nn.Module) -> tuple[int, nn.Module]:
@@ -61,6 +73,8 @@ def _adapt_resnet_stem(net: nn.Module, in_channels: int, small: bool) -> None:
 
 
 def _adapt_googlenet_stem(net: nn.Module, in_channels: int, small: bool) -> None:
+    from torchvision.models.googlenet import BasicConv2d
+
     if small:
         net.conv1 = BasicConv2d(in_channels, 64, kernel_size=3, stride=1, padding=1)
         net.maxpool1 = nn.Identity()
@@ -70,10 +84,10 @@ def _adapt_googlenet_stem(net: nn.Module, in_channels: int, small: bool) -> None
 
 # name -> (constructor, parts, stem adapter)
 TORCHVISION_ARCHS: dict[str, tuple[Callable[[], nn.Module], Callable, Callable]] = {
-    "resnet18": (lambda: tvm.resnet18(weights=None), _resnet_parts, _adapt_resnet_stem),
-    "resnet50": (lambda: tvm.resnet50(weights=None), _resnet_parts, _adapt_resnet_stem),
+    "resnet18": (lambda: _zoo().resnet18(weights=None), _resnet_parts, _adapt_resnet_stem),
+    "resnet50": (lambda: _zoo().resnet50(weights=None), _resnet_parts, _adapt_resnet_stem),
     "googlenet": (
-        lambda: tvm.googlenet(weights=None, aux_logits=False, init_weights=True, transform_input=False),
+        lambda: _zoo().googlenet(weights=None, aux_logits=False, init_weights=True, transform_input=False),
         _googlenet_parts, _adapt_googlenet_stem,
     ),
 }

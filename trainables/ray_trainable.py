@@ -1,14 +1,17 @@
 """The only place where the training routine meets ``ray.tune``.
 
 ``recorder`` is injected by the study (see ``study.tracking.TrialRecorder``): this file never
-imports MLflow. Each epoch the trial reports its metrics and a checkpoint (model, optimizers,
-schedule and loss state) so a retried trial resumes where its node died.
+imports MLflow. Each epoch the trial reports its metrics; once ``checkpoint_every_s`` seconds
+passed since its last checkpoint (or its start) it also saves its state (model, optimizers,
+schedule and loss state), so a retried trial resumes where its node died and loses at most that
+much training. Short trials thus never pay for a checkpoint they would not need.
 """
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+import time
 from typing import Any
 
 import torch
@@ -31,7 +34,7 @@ def _load_checkpoint() -> dict[str, Any] | None:
 
 def trainable(
     config: dict[str, Any], recorder: Any = None, threads_per_trial: int = 0,
-    objectives: tuple[str, ...] = ("val_accuracy",),
+    objectives: tuple[str, ...] = ("val_accuracy",), checkpoint_every_s: float = 0.0,
 ) -> None:
     """Run one trial; its ``objectives`` are reported as NaN when it fails, so the sampler marks it FAIL."""
     cfg = TrialConfig.from_flat(config)
@@ -41,8 +44,10 @@ def trainable(
     run = recorder.open(context.get_trial_id(), context.get_trial_name(), cfg.to_flat()) if recorder else None
 
     artifacts = os.path.join(context.get_trial_dir(), "artifacts")  # kept with the trial's Ray Tune state
+    last_saved = time.monotonic()
 
     def report(metrics: dict[str, float], state: dict[str, Any] | None = None) -> None:
+        nonlocal last_saved
         metrics = dict(metrics, mlflow_run_id=run.run_id if run else "")
         if run is not None:
             run.log_epoch(metrics)
@@ -50,12 +55,13 @@ def trainable(
                 with open(os.path.join(artifacts, "config.json"), "w") as handle:
                     json.dump(cfg.to_flat(), handle, indent=2, sort_keys=True)
                 run.log_artifacts(artifacts)
-        if state is None:
+        if state is None or time.monotonic() - last_saved < checkpoint_every_s:
             tune.report(metrics)
             return
         with tempfile.TemporaryDirectory() as directory:
             torch.save(state, os.path.join(directory, STATE_FILE))
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
+        last_saved = time.monotonic()
 
     try:
         train(cfg, report, resume=_load_checkpoint(), checkpoint=True, artifacts_dir=artifacts)

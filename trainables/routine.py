@@ -93,12 +93,14 @@ class Trial:
         if self.secondary_optimizer is not None:
             self.secondary_optimizer.load_state_dict(state["secondary_optimizer"])
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, model: nn.Module | None = None) -> torch.Tensor:
+        """Embeddings of ``x`` by the trial's model (or by ``model``, an evaluation copy of it)."""
+        model = model or self.model
         x = x.contiguous(memory_format=torch.channels_last)
         if self.device.type == "cuda":  # bf16 only on CUDA: on this kind of CPU it is ~16x slower
             with torch.autocast("cuda", dtype=torch.bfloat16):
-                return self.model(x).float()
-        return self.model(x)
+                return model(x).float()
+        return model(x)
 
     def logits(self, embeddings: torch.Tensor, phase: Phase) -> torch.Tensor:
         return self.objective.logits(embeddings) if phase.uses_objective else self.pretrain_head.logits(embeddings)

@@ -9,6 +9,7 @@ from trainables.registry import Registry
 
 SIZES = ("smoke", "cpu", "full")
 DEFAULT_SIZE = "cpu"
+MAIN_PRESET = "scale-vs-classes"  # what `study run` runs with no --preset: the README's main job
 
 # where each on-disk dataset's loader looks under data.root (see trainables/data)
 ON_DISK_LAYOUT = {
