@@ -91,6 +91,7 @@ def plan(spec: StudySpec) -> dict:
         "sampler": spec.sampler, "scheduler": spec.scheduler, "metric": spec.metric, "mode": spec.mode,
         "resources_per_trial": {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial},
         "max_concurrent": spec.max_concurrent or "from cluster resources",
+        "max_failures": spec.max_failures, "checkpoint_every_s": spec.checkpoint_every_s,
         "search_spaces": list(spec.spaces), "fixed_config": dict(spec.base),
         "tracking_uri": spec.tracking_uri, "storage": spec.storage, "address": spec.address or "local",
     }

@@ -48,8 +48,13 @@ class Trial:
         d, c = cfg.model.embedding_dim, self.data.num_classes
         self.model = build_model(cfg.model, self.data.in_channels, self.data.image_size).to(self.device)
         self.model = self.model.to(memory_format=torch.channels_last)  # faster convolutions on CUDA and CPU alike
+        # the compiled module shares the model's parameters: state_dict, evaluation and Grad-CAM use the model
+        self.train_model = torch.compile(self.model) if cfg.train.compile else self.model
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
+        # Reading a loss on the host waits for the GPU: on CUDA the loss sums stay on the device and
+        # are checked once per epoch; on the CPU a step's check costs nothing and stops a NaN at once.
+        self.check_each_step = self.device.type != "cuda"
         self.objective = Objective(
             cfg.loss, c, d, self.data.head_classes, self.data.tail_classes,
             dynamic_scale=cfg.scale.schedule == "adacos_dynamic",
@@ -94,8 +99,9 @@ class Trial:
             self.secondary_optimizer.load_state_dict(state["secondary_optimizer"])
 
     def forward(self, x: torch.Tensor, model: nn.Module | None = None) -> torch.Tensor:
-        """Embeddings of ``x`` by the trial's model (or by ``model``, an evaluation copy of it)."""
-        model = model or self.model
+        """Embeddings of ``x`` by the trial's training model (compiled when ``train.compile``), or
+        by ``model``, an evaluation copy of it."""
+        model = model or self.train_model
         x = x.contiguous(memory_format=torch.channels_last)
         if self.device.type == "cuda":  # bf16 only on CUDA: on this kind of CPU it is ~16x slower
             with torch.autocast("cuda", dtype=torch.bfloat16):
@@ -110,7 +116,7 @@ class Trial:
         self.objective.train()
         data, bs = self.data, self.cfg.train.batch_size
         n_batches = max(1, math.ceil(len(data.train) / bs))
-        sums: dict[str, float] = {}
+        sums: dict[str, torch.Tensor] = {}
         scale = 0.0
         batches = data.train.batches(
             bs, shuffle=True, generator=self.generator, augment=self.cfg.data.augment, flip=data.flip_ok
@@ -121,35 +127,38 @@ class Trial:
             if phase.uses_objective and self.secondary_optimizer is not None:
                 terms.update(self._secondary_step(x, y, scale))
             for name, value in terms.items():
-                sums[name] = sums.get(name, 0.0) + value
-        metrics = {f"train_loss_{k}" if k != "total" else "train_loss": v / n_batches for k, v in sums.items()}
+                sums[name] = sums[name] + value if name in sums else value
+        _check_finite(sums, self.next_epoch)
+        metrics = {f"train_loss_{k}" if k != "total" else "train_loss": float(v) / n_batches for k, v in sums.items()}
         metrics["scale"] = self.objective.effective_scale(scale) if phase.uses_objective else float("nan")
         return metrics
 
-    def _primary_step(self, x: torch.Tensor, y: torch.Tensor, phase: Phase, scale: float) -> dict[str, float]:
+    def _primary_step(self, x: torch.Tensor, y: torch.Tensor, phase: Phase, scale: float) -> dict[str, torch.Tensor]:
         embeddings = self.forward(x)
         if phase.uses_objective:
             terms = self.objective(embeddings, y, scale)
         else:
             terms = {"total": self.pretrain_head(embeddings, y)}
-        _check_finite(terms, self.next_epoch)
+        if self.check_each_step:
+            _check_finite(terms, self.next_epoch)
         self.optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
         self.optimizer.step()
         if phase.uses_objective:
             self.objective.after_step(embeddings.detach(), y)
-        return {k: float(v.detach()) for k, v in terms.items()}
+        return {k: v.detach().double() for k, v in terms.items()}
 
-    def _secondary_step(self, x: torch.Tensor, y: torch.Tensor, scale: float) -> dict[str, float]:
+    def _secondary_step(self, x: torch.Tensor, y: torch.Tensor, scale: float) -> dict[str, torch.Tensor]:
         """Complement Objective Training's second update: fresh forward, its own optimizer."""
         loss = self.objective.secondary(self.forward(x), y, scale)
         if loss is None:
             return {}
-        _check_finite({"secondary": loss}, self.next_epoch)
+        if self.check_each_step:
+            _check_finite({"secondary": loss}, self.next_epoch)
         self.secondary_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.secondary_optimizer.step()
-        return {"secondary": float(loss.detach())}
+        return {"secondary": loss.detach().double()}
 
 
 def _check_finite(terms: dict[str, torch.Tensor], epoch: int) -> None:

@@ -45,6 +45,19 @@ def test_tiny_bench_writes_every_field(study_cli, tmp_path):
     assert set(result["meets_targets"]) == set(TARGETS)
     assert all(isinstance(v, bool) for v in result["meets_targets"].values())
     assert result["orchestration"]["identical_trials"] is True
+    assert result["routine"]["speedup_bound"] > 0 and result["routine"]["routine_share_of_ceiling"] > 0
+    assert "skipped" in result["gpu"] and "compute ceiling" in done.stdout
     assert result["threads_per_trial"] >= 1
     assert result["trials_per_hour"]["smoke"]["smoke"] > 0
     assert "ESTIMATE" in done.stdout and "routine_speedup" in done.stdout
+
+
+def test_the_device_epoch_runs_resnet20_on_cifar10_sized_tensors():
+    from study.bench_device import cifar10_sized, measure_device_epochs
+
+    bundle = cifar10_sized(train_images=64, val_images=16, test_images=16)
+    assert tuple(bundle.train.x.shape) == (64, 3, 32, 32) and bundle.num_classes == 10
+    result = measure_device_epochs("cpu", epochs=3, train_images=64, val_images=16, test_images=16)
+    assert result["model"] == "resnet20" and result["train_images"] == 64 and len(result["epoch_times_s"]) == 3
+    assert result["epoch_s"] == result["epoch_times_s"][1]  # the one epoch between the first and the last
+    assert result["images_per_s"] == pytest.approx(64 / result["epoch_s"])

@@ -56,7 +56,8 @@ def test_study_survives_losing_a_worker_node(tmp_path):
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     config = study_file(tmp_path / "study.yaml", "two-nodes", trials=4, epochs=8)
     process = start_study(["run", "--config", str(config), "--address", cluster.address, "--tracking-uri", store,
-                           "--storage", str(tmp_path / "results"), "--max-failures", "3"], tmp_path, ray_tmp)
+                           "--storage", str(tmp_path / "results"), "--max-failures", "3",
+                           "--checkpoint-every-s", "0"], tmp_path, ray_tmp)  # every epoch: the retry resumes mid-trial
     try:
         wait_for(lambda: sum(r.data.metrics.get("epoch", 0) >= 2 and r.info.status == "RUNNING"
                              for r in trial_runs(store, "two-nodes")) >= 2, 240, "two trials running")
@@ -68,6 +69,7 @@ def test_study_survives_losing_a_worker_node(tmp_path):
         assert retried, "the trial on the lost node should have been retried in its own run"
         history = MlflowClient(tracking_uri=store).get_metric_history(retried[0].info.run_id, "epoch")
         assert max(m.value for m in history) == 8
+        assert list((tmp_path / "results").rglob("trial_state.pt"))  # --checkpoint-every-s 0: a state per trial
     finally:
         if process.poll() is None:
             kill_group(process)

@@ -107,3 +107,30 @@ def test_complement_entropy_takes_two_optimizer_steps_per_batch():
     first = next(iter(trial.optimizer.state.values()))["momentum_buffer"]
     second = next(iter(trial.secondary_optimizer.state.values()))["momentum_buffer"]
     assert first.data_ptr() != second.data_ptr() and not torch.equal(first, second)  # its own momentum
+
+
+def test_evaluation_folds_batchnorm_without_changing_the_embeddings():
+    from trainables.evaluation import inference_model
+    from trainables.routine import Trial
+
+    trial = Trial(TrialConfig.from_flat({**DIGITS, "train.epochs": 1}))
+    train_batch = next(trial.data.train.batches(64, shuffle=True, generator=torch.Generator().manual_seed(0)))
+    trial.model.train()
+    trial.model(train_batch[0])  # moves the BatchNorm running statistics away from their initial values
+    x = trial.data.test.x[:32]
+    folded = inference_model(trial.model)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in trial.model.modules())  # the trial's model is untouched
+    with torch.no_grad():
+        assert torch.allclose(folded(x), trial.model.eval()(x), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.slow
+def test_a_compiled_trial_trains_and_its_checkpoint_fits_an_eager_one():
+    cfg = TrialConfig.from_flat({**DIGITS, "train.epochs": 2, "train.compile": True})
+    states = []
+    final = train(cfg, lambda metrics, state=None: states.append(copy.deepcopy(state)), checkpoint=True)
+    assert final["test_accuracy"] > 0.5
+    eager = []
+    train(cfg.replace(train__compile=False), lambda m, state=None: eager.append(m), resume=states[0], checkpoint=True)
+    assert [m["epoch"] for m in eager] == [2] and math.isfinite(eager[0]["train_loss"])
