@@ -180,8 +180,10 @@ def format_table(result: dict[str, Any]) -> str:
                  f"ours reaches {100 * r['routine_share_of_ceiling']:.0f}% of the ceiling")
     lines.append(f"excluded from the overhead ratio: ray.init {result['ray_startup_s']:.1f} s, importing Ray/Optuna/MLflow "
                  f"{result['import_s']:.1f} s, creating the sqlite store {result['store_setup_s']:.1f} s "
-                 f"(ratio with it: {o['orchestration_overhead_with_store_setup']:.2f}); "
-                 f"per trial the study adds {o['overhead_per_trial_s']:.2f} s")
+                 f"(ratio with it: {o['orchestration_overhead_with_store_setup']:.2f})")
+    lines.append(f"the study's extra time: {o['first_trial_start_s']:.1f} s once (Tune's start, a fresh worker process and its "
+                 f"imports) and {o['steady_overhead_per_trial_s']:.2f} s per trial; a 100-trial study of these trials "
+                 f"would take {o['projected_overhead_100_trials']:.2f}x the loop (projected)")
     lines.append("")
     lines.append("trials per hour on this machine, ESTIMATED from measured epoch times (in brackets: the study's")
     lines.append("projected time over a plain loop at that trial length); see `trials_per_hour_detail`:")

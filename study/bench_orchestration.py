@@ -84,13 +84,14 @@ def _study_spec(trial_set: TrialSet, values: tuple[float, ...], threads: int, wo
     )
 
 
-def _recorded(tracking_uri: str, key: str) -> list[float]:
+def _recorded(tracking_uri: str, key: str) -> tuple[list[float], float]:
+    """The searched values the trial runs recorded, and the first trial run's start (epoch seconds)."""
     from study.tracking import client
 
     c = client(tracking_uri)
     experiment = c.get_experiment_by_name(BENCH_STUDY)
-    runs = c.search_runs([experiment.experiment_id])
-    return sorted(float(r.data.params[key]) for r in runs if r.data.tags.get("role") != "study")
+    runs = [r for r in c.search_runs([experiment.experiment_id]) if r.data.tags.get("role") != "study"]
+    return sorted(float(r.data.params[key]) for r in runs), min(r.info.start_time for r in runs) / 1000.0
 
 
 def measure_orchestration(trial_set: TrialSet, trials: int, threads: int) -> dict[str, Any]:
@@ -113,27 +114,33 @@ def measure_orchestration(trial_set: TrialSet, trials: int, threads: int) -> dic
         started = time.perf_counter()
         experiment_id_for(spec.tracking_uri, spec.name)  # a new sqlite store builds its tables once
         store_setup_s = time.perf_counter() - started
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), time.time()
         outcome = run_study(spec)
         study_s = time.perf_counter() - started
-        recorded = _recorded(spec.tracking_uri, trial_set.key)
+        recorded, first_trial_at = _recorded(spec.tracking_uri, trial_set.key)
     if not was_running:
         ray.shutdown()
     loop_after_s = loop_seconds(configs, threads)
     loop_s = (loop_before_s + loop_after_s) / 2  # timed on both sides of the study, against drifting load
     identical = recorded == sorted(values) and outcome.failed == 0
+    first_trial_start_s = first_trial_at - started_at  # Tune's start, a fresh worker and its imports: once per study
+    steady_s = max(0.0, (study_s - loop_s - first_trial_start_s) / trials)  # every trial's own share
+    trial_s = loop_s / trials
     return {
         "orchestration_overhead": study_s / loop_s,
         "study_s": study_s,
         "loop_s": loop_s,
         "loop_before_after_s": [loop_before_s, loop_after_s],
         "overhead_per_trial_s": max(0.0, (study_s - loop_s) / trials),
+        "first_trial_start_s": first_trial_start_s,
+        "steady_overhead_per_trial_s": steady_s,
+        "projected_overhead_100_trials": (100 * (trial_s + steady_s) + first_trial_start_s) / (100 * trial_s),
         "orchestration_overhead_with_store_setup": (study_s + store_setup_s) / loop_s,
         "ray_startup_s": ray_startup_s,
         "store_setup_s": store_setup_s,
         "import_s": import_s,
         "trials": trials,
-        "trial_s": loop_s / trials,
+        "trial_s": trial_s,
         "trial_set": trial_set.label,
         "epochs_per_trial": configs[0].train.total_epochs,
         "searched": {trial_set.key: list(values)},

@@ -34,7 +34,7 @@ def embed(trial: "Trial", split: Split, model: nn.Module | None = None) -> torch
     trial's, when given)."""
     trial.model.eval()
     trial.objective.eval()
-    model = model or inference_model(trial.model)
+    model = model if model is not None else inference_model(trial.model)
     parts = [trial.forward(x, model) for x, _ in split.batches(EVAL_BATCH.get(trial.device.type, 128), shuffle=False)]
     return torch.cat(parts) if parts else torch.empty(0, trial.cfg.model.embedding_dim)
 

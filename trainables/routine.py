@@ -101,7 +101,7 @@ class Trial:
     def forward(self, x: torch.Tensor, model: nn.Module | None = None) -> torch.Tensor:
         """Embeddings of ``x`` by the trial's training model (compiled when ``train.compile``), or
         by ``model``, an evaluation copy of it."""
-        model = model or self.train_model
+        model = model if model is not None else self.train_model
         x = x.contiguous(memory_format=torch.channels_last)
         if self.device.type == "cuda":  # bf16 only on CUDA: on this kind of CPU it is ~16x slower
             with torch.autocast("cuda", dtype=torch.bfloat16):

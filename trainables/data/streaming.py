@@ -35,7 +35,7 @@ STREAM_ABOVE_IMAGES = 20_000  # images; ~20k x 3 x 64 x 64 float32 ~ 1 GB held p
 STREAM_ENV = "STUDY_STREAM_ABOVE_IMAGES"
 STATS_SAMPLE = 256  # training images the normalization statistics are computed from
 STATS_SEED = 0
-MAX_WORKERS = 2
+MAX_WORKERS = 2  # decoding processes per trial, and never more than the trial's torch threads (its CPU share)
 
 
 def stream_above() -> int:
@@ -171,7 +171,7 @@ class StreamingSplit:
         if shuffle:
             seed = int(torch.randint(0, 2**62, (1,), generator=generator))
             order = torch.Generator().manual_seed(seed)
-        workers = min(MAX_WORKERS, os.cpu_count() or 1)
+        workers = min(MAX_WORKERS, torch.get_num_threads())  # concurrent trials must not oversubscribe the cores
         loader = DataLoader(
             _FileDataset(self.paths, self.y, self.mean, self.std), batch_size=batch_size, shuffle=shuffle,
             generator=order, num_workers=workers, persistent_workers=False, pin_memory=self.device.type == "cuda",
