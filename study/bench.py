@@ -1,10 +1,12 @@
 """``study bench``: routine speed, orchestration overhead, memory and trials per hour, side by side.
 
-Everything is measured in one process on this machine, in this order: our routine against a
-textbook DataLoader loop (bench_routine.py), the same trials through ``run_study`` and through a
-plain loop (bench_orchestration.py), the peak memory of one smoke trial in a fresh process and
-an estimate of trials per hour for every preset's sizes (bench_capacity.py). The targets live
-here, in the output, never in timed tests: machines are shared and noisy, so read the ratios.
+Everything is measured on this machine, in this order: our routine against a textbook
+DataLoader loop and against the model's bare compute (bench_routine.py), the same trials through
+``run_study`` and through a plain loop (bench_orchestration.py), the peak memory of one smoke
+trial in a fresh process and an estimate of trials per hour for every preset's sizes
+(bench_capacity.py), and ResNet-20 epochs on CIFAR-10-sized tensors where a CUDA device is
+visible (bench_device.py). The targets live here, in the output, never in timed tests: machines
+are shared and noisy, so read the ratios.
 """
 from __future__ import annotations
 
@@ -23,8 +25,8 @@ TARGETS = {"routine_speedup": ">= 2.0", "orchestration_overhead": "<= 1.15", "pe
 class BenchSize:
     speed_data: Mapping[str, Any]  # flat data.* keys of the routine-vs-textbook run (glyphs)
     speed_epochs: int  # epochs of each routine and textbook run
-    speed_repeats: int  # runs of each side, alternating (routine, textbook, textbook, routine, ...)
-    trial_set: str  # TRIAL_SETS key: the trials of the orchestration comparison
+    speed_repeats: int  # runs of each side, alternating (routine, textbook, ceiling, ceiling, textbook, routine, ...)
+    trial_set: str  # bench_trials.TRIAL_SETS key: the trials of the orchestration comparison
     trials: int  # how many of them
     trial_epochs: int  # epochs of each of those trials; 0 = the trial set's own
     probe_epochs: int  # epochs of each trials-per-hour probe; the last one is used
@@ -57,44 +59,6 @@ def meets(value: float, target: str) -> bool:
     return {">=": value >= bound, "<=": value <= bound, ">": value > bound, "<": value < bound}[op]
 
 
-def smoke_trial(epochs: int) -> dict[str, Any]:
-    """The smoke preset's fixed trial config (digits, small CNN) with ``epochs`` epochs and CE."""
-    from study.presets import PRESETS
-
-    base = dict(PRESETS.get("smoke").build("smoke", "")["base"])
-    return {**base, "train.epochs": epochs, "loss.output": "ce", "train.device": "cpu"}
-
-
-def main_job_trial(epochs: int = 0) -> dict[str, Any]:
-    """A trial of the README's main job (the default preset at the default size) at its smallest
-    class count, at the middle of its scale range; ``epochs`` > 0 overrides the preset's."""
-    from study.presets import PRESETS
-    from study.presets.base import DEFAULT_SIZE, MAIN_PRESET
-
-    built = PRESETS.get(MAIN_PRESET).build(DEFAULT_SIZE, "")
-    flat = {**built["base"], **built["groups"][0], "scale.schedule": "constant", "train.device": "cpu"}
-    return {**flat, "train.epochs": epochs} if epochs else flat
-
-
-def _smoke_set(epochs: int):
-    from study.bench_orchestration import TrialSet
-
-    return TrialSet("the smoke preset's trial (digits, small CNN, CE), learning rates", smoke_trial(epochs or 4),
-                    "lr", "optim.lr", 0.01, 0.1)
-
-
-def _main_job_set(epochs: int):
-    from study.bench_orchestration import TrialSet
-    from study.presets.base import DEFAULT_SIZE, MAIN_PRESET
-
-    base = main_job_trial(epochs)
-    return TrialSet(f"the main job's trial ({MAIN_PRESET} {DEFAULT_SIZE}, C={base['data.num_classes']}), constant scales",
-                    base, "constant_scale", "scale.start", 4.0, 32.0)
-
-
-TRIAL_SETS = {"smoke": _smoke_set, "main-job": _main_job_set}
-
-
 def run_bench(size: str, data_root: str = "", log: Any = print) -> dict[str, Any]:
     """Measure everything for ``size`` (a key of BENCH_SIZES); returns the JSON document."""
     import torch
@@ -102,6 +66,7 @@ def run_bench(size: str, data_root: str = "", log: Any = print) -> dict[str, Any
     from study.bench_capacity import estimate_trials_per_hour, peak_memory_mb
     from study.bench_orchestration import measure_orchestration
     from study.bench_routine import measure_routine_speedup
+    from study.bench_trials import TRIAL_SETS, smoke_trial
     from study.presets import PRESETS
 
     plan, cores = BENCH_SIZES[size], cpu_cores()
@@ -122,7 +87,7 @@ def run_bench(size: str, data_root: str = "", log: Any = print) -> dict[str, Any
     if plan.gpu:
         from study.bench_device import measure_gpu
 
-        log("ResNet-20 on CIFAR-10-sized tensors on the GPU ...")
+        log("ResNet-20 on CIFAR-10-sized tensors on the GPU ..." if torch.cuda.is_available() else "no CUDA device: no GPU figures")
         gpu = measure_gpu()
     else:
         gpu = {"skipped": f"not measured at size {size}"}
@@ -223,4 +188,4 @@ def bench_command(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["BENCH_SIZES", "BenchSize", "TARGETS", "TRIAL_SETS", "bench_command", "format_table", "main_job_trial", "meets", "run_bench"]
+__all__ = ["BENCH_SIZES", "BenchSize", "TARGETS", "bench_command", "format_table", "meets", "run_bench"]
