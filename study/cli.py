@@ -36,7 +36,7 @@ def number_type(parse: Callable[[str], float], noun: str, in_range: Callable[[fl
 positive_int = number_type(int, "a whole number", lambda v: v >= 1, "is not positive", "a positive integer")
 positive_float = number_type(float, "a number", lambda v: v > 0, "is not positive", "a positive number")
 fraction = number_type(float, "a number", lambda v: v >= 0, "is negative", "a GPU share such as 0.25 or 1")
-non_negative_float = number_type(float, "a number", lambda v: v >= 0 and v != float("inf"), "is negative or infinite", "seconds >= 0")
+non_negative_float = number_type(float, "a number", lambda v: v >= 0, "is not >= 0", "seconds >= 0 (0 = every epoch, inf = never)")
 
 
 def build_parser() -> Parser:
@@ -63,7 +63,7 @@ def build_parser() -> Parser:
     run.add_argument("--gpus-per-trial", type=fraction, help="GPUs per trial; 0.25 runs four trials on one GPU")
     run.add_argument("--max-failures", type=int, help="retries of a trial whose worker died (default 2)")
     run.add_argument("--checkpoint-every-s", type=non_negative_float,
-                     help="seconds of training between a trial's checkpoints, the most a lost node costs it (default 60; 0 = every epoch)")
+                     help="seconds of training between a trial's checkpoints, the most a lost node costs it (default 60; 0 = every epoch, inf = never)")
     run.add_argument("--dry-run", action="store_true", help="validate and print the plan without training")
 
     resume = sub.add_parser("resume", help="resume an interrupted study: only the missing trials run, no duplicate runs")
