@@ -132,3 +132,9 @@ def test_gradcam_grid_writes_png(name: str, tmp_path: Path) -> None:
     path = metrics.gradcam_grid(model, lambda e: e @ weights.T, images, torch.tensor([0, 1, 2, 0, 1]),
                                 tmp_path / "cam" / "grid.png", class_names=["a", "b", "c"])
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    grid = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    assert grid.shape == (96 + 14, 5 * 96, 3)  # one row of five 96 px tiles under 14 px captions
+    tiles = grid[14:]
+    assert (np.abs(tiles[..., 0] - tiles[..., 2]) > 30).mean() > 0.1  # the jet heat map tints gray images
