@@ -6,6 +6,6 @@ that is not itself a config value, by a ``search.`` label; every sampled point v
 ``TrialConfig.from_flat``. One module per concern: losses, scale, margins, head/tail, nuisance.
 """
 from search_spaces.registry import SPACES, compose, space_names
-from search_spaces import head_tail, heads, margins, nuisance, scale  # noqa: F401  (register the spaces)
+from search_spaces import head_tail, heads, margins, nuisance, scale, seeds  # noqa: F401  (register the spaces)
 
 __all__ = ["SPACES", "compose", "space_names"]
