@@ -58,6 +58,8 @@ def build_parser() -> Parser:
     run.add_argument("--sampler", help="Optuna sampler (default: the preset's)")
     run.add_argument("--scheduler", help="trial scheduler (default: the preset's)")
     run.add_argument("--seed", type=int, help="sampler seed")
+    run.add_argument("--seeds", type=positive_int,
+                     help="paired seeds: run every grid cell on seeds 0..N-1 (grid presets; default: the preset's)")
     run.add_argument("--max-concurrent", type=positive_int, help="concurrent trials (default: cluster CPUs / cpus per trial)")
     run.add_argument("--cpus-per-trial", type=positive_float, help="CPUs per trial (default 1)")
     run.add_argument("--gpus-per-trial", type=fraction, help="GPUs per trial; 0.25 runs four trials on one GPU")

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 from study.errors import UsageError
 from study.presets import PRESETS
@@ -22,14 +23,18 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         from study.config_file import load_study_file
 
         spec = load_study_file(args.config, **where)
+        if getattr(args, "seeds", None):
+            spec = replace(spec, seeds=args.seeds)
     else:
         try:
             preset = PRESETS.get(args.preset)
         except KeyError as exc:
             raise UsageError(f"--preset: {exc.args[0]}") from None
         size = args.size or preset.default_size
-        spec = StudySpec(name=f"{args.preset}-{size}", preset=args.preset, size=size, **where,
-                         **preset.build(size, args.data_root))
+        fields = preset.build(size, args.data_root)
+        if getattr(args, "seeds", None):
+            fields["seeds"] = args.seeds
+        spec = StudySpec(name=f"{args.preset}-{size}", preset=args.preset, size=size, **where, **fields)
     return spec.with_overrides(
         name=args.name, trials=args.trials, sampler=args.sampler, scheduler=args.scheduler, seed=args.seed,
         max_concurrent=args.max_concurrent, cpus_per_trial=args.cpus_per_trial,
@@ -92,6 +97,7 @@ def plan(spec: StudySpec) -> dict:
         "resources_per_trial": {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial},
         "max_concurrent": spec.max_concurrent or "from cluster resources",
         "max_failures": spec.max_failures, "checkpoint_every_s": spec.checkpoint_every_s,
+        "paired_seeds": list(spec.paired_seeds), "grid": {k: list(v) for k, v in spec.grid.items()},
         "search_spaces": list(spec.spaces), "fixed_config": dict(spec.base),
         "tracking_uri": spec.tracking_uri, "storage": spec.storage, "address": spec.address or "local",
     }

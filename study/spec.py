@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
+from search_spaces.seeds import SEED_KEY
 from study.errors import UsageError
 from trainables.config import ConfigError, TrialConfig
 from trainables.validate import check_data, check_names
@@ -30,6 +31,7 @@ class StudySpec:
     mode: str = "max"  # max | min, one per metric ("max,max")
     grid: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # the grid sampler's cells
     seed: int = 0  # sampler seed
+    seeds: int = 0  # paired seeds per grid cell (0 = the grid as given, 1 = one run per cell, N = every cell on seeds 0..N-1)
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0  # fractional values let several trials share one GPU
     max_concurrent: int = 0  # 0 = as many as the cluster's CPUs (and GPUs) allow
@@ -51,6 +53,40 @@ class StudySpec:
             raise UsageError(f"checkpoint_every_s={self.checkpoint_every_s!r}: expected seconds >= 0 (0 = every epoch)")
         if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
             raise UsageError("cpus_per_trial must be > 0 and gpus_per_trial >= 0")
+        self._pair_seeds()
+
+    def _pair_seeds(self) -> None:
+        """Replicate every grid cell on the same ``seeds`` (a ``train.seed`` axis of the grid and the
+        ``seeds`` space, which ties ``data.subset_seed`` to it); the trials grow with the axis.
+        Idempotent, so a saved spec loads back unchanged and ``--trials`` still overrides."""
+        if self.seeds < 0 or isinstance(self.seeds, bool):
+            raise UsageError(f"seeds={self.seeds!r}: expected a positive whole number of paired seeds")
+        if self.seeds == 0:
+            return
+        if self.sampler != "grid":
+            if self.seeds > 1:
+                raise UsageError(f"seeds={self.seeds} runs every grid cell on the same seeds; sampler {self.sampler!r} "
+                                 "has no cells: use the grid sampler or seeds 1")
+            return
+        managed = "seeds" in self.spaces and SEED_KEY in self.grid
+        before = len(self.grid[SEED_KEY]) if managed else 1
+        grid = {k: v for k, v in self.grid.items() if k != SEED_KEY or not managed}
+        spaces = tuple(s for s in self.spaces if s != "seeds" or not managed)
+        options = {k: v for k, v in self.space_options.items() if k != "seeds" or not managed}
+        if self.seeds > 1:
+            axis = tuple(range(self.seeds))
+            grid[SEED_KEY] = axis
+            spaces += ("seeds",)
+            options["seeds"] = {"seeds": axis}
+        object.__setattr__(self, "grid", grid)
+        object.__setattr__(self, "spaces", spaces)
+        object.__setattr__(self, "space_options", options)
+        object.__setattr__(self, "trials", max(1, -(-self.trials * self.seeds // before)))
+
+    @property
+    def paired_seeds(self) -> tuple[int, ...]:
+        """The seeds every grid cell runs on (empty when the study is not replicated)."""
+        return tuple(self.grid.get(SEED_KEY, ())) if "seeds" in self.spaces else ()
 
     @property
     def metrics(self) -> list[str]:

@@ -15,6 +15,7 @@ def build(size: str, data_root: str) -> dict[str, Any]:
         spaces=("head_type",),
         space_options={"head_type": {"choices": ("bce", "ce", "mse")}},
         sampler="grid",
+        seeds=by_size(size, 2, 3, 3),  # paired seeds: every cell on the same seeds (--seeds)
         grid={"loss.output": ("bce", "ce", "mse")},
         scheduler="none",
         description="BCE / CE / MSE output losses (seed 003)" + note,

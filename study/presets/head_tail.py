@@ -28,6 +28,7 @@ def build(size: str, data_root: str) -> dict[str, Any]:
         spaces=("head_tail",),
         space_options={"head_tail": {"terms": ("pc", "complement")}},
         sampler="grid",
+        seeds=by_size(size, 2, 3, 3),  # paired seeds: every cell on the same seeds (--seeds)
         grid={"search.pc_on": ASSIGNMENTS, "search.complement_on": ASSIGNMENTS},
         scheduler="none",
         description="PC and Comp on all/head/tail classes, long-tailed (seed 001)" + note,

@@ -30,6 +30,7 @@ def build(size: str, data_root: str) -> dict[str, Any]:
         spaces=("loss_combination",),
         space_options={"loss_combination": {"weight": FEATURE_WEIGHT}},
         sampler="grid",
+        seeds=by_size(size, 2, 3, 3),  # paired seeds: every cell on the same seeds (--seeds)
         grid={"search.output": ("ce", "complement_ce"), "search.feature": ("none", "center", "pc")},
         scheduler="none",
         description="CE/CoE x none/Center/PC table (seed 000)" + note,
