@@ -191,7 +191,7 @@ class TrialConfig:
         terms: dict[str, dict[str, Any]] = {}
         for key, value in flat.items():
             section, _, rest = key.partition(".")
-            if section == "search":
+            if key.startswith(SEARCH_PREFIX):
                 continue
             if section not in sections or not rest:
                 raise ConfigError(f"unknown config key {key!r}; sections are: {', '.join(sections)}")
@@ -244,6 +244,15 @@ def _add_term_key(term: dict[str, Any], key: str, tail: list[str], value: Any) -
         term["params"][tail[1]] = _scalar(key, value)
     else:
         raise ConfigError(f"unknown config key {key!r}; a term has weight, classes and params.<name>")
+
+SEARCH_PREFIX = "search."
+
+
+def search_labels(flat: Mapping[str, Any]) -> dict[str, ParamValue]:
+    """The ``search.`` labels of a sampled point (``search.feature=pc``), kept beside the
+    ``TrialConfig`` for the records: they name the cell a trial belongs to, never configure it."""
+    return {k: _scalar(k, v) for k, v in flat.items() if k.startswith(SEARCH_PREFIX)}
+
 
 
 def _scalar(key: str, value: Any) -> ParamValue:

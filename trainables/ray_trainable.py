@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from ray import tune
 
-from trainables.config import TrialConfig
+from trainables.config import TrialConfig, search_labels
 from trainables.routine import TrialDiverged, train
 
 STATE_FILE = "trial_state.pt"
@@ -38,10 +38,13 @@ def trainable(
 ) -> None:
     """Run one trial; its ``objectives`` are reported as NaN when it fails, so the sampler marks it FAIL."""
     cfg = TrialConfig.from_flat(config)
+    # the sampled point's search.* labels (search.feature=pc) are recorded with the config, so the
+    # report and the MLflow UI can group trials by cell; they do not configure the trial
+    recorded = {**cfg.to_flat(), **search_labels(config)}
     if threads_per_trial and not cfg.train.threads:
         torch.set_num_threads(threads_per_trial)
     context = tune.get_context()
-    run = recorder.open(context.get_trial_id(), context.get_trial_name(), cfg.to_flat()) if recorder else None
+    run = recorder.open(context.get_trial_id(), context.get_trial_name(), recorded) if recorder else None
 
     artifacts = os.path.join(context.get_trial_dir(), "artifacts")  # kept with the trial's Ray Tune state
     last_saved = time.monotonic()
@@ -53,7 +56,7 @@ def trainable(
             run.log_epoch(metrics)
             if metrics["epoch"] == cfg.train.total_epochs:  # the last report may be the last code that runs
                 with open(os.path.join(artifacts, "config.json"), "w") as handle:
-                    json.dump(cfg.to_flat(), handle, indent=2, sort_keys=True)
+                    json.dump(recorded, handle, indent=2, sort_keys=True)
                 run.log_artifacts(artifacts)
         if state is None or time.monotonic() - last_saved < checkpoint_every_s:
             tune.report(metrics)
