@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Callable, Sequence
 
@@ -53,14 +54,16 @@ def build_parser() -> Parser:
     run.add_argument("--trials", type=positive_int, help="trials per group (default: the preset's)")
     run.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI, help="MLflow store: sqlite:///PATH, file:///PATH or http://HOST:PORT")
     run.add_argument("--storage", default="study_results", help="Ray Tune state and checkpoints: a path or a cloud URI")
-    run.add_argument("--address", default="", help="Ray cluster address (auto or HOST:PORT); empty starts a local Ray")
+    run.add_argument("--address", default=os.environ.get("RAY_ADDRESS", ""),
+                     help="Ray cluster to join: HOST:PORT of its head, or auto (the one `ray start` started on this machine); "
+                          "default $RAY_ADDRESS, else (or with \"\") a new local Ray of this run's own")
     run.add_argument("--name", help="study (MLflow experiment) name; default: PRESET-SIZE")
     run.add_argument("--sampler", help="Optuna sampler (default: the preset's)")
     run.add_argument("--scheduler", help="trial scheduler (default: the preset's)")
     run.add_argument("--seed", type=int, help="sampler seed")
     run.add_argument("--seeds", type=positive_int,
                      help="paired seeds: run every grid cell on seeds 0..N-1 (grid presets; default: the preset's)")
-    run.add_argument("--max-concurrent", type=positive_int, help="concurrent trials (default: cluster CPUs / cpus per trial)")
+    run.add_argument("--max-concurrent", type=positive_int, help="cap on concurrent trials (default: none; trials start whenever the cluster has room, as it grows or shrinks)")
     run.add_argument("--cpus-per-trial", type=positive_float, help="CPUs per trial (default 1)")
     run.add_argument("--gpus-per-trial", type=fraction, help="GPUs per trial; 0.25 runs four trials on one GPU")
     run.add_argument("--max-failures", type=int, help="retries of a trial whose worker died (default 2)")

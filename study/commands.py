@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import replace
 
+from study.cluster import check_address, check_store_for_cluster
 from study.errors import UsageError
 from study.presets import PRESETS
 from study.spec import SPEC_FILE, StudySpec, load_spec, study_dir
@@ -54,6 +55,8 @@ def validate(spec: StudySpec, load_data: bool = True) -> None:
     for name in spec.spaces:
         if name not in SPACES:
             raise UsageError(f"search space {name!r} is unknown; choose from: {', '.join(SPACES.names())}")
+    check_store_for_cluster(spec.tracking_uri, spec.address)
+    check_address(spec.address)
     check_tracking_uri(spec.tracking_uri)
     spec.trial_configs(load_data=load_data)
     try_spaces(spec)
@@ -95,7 +98,7 @@ def plan(spec: StudySpec) -> dict:
         "trials_per_group": spec.trials, "groups": [dict(g) for g in spec.groups],
         "sampler": spec.sampler, "scheduler": spec.scheduler, "metric": spec.metric, "mode": spec.mode,
         "resources_per_trial": {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial},
-        "max_concurrent": spec.max_concurrent or "from cluster resources",
+        "max_concurrent": spec.max_concurrent or "no cap: as many as the cluster's free resources fit",
         "max_failures": spec.max_failures, "checkpoint_every_s": spec.checkpoint_every_s,
         "paired_seeds": list(spec.paired_seeds), "grid": {k: list(v) for k, v in spec.grid.items()},
         "search_spaces": list(spec.spaces), "fixed_config": dict(spec.base),

@@ -1,8 +1,10 @@
 """Builds OptunaSearch + a trial scheduler + Tuner + MLflow recording from a StudySpec.
 
 Layout under ``spec.storage``: ``<name>/study.json`` (the spec, for ``study resume``) and
-``<name>/group<i>/`` (Ray Tune's experiment state, the searcher's Optuna history and each
-trial's last checkpoint), so any node that sees the storage can resume a trial or the study.
+``<name>/trials/`` (Ray Tune's experiment state for every group's trials, each group's searcher
+with its Optuna history, and each trial's last checkpoint), so any node that sees the storage can
+resume a trial or the study. The groups (e.g. class counts) run in that one Tune experiment,
+side by side (study.group_search), so the cluster does not idle at the tail of each group.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from study.callbacks import ProgressLine, RecordOutcome
-from study.errors import UsageError
+from study.relay import Relay, register
 from study.samplers import SAMPLERS, SCHEDULERS
 from study.spec import StudySpec, save_spec, study_dir, total_epochs
 from study.tracking import TrialRecorder, client, experiment_id_for, find_parent_run, retire_orphans, retry
@@ -29,54 +31,21 @@ class StudyOutcome:
 
 
 def start_ray(address: str) -> None:
-    """Connect to the cluster at ``address`` (never starting one), or start a local Ray quietly."""
-    import ray
+    """Join the cluster at ``address`` (never starting one), or start a new local Ray quietly
+    (see study.cluster: a local run never joins another cluster on this machine)."""
+    from study.cluster import connect
 
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # MLflow is the record
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no tables; our progress line instead
     logging.getLogger("ray.tune").setLevel(logging.ERROR)
-    if ray.is_initialized():
-        return
-    kwargs: dict[str, Any] = dict(logging_level=logging.WARNING, log_to_driver=False)
-    if not address:
-        ray.init(include_dashboard=False, **kwargs)
-        return
-    ray.init(address=check_ray_address(address), **kwargs)
+    connect(address)
 
 
-def check_ray_address(address: str, timeout_s: float = 5.0) -> str:
-    """Resolve ``auto`` and make sure a Ray head answers there, failing in seconds instead of
-    retrying for minutes."""
-    import socket
-
-    from ray._private.services import canonicalize_bootstrap_address
-
-    try:
-        resolved = canonicalize_bootstrap_address(address)
-    except (ConnectionError, ValueError) as exc:
-        raise UsageError(f"--address {address}: {str(exc).strip().splitlines()[0]}") from None
-    if resolved is None:
-        raise UsageError(f"--address {address}: no running Ray cluster found on this machine (start one with `ray start --head`)")
-    host, _, port = resolved.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout_s):
-            pass
-    except OSError as exc:
-        raise UsageError(f"--address {address}: no Ray cluster answers at {resolved} ({exc})") from None
-    return resolved
-
-
-def concurrency(spec: StudySpec) -> int:
-    import ray
-
-    if spec.max_concurrent:
-        return spec.max_concurrent
-    cpus = ray.cluster_resources().get("CPU", 1)
-    slots = int(cpus // spec.cpus_per_trial)
-    if spec.gpus_per_trial:
-        slots = min(slots, int(ray.cluster_resources().get("GPU", 0) // spec.gpus_per_trial))
-    return max(1, slots)
+def concurrency(spec: StudySpec) -> int | None:
+    """The user's cap on concurrent trials, or None: Ray Tune then starts a trial whenever the
+    cluster has room for one, so trials follow the cluster as it grows (autoscaling) or shrinks."""
+    return spec.max_concurrent or None
 
 
 def _trainable(spec: StudySpec, recorder: TrialRecorder):
@@ -90,13 +59,16 @@ def _trainable(spec: StudySpec, recorder: TrialRecorder):
     return tune.with_resources(fn, {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial})
 
 
-def _callbacks(spec: StudySpec, group: dict[str, Any]) -> tuple[RecordOutcome, ProgressLine]:
-    label = f"[{', '.join(f'{k}={v}' for k, v in group.items())}] " if group else ""
-    return RecordOutcome(spec.tracking_uri, spec.trials), ProgressLine(spec.metrics[0], spec.modes[0], spec.trials, label)
+TUNER_NAME = "trials"  # Ray Tune's experiment (every group's trials) under study_dir(spec)
 
 
-def _new_tuner(spec: StudySpec, group: dict[str, Any], index: int, trainable: Any, workers: int, callbacks: tuple):
-    from ray import tune
+def _callbacks(spec: StudySpec) -> tuple[RecordOutcome, ProgressLine]:
+    planned = spec.trials * len(spec.groups)
+    return RecordOutcome(spec.tracking_uri, planned), ProgressLine(spec.metrics[0], spec.modes[0], planned)
+
+
+def _group_search(spec: StudySpec, group: dict[str, Any], index: int) -> tuple[Any, Any]:
+    """The searcher (its own Optuna study) and trial scheduler of one group."""
     from ray.tune.search.optuna import OptunaSearch
 
     sampler = SAMPLERS.get(spec.sampler)(spec.seed + index, spec.grid)
@@ -107,29 +79,42 @@ def _new_tuner(spec: StudySpec, group: dict[str, Any], index: int, trainable: An
     scheduler = SCHEDULERS.get(spec.scheduler)(total_epochs(spec))
     if scheduler is not None:
         scheduler.set_search_properties(spec.metric, spec.mode)
+    return searcher, scheduler
+
+
+def _new_tuner(spec: StudySpec, trainable: Any, workers: int | None):
+    """One Tuner for every group: trials of all groups share the cluster (no idle tail per group),
+    each group keeping its own searcher and scheduler (study.group_search)."""
+    from ray import tune
+
+    from study.group_search import GroupedScheduler, GroupedSearcher
+
+    groups = [dict(g) for g in spec.groups]
+    searchers, schedulers = zip(*(_group_search(spec, group, index) for index, group in enumerate(groups)))
+    scheduler = None if schedulers[0] is None else GroupedScheduler(schedulers, groups)
     return tune.Tuner(
         trainable,
-        tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=spec.trials,
-                                    max_concurrent_trials=workers, reuse_actors=True),
+        tune_config=tune.TuneConfig(search_alg=GroupedSearcher(searchers, spec.trials), scheduler=scheduler,
+                                    num_samples=spec.trials * len(groups), max_concurrent_trials=workers,
+                                    reuse_actors=True),
         run_config=tune.RunConfig(
-            name=f"group{index}",
+            name=TUNER_NAME,
             storage_path=study_dir(spec),
             verbose=0,
-            callbacks=list(callbacks),
+            callbacks=[Relay(TUNER_NAME)],  # forwards to this driver's callbacks (study.relay)
             failure_config=tune.FailureConfig(max_failures=spec.max_failures),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
         ),
     )
 
 
-def _restored_tuner(path: str, trainable: Any, callbacks: tuple):
+def _restored_tuner(path: str, trainable: Any):
     """Ray Tune's own restore: finished trials stay, unfinished and errored ones resume from their
-    checkpoints, and the searcher comes back with its Optuna history."""
+    checkpoints, and the searchers come back with their Optuna history; the restored ``Relay``
+    forwards to the callbacks this driver registered."""
     from ray import tune
 
-    tuner = tune.Tuner.restore(path, trainable=trainable, resume_unfinished=True, resume_errored=True)
-    tuner._local_tuner._run_config.callbacks = list(callbacks)  # fresh callbacks for this driver
-    return tuner
+    return tune.Tuner.restore(path, trainable=trainable, resume_unfinished=True, resume_errored=True)
 
 
 def quiet_libraries() -> None:
@@ -163,20 +148,18 @@ def run_study(spec: StudySpec, resume: bool = False) -> StudyOutcome:
     trials = failed = 0
     interrupted = False
     try:
-        for index, group in enumerate(spec.groups):
-            callbacks = _callbacks(spec, dict(group))
-            path = os.path.join(study_dir(spec), f"group{index}")
-            if resume and tune.Tuner.can_restore(path):
-                tuner = _restored_tuner(path, trainable, callbacks)
-            else:
-                tuner = _new_tuner(spec, dict(group), index, trainable, workers, callbacks)
-            tuner.fit()
-            outcome = callbacks[0]
-            trials += len(outcome.outcomes)
-            failed += sum(1 for status in outcome.outcomes.values() if status == "failed")
-            if outcome.unfinished:
-                interrupted = True
-                break
+        callbacks = _callbacks(spec)
+        register(TUNER_NAME, callbacks)
+        path = os.path.join(study_dir(spec), TUNER_NAME)
+        if resume and tune.Tuner.can_restore(path):
+            tuner = _restored_tuner(path, trainable)
+        else:
+            tuner = _new_tuner(spec, trainable, workers)
+        tuner.fit()
+        outcome = callbacks[0]
+        trials += len(outcome.outcomes)
+        failed += sum(1 for status in outcome.outcomes.values() if status == "failed")
+        interrupted = outcome.unfinished > 0
     except BaseException:
         retry(lambda: c.set_terminated(parent_id, status="KILLED"))
         raise

@@ -53,7 +53,13 @@ def check_tracking_uri(uri: str) -> None:
         except (OSError, urllib.error.URLError) as exc:
             raise UsageError(f"--tracking-uri {uri}: no MLflow server answers ({exc})") from None
         return
-    raise UsageError(f"--tracking-uri {uri}: unsupported scheme; use sqlite:///PATH, file:///PATH or http(s)://HOST:PORT")
+    from study.cluster import DATABASE_SCHEMES, check_database_uri
+
+    if uri.split(":", 1)[0].split("+", 1)[0] in DATABASE_SCHEMES:  # postgresql://, postgresql+psycopg2://, ...
+        check_database_uri(uri)
+        return
+    raise UsageError(f"--tracking-uri {uri}: unsupported scheme; use sqlite:///PATH, file:///PATH, http(s)://HOST:PORT "
+                     f"or a database such as postgresql://USER:PASSWORD@HOST:5432/DB")
 
 
 def retry(call: Callable[[], T]) -> T:

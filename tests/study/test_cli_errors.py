@@ -24,7 +24,7 @@ FLAG_CASES = [
     (["run", "--checkpoint-every-s", "-5"], "-5 is not >= 0"),
     (["run", "--checkpoint-every-s", "nan"], "nan is not >= 0"),
     (["run", "--checkpoint-every-s", "often"], "'often' is not a number"),
-    (["run", "--address", "127.0.0.1:9"], "no Ray cluster answers"),
+    (["run", "--address", "127.0.0.1:9", "--tracking-uri", "http://127.0.0.1:9/"], "no Ray cluster answers at 127.0.0.1:9"),
     (["run", "--config", "/no/such/study.yaml"], "no such file"),
     (["resume", "never-ran"], "no study named 'never-ran'"),
     (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
