@@ -11,15 +11,17 @@ import time
 from dataclasses import replace
 
 from study.cluster import check_address, check_store_for_cluster
+from study import stages
 from study.errors import UsageError
 from study.presets import PRESETS
 from study.spec import SPEC_FILE, StudySpec, load_spec, study_dir
-from study.tracking import check_tracking_uri, normalize_tracking_uri
+from study.tracking import check_store, check_tracking_uri, normalize_tracking_uri
 
 
 def spec_from_args(args: argparse.Namespace) -> StudySpec:
     """The study of ``--config FILE`` or ``--preset NAME --size SIZE``, with the flags applied."""
-    where = dict(tracking_uri=normalize_tracking_uri(args.tracking_uri), storage=args.storage, address=args.address)
+    where = dict(tracking_uri=normalize_tracking_uri(args.tracking_uri), storage=args.storage, address=args.address,
+                 optuna_storage=args.optuna_storage or "")
     if args.config:
         from study.config_file import load_study_file
 
@@ -40,6 +42,7 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         name=args.name, trials=args.trials, sampler=args.sampler, scheduler=args.scheduler, seed=args.seed,
         max_concurrent=args.max_concurrent, cpus_per_trial=args.cpus_per_trial,
         gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures, checkpoint_every_s=args.checkpoint_every_s,
+        system_metrics=args.system_metrics,
     )
 
 
@@ -55,11 +58,36 @@ def validate(spec: StudySpec, load_data: bool = True) -> None:
     for name in spec.spaces:
         if name not in SPACES:
             raise UsageError(f"search space {name!r} is unknown; choose from: {', '.join(SPACES.names())}")
+    check_fields(spec)
     check_store_for_cluster(spec.tracking_uri, spec.address)
     check_address(spec.address)
     check_tracking_uri(spec.tracking_uri)
+    check_store(spec.tracking_uri, spec.name)
     spec.trial_configs(load_data=load_data)
     try_spaces(spec)
+
+
+def check_fields(spec: StudySpec) -> None:
+    """What a --config file can get wrong that the flags' types already catch: the name, retries,
+    and a grid study asking for more trials than its grid has cells."""
+    from study.cli import STUDY_NAME
+    from study.samplers import grid_size
+
+    if not STUDY_NAME.match(spec.name):
+        raise UsageError(f"study name {spec.name!r} is invalid; expected 1-100 letters, digits, '.', '_' or '-', "
+                         "starting with a letter or digit (it names a directory under --storage)")
+    if spec.max_failures < 0:
+        raise UsageError(f"max_failures={spec.max_failures}: expected a whole number >= 0 (0 = no retries)")
+    if spec.sampler != "grid" or spec.design:  # a staged design plans its own grids (study.stages)
+        return
+    if not spec.grid:
+        raise UsageError(f"--sampler grid needs a grid of cells and study {spec.name!r} has none; use a preset with a "
+                         "grid (basics, head-tail, loss-combos) or a --config file with a 'grid' field")
+    cells = grid_size(spec.grid)
+    if spec.trials > cells:
+        axes = " x ".join(f"{len(v)} {k}" for k, v in spec.grid.items())
+        raise UsageError(f"--trials {spec.trials}: the grid sampler runs each cell once and the grid has {cells} cells "
+                         f"({axes}); use --trials {cells} or fewer")
 
 
 def try_spaces(spec: StudySpec, draws: int = 3) -> None:
@@ -103,19 +131,30 @@ def plan(spec: StudySpec) -> dict:
         "paired_seeds": list(spec.paired_seeds), "grid": {k: list(v) for k, v in spec.grid.items()},
         "search_spaces": list(spec.spaces), "fixed_config": dict(spec.base),
         "tracking_uri": spec.tracking_uri, "storage": spec.storage, "address": spec.address or "local",
+        **({"design": stages.describe(spec)} if spec.design else {}),
     }
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from study import optuna_store
+
     spec = spec_from_args(args)
     validate(spec, load_data=not args.dry_run)
-    if args.dry_run:
-        print(json.dumps(plan(spec), indent=2, default=str))
-        return 0
     if os.path.exists(os.path.join(study_dir(spec), SPEC_FILE)):
         raise UsageError(f"a study named {spec.name!r} already exists under --storage {spec.storage}: "
                          f"continue it with `study resume {spec.name} --storage {spec.storage}` or pick another --name")
-    print(f"study {spec.name}: {spec.trials * len(spec.groups)} trials, sampler {spec.sampler}, "
+    optuna_url = optuna_store.location(spec.optuna_storage, spec.tracking_uri, spec.storage)
+    optuna_store.check_new(optuna_url, spec.name, len(spec.groups))
+    if args.dry_run:
+        if args.format == "yaml":
+            from study.config_file import dump_study_file
+
+            print(dump_study_file(spec), end="")
+        else:
+            print(json.dumps({**plan(spec), "optuna_storage": optuna_url,
+                              "optuna_studies": optuna_store.study_names(spec.name, len(spec.groups))}, indent=2, default=str))
+        return 0
+    print(f"study {spec.name}: {stages.planned_trials(spec)} trials, sampler {spec.sampler}, "
           f"scheduler {spec.scheduler}, tracking {spec.tracking_uri}", flush=True)
     return _execute(spec, resume=False)
 
@@ -131,6 +170,17 @@ def _execute(spec: StudySpec, resume: bool) -> int:
         return 130
     print(f"done in {time.monotonic() - started:.0f} s: {outcome.trials} trials, {outcome.failed} failed; "
           f"browse them with `study ui --tracking-uri {spec.tracking_uri}`", flush=True)
+    return exit_code(outcome.trials, outcome.failed)
+
+
+def exit_code(trials: int, failed: int) -> int:
+    """0 when every trial ended, 3 when all failed, 4 when some did (``study.cli.EXIT_CODES``)."""
+    if failed and failed >= trials:
+        print(f"every trial failed ({failed}): their MLflow runs carry the reason in the failure_reason tag", file=sys.stderr)
+        return 3
+    if failed:
+        print(f"{failed} of {trials} trials failed: their MLflow runs carry the reason in the failure_reason tag", file=sys.stderr)
+        return 4
     return 0
 
 
@@ -148,6 +198,8 @@ def report_command(args: argparse.Namespace) -> int:
     from study.analysis_commands import load_store
 
     uri, trials = load_store(args.tracking_uri, args.experiment)
+    from study.parent_run import attach_report
+
     report = write_report(trials, args.out, args.metric, args.mode, tracking_uri=uri, figures=not args.no_figures)
     for study in report["studies"]:
         best, metric = study["best"], study["metric"]
@@ -155,12 +207,19 @@ def report_command(args: argparse.Namespace) -> int:
         if best:
             print(f"  replay: {best['replay']}")
     print(f"wrote {args.out}/report.md, report.html, report.json" + ("" if args.no_figures else f" and {args.out}/figures/"))
+    for study in report["studies"]:
+        parent = attach_report(uri, study["experiment"], args.out)
+        if parent:
+            print(f"attached the report to the parent run {parent} of study {study['experiment']} (artifacts report/)")
     return 0
 
 
 def ui_command(args: argparse.Namespace) -> int:
     uri = normalize_tracking_uri(args.tracking_uri)
     check_tracking_uri(uri)
+    if uri.startswith(("http://", "https://")):  # a tracking server serves its own UI
+        print(f"{uri} is an MLflow tracking server; its UI is at {uri.rstrip('/')}/", flush=True)
+        return 0
     mlflow = shutil.which("mlflow") or str(__import__("pathlib").Path(sys.executable).with_name("mlflow"))
     command = [mlflow, "ui", "--backend-store-uri", uri, "--host", "127.0.0.1", "--port", str(args.port)]
     print(f"MLflow UI for {uri} at http://127.0.0.1:{args.port} (Ctrl-C stops it)", flush=True)

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from study import optuna_store, parent_run
 from study.callbacks import ProgressLine, RecordOutcome
 from study.relay import Relay, register
 from study.samplers import SAMPLERS, SCHEDULERS
 from study.spec import StudySpec, save_spec, study_dir, total_epochs
-from study.tracking import TrialRecorder, client, experiment_id_for, find_parent_run, retire_orphans, retry
+from study.stages import Stage, next_stage, result_rows
+from study.tracking import (
+    NOTE, TrialRecorder, client, experiment_id_for, find_parent_run, retire_orphans, retry, source_tags,
+)
 from search_spaces import compose
 
 
@@ -67,30 +71,36 @@ def _callbacks(spec: StudySpec) -> tuple[RecordOutcome, ProgressLine]:
     return RecordOutcome(spec.tracking_uri, planned), ProgressLine(spec.metrics[0], spec.modes[0], planned)
 
 
-def _group_search(spec: StudySpec, group: dict[str, Any], index: int) -> tuple[Any, Any]:
+def _group_search(spec: StudySpec, group: dict[str, Any], index: int, optuna_prefix: str) -> tuple[Any, Any]:
     """The searcher (its own Optuna study) and trial scheduler of one group."""
     from ray.tune.search.optuna import OptunaSearch
 
-    sampler = SAMPLERS.get(spec.sampler)(spec.seed + index, spec.grid)
+    sampler = SAMPLERS.get(spec.sampler)(spec.seed + index, spec.grid_of(index))
     # The searcher holds the objective(s); Ray Tune's own metric stays unset (it takes only one).
     metric, mode = (spec.metrics, spec.modes) if spec.multi_objective else (spec.metric, spec.mode)
+    # The sampler's study lives in Optuna storage (see study.optuna_store), where optuna.load_study
+    # and optuna-dashboard find it; the searcher's pickled state keeps the storage for resume.
+    storage = optuna_store.open_storage(optuna_store.location(spec.optuna_storage, spec.tracking_uri, spec.storage))
+    study_name = optuna_store.study_names(optuna_prefix, len(spec.groups))[index]
     searcher = OptunaSearch(space=compose(spec.spaces, spec.space_options, {**spec.base, **group}),
-                            sampler=sampler, metric=metric, mode=mode)
+                            sampler=sampler, metric=metric, mode=mode, study_name=study_name, storage=storage)
+    optuna_store.describe(storage, study_name, spec, group)
     scheduler = SCHEDULERS.get(spec.scheduler)(total_epochs(spec))
     if scheduler is not None:
         scheduler.set_search_properties(spec.metric, spec.mode)
     return searcher, scheduler
 
 
-def _new_tuner(spec: StudySpec, trainable: Any, workers: int | None):
+def _new_tuner(stage: Stage, trainable: Any, workers: int | None):
     """One Tuner for every group: trials of all groups share the cluster (no idle tail per group),
     each group keeping its own searcher and scheduler (study.group_search)."""
     from ray import tune
 
     from study.group_search import GroupedScheduler, GroupedSearcher
 
+    spec = stage.spec
     groups = [dict(g) for g in spec.groups]
-    searchers, schedulers = zip(*(_group_search(spec, group, index) for index, group in enumerate(groups)))
+    searchers, schedulers = zip(*(_group_search(spec, group, index, stage.optuna_prefix) for index, group in enumerate(groups)))
     scheduler = None if schedulers[0] is None else GroupedScheduler(schedulers, groups)
     return tune.Tuner(
         trainable,
@@ -99,7 +109,7 @@ def _new_tuner(spec: StudySpec, trainable: Any, workers: int | None):
                                     reuse_actors=True),
         run_config=tune.RunConfig(
             name=TUNER_NAME,
-            storage_path=study_dir(spec),
+            storage_path=stage.storage_path,
             verbose=0,
             callbacks=[Relay(TUNER_NAME)],  # forwards to this driver's callbacks (study.relay)
             failure_config=tune.FailureConfig(max_failures=spec.max_failures),
@@ -117,6 +127,24 @@ def _restored_tuner(path: str, trainable: Any):
     return tune.Tuner.restore(path, trainable=trainable, resume_unfinished=True, resume_errored=True)
 
 
+def _run_stage(stage: Stage, recorder: TrialRecorder, workers: int | None, resume: bool) -> tuple[RecordOutcome, Any]:
+    """Run (or resume) one stage's Tuner; its trials carry the stage's tags."""
+    from ray import tune
+
+    spec = stage.spec
+    stage_recorder = replace(recorder, tags=tuple(sorted({**dict(recorder.tags), **stage.tags}.items())))
+    trainable = _trainable(spec, stage_recorder)
+    callbacks = _callbacks(spec)
+    register(TUNER_NAME, callbacks)
+    path = os.path.join(stage.storage_path, TUNER_NAME)
+    if resume and tune.Tuner.can_restore(path):
+        tuner = _restored_tuner(path, trainable)
+    else:
+        tuner = _new_tuner(stage, trainable, workers)
+    results = tuner.fit()
+    return callbacks[0], results
+
+
 def quiet_libraries() -> None:
     import optuna
 
@@ -126,9 +154,8 @@ def quiet_libraries() -> None:
 
 
 def run_study(spec: StudySpec, resume: bool = False) -> StudyOutcome:
-    """Run (or resume) every group of the study; each trial is one nested MLflow run under one parent."""
-    from ray import tune
-
+    """Run (or resume) every stage and group of the study; each trial is one nested MLflow run
+    under one parent (study.stages: a plain study is one stage)."""
     quiet_libraries()
     spec.trial_configs()  # validate before anything starts
     start_ray(spec.address)
@@ -137,33 +164,33 @@ def run_study(spec: StudySpec, resume: bool = False) -> StudyOutcome:
     c = client(spec.tracking_uri)
     tags = {"study": spec.name, "preset": spec.preset, "size": spec.size, "sampler": spec.sampler,
             "scheduler": spec.scheduler, "metric": spec.metric, "mode": spec.mode}
+    tags.update(source_tags())  # user, command and git commit on the parent and every trial run
     parent_id = find_parent_run(spec.tracking_uri, experiment_id, spec.name) if resume else None
     if parent_id is None:
-        parent_id = retry(lambda: c.create_run(experiment_id, tags={**tags, "role": "study"}, run_name=spec.name)).info.run_id
+        parent_tags = {**tags, "role": "study", NOTE: parent_run.description(spec),
+                       "optuna.storage": optuna_store.location(spec.optuna_storage, spec.tracking_uri, spec.storage)}
+        parent_id = retry(lambda: c.create_run(experiment_id, tags=parent_tags, run_name=spec.name)).info.run_id
+        parent_run.describe_experiment(spec.tracking_uri, experiment_id, spec)
     else:
         retry(lambda: c.update_run(parent_id, status="RUNNING"))
-    recorder = TrialRecorder(spec.tracking_uri, experiment_id, parent_id, tuple(sorted(tags.items())))
-    trainable = _trainable(spec, recorder)
+    recorder = TrialRecorder(spec.tracking_uri, experiment_id, parent_id, tuple(sorted(tags.items())),
+                             system_metrics=spec.system_metrics)
     workers = concurrency(spec)
     trials = failed = 0
     interrupted = False
+    done: dict[str, list[dict[str, Any]]] = {}
     try:
-        callbacks = _callbacks(spec)
-        register(TUNER_NAME, callbacks)
-        path = os.path.join(study_dir(spec), TUNER_NAME)
-        if resume and tune.Tuner.can_restore(path):
-            tuner = _restored_tuner(path, trainable)
-        else:
-            tuner = _new_tuner(spec, trainable, workers)
-        tuner.fit()
-        outcome = callbacks[0]
-        trials += len(outcome.outcomes)
-        failed += sum(1 for status in outcome.outcomes.values() if status == "failed")
-        interrupted = outcome.unfinished > 0
+        while not interrupted and (stage := next_stage(spec, done)) is not None:
+            outcome, results = _run_stage(stage, recorder, workers, resume)
+            trials += len(outcome.outcomes)
+            failed += sum(1 for status in outcome.outcomes.values() if status == "failed")
+            interrupted = outcome.unfinished > 0
+            done[stage.name] = result_rows(results, spec.metrics[0])
     except BaseException:
         retry(lambda: c.set_terminated(parent_id, status="KILLED"))
         raise
     if resume and not interrupted:
         retire_orphans(spec.tracking_uri, experiment_id, parent_id)
+    parent_run.summarize(spec, experiment_id, parent_id)  # best value, its run id, summary.md
     retry(lambda: c.set_terminated(parent_id, status="KILLED" if interrupted else "FINISHED"))
     return StudyOutcome(experiment_id, parent_id, trials, failed, interrupted)

@@ -30,6 +30,8 @@ class StudySpec:
     metric: str = "val_accuracy"  # reported metric the sampler optimizes; "a,b" for several objectives
     mode: str = "max"  # max | min, one per metric ("max,max")
     grid: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # the grid sampler's cells
+    group_grids: tuple[Mapping[str, tuple[Any, ...]], ...] = ()  # a grid per group instead of `grid` (staged designs)
+    design: Mapping[str, Any] = field(default_factory=dict)  # a staged design (ScaleDesign fields); {} = one stage (study.stages)
     seed: int = 0  # sampler seed
     seeds: int = 0  # paired seeds per grid cell (0 = the grid as given, 1 = one run per cell, N = every cell on seeds 0..N-1)
     cpus_per_trial: float = 1.0
@@ -41,6 +43,8 @@ class StudySpec:
     storage: str = "study_results"  # Ray Tune experiment state and checkpoints: path or cloud URI
     address: str = ""  # Ray cluster address; "" starts a local Ray
     description: str = ""
+    optuna_storage: str = ""  # the sampler's Optuna studies: an RDB URL or a journal file; "" = beside the MLflow store
+    system_metrics: bool = False  # MLflow system metrics (CPU, memory, GPU) in every trial run
 
     def __post_init__(self) -> None:
         if self.trials < 1:
@@ -54,6 +58,19 @@ class StudySpec:
         if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
             raise UsageError("cpus_per_trial must be > 0 and gpus_per_trial >= 0")
         self._pair_seeds()
+        if self.design:
+            self._check_design()
+
+    def _check_design(self) -> None:
+        from search_spaces.scale_design import ScaleDesign
+
+        fields = [f.name for f in dataclasses.fields(ScaleDesign)]
+        try:
+            ScaleDesign(**{k: tuple(v) if isinstance(v, list) else v for k, v in dict(self.design).items()})
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"design={dict(self.design)!r} is invalid ({exc}); its fields are: {', '.join(fields)}") from None
+        if any("data.num_classes" not in g for g in self.groups):
+            raise UsageError("a staged design estimates s* per class count: every group needs its data.num_classes")
 
     def _pair_seeds(self) -> None:
         """Replicate every grid cell on the same ``seeds`` (a ``train.seed`` axis of the grid and the
@@ -82,6 +99,10 @@ class StudySpec:
         object.__setattr__(self, "spaces", spaces)
         object.__setattr__(self, "space_options", options)
         object.__setattr__(self, "trials", max(1, -(-self.trials * self.seeds // before)))
+
+    def grid_of(self, index: int) -> Mapping[str, tuple[Any, ...]]:
+        """The grid sampler's cells for group ``index``."""
+        return self.group_grids[index] if self.group_grids else self.grid
 
     @property
     def paired_seeds(self) -> tuple[int, ...]:
@@ -152,6 +173,7 @@ def load_spec(storage: str, name: str) -> StudySpec:
     for key in ("spaces", "groups"):
         raw[key] = tuple(raw[key])
     raw["grid"] = {k: tuple(v) for k, v in raw["grid"].items()}
+    raw["group_grids"] = tuple({k: tuple(v) for k, v in g.items()} for g in raw.get("group_grids", ()))
     return StudySpec(**raw)
 
 

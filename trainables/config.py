@@ -41,6 +41,10 @@ def check_class_subset(key: str, value: str) -> None:
     )
 
 
+CLASS_POOLS = ("smallest", "all")
+VALIDATIONS = ("holdout", "unseen_fonts")
+
+
 @dataclass(frozen=True)
 class DataConfig:
     name: str = "glyphs"  # dataset registry key (see `trainables.data.DATASETS`)
@@ -53,6 +57,9 @@ class DataConfig:
     augment: bool = True  # random crop with padding + flip, applied on the device
     subset_seed: int = 0  # seed of the class subset and of the long-tail image choice
     image_size: int = 0  # side in pixels images are resized to; 0 = dataset default (native, glyphs 32, image folders 64)
+    class_pool: str = "smallest"  # glyphs: draw classes from the smallest tier prefix that holds them, or from "all" tiers (nested subsets at every C)
+    validation: str = "holdout"  # "holdout": val_fraction of the training pool; "unseen_fonts" (glyphs): fonts training never saw, apart from the test fonts
+    val_per_class: int = 0  # images per class of an "unseen_fonts" validation split; 0 = the dataset's default
 
     def __post_init__(self) -> None:
         _require(self.num_classes >= 0, "data.num_classes", self.num_classes, "expected 0 (all) or a positive class count")
@@ -62,6 +69,9 @@ class DataConfig:
         _require(self.head_threshold >= 1, "data.head_threshold", self.head_threshold, "expected >= 1")
         _require(0.0 < self.val_fraction < 0.9, "data.val_fraction", self.val_fraction, "expected 0 < val_fraction < 0.9")
         _require(self.image_size == 0 or self.image_size >= 8, "data.image_size", self.image_size, "expected 0 (dataset default) or >= 8 pixels")
+        _require(self.class_pool in CLASS_POOLS, "data.class_pool", self.class_pool, f"choose one of: {', '.join(CLASS_POOLS)}")
+        _require(self.validation in VALIDATIONS, "data.validation", self.validation, f"choose one of: {', '.join(VALIDATIONS)}")
+        _require(self.val_per_class >= 0, "data.val_per_class", self.val_per_class, "expected >= 0 (0 = the dataset's default)")
 
 
 @dataclass(frozen=True)
@@ -235,6 +245,15 @@ class TrialConfig:
         return TrialConfig.from_flat(flat)
 
 
+SEARCH_PREFIX = "search."
+
+
+def search_labels(flat: Mapping[str, Any]) -> dict[str, ParamValue]:
+    """The ``search.`` labels of a sampled point (``search.feature=pc``), kept beside the
+    ``TrialConfig`` for the records: they name the cell a trial belongs to, never configure it."""
+    return {k: _scalar(k, v) for k, v in flat.items() if k.startswith(SEARCH_PREFIX)}
+
+
 def _add_term_key(term: dict[str, Any], key: str, tail: list[str], value: Any) -> None:
     if tail == ["weight"]:
         term["weight"] = _coerce(float, key, value)
@@ -244,15 +263,6 @@ def _add_term_key(term: dict[str, Any], key: str, tail: list[str], value: Any) -
         term["params"][tail[1]] = _scalar(key, value)
     else:
         raise ConfigError(f"unknown config key {key!r}; a term has weight, classes and params.<name>")
-
-SEARCH_PREFIX = "search."
-
-
-def search_labels(flat: Mapping[str, Any]) -> dict[str, ParamValue]:
-    """The ``search.`` labels of a sampled point (``search.feature=pc``), kept beside the
-    ``TrialConfig`` for the records: they name the cell a trial belongs to, never configure it."""
-    return {k: _scalar(k, v) for k, v in flat.items() if k.startswith(SEARCH_PREFIX)}
-
 
 
 def _scalar(key: str, value: Any) -> ParamValue:

@@ -1,4 +1,5 @@
-"""Per-epoch evaluation of a trial: accuracies every epoch, the full metric set at the end."""
+"""Per-epoch evaluation of a trial: the validation metrics every epoch (all that the search and
+the schedulers read), the test set once, with the full metric set, after the last epoch."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -46,7 +47,8 @@ def predict(trial: "Trial", split: Split, phase: Phase, model: nn.Module | None 
 
 
 def evaluate(trial: "Trial", phase: Phase, final: bool) -> dict[str, float]:
-    """val_accuracy and test_accuracy (or Recall@1 on unseen test classes); more when ``final``."""
+    """val_accuracy (and CAMRI's important-class recall, the proxies' spread) every epoch; with
+    ``final`` also test_accuracy (or Recall@1 on unseen test classes) and the full test report."""
     from trainables import metrics
 
     data = trial.data
@@ -60,27 +62,25 @@ def evaluate(trial: "Trial", phase: Phase, final: bool) -> dict[str, float]:
     weights = trial.objective.class_weights() if phase.uses_objective else None
     if weights is not None and weights.shape[0] > 1:  # seed 002 tracks the proxies' spread per epoch
         out.update(metrics.proxy_cosine_stats(weights.detach().float().cpu()))
+    if not final:  # the search and the schedulers need the validation metrics only
+        return out
     if getattr(data, "retrieval", False):
         test_emb = embed(trial, data.test, model)
-        if final:
-            out.update({f"test_{k}": v for k, v in metrics.retrieval_report(test_emb, data.test.y).items()})
-        else:
-            out.update({f"test_recall_at_{k}": v for k, v in metrics.recall_at_k(test_emb, data.test.y, ks=(1,)).items()})
+        out.update({f"test_{k}": v for k, v in metrics.retrieval_report(test_emb, data.test.y).items()})
         out["test_accuracy"] = out["test_recall_at_1"]
         return out
     test_emb, test_pred = predict(trial, data.test, phase, model)
     out["test_accuracy"] = float((test_pred == data.test.y).float().mean())
-    if final:
-        report = metrics.classification_report(
-            data.test.y.cpu().numpy(), test_pred.cpu().numpy(), data.num_classes,
-            head=data.head_classes, tail=data.tail_classes, many=data.many_classes,
-            medium=data.medium_classes, few=data.few_classes,
-            important_class=trial.cfg.loss.params.get("important_class"),
-        )
-        out.update({f"test_{k}": v for k, v in report.items() if k != "accuracy"})
-        if data.num_classes <= PER_CLASS_METRICS_UP_TO:  # per-class bars in the report; CSV artifact beyond
-            recall = metrics.per_class_recall(data.test.y.cpu().numpy(), test_pred.cpu().numpy(), data.num_classes)
-            out.update({f"test_class_{k}_recall": float(r) for k, r in enumerate(recall)})
-        clusters = metrics.feature_cluster_report(test_emb.float().cpu(), data.test.y.cpu())
-        out.update({f"test_{k}": v for k, v in clusters.items()})
+    report = metrics.classification_report(
+        data.test.y.cpu().numpy(), test_pred.cpu().numpy(), data.num_classes,
+        head=data.head_classes, tail=data.tail_classes, many=data.many_classes,
+        medium=data.medium_classes, few=data.few_classes,
+        important_class=trial.cfg.loss.params.get("important_class"),
+    )
+    out.update({f"test_{k}": v for k, v in report.items() if k != "accuracy"})
+    if data.num_classes <= PER_CLASS_METRICS_UP_TO:  # per-class bars in the report; CSV artifact beyond
+        recall = metrics.per_class_recall(data.test.y.cpu().numpy(), test_pred.cpu().numpy(), data.num_classes)
+        out.update({f"test_class_{k}_recall": float(r) for k, r in enumerate(recall)})
+    clusters = metrics.feature_cluster_report(test_emb.float().cpu(), data.test.y.cpu())
+    out.update({f"test_{k}": v for k, v in clusters.items()})
     return out

@@ -8,6 +8,8 @@ import inspect
 
 from trainables.config import ConfigError, TrialConfig
 
+GLYPH_ONLY_DATASETS = ("glyphs",)  # data.class_pool and data.validation = unseen_fonts need fonts
+
 
 def check_names(cfg: TrialConfig) -> None:
     from trainables.data import DATASETS
@@ -22,6 +24,10 @@ def check_names(cfg: TrialConfig) -> None:
     ):
         if value not in registry:
             raise ConfigError(f"{key}={value!r} is unknown; choose one of: {', '.join(registry.names())}")
+    for key, value, default in (("data.class_pool", cfg.data.class_pool, "smallest"),
+                                ("data.validation", cfg.data.validation, "holdout")):
+        if value != default and cfg.data.name not in GLYPH_ONLY_DATASETS:
+            raise ConfigError(f"{key}={value!r} is only for the built-in glyphs; data.name={cfg.data.name!r} takes {default!r}")
     _check_params("loss.params", LOSSES.get(cfg.loss.output), cfg.loss.params)
     for name, term in cfg.loss.terms.items():
         _check_params(f"loss.terms.{name}.params", LOSSES.get(name), term.params)

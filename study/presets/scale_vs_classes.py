@@ -1,33 +1,98 @@
-"""`scale-vs-classes`: the trend study, the main job. For each class count C, search the optimum
-constant scale of a cosine-softmax loss (NormFace) on the built-in glyphs; `study trend` then fits
-s*(C) = a ln(C-1) + b and compares it with AdaCos's sqrt(2) ln(C-1)."""
+"""`scale-vs-classes`: the trend study, the main job. The optimum constant scale s* of a
+cosine-softmax loss (NormFace) at each class count C on the built-in glyphs, estimated by a
+two-stage design (search_spaces.scale_design); `study trend` then fits s*(C) = a ln(C-1) + b and
+compares it with AdaCos's sqrt(2) ln(C-1).
+
+The design, and why:
+- class counts with ln(C-1) evenly spaced, nested subsets of the whole glyph pool
+  (``data.class_pool = all``): seed k's classes at a smaller C are among its classes at a larger
+  C, and the character set does not change with C;
+- the same number of optimizer steps per trial at every C (``STEPS``; the epochs per C follow
+  from it), an lr that drops tenfold at half and three quarters of training;
+- validation on fonts training never saw, apart from the test fonts (``data.validation =
+  unseen_fonts``): the curve is built on generalisation to new fonts, not on memorised ones;
+- the task kept hard enough to have an optimum: 16 px images, few training images per class;
+- paired seeds: a seed sets ``train.seed`` and the class subset, the same at every scale of a C;
+- stage 1 screens 8 scales over 0.5..64 on one seed at a third of the steps; stage 2 runs
+  ``window_points`` scales across +-``window_half_width`` ln-units around each screen optimum
+  on every seed at full length. No early stopping (early accuracy favours large s).
+"""
 from __future__ import annotations
 
+import math
+from dataclasses import asdict
 from typing import Any
 
+import numpy as np
+
+from search_spaces.scale_design import ScaleDesign
 from study.presets.base import PRESETS, Preset, by_size
+
+BATCH = 64  # images per step
+STEPS = {"smoke": 96, "cpu": 384, "full": 3000}  # optimizer steps per estimate-stage trial, at every C
+PER_CLASS = {"smoke": 16, "cpu": 16, "full": 64}  # training images per class (train fonts x augmentations)
+VAL_PER_CLASS = {"smoke": 10, "cpu": 25, "full": 50}  # validation images per class, from unseen fonts
+SCALE_SPACE = (0.1, 500.0)  # bounds of scale.start: hold every screen scale and every window
+LR_DROPS = (0.5, 0.75)  # fractions of training at which the lr falls tenfold
+
+
+def class_counts(size: str) -> tuple[int, ...]:
+    """C with ln(C - 1) evenly spaced between the ends of each size's range."""
+    low, high, n = by_size(size, (17, 65, 3), (33, 257, 5), (17, 257, 5))
+    return tuple(int(round(1 + math.exp(x))) for x in np.linspace(math.log(low - 1), math.log(high - 1), n))
+
+
+def design(size: str) -> ScaleDesign:
+    """The two-stage design of each size (simulated by `study power`)."""
+    return ScaleDesign(
+        class_counts=class_counts(size),
+        screen_scales=tuple(float(f"{s:.3g}") for s in np.geomspace(0.5, 64.0, by_size(size, 5, 8, 8))),
+        screen_fraction=1.0 / 3.0,
+        window_points=by_size(size, 3, 7, 9),
+        window_half_width=by_size(size, 1.0, 1.0, 1.0),
+        seeds=tuple(range(by_size(size, 2, 3, 5))),
+    )
+
+
+def epochs_for(size: str, num_classes: int) -> int:
+    """Epochs that make STEPS optimizer steps at this class count (as near as whole epochs allow)."""
+    steps_per_epoch = math.ceil(num_classes * PER_CLASS[size] / BATCH)
+    return max(1, round(STEPS[size] / steps_per_epoch))
+
+
+def lr_milestones(epochs: int) -> str:
+    drops = sorted({max(1, round(f * epochs)) for f in LR_DROPS} - {epochs})
+    return ",".join(map(str, drops))
 
 
 def build(size: str, data_root: str) -> dict[str, Any]:
-    class_counts = by_size(size, (5, 10, 20), (10, 20, 40, 80), (10, 25, 50, 100, 200))
+    plan = design(size)
+    groups = tuple({"data.num_classes": c, "train.epochs": epochs_for(size, c),
+                    "optim.lr_milestones": lr_milestones(epochs_for(size, c))} for c in plan.class_counts)
     return dict(
-        trials=by_size(size, 3, 8, 40),
+        trials=plan.estimate_trials,
         base={
             "data.name": "glyphs",
-            "data.image_size": by_size(size, 16, 24, 32),  # pixels: the small CNN costs ~pixels; keeps cpu under an hour
-            "data.max_per_class": by_size(size, 80, 100, 200),  # training images per class (fonts x augmentations)
+            "data.class_pool": "all",  # nested class subsets from one pool
+            "data.validation": "unseen_fonts",
+            "data.val_per_class": VAL_PER_CLASS[size],
+            "data.image_size": by_size(size, 16, 16, 32),  # pixels: small images keep the task from saturating
+            "data.max_per_class": PER_CLASS[size],
             "loss.output": "normface",
-            "model.name": by_size(size, "small_cnn", "small_cnn", "resnet20"),
+            "model.name": by_size(size, "pool_cnn", "pool_cnn", "resnet20"),
             "model.embedding_dim": 64,
-            "train.epochs": by_size(size, 6, 8, 60),
-            "train.batch_size": by_size(size, 64, 128, 128),  # small sets need enough steps per epoch
+            "train.batch_size": BATCH,
             "optim.name": "adam", "optim.lr": 0.003,  # cosine heads learn slowly with plain SGD at lr 0.05
         },
-        groups=tuple({"data.num_classes": c} for c in class_counts),
-        spaces=("constant_scale",),
-        space_options={"constant_scale": {"low": 1.0, "high": 64.0}},
-        scheduler="none",  # every trial trains fully: the trend needs the whole metric-vs-scale curve
-        description=f"optimum NormFace scale for C in {list(class_counts)} on the built-in glyphs",
+        groups=groups,
+        spaces=("constant_scale", "seeds"),
+        space_options={"constant_scale": {"low": SCALE_SPACE[0], "high": SCALE_SPACE[1]}, "seeds": {"seeds": plan.seeds}},
+        sampler="grid",
+        scheduler="none",  # every trial trains fully: early accuracy favours large scales
+        design=asdict(plan),
+        description=(f"optimum NormFace scale for C in {list(plan.class_counts)} on the built-in glyphs: "
+                     f"screen {len(plan.screen_scales)} scales, then {plan.window_points} scales x {len(plan.seeds)} "
+                     f"paired seeds per C, {STEPS[size]} steps per trial"),
     )
 
 

@@ -45,33 +45,40 @@ def _standardize(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tenso
 def _train_val_test(
     x: torch.Tensor, y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
     num_classes: int, cfg: DataConfig, imbalance_ratio: float,
+    val: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[Split, Split, Split] | tuple[StreamingSplit, StreamingSplit, StreamingSplit]:
     keep = long_tail_indices(y, num_classes, cfg.max_per_class, imbalance_ratio, cfg.subset_seed)
     x, y = x[keep], y[keep]
-    tr, va = stratified_holdout(y, cfg.val_fraction, cfg.subset_seed)
+    if val is None:  # step 3: held out of the training pool
+        tr, va = stratified_holdout(y, cfg.val_fraction, cfg.subset_seed)
+        val, x, y = (x[va], y[va]), x[tr], y[tr]
     if isinstance(x, ImagePaths):  # streamed: decoded at the target size, standardized per batch
-        return streaming_splits(x[tr], y[tr], x[va], y[va], test_x, test_y)
+        return streaming_splits(x, y, *val, test_x, test_y)
     size = cfg.image_size
     train_x, val_x, test_x = _standardize(
-        to_unit_float(x[tr], size), to_unit_float(x[va], size), to_unit_float(test_x, size)
+        to_unit_float(x, size), to_unit_float(val[0], size), to_unit_float(test_x, size)
     )
-    return Split(train_x, y[tr]), Split(val_x, y[va]), Split(test_x, test_y)
+    return Split(train_x, y), Split(val_x, val[1]), Split(test_x, test_y)
 
 
 def classification_bundle(
     train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
     class_names: tuple[str, ...], cfg: DataConfig, *, name: str, flip_ok: bool,
-    imbalance_ratio: float | None = None,
+    imbalance_ratio: float | None = None, val: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> DatasetBundle:
     """Bundle of a dataset with a labelled training pool and a test set over the same classes.
 
     ``imbalance_ratio`` overrides ``cfg.imbalance_ratio`` (the -LT datasets' default of 100).
+    ``val`` (images, labels) is a validation set of the dataset's own (glyphs' unseen fonts);
+    without it step 3 holds one out of the training pool.
     """
     classes = choose_classes(len(class_names), cfg.num_classes, cfg.subset_seed, name)
     train_x, train_y = select_classes(train_x, train_y, classes)
     test_x, test_y = select_classes(test_x, test_y, classes)
+    if val is not None:
+        val = select_classes(*val, classes)
     rho = cfg.imbalance_ratio if imbalance_ratio is None else imbalance_ratio
-    train, val, test = _train_val_test(train_x, train_y, test_x, test_y, len(classes), cfg, rho)
+    train, val, test = _train_val_test(train_x, train_y, test_x, test_y, len(classes), cfg, rho, val)
     names = tuple(class_names[i] for i in classes.tolist())
     return DatasetBundle(train, val, test, len(classes), names, cfg.head_threshold, flip_ok, name=name)
 
