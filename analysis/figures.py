@@ -46,6 +46,8 @@ def study_figures(trials: pd.DataFrame, out_dir: str | Path, name: str, metric: 
         drawn["scale_curves"] = plots.plot_scale_curves(trend, out / f"{stem}-scale_curves")
         drawn["trend"] = plots.plot_trend([trend], out / f"{stem}-trend", reference_points())
     groups = group_info(trials, metric, mode)
+    if tracking_uri and not groups["per_class"]["classes"]:
+        groups["per_class"] = per_class_of_best(trials, metric, mode, tracking_uri)
     if groups["groups"] or groups["per_class"]["classes"]:
         drawn["groups"] = plots.plot_groups(groups, out / f"{stem}-groups")
     candidates = schedule_candidates(trials, metric, mode)
@@ -61,6 +63,20 @@ def study_figures(trials: pd.DataFrame, out_dir: str | Path, name: str, metric: 
         if proxies:
             drawn["proxy_cosine"] = proxies
     return {k: paths[0] for k, paths in drawn.items()}
+
+
+def per_class_of_best(trials: pd.DataFrame, metric: str, mode: str, tracking_uri: str) -> dict[str, Any]:
+    """The best finished trial's per-class test recall, read from its ``per_class_recall.csv``
+    artifact (trials log it as a table, not as one metric per class)."""
+    from analysis.load import load_per_class_recall
+
+    best = ranked(trials, metric, mode).head(1)
+    table = None if best.empty else load_per_class_recall(tracking_uri, str(best.iloc[0]["run_id"]))
+    if table is None or "test_recall" not in table:
+        return {"run_id": None, "classes": [], "values": []}
+    table = table[table["test_recall"].notna()]
+    return {"run_id": best.iloc[0]["run_id"], "classes": [int(c) for c in table["class"]],
+            "values": [float(v) for v in table["test_recall"]]}
 
 
 def proxy_cosine_figure(trials: pd.DataFrame, stem: str | Path, metric: str, mode: str, tracking_uri: str,
@@ -79,4 +95,4 @@ def proxy_cosine_figure(trials: pd.DataFrame, stem: str | Path, metric: str, mod
     return plots.plot_proxy_cosines(info, stem) if info["curves"] else []
 
 
-__all__ = ["FIGURES", "proxy_cosine_figure", "reference_points", "slug", "study_figures"]
+__all__ = ["FIGURES", "per_class_of_best", "proxy_cosine_figure", "reference_points", "slug", "study_figures"]

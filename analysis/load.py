@@ -67,6 +67,29 @@ def load_metric_histories(tracking_uri: str, run_ids: list[str] | tuple[str, ...
     return frame.sort_values(["run_id", "step", "timestamp"], kind="stable").reset_index(drop=True)
 
 
+PER_CLASS_ARTIFACT = "per_class_recall.csv"  # written by each finished trial (trainables.artifacts)
+
+
+def load_per_class_recall(tracking_uri: str, run_id: str) -> pd.DataFrame | None:
+    """A trial's per-class test recall table (columns ``class``, ``name``, ``train_images``, ``head``,
+    ``test_recall``) from its ``per_class_recall.csv`` artifact; None when the run has none (it failed,
+    was stopped early, or evaluates by retrieval)."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no progress bar per trial in a report
+    from mlflow.artifacts import download_artifacts
+    from mlflow.exceptions import MlflowException
+
+    with tempfile.TemporaryDirectory() as directory:
+        try:
+            path = download_artifacts(run_id=run_id, artifact_path=PER_CLASS_ARTIFACT, dst_path=directory,
+                                      tracking_uri=tracking_uri)
+        except (MlflowException, OSError):
+            return None
+        return pd.read_csv(path)
+
+
 @dataclass(frozen=True)
 class RunRecord:
     """One run as stored: its params as the strings MLflow keeps, its last metric values and tags."""
@@ -101,4 +124,4 @@ def load_run(tracking_uri: str, run_id: str) -> RunRecord:
     )
 
 
-__all__ = ["RunRecord", "load_metric_histories", "load_run", "load_trials"]
+__all__ = ["PER_CLASS_ARTIFACT", "RunRecord", "load_metric_histories", "load_per_class_recall", "load_run", "load_trials"]

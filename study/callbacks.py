@@ -1,6 +1,7 @@
 """Driver-side Ray Tune callbacks: final MLflow status of each trial, and a compact progress line."""
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import Any
@@ -73,9 +74,10 @@ class ProgressLine(Callback):
         done = sum(t.status == "TERMINATED" and not (t.last_result or {}).get("trial_failed") for t in trials)
         failed = sum(t.status == "ERROR" or bool((t.last_result or {}).get("trial_failed")) for t in trials)
         running = sum(t.status == "RUNNING" for t in trials)
-        values = [
+        values = [  # a failed trial reports NaN: it is counted as failed, never shown as the best
             (t.last_result[self.metric], t.trial_id) for t in trials
             if t.last_result and isinstance(t.last_result.get(self.metric), (int, float))
+            and math.isfinite(t.last_result[self.metric]) and not t.last_result.get("trial_failed")
         ]
         best = ""
         if values:

@@ -1,15 +1,27 @@
-"""``study run | report | trend | replay | ui | presets | bench``: validated input, one-line errors, exit code 2."""
+"""``study run | resume | report | trend | replay | ui | dashboard | presets | bench``: validated input,
+one-line errors, exit code 2; see ``EXIT_CODES`` for the others."""
 from __future__ import annotations
 
 import argparse
 import importlib
 import os
+import re
 import sys
 from typing import Callable, Sequence
 
 from study.errors import UsageError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+TRACKING_ENV = "MLFLOW_TRACKING_URI"  # honoured as the default of --tracking-uri, as MLflow itself does
+STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")  # a directory under --storage and an MLflow experiment
+EXIT_CODES = {  # of `study run` and `study resume`
+    0: "every trial ended (finished or stopped early by the scheduler)",
+    2: "bad input: one line on stderr says what and what is allowed; nothing was written",
+    3: "every trial failed (diverged, out of memory, or its worker died more than --max-failures times)",
+    4: "some trials failed, the others ended; the failed runs carry a failure_reason tag",
+    130: "interrupted (Ctrl-C); `study resume NAME` continues",
+}
+EXIT_EPILOG = "exit codes of run and resume: " + "; ".join(f"{code} = {what}" for code, what in EXIT_CODES.items())
 
 
 class Parser(argparse.ArgumentParser):
@@ -38,47 +50,106 @@ positive_int = number_type(int, "a whole number", lambda v: v >= 1, "is not posi
 positive_float = number_type(float, "a number", lambda v: v > 0, "is not positive", "a positive number")
 fraction = number_type(float, "a number", lambda v: v >= 0, "is negative", "a GPU share such as 0.25 or 1")
 non_negative_float = number_type(float, "a number", lambda v: v >= 0, "is not >= 0", "seconds >= 0 (0 = every epoch, inf = never)")
+non_negative_int = number_type(int, "a whole number", lambda v: v >= 0, "is negative", "a whole number >= 0 (0 = no retries)")
+
+
+def study_name(text: str) -> str:
+    """An argparse type: a name that is safe as a directory under --storage and as an MLflow experiment."""
+    if not STUDY_NAME.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a valid study name; expected 1-100 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (no '/', spaces or '..')")
+    return text
+
+
+def default_tracking_uri() -> str:
+    return os.environ.get(TRACKING_ENV) or DEFAULT_TRACKING_URI
+
+
+def add_tracking_uri(parser: argparse.ArgumentParser, default: str | None = "env") -> None:
+    """--tracking-uri with its default ($MLFLOW_TRACKING_URI, else sqlite:///mlflow.db) in the help."""
+    shown = f"${TRACKING_ENV} if set (now {os.environ[TRACKING_ENV]!r}), else " if os.environ.get(TRACKING_ENV) else f"${TRACKING_ENV} if set, else "
+    parser.add_argument(
+        "--tracking-uri", default=default_tracking_uri() if default == "env" else default, metavar="URI",
+        help="MLflow store: sqlite:///PATH, file:///PATH or http(s)://HOST:PORT (default: "
+             + (shown + DEFAULT_TRACKING_URI if default == "env" else "the one the study ran with") + ")")
+
+
+def _preset_defaults(field: str, fallback: str) -> str:
+    """'the preset's: grid (basics, head-tail), tpe (smoke, ...)' for the help of --sampler and --scheduler."""
+    from study.presets import PRESETS
+
+    by_value: dict[str, list[str]] = {}
+    for name in PRESETS.names():
+        preset = PRESETS.get(name)
+        by_value.setdefault(str(preset.build(preset.default_size, "").get(field, fallback)), []).append(name)
+    return "the preset's: " + ", ".join(f"{v} ({', '.join(names)})" for v, names in sorted(by_value.items()))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("loss-scale-study")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def build_parser() -> Parser:
+    from study.presets import PRESETS
     from study.presets.base import DEFAULT_SIZE, MAIN_PRESET, SIZES
+    from study.samplers import SAMPLERS, SCHEDULERS
 
-    parser = Parser(prog="study", description="Search CNN loss functions, softmax scales and margins with Ray Tune + Optuna + MLflow.")
+    parser = Parser(prog="study", description="Search CNN loss functions, softmax scales and margins with Ray Tune + Optuna + MLflow.",
+                    epilog=EXIT_EPILOG)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    run = sub.add_parser("run", help="run a study (a hyperparameter search)")
-    run.add_argument("--preset", default=MAIN_PRESET, help="a preset name (see `study presets`)")
+    run = sub.add_parser("run", help="run a study (a hyperparameter search)", epilog=EXIT_EPILOG)
+    run.add_argument("--preset", default=MAIN_PRESET, metavar="{" + ",".join(PRESETS.names()) + "}",
+                     help=f"a preset (`study presets` describes them; default: {MAIN_PRESET}, the main job)")
     run.add_argument("--size", choices=SIZES, help=f"smoke (minutes on 2 cores), cpu (a laptop, < 1 h), full (the paper, GPUs); default: the preset's, usually {DEFAULT_SIZE}")
     run.add_argument("--config", help="a YAML file with the study's fields, instead of a preset")
     run.add_argument("--data-root", default="", help="directory of on-disk datasets (CIFAR, MNIST, CUB, Cars)")
     run.add_argument("--trials", type=positive_int, help="trials per group (default: the preset's)")
-    run.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI, help="MLflow store: sqlite:///PATH, file:///PATH or http://HOST:PORT")
-    run.add_argument("--storage", default="study_results", help="Ray Tune state and checkpoints: a path or a cloud URI")
+    add_tracking_uri(run)
+    run.add_argument("--storage", default="study_results", help="Ray Tune state and checkpoints: a path or a cloud URI (default: study_results)")
+    run.add_argument("--optuna-storage", metavar="URL",
+                     help="the sampler's Optuna studies: an RDB URL (postgresql://..., sqlite:///optuna.db) or a journal file "
+                          "(default: optuna.journal beside the sqlite MLflow store, else under --storage)")
     run.add_argument("--address", default=os.environ.get("RAY_ADDRESS", ""),
                      help="Ray cluster to join: HOST:PORT of its head, or auto (the one `ray start` started on this machine); "
                           "default $RAY_ADDRESS, else (or with \"\") a new local Ray of this run's own")
-    run.add_argument("--name", help="study (MLflow experiment) name; default: PRESET-SIZE")
-    run.add_argument("--sampler", help="Optuna sampler (default: the preset's)")
-    run.add_argument("--scheduler", help="trial scheduler (default: the preset's)")
+    run.add_argument("--name", type=study_name, help="study (MLflow experiment) name: letters, digits, '.', '_', '-' (default: PRESET-SIZE)")
+    run.add_argument("--sampler", metavar="{" + ",".join(SAMPLERS.names()) + "}",
+                     help=f"Optuna sampler (default: {_preset_defaults('sampler', 'tpe')})")
+    run.add_argument("--scheduler", metavar="{" + ",".join(SCHEDULERS.names()) + "}",
+                     help=f"trial scheduler (default: {_preset_defaults('scheduler', 'asha')})")
     run.add_argument("--seed", type=int, help="sampler seed")
     run.add_argument("--seeds", type=positive_int,
                      help="paired seeds: run every grid cell on seeds 0..N-1 (grid presets; default: the preset's)")
     run.add_argument("--max-concurrent", type=positive_int, help="cap on concurrent trials (default: none; trials start whenever the cluster has room, as it grows or shrinks)")
     run.add_argument("--cpus-per-trial", type=positive_float, help="CPUs per trial (default 1)")
     run.add_argument("--gpus-per-trial", type=fraction, help="GPUs per trial; 0.25 runs four trials on one GPU")
-    run.add_argument("--max-failures", type=int, help="retries of a trial whose worker died (default 2)")
+    run.add_argument("--max-failures", type=non_negative_int, help="retries of a trial whose worker died (default 2)")
     run.add_argument("--checkpoint-every-s", type=non_negative_float,
                      help="seconds of training between a trial's checkpoints, the most a lost node costs it (default 60; 0 = every epoch, inf = never)")
-    run.add_argument("--dry-run", action="store_true", help="validate and print the plan without training")
+    run.add_argument("--system-metrics", action="store_true", default=None,
+                     help="also log each trial's CPU, memory, disk, network and GPU use (MLflow system metrics)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="validate (the config, the data, the MLflow and Optuna stores) and print the plan without training")
+    run.add_argument("--format", choices=("json", "yaml"), default="json",
+                     help="of --dry-run: json (the resolved plan) or yaml (the study's fields, which --config reads back); default: json")
 
-    resume = sub.add_parser("resume", help="resume an interrupted study: only the missing trials run, no duplicate runs")
-    resume.add_argument("name", help="the study name (printed by `study run`)")
-    resume.add_argument("--storage", default="study_results", help="the --storage the study ran with")
+    resume = sub.add_parser("resume", help="resume an interrupted study: only the missing trials run, no duplicate runs",
+                            epilog=EXIT_EPILOG)
+    resume.add_argument("name", type=study_name, help="the study name (printed by `study run`)")
+    resume.add_argument("--storage", default="study_results", help="the --storage the study ran with (default: study_results)")
     resume.add_argument("--address", help="Ray cluster address (default: the one the study ran with)")
-    resume.add_argument("--tracking-uri", help="MLflow store (default: the one the study ran with)")
+    add_tracking_uri(resume, default=None)
 
     report = sub.add_parser("report", help="best configurations, top trials, scale trend and figures as Markdown, HTML and JSON")
-    report.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
+    add_tracking_uri(report)
     report.add_argument("--out", default="reports", help="output directory")
     report.add_argument("--experiment", help="only this study (MLflow experiment)")
     report.add_argument("--metric", help="rank trials by this metric (default: the study's own, else val_accuracy)")
@@ -86,7 +157,7 @@ def build_parser() -> Parser:
     report.add_argument("--no-figures", action="store_true", help="skip the PNG/SVG figures (faster)")
 
     trend = sub.add_parser("trend", help="optimum scale per class count and the fit s*(C) = a ln(C-1) + b")
-    trend.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
+    add_tracking_uri(trend)
     trend.add_argument("--out", default="reports", help="output directory for trend.json and the figures")
     trend.add_argument("--experiment", help="only this study (MLflow experiment)")
     trend.add_argument("--metric", help="default: the study's own, else val_accuracy")
@@ -97,12 +168,18 @@ def build_parser() -> Parser:
 
     replay = sub.add_parser("replay", help="re-train one recorded trial from its params, without Optuna or Ray")
     replay.add_argument("run_id", help="the trial's MLflow run id (see `study report`)")
-    replay.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
+    add_tracking_uri(replay)
     replay.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. train.device=cpu (repeatable)")
 
-    ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 for the study store")
-    ui.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
-    ui.add_argument("--port", type=positive_int, default=5000)
+    ui = sub.add_parser("ui", help="start the MLflow UI on 127.0.0.1 for the study store (an http store: print its URL)")
+    add_tracking_uri(ui)
+    ui.add_argument("--port", type=positive_int, default=5000, help="default: 5000")
+
+    dashboard = sub.add_parser("dashboard", help="start optuna-dashboard on 127.0.0.1 for the sampler's Optuna studies")
+    add_tracking_uri(dashboard)
+    dashboard.add_argument("--storage", default="study_results", help="the --storage the studies ran with (default: study_results)")
+    dashboard.add_argument("--optuna-storage", metavar="URL", help="the --optuna-storage the studies ran with (default: as `study run`)")
+    dashboard.add_argument("--port", type=positive_int, default=8080, help="default: 8080")
 
     sub.add_parser("presets", help="list the presets")
 
@@ -128,6 +205,7 @@ COMMANDS: dict[str, str] = {
     "resume": "study.commands:resume_command",
     "report": "study.commands:report_command",
     "ui": "study.commands:ui_command",
+    "dashboard": "study.optuna_store:dashboard_command",
     "presets": "study.commands:presets_command",
     "trend": "study.analysis_commands:trend_command",
     "replay": "study.analysis_commands:replay_command",

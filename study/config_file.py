@@ -19,7 +19,7 @@ from typing import Any
 from study.errors import UsageError
 from study.spec import StudySpec
 
-SET_BY_COMMAND_LINE = ("tracking_uri", "storage", "address")  # flags, not file fields
+SET_BY_COMMAND_LINE = ("tracking_uri", "storage", "address", "optuna_storage")  # flags, not file fields
 
 
 def load_study_file(path: str, **command_line: Any) -> StudySpec:
@@ -49,9 +49,28 @@ def load_study_file(path: str, **command_line: Any) -> StudySpec:
     return StudySpec(**fields, **command_line)
 
 
+def dump_study_file(spec: StudySpec) -> str:
+    """The study's fields as YAML that ``load_study_file`` reads back into the same StudySpec
+    (``study run --dry-run --format yaml``); the command-line fields are left to the flags."""
+    import yaml
+
+    fields = {f.name: _plain(getattr(spec, f.name)) for f in dataclasses.fields(StudySpec) if f.name not in SET_BY_COMMAND_LINE}
+    header = f"# study {spec.name}: `study run --config FILE` runs it (--tracking-uri, --storage, --address as flags)\n"
+    return header + yaml.safe_dump(fields, sort_keys=False, allow_unicode=True)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, typing.Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _typed(path: str, key: str, hint: Any, value: Any) -> Any:
     origin = typing.get_origin(hint)
     ok = {
+        bool: isinstance(value, bool),
         str: isinstance(value, str),
         int: isinstance(value, int) and not isinstance(value, bool),
         float: isinstance(value, (int, float)) and not isinstance(value, bool),

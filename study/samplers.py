@@ -13,9 +13,12 @@ MULTI_OBJECTIVE_SAMPLERS = ("nsga2", "random", "qmc", "grid", "tpe")
 
 @SAMPLERS.register("tpe")
 def tpe(seed: int, grid: Mapping[str, Sequence[Any]]) -> Any:
+    """TPE modelling the parameters jointly (``multivariate``: scale and margin interact), and with
+    ``constant_liar``: trials still running count as bad, so concurrent trials spread out instead
+    of all sampling the same promising point."""
     import optuna
 
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=4)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=4, multivariate=True, constant_liar=True)
 
 
 @SAMPLERS.register("random")
@@ -27,7 +30,7 @@ def random(seed: int, grid: Mapping[str, Sequence[Any]]) -> Any:
 
 @SAMPLERS.register("cmaes")
 def cmaes(seed: int, grid: Mapping[str, Sequence[Any]]) -> Any:
-    """CMA-ES on the continuous parameters; categorical ones fall back to random sampling."""
+    """CMA-ES on the continuous parameters (the ``cmaes`` package); categorical ones fall back to random sampling."""
     import optuna
 
     return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)

@@ -3,11 +3,25 @@
 Workers log their own trial's params and per-epoch metrics (one ``log_batch`` per epoch, the
 cheap path measured in MEASUREMENTS.md); the driver sets each trial's final status. A trial
 that is retried or resumed finds its run by the ``trial_id`` tag and continues it.
+
+Experiments carry MLflow 3's experiment kind (``custom_model_development``), so the UI opens them
+on the training runs table rather than the GenAI overview. Every run carries the user, the source
+command and the git commit of this code (``source_tags``); trial runs are named after what they
+train (``trial_run_name``) and record their dataset as an MLflow input with a digest.
+
+Retries: only a locked sqlite file is retried here (another process held the write lock longer
+than sqlite's busy timeout). An HTTP store is retried by MLflow's own client, set through
+``MLFLOW_HTTP_REQUEST_MAX_RETRIES``, ``MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR`` and
+``MLFLOW_HTTP_REQUEST_TIMEOUT``; anything else is raised at once.
 """
 from __future__ import annotations
 
+import getpass
+import json
 import math
 import os
+import re
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,7 +33,12 @@ from study.errors import UsageError
 
 T = TypeVar("T")
 PARENT_RUN_ID = "mlflow.parentRunId"
-RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)  # sqlite "database is locked" and HTTP blips
+RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0)  # after sqlite's own 20 s busy timeout: about half a minute more
+TRANSIENT = ("database is locked", "database table is locked")  # sqlite's words for a held write lock
+EXPERIMENT_KIND = "mlflow.experimentKind"  # MLflow 3: which home page the UI opens an experiment on
+TRAINING_KIND = "custom_model_development"  # the training runs table (not the GenAI overview)
+NOTE = "mlflow.note.content"  # the description shown on a run's or experiment's page
+PER_CLASS_METRIC = re.compile(r"^test_class_\d+_recall$")  # kept in per_class_recall.csv, not as metrics
 
 
 def normalize_tracking_uri(uri: str) -> str:
@@ -62,16 +81,130 @@ def check_tracking_uri(uri: str) -> None:
                      f"or a database such as postgresql://USER:PASSWORD@HOST:5432/DB")
 
 
+def check_store(uri: str, experiment: str) -> None:
+    """Beyond ``check_tracking_uri``: a sqlite file that exists must be an MLflow store, its directory
+    writable, and the study's experiment must not be deleted (MLflow would refuse to recreate it, and
+    runs logged into it stay hidden). Read-only: a dry run creates nothing."""
+    if uri.startswith("sqlite:///"):
+        path = Path(uri[len("sqlite:///"):])
+        if not os.access(path.parent, os.W_OK):
+            raise UsageError(f"--tracking-uri {uri}: directory {path.parent} is not writable")
+        if not path.exists():
+            return
+        deleted = _sqlite_deleted_experiment(uri, path, experiment)
+    elif uri.startswith(("http://", "https://")):
+        found = client(uri).get_experiment_by_name(experiment)
+        deleted = found.experiment_id if found is not None and found.lifecycle_stage == "deleted" else None
+    else:
+        return
+    if deleted is not None:
+        raise UsageError(f"--tracking-uri {uri}: MLflow experiment {experiment!r} (id {deleted}) is deleted; restore it "
+                         f"with `mlflow experiments restore --experiment-id {deleted}` or pick another --name")
+
+
+def _sqlite_deleted_experiment(uri: str, path: Path, experiment: str) -> str | None:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:
+                return None  # an empty file: MLflow creates its tables there
+            if "experiments" not in tables:
+                raise UsageError(f"--tracking-uri {uri}: {path} is a sqlite database but not an MLflow store")
+            row = db.execute("SELECT experiment_id FROM experiments WHERE name = ? AND lifecycle_stage = 'deleted'",
+                             (experiment,)).fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise UsageError(f"--tracking-uri {uri}: {path} is not an MLflow sqlite store ({exc})") from None
+    return None if row is None else str(row[0])
+
+
+def transient(exc: BaseException) -> bool:
+    """A locked sqlite file, however MLflow wrapped it (MlflowException around SQLAlchemy's
+    OperationalError around sqlite3's); every other error is permanent here."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the exception and its causes
+        if seen is None:
+            return False
+        if any(words in str(seen).lower() for words in TRANSIENT):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def retry(call: Callable[[], T]) -> T:
-    """Run a tracking call, retrying transient failures (a locked sqlite file, a dropped connection)."""
+    """Run a tracking call, retrying it only while the sqlite store is locked (see the module doc)."""
     for delay in (*RETRY_DELAYS_S, None):
         try:
             return call()
-        except Exception:  # noqa: BLE001 - MLflow raises several unrelated types for transient faults
-            if delay is None:
+        except Exception as exc:
+            if delay is None or not transient(exc):
                 raise
             time.sleep(delay)
     raise AssertionError("unreachable")
+
+
+def source_tags(argv: list[str] | None = None) -> dict[str, str]:
+    """User, source command and git commit of this code, in the tags MLflow's UI shows
+    (computed once on the driver: Ray workers run from another script and directory)."""
+    from mlflow.utils import mlflow_tags as t
+    from mlflow.utils.git_utils import get_git_branch, get_git_commit, get_git_repo_url
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry for the uid (some containers)
+        user = os.environ.get("USER", "unknown")
+    command = " ".join(["study", *(sys.argv[1:] if argv is None else argv)])
+    tags = {t.MLFLOW_USER: user, t.MLFLOW_SOURCE_NAME: command[:500], t.MLFLOW_SOURCE_TYPE: "LOCAL"}
+    here = str(Path(__file__).resolve().parent)
+    for key, value in ((t.MLFLOW_GIT_COMMIT, get_git_commit(here)), (t.MLFLOW_GIT_BRANCH, get_git_branch(here)),
+                       (t.MLFLOW_GIT_REPO_URL, get_git_repo_url(here))):
+        if value:
+            tags[key] = value
+    if t.MLFLOW_GIT_COMMIT in tags:
+        try:
+            import git
+
+            tags[t.MLFLOW_GIT_DIRTY] = str(git.Repo(here, search_parent_directories=True).is_dirty()).lower()
+        except Exception:  # noqa: BLE001 - gitpython missing or the repository unreadable: no dirty flag
+            pass
+    return tags
+
+
+def trial_run_name(flat: dict[str, Any]) -> str:
+    """What a trial trains, as its run's name: ``C=20 normface s=12.4 m=0.35 seed=1``."""
+    from search_spaces.scale import SCALED_LOSSES
+
+    parts = []
+    if "data.num_classes" in flat:
+        parts.append(f"C={int(flat['data.num_classes']) or 'all'}")
+    loss = str(flat.get("loss.output", ""))
+    terms = sorted(k.split(".")[2] for k, v in flat.items()
+                   if k.startswith("loss.terms.") and k.endswith(".weight") and _number(v))
+    parts.append("+".join([loss, *terms]) if loss else "+".join(terms))
+    if loss in SCALED_LOSSES and "scale.start" in flat:
+        schedule, start, end = flat.get("scale.schedule", "constant"), flat["scale.start"], flat.get("scale.end")
+        parts.append(f"s={_short(start)}" if schedule == "constant" or end is None
+                     else f"s={_short(start)}->{_short(end)} {schedule}")
+    parts += [f"m={_short(v)}" for k, v in sorted(flat.items()) if k.startswith("loss.params.margin")]
+    parts += [f"{k[len('search.'):]}={v}" for k, v in sorted(flat.items()) if k.startswith("search.")]
+    if "train.seed" in flat:
+        parts.append(f"seed={flat['train.seed']}")
+    return " ".join(p for p in parts if p)[:250] or "trial"
+
+
+def _number(value: Any) -> bool:
+    try:
+        return float(value) != 0.0
+    except (TypeError, ValueError):
+        return False
+
+
+def _short(value: Any) -> str:
+    try:
+        return f"{float(value):.3g}"
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def client(uri: str):
@@ -102,11 +235,13 @@ def _experiment_id_for(uri: str, name: str) -> str:
     c = client(uri)
     found = retry(lambda: c.get_experiment_by_name(name))
     if found is not None:
+        if found.tags.get(EXPERIMENT_KIND) != TRAINING_KIND:  # a store from before: open it on the runs too
+            retry(lambda: c.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND, TRAINING_KIND))
         return found.experiment_id
     location = None
     if uri.startswith("sqlite:///"):
         location = (Path(uri[len("sqlite:///"):]).parent / "mlartifacts" / name).as_uri()
-    return retry(lambda: c.create_experiment(name, artifact_location=location))
+    return retry(lambda: c.create_experiment(name, artifact_location=location, tags={EXPERIMENT_KIND: TRAINING_KIND}))
 
 
 def find_parent_run(uri: str, experiment_id: str, study: str) -> str | None:
@@ -139,7 +274,8 @@ class TrialRecorder:
     tracking_uri: str
     experiment_id: str
     parent_run_id: str
-    tags: tuple[tuple[str, str], ...]  # study, preset, size, sampler, ...
+    tags: tuple[tuple[str, str], ...]  # study, preset, size, sampler, ..., and the source_tags
+    system_metrics: bool = False  # log CPU, memory, disk, network (and GPU) use as system/* metrics
 
     def open(self, trial_id: str, trial_name: str, flat_config: dict[str, Any]) -> "TrialRun":
         c = client(self.tracking_uri)
@@ -153,27 +289,39 @@ class TrialRecorder:
             attempts = int(run.data.tags.get("attempts", "1")) + 1
             retry(lambda: c.update_run(run.info.run_id, status="RUNNING"))
             retry(lambda: c.set_tag(run.info.run_id, "attempts", str(attempts)))
-            return TrialRun(c, run.info.run_id)
-        tags = {**dict(self.tags), PARENT_RUN_ID: self.parent_run_id, "trial_id": trial_id, "attempts": "1"}
+            return TrialRun(c, run.info.run_id, self._monitor(run.info.run_id, resume=True))
+        tags = {**dict(self.tags), PARENT_RUN_ID: self.parent_run_id, "trial_id": trial_id, "trial_name": trial_name,
+                "attempts": "1"}
         if "data.num_classes" in flat_config:
             tags["class_count"] = str(flat_config["data.num_classes"])
-        run = retry(lambda: c.create_run(self.experiment_id, tags=tags, run_name=trial_name))
+        run = retry(lambda: c.create_run(self.experiment_id, tags=tags, run_name=trial_run_name(flat_config)))
         run_id = run.info.run_id
         from mlflow.entities import Param
 
         params = [Param(k, str(v)) for k, v in sorted(flat_config.items())]
         for start in range(0, len(params), 100):
             retry(lambda: c.log_batch(run_id, params=params[start : start + 100]))
-        return TrialRun(c, run_id)
+        return TrialRun(c, run_id, self._monitor(run_id, resume=False))
+
+    def _monitor(self, run_id: str, resume: bool) -> Any:
+        """MLflow's system-metrics sampler for this run (a thread in the worker), when asked for."""
+        if not self.system_metrics:
+            return None
+        from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
+
+        monitor = SystemMetricsMonitor(run_id, resume_logging=resume, tracking_uri=self.tracking_uri)
+        monitor.start()
+        return monitor
 
 
 class TrialRun:
     """One trial's MLflow run, as seen from its worker."""
 
-    def __init__(self, mlflow_client: Any, run_id: str) -> None:
-        self.client, self.run_id = mlflow_client, run_id
+    def __init__(self, mlflow_client: Any, run_id: str, monitor: Any = None) -> None:
+        self.client, self.run_id, self.monitor = mlflow_client, run_id, monitor
 
     def log_epoch(self, metrics: dict[str, float]) -> None:
+        """The epoch's numbers as metrics at step ``epoch``; per-class recall stays in its CSV artifact."""
         from mlflow.entities import Metric
 
         step = int(metrics.get("epoch", 0))
@@ -181,9 +329,25 @@ class TrialRun:
         batch = [
             Metric(k, float(v), now, step)
             for k, v in metrics.items()
-            if isinstance(v, (int, float)) and math.isfinite(float(v))
+            if isinstance(v, (int, float)) and math.isfinite(float(v)) and not PER_CLASS_METRIC.match(k)
         ]
         retry(lambda: self.client.log_batch(self.run_id, metrics=batch))
+
+    def log_dataset(self, record: dict[str, Any]) -> None:
+        """The trial's data as an MLflow dataset input: name, digest, source and a profile (split sizes)."""
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+        from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
+
+        dataset = Dataset(name=record["name"], digest=record["digest"], source_type=record["source_type"],
+                          source=json.dumps(record["source"]), profile=json.dumps(record["profile"]))
+        retry(lambda: self.client.log_inputs(
+            self.run_id, datasets=[DatasetInput(dataset, tags=[InputTag(MLFLOW_DATASET_CONTEXT, "training")])]))
+
+    def close(self) -> None:
+        """Stop the system-metrics thread (if any) and flush what it sampled."""
+        if self.monitor is not None:
+            self.monitor.finish()
+            self.monitor = None
 
     def set_tags(self, **tags: str) -> None:
         from mlflow.entities import RunTag

@@ -18,7 +18,9 @@ import torch
 from ray import tune
 
 from trainables.config import TrialConfig, search_labels
-from trainables.routine import TrialDiverged, train
+from trainables.data import load_dataset
+from trainables.dataset_record import dataset_record
+from trainables.routine import TrialDiverged, pick_device, train
 
 STATE_FILE = "trial_state.pt"
 DETERMINISTIC_FAILURES = (TrialDiverged, torch.OutOfMemoryError)
@@ -67,7 +69,11 @@ def trainable(
         last_saved = time.monotonic()
 
     try:
-        train(cfg, report, resume=_load_checkpoint(), checkpoint=True, artifacts_dir=artifacts)
+        data = None
+        if run is not None:  # the study records the data as the run's dataset input, with its digest
+            data = load_dataset(cfg.data, pick_device(cfg.train.device))
+            run.log_dataset(dataset_record(cfg.data, data))
+        train(cfg, report, resume=_load_checkpoint(), checkpoint=True, artifacts_dir=artifacts, data=data)
     except DETERMINISTIC_FAILURES as exc:
         # Retrying would fail the same way: end the trial as failed and let the study go on.
         reason = f"{type(exc).__name__}: {exc}"[:4000]
@@ -78,3 +84,6 @@ def trainable(
         if run is not None:
             run.set_tags(failure_reason=f"{type(exc).__name__}: {exc}"[:4000])
         raise
+    finally:
+        if run is not None:
+            run.close()

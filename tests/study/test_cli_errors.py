@@ -28,6 +28,16 @@ FLAG_CASES = [
     (["run", "--config", "/no/such/study.yaml"], "no such file"),
     (["resume", "never-ran"], "no study named 'never-ran'"),
     (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+    (["run", "--name", "../../escape"], "'../../escape' is not a valid study name"),
+    (["run", "--name", ""], "'' is not a valid study name"),
+    (["run", "--name", "a b"], "'a b' is not a valid study name"),
+    (["resume", "../up"], "'../up' is not a valid study name"),
+    (["run", "--max-failures", "-5"], "-5 is negative"),
+    (["run", "--preset", "loss-combos", "--seeds", "1", "--sampler", "grid", "--trials", "500"],
+     "--trials 500: the grid sampler runs each cell once and the grid has 6 cells"),
+    (["run", "--preset", "smoke", "--sampler", "grid"], "--sampler grid needs a grid of cells"),
+    (["run", "--optuna-storage", "ftp://host/optuna"], "--optuna-storage ftp://host/optuna: unsupported scheme"),
+    (["run", "--format", "toml", "--dry-run"], "invalid choice: 'toml'"),
 ]
 
 # (YAML text, fragment of the one-line error)
@@ -58,6 +68,11 @@ FILE_CASES = [
     ("name: x\ntrials: 2\nbase: {data.name: digits, optim.name: lbfgs}\nspaces: [lr]\n", "optim.name='lbfgs' is invalid"),
     ("name: x\ntrials: 2\nbase: {data.name: digits}\nspaces: [lr]\nmode: upward\n", "mode='upward' is invalid"),
     ("name: x\ntrials: 2\nbase: {data.name: digits}\nspaces: [lr]\nmetric: a,b\nmode: max,max\n", "need scheduler none"),
+    (f"name: ../x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\n", "study name '../x' is invalid"),
+    (f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\nmax_failures: -1\n", "max_failures=-1"),
+    (f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\nsystem_metrics: maybe\n", "field 'system_metrics'='maybe'"),
+    (f"name: x\ntrials: 9\nbase: {GOOD_BASE}\nspaces: [lr]\nsampler: grid\ngrid: {{optim.lr: [0.1, 0.01]}}\n",
+     "--trials 9: the grid sampler runs each cell once and the grid has 2 cells"),
 ]
 
 
