@@ -89,3 +89,54 @@ def test_preset_spaces_yield_valid_configs(preset, size):
     for group in fields.get("groups", ({},)):
         for params, constants in _draw(fields["spaces"], fields.get("space_options"), 6):
             TrialConfig.from_flat({**fields["base"], **group, **params, **constants})
+
+
+def test_fixed_output_loss_reaches_the_margin_and_scale_spaces():
+    """A base that fixes ``loss.output`` decides what the margin and scale spaces search."""
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    trial = study.ask()
+    constants = compose(("margin", "constant_scale"), constants={"loss.output": "camri"})(trial)
+    assert set(trial.params) == {"loss.params.margin_rad", "scale.start"}
+    assert constants["loss.output"] == "camri"
+    trial = study.ask()
+    compose(("margin", "constant_scale"), constants={"loss.output": "ce"})(trial)
+    assert trial.params == {}  # CE has neither a margin nor a scale
+
+
+# What each space exists to draw: a space of a preset that never draws its key is a silent no-op.
+SPACE_DRAWS = {
+    "head_type": "loss.output", "loss_combination": "search.feature", "margin": "loss.params.margin_",
+    "constant_scale": "scale.start", "scale_schedule": "scale.schedule", "head_tail": "search.pc_on",
+    "lr": "optim.lr", "nuisance": "optim.weight_decay", "seeds": "train.seed",
+}
+
+
+def test_every_space_says_what_it_draws():
+    assert set(SPACE_DRAWS) == set(SPACES.names())
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("preset", PRESETS.names())
+def test_each_preset_space_draws_what_it_exists_for(preset, size):
+    from study.errors import UsageError
+
+    try:
+        fields = PRESETS.get(preset).build(size, "")
+    except UsageError as exc:  # e.g. a full-size preset whose local weights file is missing
+        pytest.skip(str(exc))
+    grid = {k: list(v) for k, v in fields.get("grid", {}).items()}
+    for group in fields.get("groups", ({},)):
+        sampler = optuna.samplers.GridSampler(grid, seed=0) if grid else optuna.samplers.RandomSampler(seed=0)
+        study = optuna.create_study(sampler=sampler)
+        space = compose(fields["spaces"], fields.get("space_options"), {**fields["base"], **group})
+        drawn: set[str] = set()
+        for _ in range(12):
+            trial = study.ask()
+            space(trial)
+            drawn |= set(trial.params)
+            try:
+                study.tell(trial, 0.0)
+            except RuntimeError:  # the grid is done
+                break
+        for name in fields["spaces"]:
+            assert any(key.startswith(SPACE_DRAWS[name]) for key in drawn), (name, group, sorted(drawn))

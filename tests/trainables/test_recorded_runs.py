@@ -31,3 +31,13 @@ def test_every_trial_records_the_cell_it_belongs_to(loss_combos):
     for _, run in trials.iterrows():  # the label and the config it stands for agree
         has_complement = run.get("param:loss.terms.complement.weight") == run.get("param:loss.terms.complement.weight")
         assert has_complement == (run["param:search.output"] == "complement_ce")
+
+
+@pytest.mark.slow
+def test_camri_searches_its_margin_and_scale(tmp_path):
+    """The camri preset fixes loss.output in its base; its margin and scale spaces still search."""
+    _, trials = run_small_preset("camri", tmp_path, {**SMALL, "train.epochs": 1}, trials=3)
+    assert len(trials) == 3 and trials["param:loss.output"].eq("camri").all()
+    assert trials["param:loss.params.margin_rad"].nunique() == 3
+    assert trials["param:scale.start"].nunique() == 3
+    assert trials["metric:val_important_class_recall"].notna().all()
