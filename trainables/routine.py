@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Any, Callable
 
 import torch
@@ -66,9 +67,16 @@ class Trial:
         self.secondary_optimizer = (
             build_optimizer(cfg.optim, backbone, class_weights) if self.objective.has_secondary else None
         )
-        self.lr_schedule = torch.optim.lr_scheduler.MultiStepLR(
-            self.optimizer, milestones=list(cfg.optim.lr_milestones), gamma=cfg.optim.lr_gamma
-        )
+        self.optimizers = {"primary": self.optimizer}
+        if self.secondary_optimizer is not None:
+            self.optimizers["secondary"] = self.secondary_optimizer
+        # one schedule per optimizer: COT decays its second optimizer's lr with the first's
+        self.lr_schedules = {
+            name: torch.optim.lr_scheduler.MultiStepLR(
+                optimizer, milestones=list(cfg.optim.lr_milestones), gamma=cfg.optim.lr_gamma
+            )
+            for name, optimizer in self.optimizers.items()
+        }
         self.generator = torch.Generator().manual_seed(cfg.train.seed)
         self.next_epoch = 0
         self.final_phase = phases_of(cfg)[-1]
@@ -78,25 +86,37 @@ class Trial:
             "model": self.model.state_dict(),
             "objective": self.objective.state_dict(),
             "pretrain_head": self.pretrain_head.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "lr_schedule": self.lr_schedule.state_dict(),
+            "optimizers": {name: optimizer.state_dict() for name, optimizer in self.optimizers.items()},
+            "lr_schedules": {name: schedule.state_dict() for name, schedule in self.lr_schedules.items()},
             "generator": self.generator.get_state(),
             "next_epoch": self.next_epoch,
         }
-        if self.secondary_optimizer is not None:
-            state["secondary_optimizer"] = self.secondary_optimizer.state_dict()
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         self.objective.load_state_dict(state["objective"])
         self.pretrain_head.load_state_dict(state["pretrain_head"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.lr_schedule.load_state_dict(state["lr_schedule"])
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+            self.lr_schedules[name].load_state_dict(state["lr_schedules"][name])
         self.generator.set_state(state["generator"])
         self.next_epoch = int(state["next_epoch"])
-        if self.secondary_optimizer is not None:
-            self.secondary_optimizer.load_state_dict(state["secondary_optimizer"])
+
+    def learning_rates(self) -> dict[str, float]:
+        """The backbone lr of each optimizer now: ``lr`` (primary), ``lr_secondary``, ..."""
+        return {
+            "lr" if name == "primary" else f"lr_{name}": float(optimizer.param_groups[0]["lr"])
+            for name, optimizer in self.optimizers.items()
+        }
+
+    def step_lr_schedules(self) -> None:
+        """End of an epoch: every optimizer's lr follows ``optim.lr_milestones``, counted over all
+        phases, also one that has not stepped yet (COT's second optimizer in CE pre-training)."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before")
+            for schedule in self.lr_schedules.values():
+                schedule.step()
 
     def forward(self, x: torch.Tensor, model: nn.Module | None = None) -> torch.Tensor:
         """Embeddings of ``x`` by the trial's training model (compiled when ``train.compile``), or
@@ -131,6 +151,7 @@ class Trial:
         _check_finite(sums, self.next_epoch)
         metrics = {f"train_loss_{k}" if k != "total" else "train_loss": float(v) / n_batches for k, v in sums.items()}
         metrics["scale"] = self.objective.effective_scale(scale) if phase.uses_objective else float("nan")
+        metrics.update(self.learning_rates())  # the lrs this epoch trained with
         return metrics
 
     def _primary_step(self, x: torch.Tensor, y: torch.Tensor, phase: Phase, scale: float) -> dict[str, torch.Tensor]:
@@ -190,7 +211,7 @@ def train(
             continue
         started = time.perf_counter()
         metrics = {"epoch": epoch + 1, **trial.train_epoch(phase, k)}
-        trial.lr_schedule.step()
+        trial.step_lr_schedules()
         trial.next_epoch = epoch + 1
         metrics.update(evaluate(trial, phase, final=trial.next_epoch == cfg.train.total_epochs))
         metrics["epoch_time_s"] = time.perf_counter() - started

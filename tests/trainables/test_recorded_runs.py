@@ -34,6 +34,21 @@ def test_every_trial_records_the_cell_it_belongs_to(loss_combos):
 
 
 @pytest.mark.slow
+def test_complement_cells_decay_both_learning_rates(loss_combos):
+    from analysis.load import load_metric_histories
+
+    store, trials = loss_combos
+    with_complement = trials[trials["param:search.output"] == "complement_ce"]["run_id"].tolist()
+    assert len(with_complement) == 3
+    for metric in ("lr", "lr_secondary"):
+        history = load_metric_histories(store, with_complement, metric)
+        assert history["run_id"].nunique() == 3, metric
+        for _, rows in history.groupby("run_id"):
+            assert rows["step"].tolist() == [1, 2, 3]
+            assert rows["value"].tolist() == pytest.approx([0.05, 0.05, 0.005]), metric
+
+
+@pytest.mark.slow
 def test_camri_searches_its_margin_and_scale(tmp_path):
     """The camri preset fixes loss.output in its base; its margin and scale spaces still search."""
     _, trials = run_small_preset("camri", tmp_path, {**SMALL, "train.epochs": 1}, trials=3)

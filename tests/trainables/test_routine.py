@@ -134,3 +134,24 @@ def test_a_compiled_trial_trains_and_its_checkpoint_fits_an_eager_one():
     eager = []
     train(cfg.replace(train__compile=False), lambda m, state=None: eager.append(m), resume=states[0], checkpoint=True)
     assert [m["epoch"] for m in eager] == [2] and math.isfinite(eager[0]["train_loss"])
+
+
+def test_both_complement_optimizers_follow_the_lr_milestones():
+    """COT decays the second optimizer's lr with the first's (both groups of both optimizers)."""
+    cfg = TrialConfig.from_flat({**DIGITS, "train.epochs": 3, "loss.terms.complement.weight": 1.0,
+                                 "optim.lr": 0.1, "optim.lr_milestones": "1,2", "optim.lr_gamma": 0.5,
+                                 "optim.class_weight_lr_multiplier": 10.0})
+    history = []
+    train(cfg, history.append)
+    assert [m["lr"] for m in history] == pytest.approx([0.1, 0.05, 0.025])
+    assert [m["lr_secondary"] for m in history] == pytest.approx([0.1, 0.05, 0.025])
+
+    from trainables.routine import Trial
+
+    trial = Trial(cfg)
+    for _ in range(2):
+        trial.step_lr_schedules()
+    for optimizer in (trial.optimizer, trial.secondary_optimizer):
+        assert {g["name"]: g["lr"] for g in optimizer.param_groups} == pytest.approx(
+            {"backbone": 0.025, "class_weights": 0.25})
+
