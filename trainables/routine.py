@@ -17,6 +17,7 @@ from trainables.config import TrialConfig
 from trainables.data import DatasetBundle, load_dataset
 from trainables.evaluation import evaluate
 from trainables.losses import Objective, build_loss
+from trainables.losses.softmax import CrossEntropy
 from trainables.models import build_model
 from trainables.optim import build_optimizer
 from trainables.phases import Phase, epoch_plan, phases_of, scale_for
@@ -60,9 +61,15 @@ class Trial:
             cfg.loss, c, d, self.data.head_classes, self.data.tail_classes,
             dynamic_scale=cfg.scale.schedule == "adacos_dynamic",
         ).to(self.device)
-        self.pretrain_head = build_loss("ce", num_classes=c, embedding_dim=d).to(self.device)
+        # CE pre-training trains the classifier that the main phase goes on with when the output
+        # loss is CE itself (seeds 000 and 001 continue one model); any other output loss starts
+        # its own head after a pre-training head of its own
+        shared = isinstance(self.objective.output, CrossEntropy)
+        self.pretrain_head = (
+            self.objective.output if shared else build_loss("ce", num_classes=c, embedding_dim=d).to(self.device)
+        )
         class_weights, other = self.objective.parameter_groups()
-        backbone = [*self.model.parameters(), *other, *self.pretrain_head.parameters()]
+        backbone = [*self.model.parameters(), *other, *([] if shared else self.pretrain_head.parameters())]
         self.optimizer = build_optimizer(cfg.optim, backbone, class_weights)
         self.secondary_optimizer = (
             build_optimizer(cfg.optim, backbone, class_weights) if self.objective.has_secondary else None

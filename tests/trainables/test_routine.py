@@ -155,3 +155,19 @@ def test_both_complement_optimizers_follow_the_lr_milestones():
         assert {g["name"]: g["lr"] for g in optimizer.param_groups} == pytest.approx(
             {"backbone": 0.025, "class_weights": 0.25})
 
+
+@pytest.mark.parametrize("output, continues", [("ce", True), ("normface", False)])
+def test_ce_pretraining_is_continued_by_a_ce_output_head(output, continues):
+    """The main phase of a CE trial goes on with the pre-trained classifier: with its lr all but
+    zero after pre-training, its val accuracy stays where pre-training left it; a cosine head
+    starts anew (chance level)."""
+    cfg = TrialConfig.from_flat({**DIGITS, "loss.output": output, "train.pretrain_epochs": 2, "train.epochs": 1,
+                                 "optim.lr": 0.05, "optim.lr_milestones": "2", "optim.lr_gamma": 1e-9})
+    history = []
+    train(cfg, history.append)
+    pretrained, main = history[1]["val_accuracy"], history[2]["val_accuracy"]
+    assert pretrained > 0.8
+    if continues:
+        assert main >= pretrained - 0.05
+    else:
+        assert main < 0.4
