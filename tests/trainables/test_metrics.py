@@ -105,9 +105,44 @@ def test_cluster_metrics_match_sklearn() -> None:
     y = np.repeat([0, 1], 30)
     assert metrics.silhouette(x, y, metric="euclidean") == pytest.approx(skm.silhouette_score(x, y))
     assert metrics.calinski_harabasz(torch.tensor(x), torch.tensor(y)) == pytest.approx(skm.calinski_harabasz_score(x, y))
-    capped = metrics.feature_cluster_report(x, y, max_samples=20)
-    assert -1 <= capped["silhouette"] <= 1 and capped["calinski_harabasz"] > 0
+    capped = metrics.silhouette(x, y, max_samples=20, metric="euclidean")
+    assert -1 <= capped <= 1 and capped != pytest.approx(skm.silhouette_score(x, y))
     assert math.isnan(metrics.silhouette(x, np.zeros(60)))
+
+
+def test_cluster_metrics_take_every_feature_of_a_large_test_set() -> None:
+    """Calinski-Harabasz grows with the number of points: it is never taken on a sample (seed 000
+    reports it over CIFAR-10's 10,000 test images); Silhouette takes every feature up to 10,000."""
+    rng = np.random.default_rng(1)
+    y = np.repeat(np.arange(10), 1000)
+    x = rng.normal(0, 1, (10_000, 3)) + 3 * rng.normal(0, 1, (10, 3))[y]
+    whole = skm.calinski_harabasz_score(x, y)
+    assert metrics.calinski_harabasz(x, y) == pytest.approx(whole)
+    assert metrics.calinski_harabasz(x[::5], y[::5]) == pytest.approx(whole / 5, rel=0.2)  # why a sample would not do
+    report = metrics.feature_cluster_report(x[:3000], y[:3000])
+    assert report["silhouette"] == pytest.approx(skm.silhouette_score(x[:3000], y[:3000], metric="cosine"))
+    assert report["calinski_harabasz"] == pytest.approx(skm.calinski_harabasz_score(x[:3000], y[:3000]))
+
+
+def test_softtriple_proxy_statistics_are_over_one_proxy_per_class() -> None:
+    """Two classes with two centers each: the class proxies are the normalized means of their
+    centers, and the cosine statistics are over proxy pairs, not over the four centers."""
+    from trainables.config import LossConfig
+    from trainables.losses import Objective
+
+    obj = Objective(LossConfig(output="softtriple", params={"centers_per_class": 2}), 3, 2, (), ())
+    centers = torch.tensor([[1.0, 0.0], [0.0, 1.0],  # class 0: proxy along (1, 1)
+                            [-2.0, 0.0], [0.0, -2.0],  # class 1: proxy along (-1, -1)
+                            [1.0, 0.0], [0.0, -3.0]])  # class 2: proxy along (1, -1)
+    with torch.no_grad():
+        obj.output.weight.copy_(centers)
+    proxies = obj.class_weights()
+    s = 2 ** -0.5
+    assert torch.allclose(proxies, torch.tensor([[s, s], [-s, -s], [s, -s]]), atol=1e-6)
+    stats = metrics.proxy_cosine_stats(proxies)  # proxy pairs: cosines -1, 0, 0
+    assert stats["proxy_cos_mean"] == pytest.approx(-1 / 3)
+    assert stats["proxy_cos_var"] == pytest.approx(np.var([-1.0, 0.0, 0.0]))
+    assert metrics.proxy_cosine_stats(centers)["proxy_cos_var"] != pytest.approx(stats["proxy_cos_var"])
 
 
 def test_proxy_cosine_statistics() -> None:

@@ -160,8 +160,11 @@ class Objective(nn.Module):
                     loss.update_centers(x.detach(), y)
 
     def class_weights(self) -> torch.Tensor | None:
-        """The output term's class weights or proxies (``weight``), for cosine histograms."""
-        return getattr(self.output, "weight", None)
+        """One weight vector or proxy per class of the output term (its ``weight``, or its
+        ``class_proxies()`` when it has several centers per class), for the proxy cosine statistics
+        and histograms."""
+        proxies = getattr(self.output, "class_proxies", None)
+        return proxies() if proxies is not None else getattr(self.output, "weight", None)
 
     def parameter_groups(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
         """(class weights/proxies/centers named ``weight``, other learnable loss parameters).

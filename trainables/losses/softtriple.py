@@ -52,6 +52,13 @@ class SoftTriple(nn.Module):
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
         return self.relaxed_similarity(embeddings)
 
+    def class_proxies(self) -> torch.Tensor:
+        """One proxy per class (C, D): the mean of its K normalized centers, normalized. Seed 002
+        measures the spread of the classes' representative points, one per class, not of all
+        C*K centers (same-class centers, pulled together by the regularizer, would lower it)."""
+        w = F.normalize(self.weight.detach().float(), dim=1).view(self.num_classes, self.centers_per_class, -1)
+        return F.normalize(w.mean(1), dim=1)
+
     def scaled_logits(self, embeddings: torch.Tensor, scale: float) -> torch.Tensor:
         return scale * self.relaxed_similarity(embeddings)
 
