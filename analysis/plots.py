@@ -190,4 +190,35 @@ def plot_proxy_cosines(info: dict[str, Any], stem: str | Path) -> list[Path]:
     return save(fig, stem)
 
 
-__all__ = ["plot_groups", "plot_history", "plot_importances", "plot_proxy_cosines", "plot_scale_curves", "plot_schedules", "plot_trend", "save"]
+def plot_pareto(info: dict[str, Any], stem: str | Path) -> list[Path]:
+    """The first two objectives of every trial, one colour per arm, the non-dominated trials ringed and joined
+    (``analysis.summaries.pareto_info``); each arm's mean with its 95% interval as a cross."""
+    (mx, my), (dx, dy) = info["metrics"][:2], info["modes"][:2]
+    fig, ax = plt.subplots(figsize=(6.0, 4.6))
+    for k, arm in enumerate(sorted({p["arm"] for p in info["points"]})):
+        mine = [p for p in info["points"] if p["arm"] == arm]
+        color = f"C{k}"
+        ax.scatter([p["values"][mx] for p in mine], [p["values"][my] for p in mine], s=22, alpha=0.6, color=color,
+                   label=f"{arm} ({len(mine)} trials)")
+        stats = info["arms"].get(arm, {})
+        cx, cy = stats.get(mx, {}), stats.get(my, {})
+        if cx.get("low") is not None and cy.get("low") is not None:
+            ax.errorbar([cx["mean"]], [cy["mean"]], xerr=[[cx["mean"] - cx["low"]], [cx["high"] - cx["mean"]]],
+                        yerr=[[cy["mean"] - cy["low"]], [cy["high"] - cy["mean"]]], color=color, marker="x",
+                        markersize=9, capsize=3, linestyle="none", label=f"{arm} mean, 95% CI")
+    front = sorted(info["front"], key=lambda p: p["values"][mx])
+    if front:
+        ax.plot([p["values"][mx] for p in front], [p["values"][my] for p in front], color="k", linewidth=1,
+                drawstyle="steps-post" if (dx == "max") != (dy == "max") else "steps-pre", alpha=0.7)
+        ax.scatter([p["values"][mx] for p in front], [p["values"][my] for p in front], s=70, facecolors="none",
+                   edgecolors="k", label=f"Pareto front ({len(front)} non-dominated)")
+    ax.set_xlabel(f"{mx} ({'higher' if dx == 'max' else 'lower'} is better)")
+    ax.set_ylabel(f"{my} ({'higher' if dy == 'max' else 'lower'} is better)")
+    ax.set_title("Pareto front: no trial on it is beaten in both objectives")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return save(fig, stem)
+
+
+__all__ = ["plot_groups", "plot_history", "plot_importances", "plot_pareto", "plot_proxy_cosines", "plot_scale_curves",
+           "plot_schedules", "plot_trend", "save"]

@@ -13,6 +13,7 @@ FIGURE_TITLES = {
     "scale_curves": "Metric vs scale per class count", "trend": "Optimum scale vs class count",
     "groups": "Head/tail and per-class accuracy", "schedules": "Scale schedules",
     "proxy_cosine": "Proxy cosine similarity over epochs (mean ± 1 std)",
+    "pareto": "Pareto front of the objectives",
 }
 
 
@@ -47,14 +48,60 @@ def _optima_table(trend: dict[str, Any] | None) -> pd.DataFrame | None:
     } for o in trend["optima"]])
 
 
-def _beside_table(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """The paper-vs-ours records as text cells: numbers to 6 significant digits, a dash where unknown."""
-    def cell(v: Any) -> str:
-        if v is None or (isinstance(v, float) and v != v):
-            return "–"
-        return f"{v:.6g}" if isinstance(v, float) else str(v)
+def _ci(low: Any, high: Any) -> str:
+    return "–" if low is None or high is None else f"{_num(low)} to {_num(high)}"
 
-    return pd.DataFrame([{k: cell(v) for k, v in r.items()} for r in records])
+
+def _replicated_table(paper: dict[str, Any]) -> pd.DataFrame:
+    """Per setting: the paper's value, our mean over the paired seeds and its 95% t interval, per column."""
+    names = [paper["metric"], *paper.get("extra", {})]
+    rows = []
+    for r in paper["beside"]:
+        row = {paper["column"]: r[paper["column"]], "seeds": r["seeds"]}
+        for name in names:
+            row[f"{name} paper"] = _num(r.get(f"{name} (paper)"))
+            row[f"{name} ours"] = _num(r.get(f"{name} (ours)"))
+            row[f"{name} 95% CI"] = _ci(r.get(f"{name} (ours) low"), r.get(f"{name} (ours) high"))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _contrast_table(paper: dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "contrast": c["contrast"], "metric": c["metric"], "paper": _num(c["paper"]), "ours (mean)": _num(c["ours"]),
+        "95% CI": _ci(c["low"], c["high"]), "P(A>B)": _num(c["p_improve"]), "P 95% CI": _ci(c["p_low"], c["p_high"]),
+        "seeds": c["pairs"],
+    } for c in paper["contrasts"] if c["ours"] is not None or c["paper"] is not None])
+
+
+def _resolution_line(paper: dict[str, Any]) -> str:
+    res = (paper.get("resolution") or {}).get(paper["metric"]) or {}
+    if res.get("normal") is None:
+        return (f"Resolution of this design: unknown for {paper['metric']}; it needs at least two paired seeds "
+                "per cell (`study run --seeds N`).")
+    return (f"Resolution of this design: with {res['n']} paired seeds and a contrast sd of {res['sd']:.3g}, "
+            f"the smallest difference in {paper['metric']} it detects with {res['power']:.0%} power at the "
+            f"two-sided {res['alpha']:.0%} level is about {res['normal']:.3g} (2.8 sd / sqrt(n)); "
+            f"{res['t']:.3g} by the paired t test on {res['n'] - 1} degrees of freedom.")
+
+
+def _pareto_sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
+    pareto = study["pareto"]
+    metrics = pareto["metrics"]
+    out: list[tuple[str, Any]] = [("h3", f"Pareto front of {' vs '.join(metrics)}"), (
+        "p", f"{len(pareto['points'])} finished trials, {len(pareto['front'])} on the front: no other trial is at least "
+             "as good in every objective and better in one. The study has several objectives, so no trial is "
+             "ranked best; the front is listed in order of the first objective for reading only.")]
+    if not pareto["points"]:
+        return out + [("p", "No finished trial reported every objective.")]
+    out.append(("table", pd.DataFrame([{
+        "run_id": p["run_id"], "arm": p["arm"], **{m: p["values"][m] for m in metrics}, **p["test"], **p["params"],
+    } for p in pareto["front"]])))
+    out += [("h3", "Arms (mean over their trials, 95% t interval)"), ("table", pd.DataFrame([{
+        "arm": arm, "trials": stats["trials"],
+        **{k: f"{_num(v['mean'])} ({_ci(v['low'], v['high'])})" for k, v in stats.items() if isinstance(v, dict)},
+    } for arm, stats in pareto["arms"].items()]))]
+    return out
 
 
 def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -71,6 +118,10 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
                   f"({'higher' if mode == 'max' else 'lower'} is better){test}. Replay it without the search:"),
             ("code", best["replay"]),
             ("table", pd.DataFrame(sorted(best["config"].items()), columns=["setting", "value"]))]
+    if study.get("departures"):
+        out.append(("p", f"Departures from the paper: {study['departures']}"))
+    if study.get("pareto") is not None:
+        return out + _pareto_sections(study) + [("figure", (n, p)) for n, p in study["figures"].items()]
     if study["per_class_count"]:
         out += [("h3", "Best configuration per class count"), ("table", pd.DataFrame(study["per_class_count"]))]
     out += [("h3", f"Top {len(study['top'])} trials by {metric}"), ("table", pd.DataFrame(study["top"]))]
@@ -85,8 +136,14 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
                 ("table", pd.DataFrame(list(imp["importances"].items()), columns=["parameter", "importance"]))]
     for paper in study.get("paper_tables") or []:
         out += [("h3", f"Published: {paper['source']} ({paper['dataset']}, {paper['metric']})"), ("p", paper["notes"])]
-        if paper.get("beside"):  # ours beside the paper's, per grid cell
-            out.append(("table", _beside_table(paper["beside"])))
+        if paper.get("beside"):  # ours beside the paper's, per grid cell, over paired seeds
+            out.append(("table", _replicated_table(paper)))
+            if paper.get("contrasts"):
+                out += [("p", f"Paired contrasts against {paper['baseline']} on the same seeds: the mean difference "
+                              "with its 95% t interval, and P(A>B), the share of seeds on which the setting beats the "
+                              "baseline (ties count half), with a 95% bootstrap interval; the paper's difference beside."),
+                        ("table", _contrast_table(paper))]
+            out.append(("p", _resolution_line(paper)))
         else:
             out.append(("table", pd.DataFrame([{paper["column"]: k, paper["metric"]: v} for k, v in paper["rows"].items()])))
     out += [("figure", (name, path)) for name, path in study["figures"].items()]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.contrasts import cell_mask
 from analysis.reference import PAPER_TABLES, PaperTable, paper_tables_for
 
 TOP_K = 10
@@ -82,49 +83,72 @@ def best_per_class_count(trials: pd.DataFrame, metric: str, mode: str, tracking_
     return rows
 
 
-def _same(value: Any, wanted: str) -> bool:
-    return not _missing(value) and str(_plain(value)) == str(wanted)
+def paper_beside_ours(trials: pd.DataFrame, table: PaperTable, metric: str, mode: str) -> dict[str, Any] | None:
+    """The paper's table with ours beside it, over paired seeds (``analysis.contrasts``).
 
+    Per setting (a grid cell) and column: the paper's value, our mean over seeds with its 95% t
+    interval (one finished trial per seed: the best by the study's ``metric``/``mode`` when a cell
+    searched more than its seed), in the paper's unit (``table.ours``). Per setting other than the
+    table's baseline and column: the paper's difference, our mean paired difference with its t
+    interval, and P(ours > baseline) over the paired seeds with a bootstrap interval. Per column:
+    the smallest effect the design resolves. None when the table names no grid cells.
+    """
+    from analysis.contrasts import compare_cells, per_seed
 
-def paper_beside_ours(trials: pd.DataFrame, table: PaperTable, metric: str, mode: str) -> pd.DataFrame | None:
-    """The paper's table with ours beside it: per setting, the paper's value and our best trial's value of
-    each column (best by the study's ``metric``/``mode`` among the finished trials of the setting's grid cell),
-    in the paper's unit (``table.ours``). None when the table names no grid cells."""
     if not table.cells:
         return None
-    rows = []
-    for setting, cell in table.cells.items():
-        mask = pd.Series(True, index=trials.index)
-        for key, wanted in cell.items():
-            column = f"param:{key}"
-            mask &= trials[column].map(lambda v, w=wanted: _same(v, w)) if column in trials else False
-        group = trials[mask]
-        best = best_trial(group, metric, mode)
-        row: dict[str, Any] = {table.column: setting}
-        for name, values in table.columns().items():
-            ours_metric, factor = table.ours.get(name, (None, 1.0))
-            value = None if best is None or ours_metric is None else _float(best.get(f"metric:{ours_metric}"))
-            row[f"{name} (paper)"] = values.get(setting)
-            row[f"{name} (ours)"] = None if value is None else value * factor
-        row["trials"] = int(len(group))
-        row["run_id"] = None if best is None else best["run_id"]
-        rows.append(row)
-    return pd.DataFrame(rows)
+    paper = table.columns()
+    columns = {name: table.ours[name] for name in paper if name in table.ours}
+    order = list(table.cells)
+    baseline = table.baseline or order[0]
+    values = per_seed(trials, table.cells, columns, metric, mode)
+    result = compare_cells(values, list(columns), baseline, order)
+    beside = []
+    for setting in order:
+        mine = values[values["cell"] == setting]
+        row: dict[str, Any] = {table.column: setting, "seeds": result["cells"][setting]["seeds"],
+                               "trials": int(cell_mask(trials, table.cells[setting]).sum())}
+        for name, known in paper.items():
+            est = result["cells"][setting].get(name, {})
+            row[f"{name} (paper)"] = known.get(setting)
+            row[f"{name} (ours)"] = est.get("mean")
+            row[f"{name} (ours) low"], row[f"{name} (ours) high"] = est.get("low"), est.get("high")
+        row["run_ids"] = mine["run_id"].tolist()
+        beside.append(row)
+    contrasts = []
+    for name in columns:
+        for setting in order:
+            if setting == baseline:
+                continue
+            c = result["contrasts"][setting][name]
+            a, b = paper[name].get(setting), paper[name].get(baseline)
+            contrasts.append({
+                "contrast": f"{setting} - {baseline}", "metric": name,
+                "paper": None if a is None or b is None else a - b,
+                "ours": c["mean"], "low": c["low"], "high": c["high"], "pairs": c["pairs"],
+                "p_improve": c["p_improve"], "p_low": c["p_low"], "p_high": c["p_high"],
+            })
+    return {"baseline": baseline, "beside": beside, "contrasts": contrasts, "resolution": result["resolution"],
+            "per_seed": json.loads(values.to_json(orient="records"))}
 
 
 def _paper_entry(group: pd.DataFrame, table: PaperTable, metric: str, mode: str) -> dict[str, Any]:
     entry = table.to_dict()
-    beside = paper_beside_ours(group, table, metric, mode)
-    entry["beside"] = None if beside is None else json.loads(beside.to_json(orient="records"))
+    entry.update(paper_beside_ours(group, table, metric, mode) or {"beside": None, "contrasts": [], "resolution": {}})
     return entry
 
 
 def study_summary(group: pd.DataFrame, name: str, metric: str, mode: str, tracking_uri: str | None = None,
-                  n_boot: int = 1000) -> tuple[dict[str, Any], Any]:
-    """The JSON of one study, and its TrendResult (None when no trial speaks to the scale)."""
+                  n_boot: int = 1000, objectives: tuple[list[str], list[str]] | None = None) -> tuple[dict[str, Any], Any]:
+    """The JSON of one study, and its TrendResult (None when no trial speaks to the scale).
+
+    With several ``objectives`` (metrics, modes) no trial is "best": the summary holds the Pareto
+    front (``analysis.summaries.pareto_info``) and each arm's means instead of a ranking."""
     from analysis.importance import importance_info
     from analysis.trends import scale_trend
 
+    if objectives is not None and len(objectives[0]) > 1:
+        return multi_objective_summary(group, name, *objectives, tracking_uri), None
     best = best_trial(group, metric, mode)
     counts = group["tag:trial_status"].value_counts().to_dict() if "tag:trial_status" in group else {}
     trend = scale_trend(group, metric, mode, experiment=str(name), n_boot=n_boot) if "param:scale.start" in group else None
@@ -145,10 +169,50 @@ def study_summary(group: pd.DataFrame, name: str, metric: str, mode: str, tracki
         "trend": None if trend is None else trend.to_dict(),
         "importances": importance_info(group, metric, mode) if best is not None else None,
         "preset": preset,
+        "departures": departures_of(group),
         "paper_tables": [_paper_entry(group, t, metric, mode) for t in paper_tables_for(preset)],
         "figures": {},
     }
     return summary, trend
+
+
+def _first_tag(trials: pd.DataFrame, name: str) -> str | None:
+    column = f"tag:{name}"
+    found = trials[column].dropna() if column in trials else pd.Series(dtype=object)
+    return str(found.iloc[0]) if len(found) else None
+
+
+def departures_of(trials: pd.DataFrame) -> str:
+    """What the study's preset, at the size it ran, changes from its paper and why ("" when unknown)."""
+    preset, size = _first_tag(trials, "preset"), _first_tag(trials, "size")
+    if not preset or not size:
+        return ""
+    try:
+        from study.presets import PRESETS
+
+        found = PRESETS.get(preset)
+    except (ImportError, KeyError):
+        return ""
+    return found.departures(size) if found.departures else ""
+
+
+def multi_objective_summary(group: pd.DataFrame, name: str, metrics: list[str], modes: list[str],
+                            tracking_uri: str | None = None) -> dict[str, Any]:
+    """A study with several objectives: its Pareto front and per-arm means, never a single best trial."""
+    from analysis.summaries import pareto_info
+
+    counts = group["tag:trial_status"].value_counts().to_dict() if "tag:trial_status" in group else {}
+    pareto = pareto_info(group, metrics, modes)
+    for point in pareto["front"]:
+        point["replay"] = replay_command(point["run_id"], tracking_uri)
+    return {
+        "experiment": name, "metric": ",".join(metrics), "mode": ",".join(modes), "objectives": metrics,
+        "trials": int(len(group)),
+        "status_counts": {str(k): int(v) for k, v in group["status"].value_counts().items()},
+        "trial_status_counts": {str(k): int(v) for k, v in counts.items()},
+        "best": None, "pareto": pareto, "per_class_count": [], "top": [], "trend": None, "importances": None,
+        "preset": _first_tag(group, "preset"), "departures": departures_of(group), "paper_tables": [], "figures": {},
+    }
 
 
 def study_objective(trials: pd.DataFrame, metric: str | None = None, mode: str | None = None) -> tuple[str, str]:
@@ -163,11 +227,19 @@ def study_objective(trials: pd.DataFrame, metric: str | None = None, mode: str |
     return metric.split(",")[0].strip(), mode.split(",")[0].strip()
 
 
+def study_objectives(trials: pd.DataFrame, metric: str | None = None, mode: str | None = None) -> tuple[list[str], list[str]]:
+    """Every objective of the study (``a,b`` -> [a, b]) and its mode: the ones given, else the study's tags."""
+    metric, mode = metric or _first_tag(trials, "metric") or "val_accuracy", mode or _first_tag(trials, "mode") or "max"
+    metrics = [m.strip() for m in metric.split(",")]
+    modes = [m.strip() for m in mode.split(",")]
+    return metrics, (modes * len(metrics))[: len(metrics)] if len(modes) == 1 else modes
+
+
 def write_report(trials: pd.DataFrame, out_dir: str | Path, metric: str | None = None, mode: str | None = None, *,
                  tracking_uri: str | None = None, figures: bool = True, n_boot: int = 1000) -> dict[str, Any]:
     """Write ``report.json``, ``report.md``, ``report.html`` and ``figures/`` into ``out_dir``; returns the JSON.
 
-    ``metric``/``mode`` default to each study's own (see ``study_objective``). The HTML page
+    ``metric``/``mode`` default to each study's own (see ``study_objectives``). The HTML page
     embeds its figures (base64 PNG) and opens anywhere; the Markdown links to ``figures/*.png``.
     ``tracking_uri`` goes into the replay commands.
     """
@@ -177,9 +249,17 @@ def write_report(trials: pd.DataFrame, out_dir: str | Path, metric: str | None =
     out.mkdir(parents=True, exist_ok=True)
     studies = []
     for name, group in trials.groupby("experiment", sort=True):
-        m, d = study_objective(group, metric, mode)
-        summary, trend = study_summary(group, str(name), m, d, tracking_uri, n_boot)
-        if figures:
+        metrics, modes = study_objectives(group, metric, mode)
+        m, d = metrics[0], modes[0]
+        summary, trend = study_summary(group, str(name), m, d, tracking_uri, n_boot, objectives=(metrics, modes))
+        if figures and summary.get("pareto") is not None:
+            from analysis.figures import slug
+            from analysis.plots import plot_pareto
+
+            if summary["pareto"]["points"]:
+                drawn = {"pareto": plot_pareto(summary["pareto"], out / "figures" / f"{slug(str(name))}-pareto")[0]}
+                summary["figures"] = {k: str(p.relative_to(out)) for k, p in drawn.items()}
+        elif figures:
             from analysis.figures import study_figures
 
             drawn = study_figures(group, out / "figures", str(name), m, d, trend=trend,
@@ -214,6 +294,6 @@ def json_safe(value: Any) -> Any:
 
 __all__ = [
     "TOP_K", "best_per_class_count", "best_trial", "config_of", "json_safe", "paper_beside_ours", "replay_command",
-    "study_objective",
+    "departures_of", "multi_objective_summary", "study_objective", "study_objectives",
     "study_summary", "top_table", "write_report",
 ]

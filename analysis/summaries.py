@@ -168,5 +168,53 @@ def proxy_cosine_info(candidates: pd.DataFrame, means: pd.DataFrame, variances: 
     return {"curves": curves}
 
 
-__all__ = ["GROUPS", "PER_CLASS", "group_info", "history_info", "proxy_cosine_info", "ranked", "schedule_candidates",
+ARM_KEY = "param:loss.output"  # what tells the arms of a multi-objective study apart (CAMRI vs its CE baseline)
+PARETO_EXTRA = ("metric:test_accuracy", "metric:test_important_class_recall")  # shown beside the objectives
+
+
+def non_dominated(values: np.ndarray) -> np.ndarray:
+    """Mask of the rows no other row dominates (at least as good in every column, better in one);
+    larger is better in every column."""
+    at_least = (values[:, None, :] <= values[None, :, :]).all(axis=2)
+    better = (values[:, None, :] < values[None, :, :]).any(axis=2)
+    return ~(at_least & better).any(axis=1)
+
+
+def pareto_info(trials: pd.DataFrame, metrics: list[str], modes: list[str]) -> dict[str, Any]:
+    """The Pareto front of a multi-objective study and each arm's means, without ranking by any one objective.
+
+    ``points``: every finished trial with all objectives (its arm, objective values, test metrics,
+    whether it is on the front); ``front``: the non-dominated trials in the order of the first
+    objective (for reading, not ranking); ``arms``: per ``loss.output`` the number of trials and the
+    mean of each objective and test metric with its 95% t interval (e.g. CAMRI vs its CE baseline).
+    """
+    from analysis.contrasts import mean_interval
+
+    columns = [f"metric:{m}" for m in metrics]
+    done = trials[(trials["status"] == "FINISHED")] if "status" in trials else trials
+    done = done[done[columns].notna().all(axis=1)] if set(columns) <= set(done.columns) else done.iloc[:0]
+    sign = np.array([1.0 if m == "max" else -1.0 for m in modes])
+    front = non_dominated(done[columns].to_numpy(float) * sign) if len(done) else np.zeros(0, dtype=bool)
+    extra = [c for c in PARETO_EXTRA if c in done and c not in columns]
+    varying = [c for c in done if c.startswith("param:") and c != ARM_KEY and done[c].nunique(dropna=True) > 1]
+    points = []
+    for on_front, (_, row) in zip(front, done.iterrows()):
+        points.append({
+            "run_id": row["run_id"], "arm": str(row.get(ARM_KEY, "all")), "front": bool(on_front),
+            "values": {c[len("metric:"):]: float(row[c]) for c in columns},
+            "test": {c[len("metric:"):]: _num(row[c]) for c in extra},
+            "params": {c[len("param:"):]: (None if pd.isna(row[c]) else row[c]) for c in varying},
+        })
+    ordered = sorted((p for p in points if p["front"]), key=lambda p: sign[0] * -p["values"][metrics[0]])
+    arms = {}
+    for arm in sorted({p["arm"] for p in points}):
+        mine = [p for p in points if p["arm"] == arm]
+        arms[arm] = {"trials": len(mine),
+                     **{m: mean_interval([p["values"][m] for p in mine]) for m in metrics},
+                     **{t: mean_interval([p["test"][t] for p in mine if p["test"][t] is not None])
+                        for t in (c[len("metric:"):] for c in extra)}}
+    return {"metrics": metrics, "modes": modes, "points": points, "front": ordered, "arms": arms}
+
+
+__all__ = ["ARM_KEY", "GROUPS", "PER_CLASS", "group_info", "non_dominated", "pareto_info", "history_info", "proxy_cosine_info", "ranked", "schedule_candidates",
            "schedule_info"]

@@ -25,6 +25,7 @@ class Preset:
     summary: str  # one line for `study presets`
     build: Callable[[str, str], dict[str, Any]]  # (size, data_root) -> StudySpec fields
     default_size: str = DEFAULT_SIZE  # the size `study run --preset NAME` uses without --size
+    departures: Callable[[str], str] | None = None  # size -> what this size changes from the paper, and why
 
 
 PRESETS: Registry[Preset] = Registry("preset")

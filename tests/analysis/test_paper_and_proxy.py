@@ -13,66 +13,82 @@ from analysis.reference import PAPER_TABLES, paper_tables_for
 from analysis.report import paper_beside_ours, write_report
 
 
-def test_seed_000_and_001_tables_hold_the_published_numbers():
+def test_seed_000_001_and_003_tables_hold_the_published_numbers():
     (combos,) = paper_tables_for("loss-combos")
     cols = combos.columns()
     assert cols["test accuracy (%)"] == {"CE": 95.00, "Center": 95.32, "PC": 95.21,
                                          "CE + CoE": 95.19, "Center + CoE": 95.26, "PC + CoE": 95.36}
-    assert cols["Silhouette"] == {"CE": 0.377, "Center": 0.790, "PC": 0.788,
-                                  "CE + CoE": None, "Center + CoE": None, "PC + CoE": None}
-    assert [cols["Calinski-Harabasz"][k] for k in ("CE", "Center", "PC")] == [2667, 15589, 15219]
+    assert cols["Silhouette"] == {"CE": 0.3773, "Center": 0.7896, "PC": 0.7877,
+                                  "CE + CoE": 0.4653, "Center + CoE": 0.7928, "PC + CoE": 0.7924}
+    assert [cols["Calinski-Harabasz"][k] for k in ("CE", "Center", "PC", "PC + CoE")] == [2666.85, 15588.98, 15218.74, 14280.56]
     assert combos.cells["PC + CoE"] == {"search.output": "complement_ce", "search.feature": "pc"}
+    assert combos.baseline == "CE"
     (lt,) = PAPER_TABLES["head-tail"]
     cols = lt.columns()
-    assert cols["test accuracy (%)"] == {"CE only": 41.14, "PC on head + Comp on tail": 43.61, "PC on all classes": 40.35}
-    assert cols["head accuracy (%)"] == {"CE only": 69.34, "PC on head + Comp on tail": 69.95, "PC on all classes": None}
-    assert cols["tail accuracy (%)"] == {"CE only": 25.95, "PC on head + Comp on tail": 29.47, "PC on all classes": None}
+    assert len(lt.cells) == 16 and lt.baseline == "CE only"  # every (PC, Comp) assignment of the grid
+    assert {k: v for k, v in cols["test accuracy (%)"].items() if v is not None} == {
+        "CE only": 41.14, "PC on head + Comp on tail": 43.61, "PC on all classes": 40.35}
+    assert cols["head accuracy (%)"]["PC on head + Comp on tail"] == 69.95 and cols["head accuracy (%)"]["PC on all classes"] is None
+    assert cols["tail accuracy (%)"]["CE only"] == 25.95 and cols["tail accuracy (%)"]["PC on head + Comp on tail"] == 29.47
     assert lt.cells["PC on head + Comp on tail"] == {"search.pc_on": "head", "search.complement_on": "tail"}
+    assert lt.cells["CE only"] == {"search.pc_on": "none", "search.complement_on": "none"}
+    assert lt.cells["PC on all classes"] == {"search.pc_on": "all", "search.complement_on": "none"}
+    (basics,) = PAPER_TABLES["basics"]
+    assert basics.baseline == "CE + softmax" and set(basics.rows.values()) == {None}  # the seed states no numbers
     assert PAPER_TABLES["scale-schedules"][0].rows["20"] == 0.535  # the older table is untouched
 
 
 def _combos_trials() -> pd.DataFrame:
-    rows = [  # (output, feature, status, val, test acc, silhouette, CH)
-        ("ce", "none", "FINISHED", 0.80, 0.90, 0.30, 2000.0),
-        ("ce", "none", "FINISHED", 0.85, 0.91, 0.35, 2100.0),  # best of the CE cell
-        ("ce", "none", "FAILED", 0.99, 0.99, 0.99, 9999.0),  # failed: never picked
-        ("complement_ce", "pc", "FINISHED", 0.70, 0.93, 0.70, 12000.0),
+    rows = [  # (output, feature, seed, status, val, test acc, silhouette, CH)
+        ("ce", "none", 0, "FINISHED", 0.80, 0.90, 0.30, 2000.0),
+        ("ce", "none", 1, "FINISHED", 0.85, 0.92, 0.35, 2100.0),
+        ("ce", "none", 1, "FAILED", 0.99, 0.99, 0.99, 9999.0),  # failed: never counted
+        ("complement_ce", "pc", 0, "FINISHED", 0.70, 0.93, 0.70, 12000.0),
+        ("complement_ce", "pc", 1, "FINISHED", 0.70, 0.96, 0.72, 12500.0),
+        ("complement_ce", "pc", 2, "FINISHED", 0.70, 0.99, 0.74, 13000.0),  # seed 2 has no CE partner
     ]
     return pd.DataFrame([{
         "run_id": f"r{i}", "experiment": "combos", "status": st, "start_time": pd.Timestamp("2026-01-01") + pd.Timedelta(seconds=i),
-        "param:search.output": o, "param:search.feature": f, "metric:val_accuracy": v, "metric:test_accuracy": a,
-        "metric:test_silhouette": s, "metric:test_calinski_harabasz": ch, "tag:trial_status": "finished",
-        "tag:preset": "loss-combos", "tag:metric": "val_accuracy", "tag:mode": "max",
-    } for i, (o, f, st, v, a, s, ch) in enumerate(rows)])
+        "param:search.output": o, "param:search.feature": f, "param:train.seed": seed, "metric:val_accuracy": v,
+        "metric:test_accuracy": a, "metric:test_silhouette": s, "metric:test_calinski_harabasz": ch,
+        "tag:trial_status": "finished", "tag:preset": "loss-combos", "tag:size": "smoke", "tag:metric": "val_accuracy",
+        "tag:mode": "max",
+    } for i, (o, f, seed, st, v, a, s, ch) in enumerate(rows)])
 
 
-def test_ours_beside_the_paper_takes_the_best_trial_of_each_cell():
+def test_ours_beside_the_paper_is_the_mean_over_paired_seeds_with_contrasts_against_the_baseline():
     (combos,) = PAPER_TABLES["loss-combos"]
-    table = paper_beside_ours(_combos_trials(), combos, "val_accuracy", "max").set_index("losses")
+    result = paper_beside_ours(_combos_trials(), combos, "val_accuracy", "max")
+    table = pd.DataFrame(result["beside"]).set_index("losses")
     assert list(table.index) == ["CE", "Center", "PC", "CE + CoE", "Center + CoE", "PC + CoE"]
-    assert table.loc["CE", "run_id"] == "r1" and table.loc["CE", "trials"] == 3
+    assert table.loc["CE", "seeds"] == 2 and table.loc["CE", "trials"] == 3
     assert table.loc["CE", "test accuracy (%) (ours)"] == pytest.approx(91.0)
+    assert table.loc["CE", "test accuracy (%) (ours) low"] < 91.0 < table.loc["CE", "test accuracy (%) (ours) high"]
     assert table.loc["CE", "test accuracy (%) (paper)"] == 95.00
-    assert table.loc["CE", "Silhouette (ours)"] == pytest.approx(0.35)
-    assert table.loc["CE", "Calinski-Harabasz (ours)"] == pytest.approx(2100.0)
-    assert table.loc["PC + CoE", "run_id"] == "r3" and table.loc["PC + CoE", "test accuracy (%) (ours)"] == pytest.approx(93.0)
-    assert table.loc["Center", "trials"] == 0 and pd.isna(table.loc["Center", "run_id"])
-    assert pd.isna(table.loc["Center", "test accuracy (%) (ours)"])
-    # by the minimum instead, the worse finished trial of the CE cell
-    low = paper_beside_ours(_combos_trials(), combos, "val_accuracy", "min").set_index("losses")
-    assert low.loc["CE", "run_id"] == "r0"
+    assert table.loc["PC + CoE", "test accuracy (%) (ours)"] == pytest.approx(96.0) and table.loc["PC + CoE", "seeds"] == 3
+    assert table.loc["Center", "seeds"] == 0 and pd.isna(table.loc["Center", "test accuracy (%) (ours)"])
+    contrasts = {(c["contrast"], c["metric"]): c for c in result["contrasts"]}
+    pc = contrasts[("PC + CoE - CE", "test accuracy (%)")]
+    assert pc["paper"] == pytest.approx(0.36) and pc["pairs"] == 2  # seed 2 has no CE run to pair with
+    assert pc["ours"] == pytest.approx(3.5) and pc["low"] < 3.5 < pc["high"]
+    assert pc["p_improve"] == 1.0
+    assert contrasts[("PC + CoE - CE", "Silhouette")]["paper"] == pytest.approx(0.7924 - 0.3773)
+    assert result["resolution"]["test accuracy (%)"]["n"] == 2
     assert paper_beside_ours(_combos_trials(), PAPER_TABLES["scale-schedules"][0], "val_accuracy", "max") is None
 
 
-def test_the_report_prints_ours_beside_the_paper(tmp_path):
+def test_the_report_prints_ours_beside_the_paper_with_intervals_contrasts_and_resolution(tmp_path):
     report = write_report(_combos_trials(), tmp_path, figures=False)
     (paper,) = report["studies"][0]["paper_tables"]
-    assert paper["source"] == "seed 000, Table 1" and paper["beside"][0]["run_id"] == "r1"
+    assert paper["source"] == "seed 000, Table 1" and paper["baseline"] == "CE"
     data = json.loads((tmp_path / "report.json").read_text(), parse_constant=lambda c: pytest.fail(c))
     assert data["studies"][0]["paper_tables"][0]["beside"][0]["test accuracy (%) (ours)"] == pytest.approx(91.0)
+    assert "paired seeds" in data["studies"][0]["departures"]  # the preset names what departs from the paper
     for name in ("report.md", "report.html"):
         text = (tmp_path / name).read_text()
-        assert "test accuracy (%) (ours)" in text and "test accuracy (%) (paper)" in text and "PC + CoE" in text
+        assert "test accuracy (%) ours" in text and "test accuracy (%) paper" in text and "PC + CoE - CE" in text
+        assert "P(A&gt;B)" in text or "P(A>B)" in text
+        assert "Resolution of this design" in text and "Departures from the paper" in text
 
 
 def test_the_proxy_cosine_figure_is_drawn_from_logged_histories(tmp_path, small_store):

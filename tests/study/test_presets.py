@@ -8,14 +8,106 @@ import pytest
 from study.presets import PRESETS, SIZES
 
 
+NEEDS_LOCAL_FILES = {("scale-schedules", "full")}  # fine-tunes pretrained weights read from --data-root
+
+
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("preset", PRESETS.names())
 def test_dry_run(study_cli, tmp_path, preset, size):
+    if (preset, size) in NEEDS_LOCAL_FILES:
+        pytest.skip("tested with and without its weights file below")
     done = study_cli("run", "--preset", preset, "--size", size, "--dry-run", timeout=120)
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     assert plan["preset"] == preset and plan["size"] == size and plan["trials_per_group"] >= 1
     assert list(tmp_path.iterdir()) == []
+
+
+GRID_PRESETS = ("loss-combos", "head-tail", "basics")
+
+
+@pytest.mark.parametrize("preset", GRID_PRESETS)
+def test_grid_presets_run_every_cell_on_the_same_paired_seeds(study_cli, preset):
+    plans = {}
+    for size, seeds in (("smoke", None), ("cpu", None), ("cpu", "4"), ("cpu", "1")):
+        done = study_cli("run", "--preset", preset, "--size", size, "--dry-run", *(["--seeds", seeds] if seeds else []), timeout=120)
+        assert done.returncode == 0, done.stderr
+        plans[size, seeds] = json.loads(done.stdout)
+    assert plans["smoke", None]["paired_seeds"] == [0, 1] and plans["cpu", None]["paired_seeds"] == [0, 1, 2]
+    assert plans["cpu", "4"]["paired_seeds"] == [0, 1, 2, 3] and plans["cpu", "1"]["paired_seeds"] == []
+    one = plans["cpu", "1"]
+    cells = 1
+    for values in one["grid"].values():
+        cells *= len(values)
+    assert "train.seed" not in one["grid"] and one["trials_per_group"] == cells  # one run per cell
+    for (size, seeds), plan in plans.items():
+        n = len(plan["paired_seeds"]) or 1
+        assert plan["trials_per_group"] == cells * n, (size, seeds)  # every cell on every seed, once
+        assert ("seeds" in plan["search_spaces"]) == (n > 1)
+        assert plan["grid"].get("train.seed", []) == plan["paired_seeds"]
+        assert "Departs from" in plan["description"]
+
+
+def test_seeds_need_a_grid_and_a_positive_count(study_cli, tmp_path):
+    done = study_cli("run", "--preset", "camri", "--size", "smoke", "--seeds", "3", "--dry-run", timeout=120)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "seeds=3" in done.stderr and "grid sampler" in done.stderr
+    done = study_cli("run", "--preset", "loss-combos", "--seeds", "0", "--dry-run", timeout=120)
+    assert done.returncode == 2 and "--seeds" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_study_file_replicates_its_grid_with_the_seeds_field(study_cli, tmp_path):
+    (tmp_path / "study.yaml").write_text(
+        "name: combos\ntrials: 2\nseeds: 3\nsampler: grid\nscheduler: none\n"
+        "base: {data.name: digits, data.augment: false, model.name: small_cnn, train.epochs: 1}\n"
+        "spaces: [head_type]\nspace_options: {head_type: {choices: [ce, mse]}}\ngrid: {loss.output: [ce, mse]}\n")
+    done = study_cli("run", "--config", "study.yaml", "--dry-run", timeout=120)
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    assert plan["paired_seeds"] == [0, 1, 2] and plan["trials_per_group"] == 6
+    done = study_cli("run", "--config", "study.yaml", "--seeds", "2", "--dry-run", timeout=120)
+    assert json.loads(done.stdout)["trials_per_group"] == 4
+
+
+def test_a_saved_replicated_spec_loads_back_unchanged(tmp_path):
+    import dataclasses
+
+    from study.spec import StudySpec, load_spec, save_spec
+
+    spec = StudySpec(name="x", preset="loss-combos", size="smoke", storage=str(tmp_path),
+                     **PRESETS.get("loss-combos").build("smoke", ""))
+    save_spec(spec)
+    again = load_spec(str(tmp_path), "x")
+    assert again == spec and again.trials == 12 and again.paired_seeds == (0, 1)
+    assert dataclasses.replace(spec, trials=5).trials == 5  # --trials still overrides
+    assert dataclasses.replace(spec, seeds=3).trials == 18
+
+
+def test_scale_schedules_at_full_size_needs_its_pretrained_weights(study_cli, tmp_path):
+    done = study_cli("run", "--preset", "scale-schedules", "--size", "full", "--data-root", str(tmp_path), "--dry-run", timeout=120)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    where = tmp_path / "pretrained" / "googlenet-imagenet.pth"
+    assert str(where) in done.stderr and "model.pretrained_path" in done.stderr
+    import torch
+    from torchvision.models import googlenet
+
+    where.parent.mkdir()
+    torch.save(googlenet(weights=None, aux_logits=False, init_weights=False).state_dict(), where)
+    done = study_cli("run", "--preset", "scale-schedules", "--size", "full", "--data-root", str(tmp_path), "--dry-run", timeout=180)
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    base = plan["fixed_config"]
+    assert base["model.pretrained_path"] == str(where) and base["data.image_size"] == 224
+    assert base["train.epochs"] == base["train.additional_epochs"] == 50  # every arm: 50 + 50 epochs
+    assert plan["metric"] == "val_accuracy"  # selection never on the test classes
+
+
+def test_scale_schedules_at_smoke_size_is_retrieval_on_unseen_glyph_classes(study_cli):
+    done = study_cli("run", "--preset", "scale-schedules", "--size", "smoke", "--dry-run", timeout=120)
+    plan = json.loads(done.stdout)
+    assert plan["fixed_config"]["data.name"] == "glyph_retrieval" and plan["metric"] == "val_accuracy"
+    assert plan["fixed_config"]["train.additional_epochs"] == plan["fixed_config"]["train.epochs"]
 
 
 def test_presets_lists_each_with_one_line(study_cli):

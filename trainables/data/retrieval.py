@@ -1,4 +1,4 @@
-"""Metric-learning benchmarks split by class: CUB-200-2011 and Cars-196.
+"""Metric-learning benchmarks split by class: CUB-200-2011, Cars-196 and the built-in glyphs.
 
 The first half of the classes (1-100 of CUB, 1-98 of Cars) trains, with the validation split
 drawn from their images; the second half is the test set of classes never seen in training
@@ -106,3 +106,20 @@ def cars196(cfg: DataConfig) -> DatasetBundle:
     paths, y, names = read_cars_annotations(folder)
     x = images_or_paths(paths, cfg.image_size or DEFAULT_FOLDER_IMAGE_SIZE, CARS_LAYOUT, should_stream(len(paths)))
     return retrieval_bundle(x, y, names, cfg, name="cars196", flip_ok=True)
+
+
+@DATASETS.register("glyph_retrieval")
+def glyph_retrieval(cfg: DataConfig) -> DatasetBundle:
+    """The built-in glyphs split by class, the CUB/Cars protocol on a CPU: of the ``data.num_classes``
+    characters (drawn with ``data.subset_seed``) the first half trains, with the validation split held out
+    of their images, and the second half is the test set of characters never seen in training (Recall@1).
+    A class's train-font and test-font renders are pooled: here classes, not fonts, keep train and test apart."""
+    import dataclasses
+
+    from trainables.data.glyphs import glyph_arrays
+
+    a = glyph_arrays(cfg)
+    names = tuple(f"U+{ord(c):04X} {c}" for c in a["chars"])
+    x, y = torch.cat([a["train_x"], a["test_x"]]), torch.cat([a["train_y"], a["test_y"]])
+    chosen = dataclasses.replace(cfg, num_classes=0)  # glyph_arrays already drew the classes
+    return retrieval_bundle(x, y, names, chosen, name="glyph_retrieval", flip_ok=False)

@@ -1,0 +1,167 @@
+"""Paired comparisons between the cells of a replicated grid (seed reproductions).
+
+Every cell of a grid preset runs on the same seeds, so ``cell - baseline`` on seed k cancels
+what seed k does to both (initialisation, data order, the class subset). Per cell this module
+gives the mean over seeds with a 95% t interval; per contrast the mean paired difference with its
+t interval and the probability of improvement P(A > B) over the paired runs (Bouthillier et al.,
+MLSys 2021) with a percentile bootstrap interval; per design the smallest effect it resolves.
+
+Input is the trials frame of ``analysis.load.load_trials``; everything here is plain
+pandas/SciPy/statsmodels, no MLflow and no plotting.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+CONFIDENCE = 0.95
+POWER = 0.8
+SEED_COLUMN = "param:train.seed"
+BOOTSTRAP_RESAMPLES = 4999
+
+
+def _same(value: Any, wanted: Any) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value) == str(wanted)
+
+
+def cell_mask(trials: pd.DataFrame, cell: Mapping[str, Any]) -> pd.Series:
+    """Trials whose params match every ``{flat key: value}`` of ``cell``."""
+    mask = pd.Series(True, index=trials.index)
+    for key, wanted in cell.items():
+        column = f"param:{key}"
+        if column not in trials:
+            return pd.Series(False, index=trials.index)
+        mask &= trials[column].map(lambda v, w=wanted: _same(v, w))
+    return mask
+
+
+def per_seed(trials: pd.DataFrame, cells: Mapping[str, Mapping[str, Any]], columns: Mapping[str, tuple[str, float]],
+             select: str, mode: str) -> pd.DataFrame:
+    """One row per (cell, seed): the finished trial of that cell and seed (the best by ``select`` when a
+    cell searched more than its seed) and each column's final metric times its factor.
+
+    ``columns`` maps a label to ``(metric, factor)``; trials without a recorded ``train.seed`` count
+    as seed 0. Columns: ``cell``, ``seed``, ``run_id``, then one per label.
+    """
+    rows = []
+    select_col = f"metric:{select}"
+    done = trials[trials["status"] == "FINISHED"] if "status" in trials else trials
+    if select_col in done:
+        done = done[done[select_col].notna()]
+    else:
+        done = done.iloc[:0]
+    seeds = done[SEED_COLUMN] if SEED_COLUMN in done else pd.Series(0, index=done.index)
+    for name, cell in cells.items():
+        group = done[cell_mask(done, cell)]
+        for seed, runs in group.groupby(seeds[group.index].fillna(0).astype(int), sort=True):
+            best = runs.loc[runs[select_col].idxmax() if mode == "max" else runs[select_col].idxmin()]
+            row: dict[str, Any] = {"cell": name, "seed": int(seed), "run_id": best["run_id"]}
+            for label, (metric, factor) in columns.items():
+                value = best.get(f"metric:{metric}")
+                row[label] = None if value is None or pd.isna(value) else float(value) * factor
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["cell", "seed", "run_id", *columns])
+
+
+def mean_interval(values: Any, confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """Mean, sample sd and two-sided t interval of the finite ``values``; bounds None below two values."""
+    from scipy import stats
+
+    x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
+    out: dict[str, Any] = {"n": int(x.size), "mean": float(x.mean()) if x.size else None, "sd": None, "low": None, "high": None}
+    if x.size >= 2:
+        out["sd"] = float(x.std(ddof=1))
+        if out["sd"] == 0.0:
+            out["low"] = out["high"] = out["mean"]
+        else:
+            ci = stats.ttest_1samp(x, 0.0).confidence_interval(confidence)
+            out["low"], out["high"] = float(ci.low), float(ci.high)
+    return out
+
+
+def _improvement(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    """P(A > B) over paired runs, ties counting one half."""
+    return np.mean((a > b) + 0.5 * (a == b), axis=axis)
+
+
+def paired_contrast(a: pd.Series, b: pd.Series, confidence: float = CONFIDENCE, seed: int = 0,
+                    n_resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, Any]:
+    """``a - b`` over the seeds both have (Series indexed by seed): the mean paired difference with
+    its t interval, and P(A > B) with a paired percentile bootstrap interval (None below two pairs)."""
+    from scipy import stats
+
+    both = pd.concat({"a": a, "b": b}, axis=1).dropna()
+    diff = mean_interval((both["a"] - both["b"]).tolist(), confidence)
+    out = {"pairs": diff["n"], "mean": diff["mean"], "sd": diff["sd"], "low": diff["low"], "high": diff["high"],
+           "p_improve": None, "p_low": None, "p_high": None, "seeds": [int(s) for s in both.index]}
+    if len(both) == 0:
+        return out
+    x, y = both["a"].to_numpy(float), both["b"].to_numpy(float)
+    out["p_improve"] = float(_improvement(x, y))
+    if len(both) >= 2:
+        boot = stats.bootstrap((x, y), _improvement, paired=True, vectorized=True, confidence_level=confidence,
+                               n_resamples=n_resamples, method="percentile", rng=np.random.default_rng(seed))
+        out["p_low"], out["p_high"] = float(boot.confidence_interval.low), float(boot.confidence_interval.high)
+    return out
+
+
+def resolution(sd: float | None, n: int, alpha: float = 1 - CONFIDENCE, power: float = POWER) -> dict[str, Any]:
+    """The smallest true contrast a paired design of ``n`` seeds detects with ``power`` at two-sided
+    level ``alpha``, given the sd of the contrast over seeds: (z_{1-alpha/2} + z_power) sd / sqrt(n)
+    (about 2.8 sd / sqrt(n)), and the exact paired-t value from statsmodels (larger at small n)."""
+    from scipy import stats
+    from statsmodels.stats.power import TTestPower
+
+    out: dict[str, Any] = {"n": n, "sd": sd, "alpha": alpha, "power": power, "normal": None, "t": None}
+    if sd is None or n < 2 or not np.isfinite(sd):
+        return out
+    out["normal"] = float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * sd / math.sqrt(n))
+    out["t"] = float(TTestPower().solve_power(nobs=n, alpha=alpha, power=power, alternative="two-sided") * sd)
+    return out
+
+
+def compare_cells(values: pd.DataFrame, labels: list[str], baseline: str, order: list[str],
+                  confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """Per cell and label the mean over seeds with its interval; per cell other than ``baseline`` and
+    label the paired contrast against the baseline; per label the design's resolution (from the
+    pooled sd of its contrasts and the number of seeds).
+
+    ``values`` is ``per_seed``'s frame; ``order`` lists the cells to report, the baseline among them.
+    """
+    cells: dict[str, dict[str, Any]] = {}
+    contrasts: dict[str, dict[str, Any]] = {}
+    resolutions: dict[str, Any] = {}
+    for cell in order:
+        rows = values[values["cell"] == cell]
+        cells[cell] = {"seeds": int(rows["seed"].nunique()),
+                       **{label: mean_interval(rows[label].dropna().tolist(), confidence) for label in labels}}
+    base = values[values["cell"] == baseline].set_index("seed")
+    for label in labels:
+        variances, pairs = [], []
+        for cell in order:
+            if cell == baseline:
+                continue
+            rows = values[values["cell"] == cell].set_index("seed")
+            c = paired_contrast(rows[label].astype(float), base[label].astype(float), confidence,
+                                seed=len(contrasts))
+            contrasts.setdefault(cell, {})[label] = c
+            if c["sd"] is not None:
+                variances.append(c["sd"] ** 2)
+                pairs.append(c["pairs"])
+        sd = math.sqrt(float(np.mean(variances))) if variances else None
+        resolutions[label] = resolution(sd, min(pairs) if pairs else 0, 1 - confidence)
+    return {"baseline": baseline, "confidence": confidence, "cells": cells, "contrasts": contrasts,
+            "resolution": resolutions}
+
+
+__all__ = ["CONFIDENCE", "POWER", "SEED_COLUMN", "cell_mask", "compare_cells", "mean_interval", "paired_contrast",
+           "per_seed", "resolution"]
