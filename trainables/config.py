@@ -53,7 +53,7 @@ class DataConfig:
     imbalance_ratio: float = 1.0  # rho of a long-tailed training set, n_max / n_min (1 = balanced)
     max_per_class: int = 0  # n_max training images per class before the long tail; 0 = all
     head_threshold: int = 100  # head classes have >= this many training images (seed 001)
-    val_fraction: float = 0.1  # share of the training images held out for validation
+    val_fraction: float = 0.1  # validation share: held out of the training pool; with a long tail, up to val_fraction * n_max per class of the images it left unused
     augment: bool = True  # random crop with padding + flip, applied on the device
     subset_seed: int = 0  # seed of the class subset and of the long-tail image choice
     image_size: int = 0  # side in pixels images are resized to; 0 = dataset default (native, glyphs 32, image folders 64)

@@ -8,7 +8,7 @@ import torch
 
 from trainables.config import DataConfig
 from trainables.data import DATASETS, DatasetBundle, DatasetError, load_dataset, long_tail_counts
-from trainables.data.longtail import long_tail_indices
+from trainables.data.longtail import long_tail_indices, long_tail_split
 from trainables.data.subsets import choose_classes, select_classes, shot_split, stratified_holdout
 
 CPU = torch.device("cpu")
@@ -164,6 +164,33 @@ def test_long_tail_indices_choose_by_seed() -> None:
     assert torch.bincount(y[a]).tolist() == long_tail_counts(4, 10, 10.0)
     assert torch.equal(a, long_tail_indices(y, 4, 0, 10.0, seed=0))
     assert not torch.equal(a, long_tail_indices(y, 4, 0, 10.0, seed=1))
+
+
+def test_cifar100_lt_trains_on_all_10847_images_and_validates_on_unused_ones() -> None:
+    y = torch.arange(100).repeat_interleave(500)
+    train, val = long_tail_split(y, 100, 0, 100.0, seed=0, val_fraction=0.1)
+    counts = long_tail_counts(100, 500, 100.0)
+    assert len(train) == 10_847 and torch.bincount(y[train], minlength=100).tolist() == counts
+    assert torch.equal(train, long_tail_indices(y, 100, 0, 100.0, seed=0))  # the same images as the tail alone
+    assert torch.bincount(y[val], minlength=100).tolist() == [min(50, 500 - n) for n in counts]
+    assert len(val) == 4_918 and not set(train.tolist()) & set(val.tolist())
+
+
+def test_a_long_tailed_dataset_keeps_its_images_and_validates_on_the_rest(cifar100_root: Path) -> None:
+    b = load("cifar100_lt", cifar100_root)
+    counts = long_tail_counts(100, 12, 100.0)
+    assert len(b.train) == sum(counts) and torch.bincount(b.train.y, minlength=100).tolist() == counts
+    assert b.class_counts.tolist() == counts  # head/tail are decided on the training set itself
+    assert torch.bincount(b.val.y, minlength=100).tolist() == [min(1, 12 - n) for n in counts]
+    train_images = {row.numpy().tobytes() for row in b.train.x.flatten(1)}
+    assert not any(row.numpy().tobytes() in train_images for row in b.val.x.flatten(1))
+    balanced = load("cifar100", cifar100_root)  # no tail: the validation split is held out of the pool
+    assert len(balanced.train) + len(balanced.val) == 1200 and balanced.class_counts.tolist() == [12] * 100
+
+
+def test_a_long_tail_that_leaves_nothing_to_validate_on_is_one_line(cifar100_root: Path) -> None:
+    with pytest.raises(DatasetError, match="none is left to validate on"):
+        load("cifar100", cifar100_root, num_classes=2, imbalance_ratio=1.5, max_per_class=40)
 
 
 def test_subsets_and_holdout() -> None:

@@ -6,7 +6,9 @@ same way on every dataset:
 
 1. draw ``num_classes`` classes with ``subset_seed`` (kept in their original order);
 2. apply the long tail to the training pool, class i keeping n_i images (chosen with ``subset_seed``);
-3. hold out a stratified ``val_fraction`` of each class of that pool as the validation split;
+3. validation: with a long tail (rho > 1) the tail's selection trains whole and the validation
+   split comes from the images it left unused, per class (see ``longtail``); otherwise, unless
+   the dataset brings its own, a stratified ``val_fraction`` of each class is held out of the pool;
 4. scale to [0, 1], resize, and standardize each channel with the training split's mean and std.
 
 Large folder datasets pass ``ImagePaths`` (files, not pixels) instead of image tensors: steps
@@ -21,7 +23,8 @@ import torch.nn.functional as F
 
 from trainables.config import DataConfig
 from trainables.data.base import DatasetBundle, Split
-from trainables.data.longtail import long_tail_indices
+from trainables.data.errors import DatasetError
+from trainables.data.longtail import long_tail_indices, long_tail_split
 from trainables.data.streaming import ImagePaths, StreamingSplit, streaming_splits
 from trainables.data.subsets import choose_classes, select_classes, stratified_holdout
 
@@ -46,19 +49,28 @@ def _train_val_test(
     x: torch.Tensor, y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
     num_classes: int, cfg: DataConfig, imbalance_ratio: float,
     val: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> tuple[Split, Split, Split] | tuple[StreamingSplit, StreamingSplit, StreamingSplit]:
-    keep = long_tail_indices(y, num_classes, cfg.max_per_class, imbalance_ratio, cfg.subset_seed)
-    x, y = x[keep], y[keep]
+) -> tuple[Split | StreamingSplit, Split | StreamingSplit, Split | StreamingSplit, bool]:
+    """(train, val, test, whether val was held out of the training pool)."""
+    in_pool = val is None and imbalance_ratio == 1.0
+    if val is None and imbalance_ratio > 1.0:  # step 3: the tail trains whole, validates on what it left
+        keep, held = long_tail_split(y, num_classes, cfg.max_per_class, imbalance_ratio, cfg.subset_seed, cfg.val_fraction)
+        if not len(held):
+            raise DatasetError(f"data.imbalance_ratio={imbalance_ratio:g} with data.max_per_class={cfg.max_per_class}: "
+                               "the long tail uses every image, none is left to validate on; lower data.max_per_class")
+        val, x, y = (x[held], y[held]), x[keep], y[keep]
+    else:
+        keep = long_tail_indices(y, num_classes, cfg.max_per_class, imbalance_ratio, cfg.subset_seed)
+        x, y = x[keep], y[keep]
     if val is None:  # step 3: held out of the training pool
         tr, va = stratified_holdout(y, cfg.val_fraction, cfg.subset_seed)
         val, x, y = (x[va], y[va]), x[tr], y[tr]
     if isinstance(x, ImagePaths):  # streamed: decoded at the target size, standardized per batch
-        return streaming_splits(x, y, *val, test_x, test_y)
+        return (*streaming_splits(x, y, *val, test_x, test_y), in_pool)
     size = cfg.image_size
     train_x, val_x, test_x = _standardize(
         to_unit_float(x, size), to_unit_float(val[0], size), to_unit_float(test_x, size)
     )
-    return Split(train_x, y), Split(val_x, val[1]), Split(test_x, test_y)
+    return Split(train_x, y), Split(val_x, val[1]), Split(test_x, test_y), in_pool
 
 
 def classification_bundle(
@@ -78,9 +90,10 @@ def classification_bundle(
     if val is not None:
         val = select_classes(*val, classes)
     rho = cfg.imbalance_ratio if imbalance_ratio is None else imbalance_ratio
-    train, val, test = _train_val_test(train_x, train_y, test_x, test_y, len(classes), cfg, rho, val)
+    train, val, test, in_pool = _train_val_test(train_x, train_y, test_x, test_y, len(classes), cfg, rho, val)
     names = tuple(class_names[i] for i in classes.tolist())
-    return DatasetBundle(train, val, test, len(classes), names, cfg.head_threshold, flip_ok, name=name)
+    return DatasetBundle(train, val, test, len(classes), names, cfg.head_threshold, flip_ok, name=name,
+                         val_in_pool=in_pool)
 
 
 def retrieval_bundle(
@@ -93,9 +106,9 @@ def retrieval_bundle(
     train_classes, test_classes = classes[:n_train], classes[n_train:]
     train_x, train_y = select_classes(x, y, train_classes)
     test_x, test_y = select_classes(x, y, test_classes)
-    train, val, test = _train_val_test(train_x, train_y, test_x, test_y, n_train, cfg, cfg.imbalance_ratio)
+    train, val, test, in_pool = _train_val_test(train_x, train_y, test_x, test_y, n_train, cfg, cfg.imbalance_ratio)
     return DatasetBundle(
         train, val, test, n_train, tuple(class_names[i] for i in train_classes.tolist()),
         cfg.head_threshold, flip_ok, retrieval=True,
-        test_class_names=tuple(class_names[i] for i in test_classes.tolist()), name=name,
+        test_class_names=tuple(class_names[i] for i in test_classes.tolist()), name=name, val_in_pool=in_pool,
     )

@@ -81,6 +81,7 @@ class DatasetBundle:
     retrieval: bool = False  # test classes are unseen in training (evaluate by retrieval)
     test_class_names: tuple[str, ...] = ()  # names of the test labels; () = class_names
     name: str = ""  # registry key of the dataset that built the bundle
+    val_in_pool: bool = True  # val was held out of the labelled training pool (False: a long tail's unused images, unseen fonts)
 
     @property
     def in_channels(self) -> int:
@@ -92,12 +93,15 @@ class DatasetBundle:
 
     @property
     def class_counts(self) -> torch.Tensor:
-        """Labelled training images per class: train plus the validation share held out of it.
+        """Labelled training images per class: the training split, plus the validation share when
+        that was held out of the same pool (``val_in_pool``).
 
-        This is n_i of the long-tail design (CIFAR-100-LT, rho=100: 500 ... 5); the validation
-        split is a stratified share of it, so train counts are proportional.
+        With a long tail this is n_i of its design (CIFAR-100-LT, rho=100: 500 ... 5), all of it
+        in the training split: its validation images are ones the tail left unused.
         """
         train = torch.bincount(self.train.y.cpu(), minlength=self.num_classes)
+        if not self.val_in_pool:
+            return train
         return train + torch.bincount(self.val.y.cpu(), minlength=self.num_classes)
 
     @property
