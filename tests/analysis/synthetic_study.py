@@ -33,6 +33,43 @@ def synthetic_trials(class_counts=CLASS_COUNTS, per_class: int = 40, noise: floa
     return pd.DataFrame(rows)
 
 
+def peak(log_s, log_star, curvature: float = 0.05, asymmetry: float = 1.0, top: float = 0.9):
+    """A peak in ln s: top - k u^2 with k = curvature below the optimum, curvature * asymmetry above it."""
+    u = np.asarray(log_s, dtype=float) - log_star
+    return top - np.where(u < 0, curvature, curvature * asymmetry) * u**2
+
+
+def designed_trials(class_counts=(17, 33, 65, 129, 257), optimum=lambda c: math.sqrt(2) * math.log(c - 1), *,
+                    seeds=(0, 1, 2), points: int = 7, half_width: float = 1.0, offset: float = 0.0,
+                    curvature: float = 0.05, asymmetry: float = 1.0, noise: float = 0.005, seed_effect: float = 0.01,
+                    screen: bool = True, seed: int = 0) -> pd.DataFrame:
+    """A two-stage study as ``load_trials`` returns it: per C, a screen (tag stage=screen, one seed, values that
+    must never be fitted: 0.0) and the estimation stage, ``points`` scales across +-``half_width`` ln units
+    around ln s*(C) + ``offset`` on every seed (a seed shifts all its trials at that C)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+
+    def row(c, s, value, seed_, stage, status="finished"):
+        rows.append({
+            "run_id": f"run-{len(rows)}", "experiment": "scale-vs-classes-cpu", "status": "FINISHED",
+            "param:data.num_classes": c, "param:scale.start": float(s), "param:scale.schedule": "constant",
+            "param:loss.output": "normface", "param:train.seed": seed_, "param:data.subset_seed": seed_,
+            "metric:val_accuracy": float(value), "tag:trial_status": status, "tag:stage": stage,
+        })
+
+    for c in class_counts:
+        star = math.log(optimum(c))
+        if screen:
+            for s in np.geomspace(0.5, 64.0, 8):
+                row(c, s, 0.0, seeds[0], "screen")
+        window = np.linspace(-half_width, half_width, points) + star + offset
+        for seed_ in seeds:
+            shift = rng.normal(0.0, seed_effect)
+            for x in window:
+                row(c, math.exp(x), peak(x, star, curvature, asymmetry) + shift + rng.normal(0.0, noise), seed_, "estimate")
+    return pd.DataFrame(rows)
+
+
 def trial_params(c: int, scale: float) -> dict[str, str]:
     """The flat TrialConfig of a tiny glyphs trial, as MLflow stores it (strings)."""
     from trainables.config import TrialConfig

@@ -1,0 +1,403 @@
+"""The response curve metric-vs-ln(s) per class count C, and its vertex s*(C) with a 95% interval.
+
+Which trials. Only trials that finished their whole budget (MLflow FINISHED, ``trial_status``
+finished: never early-stopped ones, whose accuracy favours large scales), with a constant scale,
+a loss that has one and a known C >= 3. In a staged study (trials tagged ``stage``) only the
+estimation stage enters a curve; the screen only placed the window and is never fitted.
+
+Model. With d = ln s - centre (centre: the middle of the scanned ln s range) and one block per
+seed (``train.seed`` with ``data.subset_seed``: the same seed at every scale of a C), ordinary
+least squares (statsmodels) of ``metric ~ C(seed) + d + I(d**2) [+ I(d**3)]``; no seed term when
+there is one seed. With >= 5 scale levels the cubic is the default (``model="auto"``), because
+the peak is asymmetric (steep on one side of the optimum, flat on the other) and a quadratic's
+vertex then lies towards the flat side by about 0.1 ln units per ln unit of window half-width,
+while the replicates' pure error cannot detect that asymmetry: in simulations of the default
+design the quadratic's 95% vertex intervals covered the true optimum in only 20-60% of studies,
+the cubic's in 80-95% (``study power --model``). With 3-4 levels only the quadratic is possible.
+``model="lack-of-fit"`` fits the cubic only where the quadratic fails the lack-of-fit test.
+Lack of fit: an F test of the polynomial against the replicates' pure error, i.e. against the
+model ``C(seed) + C(scale level)`` that gives every scanned scale its own mean (statsmodels'
+``compare_f_test``, the test ``anova_lm`` prints); both the quadratic's and the chosen model's
+p-values are reported.
+
+Vertex. s* is where the fitted curve's slope f'(d) is zero on the peak side (the maximum, or the
+minimum for a metric to minimise). Its 95% interval inverts the t test of f'(d) = 0: every d
+whose slope is not significantly different from zero, in the connected stretch around the
+vertex (Fieller's interval for the quadratic, the same test inversion for the cubic; a stretch
+that reaches the cubic's inflection point, beyond which the curve bends the other way, counts as
+unbounded). Unlike a delta-method interval it follows the curve: it
+is wide on the flat side of an asymmetric peak, narrow on the steep side, and exact for normal
+errors when the polynomial describes the curve. The sd that weighs s* in the law is the
+interval's width in s over 2 t.
+
+No interior maximum (and no vertex for the law) when the curvature's 95% interval reaches 0 or
+lies on the wrong side (quadratic: 2 b2; cubic: f'' at the vertex), when the cubic has no
+stationary point, when the vertex lies outside the scanned scales, or when its interval is
+unbounded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from trainables.schedules import adacos_fixed_scale
+
+SCALE, CLASSES, STAGE = "param:scale.start", "param:data.num_classes", "tag:stage"
+SEED_COLUMNS = ("param:train.seed", "param:data.subset_seed")  # together: one seed block
+ESTIMATE_STAGE = "estimate"  # == search_spaces.scale_design.ESTIMATE
+ALPHA = 0.05
+MIN_LEVELS = 3  # a quadratic needs three scales
+CUBIC_MIN_LEVELS = 5  # a cubic with a lack-of-fit test of its own needs five
+CURVE_POINTS = 61
+# Which polynomial: (scale levels, lack-of-fit p of the quadratic) -> fit the cubic?
+MODELS = {
+    "auto": lambda levels, lof: levels >= CUBIC_MIN_LEVELS,  # the default: see the module docstring
+    "lack-of-fit": lambda levels, lof: levels >= CUBIC_MIN_LEVELS and lof < ALPHA,
+    "quadratic": lambda levels, lof: False,
+    "cubic": lambda levels, lof: levels >= CUBIC_MIN_LEVELS,
+}
+SEARCH_POINTS = 2001  # grid of the test inversion, over the scanned range and its width again each side
+LEVEL_DIGITS = 6  # scales equal to this many decimals of ln s are one level
+
+
+@dataclass(frozen=True)
+class ClassResponse:
+    """The fitted response curve of one class count and its vertex (NaN where there is none)."""
+
+    num_classes: int
+    trials: int
+    seeds: list[str]  # seed blocks
+    scale_levels: list[float]  # distinct scanned scales
+    model: str  # "quadratic", "cubic", or "" (not fitted)
+    scale: float  # s*: the vertex, NaN when there is none
+    ci: tuple[float, float]  # its 95% interval in s (an end may be inf)
+    sd: float  # the interval's width / (2 t): the uncertainty the law weighs s* by
+    lack_of_fit_p: float  # the quadratic against the replicates' pure error (NaN: no test possible)
+    lack_of_fit_p_model: float  # the model used against the same pure error
+    curvature: float  # f'' in metric per ln-unit^2, at the vertex (at the centre when there is none)
+    curvature_ci: tuple[float, float]
+    interior: bool  # the vertex enters the law
+    reason: str  # why not interior ("" when it is)
+    adacos_scale: float  # sqrt(2) ln(C - 1)
+    best_scale: float  # the single best trial, for reference
+    best_value: float
+    best_run_id: str
+    residual_sd: float  # sqrt of the fit's residual mean square
+    warnings: list[str] = field(default_factory=list)
+    points: dict[str, list] = field(default_factory=dict, repr=False)  # scale, value, seed, run_id
+    curve: dict[str, list] = field(default_factory=dict, repr=False)  # scale, value, low, high (seed average)
+
+    @property
+    def ci_low(self) -> float:
+        return self.ci[0]
+
+    @property
+    def ci_high(self) -> float:
+        return self.ci[1]
+
+
+# --- which trials ---------------------------------------------------------------------------------
+
+def _col(t: pd.DataFrame, name: str, default: Any) -> pd.Series:
+    return t[name] if name in t else pd.Series(default, index=t.index)
+
+
+def is_staged(trials: pd.DataFrame) -> bool:
+    """Whether the study recorded stages (a ``stage`` tag on its trials)."""
+    return STAGE in trials and trials[STAGE].notna().any()
+
+
+def scale_trials(trials: pd.DataFrame, metric: str, statuses: Sequence[str] = ("finished",)) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The trials a response curve may use, and how many were left out and why (see the module docstring)."""
+    from search_spaces.scale import SCALED_LOSSES
+
+    staged = is_staged(trials)
+    checks = [
+        (f"not FINISHED or no {metric}", lambda t: (t["status"] == "FINISHED") & _col(t, f"metric:{metric}", np.nan).notna()),
+        ("trial status not " + "/".join(statuses) + " (early-stopped trials never enter a curve)",
+         lambda t: _col(t, "tag:trial_status", statuses[0]).isin(statuses)),
+        ("screen stage (it places the window; never fitted)", lambda t: _col(t, STAGE, ESTIMATE_STAGE) == ESTIMATE_STAGE if staged else t["status"].notna()),
+        ("scale schedule is not constant", lambda t: _col(t, "param:scale.schedule", "constant") == "constant"),
+        ("output loss has no scale", lambda t: _col(t, "param:loss.output", SCALED_LOSSES[0]).isin(SCALED_LOSSES)),
+        ("no scale.start or data.num_classes", lambda t: _col(t, SCALE, np.nan).notna() & _col(t, CLASSES, np.nan).notna()),
+        ("data.num_classes < 3 (0 = all: count not recorded)", lambda t: pd.to_numeric(_col(t, CLASSES, 0), errors="coerce") >= 3),
+        ("scale.start not positive", lambda t: pd.to_numeric(_col(t, SCALE, np.nan), errors="coerce") > 0),
+    ]
+    excluded: dict[str, int] = {}
+    kept = trials
+    for reason, keep in checks:
+        mask = keep(kept).fillna(False).astype(bool)
+        if (~mask).any():
+            excluded[reason] = int((~mask).sum())
+        kept = kept[mask]
+    return kept.reset_index(drop=True), excluded
+
+
+def seed_blocks(group: pd.DataFrame) -> pd.Series | None:
+    """One label per trial naming its seed block, or None when no seed was recorded."""
+    present = [c for c in SEED_COLUMNS if c in group and group[c].notna().any()]
+    if not present:
+        return None
+    return group[present].astype(str).agg("/".join, axis=1)
+
+
+# --- the fit --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Fit:
+    degree: int
+    params: np.ndarray
+    cov: np.ndarray
+    df: float
+    ssr: float
+    result: Any  # statsmodels RegressionResults
+
+
+def _design(d: np.ndarray, blocks: np.ndarray, n_blocks: int, degree: int) -> np.ndarray:
+    """Columns: one indicator per seed block (they stand in for the intercept), then d, d^2, ..."""
+    onehot = np.zeros((len(d), n_blocks))
+    onehot[np.arange(len(d)), blocks] = 1.0
+    return np.column_stack([onehot] + [d**k for k in range(1, degree + 1)])
+
+
+def _ols(y: np.ndarray, x: np.ndarray, degree: int) -> _Fit:
+    from statsmodels.regression.linear_model import OLS  # not statsmodels.api: that import takes seconds
+
+    result = OLS(y, x).fit()
+    cov = np.asarray(result.cov_params()) if result.df_resid > 0 else np.full((x.shape[1],) * 2, np.nan)
+    return _Fit(degree, np.asarray(result.params), cov, float(result.df_resid), float(result.ssr), result)
+
+
+def _lack_of_fit(model: _Fit, saturated: _Fit) -> float:
+    """p of the F test of ``model`` against the pure-error model (NaN when either has no df to spare).
+
+    statsmodels' ``compare_f_test``: the test ``anova_lm(model, saturated)`` prints, without its table.
+    """
+    if saturated.df <= 0 or model.df <= saturated.df or saturated.ssr <= 0:
+        return float("nan")
+    return float(saturated.result.compare_f_test(model.result)[1])
+
+
+def _slope_rows(x: np.ndarray, n_blocks: int, degree: int) -> np.ndarray:
+    """Contrast rows c(x) with c(x) beta = f'(x)."""
+    rows = np.zeros((len(x), n_blocks + degree))
+    for k in range(1, degree + 1):
+        rows[:, n_blocks + k - 1] = k * x ** (k - 1)
+    return rows
+
+
+def _curvature_row(x: float, n_blocks: int, degree: int) -> np.ndarray:
+    """c with c beta = f''(x)."""
+    row = np.zeros(n_blocks + degree)
+    for k in range(2, degree + 1):
+        row[n_blocks + k - 1] = k * (k - 1) * x ** (k - 2)
+    return row
+
+
+def _stationary(poly: np.ndarray, sign: float) -> float:
+    """The peak-side stationary point of f(d) = sum poly[k-1] d^k (NaN when none)."""
+    if len(poly) == 2:
+        b1, b2 = poly
+        return float(-b1 / (2 * b2)) if sign * b2 < 0 else float("nan")
+    b1, b2, b3 = poly
+    roots = np.roots([3 * b3, 2 * b2, b1]) if b3 != 0 else np.array([-b1 / (2 * b2)])
+    roots = roots[np.isreal(roots)].real
+    peaks = [r for r in roots if sign * (2 * b2 + 6 * b3 * r) < 0]
+    return float(peaks[0]) if peaks else float("nan")
+
+
+def _vertex_interval(fit: _Fit, n_blocks: int, vertex: float, span: tuple[float, float], t: float) -> tuple[float, float]:
+    """The stretch of d around ``vertex`` where H0: f'(d) = 0 is not rejected (inf: unbounded)."""
+    lo, hi = span
+    width = max(hi - lo, 1.0)
+    grid = np.linspace(lo - width, hi + width, SEARCH_POINTS)
+    stop_low, stop_high = grid[0], grid[-1]
+    if fit.degree == 3 and fit.params[-1] != 0:  # stay on the concave (or convex, for min) side
+        inflection = -fit.params[-2] / (3 * fit.params[-1])
+        if inflection > vertex:
+            stop_high = min(stop_high, inflection)
+        else:
+            stop_low = max(stop_low, inflection)
+    rows = _slope_rows(grid, n_blocks, fit.degree)
+    slope = rows @ fit.params
+    var = np.einsum("ij,jk,ik->i", rows, fit.cov, rows)
+    excess = slope**2 - t**2 * var  # <= 0: not rejected
+    inside = (excess <= 0) & (grid >= stop_low) & (grid <= stop_high)
+    at = int(np.clip(np.searchsorted(grid, vertex), 1, len(grid) - 1))
+    at = at if inside[at] else at - 1
+    if not inside[at]:
+        return float(vertex), float(vertex)
+    left = at
+    while left > 0 and inside[left - 1]:
+        left -= 1
+    right = at
+    while right < len(grid) - 1 and inside[right + 1]:
+        right += 1
+
+    def edge(i: int, j: int) -> float:  # i inside, j outside: interpolate where excess = 0
+        if not (0 <= j < len(grid)) or grid[j] < stop_low or grid[j] > stop_high:
+            return float("inf") * (1 if j > i else -1)  # the slope never became significant on this side
+        frac = excess[i] / (excess[i] - excess[j])
+        return float(grid[i] + frac * (grid[j] - grid[i]))
+
+    return edge(left, left - 1), edge(right, right + 1)
+
+
+def fit_response(scales: Sequence[float], values: Sequence[float], seeds: Sequence[Any] | None = None, *,
+                 num_classes: int = 0, mode: str = "max", run_ids: Sequence[str] | None = None,
+                 warnings: Sequence[str] = (), curve: bool = True, model: str = "auto") -> ClassResponse:
+    """Fit one class count's response curve (see the module docstring); never raises for thin data."""
+    if model not in MODELS:
+        raise ValueError(f"model {model!r}: expected one of {', '.join(MODELS)}")
+    s = np.asarray(scales, dtype=float)
+    y = np.asarray(values, dtype=float)
+    n = len(s)
+    sign = 1.0 if mode == "max" else -1.0
+    notes = list(warnings)
+    labels = np.asarray(["0"] * n if seeds is None else [str(v) for v in seeds])
+    seed_names, blocks = np.unique(labels, return_inverse=True)
+    if seeds is None:
+        notes.append("no seed recorded: no seed blocks")
+    elif len(seed_names) == 1:
+        notes.append("one seed: no seed blocks, no replicates")
+    log_s = np.log(s)
+    level_keys, level_idx = np.unique(np.round(log_s, LEVEL_DIGITS), return_inverse=True)
+    levels = np.exp(level_keys)
+    best = int(np.argmax(sign * y)) if n else 0
+    adacos = adacos_fixed_scale(num_classes) if num_classes >= 3 else float("nan")
+    base = dict(
+        num_classes=int(num_classes), trials=n, seeds=[str(v) for v in seed_names], scale_levels=[float(v) for v in levels],
+        adacos_scale=adacos, best_scale=float(s[best]) if n else float("nan"), best_value=float(y[best]) if n else float("nan"),
+        best_run_id=str(run_ids[best]) if n and run_ids is not None else "",
+        points={"scale": s.tolist(), "value": y.tolist(), "seed": labels.tolist(),
+                "run_id": [str(r) for r in run_ids] if run_ids is not None else [""] * n},
+    )
+    nan2 = (float("nan"), float("nan"))
+    blank = dict(model="", scale=float("nan"), ci=nan2, sd=float("nan"), lack_of_fit_p=float("nan"),
+                 lack_of_fit_p_model=float("nan"), curvature=float("nan"), curvature_ci=nan2, residual_sd=float("nan"))
+    if len(levels) < MIN_LEVELS:
+        notes.append(f"fewer than {MIN_LEVELS} scale levels")
+        return ClassResponse(**base, **blank, interior=False, reason=f"{len(levels)} scale level(s): a curve needs >= {MIN_LEVELS}",
+                             warnings=notes)
+    centre = 0.5 * (log_s.min() + log_s.max())
+    d = log_s - centre
+    k = len(seed_names)
+    quad = _ols(y, _design(d, blocks, k, 2), 2)
+    level_design = np.column_stack([_design(d, blocks, k, 0), np.eye(len(levels))[level_idx][:, 1:]])
+    saturated = _ols(y, level_design, 0)
+    if saturated.df <= 0:
+        notes.append("no replicated scale levels: no lack-of-fit test")
+    lof_quad = _lack_of_fit(quad, saturated)
+    fit, lof = quad, lof_quad
+    cubic = _ols(y, _design(d, blocks, k, 3), 3) if MODELS[model](len(levels), lof_quad) else None
+    if cubic is not None and cubic.df >= 1:
+        fit = cubic
+        lof = _lack_of_fit(fit, saturated)
+        if lof < ALPHA:
+            notes.append(f"the cubic lacks fit too (p = {lof:.2g}): the vertex may be biased")
+    elif lof_quad < ALPHA:
+        notes.append(f"the quadratic lacks fit (p = {lof_quad:.2g})" + ("" if len(levels) >= CUBIC_MIN_LEVELS else
+                     f" and {len(levels)} levels are too few for a cubic") + ": the vertex may be biased")
+    elif len(levels) < CUBIC_MIN_LEVELS:
+        notes.append(f"{len(levels)} scale levels: a quadratic, which assumes a symmetric peak (its vertex is biased "
+                     "towards the flat side of an asymmetric one)")
+    poly = fit.params[k:]
+    resid_sd = float(np.sqrt(fit.ssr / fit.df)) if fit.df > 0 else float("nan")
+    common = dict(model="quadratic" if fit.degree == 2 else "cubic", lack_of_fit_p=lof_quad, lack_of_fit_p_model=lof,
+                  residual_sd=resid_sd)
+    if fit.df <= 0:
+        return ClassResponse(**base, **{**blank, **common}, interior=False,
+                             reason="no residual degrees of freedom: no intervals", warnings=notes,
+                             curve=_curve(fit, k, d, centre, float("nan")) if curve else {})
+    t = float(stats.t.ppf(1 - ALPHA / 2, fit.df))
+    vertex = _stationary(poly, sign)
+    at = vertex if np.isfinite(vertex) else 0.0
+    row = _curvature_row(at, k, fit.degree)
+    curvature = float(row @ fit.params)
+    half = t * float(np.sqrt(row @ fit.cov @ row))
+    curvature_ci = (curvature - half, curvature + half)
+    span = (float(d.min()), float(d.max()))
+    reason = ""
+    ci_d = nan2
+    if not np.isfinite(vertex):
+        reason = "the fitted curve has no " + ("maximum" if sign > 0 else "minimum")
+    else:
+        ci_d = _vertex_interval(fit, k, vertex, span, t)
+        if sign * curvature_ci[1 if sign > 0 else 0] >= 0:
+            reason = f"curvature's 95% interval [{curvature_ci[0]:.3g}, {curvature_ci[1]:.3g}] reaches 0: no interior " + ("maximum" if sign > 0 else "minimum")
+        elif not span[0] <= vertex <= span[1]:
+            reason = f"vertex s = {np.exp(vertex + centre):.3g} outside the scanned scales [{levels[0]:.3g}, {levels[-1]:.3g}]"
+        elif not np.all(np.isfinite(ci_d)):
+            reason = "the vertex's 95% interval is unbounded"
+    scale = float(np.exp(vertex + centre)) if np.isfinite(vertex) else float("nan")
+    ci = (float(np.exp(ci_d[0] + centre)), float(np.exp(ci_d[1] + centre)))
+    sd = float((ci[1] - ci[0]) / (2 * t)) if np.all(np.isfinite(ci)) else float("nan")
+    if not reason and (vertex - span[0] < 0.15 * (span[1] - span[0]) or span[1] - vertex < 0.15 * (span[1] - span[0])):
+        notes.append("vertex near an edge of the scanned scales: widen or move the window")
+    return ClassResponse(**base, **common, scale=scale, ci=ci, sd=sd, curvature=curvature, curvature_ci=curvature_ci,
+                         interior=not reason, reason=reason, warnings=notes,
+                         curve=_curve(fit, k, d, centre, t) if curve else {})
+
+
+def _curve(fit: _Fit, n_blocks: int, d: np.ndarray, centre: float, t: float) -> dict[str, list]:
+    """The seed-averaged fitted curve and its pointwise 95% band on a grid over the scanned range."""
+    grid = np.linspace(d.min(), d.max(), CURVE_POINTS)
+    rows = _design(grid, np.zeros(len(grid), dtype=int), n_blocks, fit.degree)
+    rows[:, :n_blocks] = 1.0 / n_blocks
+    value = rows @ fit.params
+    half = t * np.sqrt(np.einsum("ij,jk,ik->i", rows, fit.cov, rows)) if np.isfinite(t) else np.full(len(grid), np.nan)
+    return {"scale": np.exp(grid + centre).tolist(), "value": value.tolist(),
+            "low": (value - half).tolist(), "high": (value + half).tolist()}
+
+
+# --- a study ---------------------------------------------------------------------------------------
+
+def _is_grid(levels: np.ndarray, counts: np.ndarray) -> bool:
+    """Scales that look designed: replicated levels, or evenly spaced in ln s or in s."""
+    if len(levels) < 3 or np.median(counts) >= 2:
+        return True
+    for x in (np.log(levels), levels):
+        steps = np.diff(np.sort(x))
+        if np.ptp(steps) <= 0.02 * np.mean(steps):
+            return True
+    return False
+
+
+def _group_warnings(group: pd.DataFrame, staged: bool) -> list[str]:
+    notes = []
+    levels, counts = np.unique(np.round(np.log(group[SCALE].to_numpy(float)), LEVEL_DIGITS), return_counts=True)
+    if not staged and not _is_grid(np.exp(levels), counts):
+        notes.append("adaptive sampler: scales were not designed (no stages, not a grid); the curve may be thin where the sampler did not look")
+    blocks = seed_blocks(group)
+    if blocks is not None and blocks.nunique() > 1:
+        cells = pd.crosstab(blocks, np.round(np.log(group[SCALE].to_numpy(float)), LEVEL_DIGITS))
+        if (cells == 0).any().any():
+            notes.append("unbalanced: not every seed ran at every scale")
+    skip = {SCALE, CLASSES, *SEED_COLUMNS}
+    varied = [c[len("param:"):] for c in group if c.startswith("param:") and c not in skip
+              and group[c].astype(str).nunique(dropna=False) > 1]
+    if varied:
+        notes.append("also varied within this C: " + ", ".join(sorted(varied)) + " (the curve averages over them)")
+    return notes
+
+
+def class_responses(trials: pd.DataFrame, metric: str = "val_accuracy", mode: str = "max",
+                    model: str = "auto") -> tuple[list[ClassResponse], dict[str, int]]:
+    """One fitted response per class count of a study's trials, and the trials left out (reason -> count)."""
+    kept, excluded = scale_trials(trials, metric)
+    staged = is_staged(trials)
+    out = []
+    for c, group in kept.groupby(CLASSES, sort=True):
+        blocks = seed_blocks(group)
+        out.append(fit_response(group[SCALE].to_numpy(float), group[f"metric:{metric}"].to_numpy(float),
+                                None if blocks is None else blocks.tolist(), num_classes=int(c), mode=mode,
+                                run_ids=group["run_id"].astype(str).tolist(), warnings=_group_warnings(group, staged),
+                                model=model))
+    return out, excluded
+
+
+__all__ = ["ClassResponse", "class_responses", "fit_response", "is_staged", "scale_trials", "seed_blocks"]

@@ -1,0 +1,159 @@
+"""The per-C response estimator on simulated curves with a known vertex (no MLflow)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from synthetic_study import designed_trials, peak
+
+from analysis.response import class_responses, fit_response, scale_trials
+
+
+def _curve(rng, star=1.6, *, offset=0.0, curvature=0.05, asymmetry=1.0, noise=0.01, seed_effect=0.01, points=7,
+           half_width=1.0, seeds=3, shape=peak):
+    """One C's estimation stage: ``points`` scales x ``seeds`` seed blocks around ln s* + offset."""
+    x = np.tile(np.linspace(-half_width, half_width, points) + star + offset, seeds)
+    blocks = np.repeat(np.arange(seeds), points)
+    y = shape(x, star, curvature, asymmetry) + rng.normal(0, seed_effect, seeds)[blocks] + rng.normal(0, noise, len(x))
+    return np.exp(x), y, blocks
+
+
+SHAPES = {
+    "symmetric": {},
+    "asymmetric, flat above": {"asymmetry": 0.5},
+    "asymmetric, flat below": {"asymmetry": 2.0},
+    "off-centre window": {"offset": -0.3, "asymmetry": 0.7},
+}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_vertex_intervals_cover_the_true_optimum(shape):
+    rng = np.random.default_rng(sum(map(ord, shape)))
+    star = 1.6
+    covered, inside, errors = 0, 0, []
+    for _ in range(100):
+        r = fit_response(*_curve(rng, star, **SHAPES[shape]), num_classes=33, curve=False)
+        if r.interior:
+            inside += 1
+            covered += r.ci[0] <= math.exp(star) <= r.ci[1]
+            errors.append(math.log(r.scale) - star)
+    assert inside >= 70, f"{shape}: only {inside} of 100 curves had an interior vertex"
+    assert covered / inside >= 0.85, f"{shape}: 95% intervals covered the truth in {covered}/{inside}"
+    assert abs(np.median(errors)) < 0.1
+
+
+def test_the_quadratic_misses_an_asymmetric_peak_that_the_cubic_finds():
+    """Why the default fits a cubic with >= 5 levels: the quadratic's vertex leans to the flat side."""
+    rng = np.random.default_rng(5)
+    hits = {"quadratic": 0, "auto": 0}
+    for _ in range(60):
+        data = _curve(rng, asymmetry=0.4, noise=0.004)
+        for model in hits:
+            r = fit_response(*data, num_classes=33, curve=False, model=model)
+            hits[model] += r.interior and r.ci[0] <= math.exp(1.6) <= r.ci[1]
+    assert hits["auto"] >= 40 and hits["quadratic"] <= 10, hits  # the cubic is not exact on a kinked peak either
+
+
+def test_design_matrix_fit_equals_the_statsmodels_formula():
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    rng = np.random.default_rng(1)
+    s, y, blocks = _curve(rng, noise=0.01)
+    r = fit_response(s, y, blocks, num_classes=33, model="quadratic")
+    frame = pd.DataFrame({"y": y, "seed": blocks, "d": np.log(s) - 0.5 * (np.log(s).min() + np.log(s).max()),
+                          "level": np.round(np.log(s), 6)})
+    quad = smf.ols("y ~ C(seed) + d + I(d**2)", frame).fit()
+    saturated = smf.ols("y ~ C(seed) + C(level)", frame).fit()
+    b1, b2 = quad.params["d"], quad.params["I(d ** 2)"]
+    centre = 0.5 * (np.log(s).min() + np.log(s).max())
+    assert r.scale == pytest.approx(math.exp(centre - b1 / (2 * b2)))
+    assert r.curvature == pytest.approx(2 * b2)
+    assert r.curvature_ci[1] - r.curvature == pytest.approx(2 * (quad.conf_int().loc["I(d ** 2)", 1] - b2))
+    assert r.lack_of_fit_p == pytest.approx(anova_lm(quad, saturated)["Pr(>F)"].iloc[1])
+    assert r.residual_sd == pytest.approx(math.sqrt(quad.mse_resid))
+
+
+def test_a_monotone_curve_has_no_interior_maximum():
+    rng = np.random.default_rng(2)
+    x = np.tile(np.linspace(0.0, 2.0, 7), 3)
+    blocks = np.repeat(np.arange(3), 7)
+    r = fit_response(np.exp(x), 0.8 + 0.03 * x + rng.normal(0, 0.005, len(x)), blocks, num_classes=17)
+    assert not r.interior and r.reason
+    assert math.isnan(r.scale) or not r.interior
+    rising = fit_response(np.exp(x), 0.8 + 0.05 * x - 0.005 * x**2 + rng.normal(0, 0.003, len(x)), blocks, num_classes=17)
+    assert not rising.interior and rising.reason  # gently concave, still rising: the vertex lies beyond the scales
+
+
+def test_a_flat_curve_has_no_interior_maximum():
+    rng = np.random.default_rng(3)
+    s, y, blocks = _curve(rng, curvature=0.0, noise=0.01)
+    r = fit_response(s, y, blocks, num_classes=17)
+    assert not r.interior
+
+
+def test_lack_of_fit_picks_the_cubic_on_a_clearly_cubic_curve():
+    rng = np.random.default_rng(4)
+    x = np.tile(np.linspace(-1.5, 1.5, 7), 3)
+    blocks = np.repeat(np.arange(3), 7)
+    y = 0.9 + 0.02 * x - 0.04 * x**2 - 0.03 * x**3 + rng.normal(0, 0.002, len(x))
+    r = fit_response(np.exp(x), y, blocks, num_classes=17, model="lack-of-fit")
+    assert r.model == "cubic" and r.lack_of_fit_p < 0.05
+    assert r.lack_of_fit_p_model > 0.05
+    # the true vertex: f'(x) = 0.02 - 0.08 x - 0.09 x^2 = 0 on the concave side
+    true = max(np.roots([-0.09, -0.08, 0.02]))
+    assert r.interior and r.ci[0] <= math.exp(true) <= r.ci[1]
+    symmetric = fit_response(*_curve(rng, noise=0.002), num_classes=17, model="lack-of-fit")
+    assert symmetric.model == "quadratic" and symmetric.lack_of_fit_p > 0.05
+
+
+def test_a_metric_to_minimise_finds_the_minimum():
+    rng = np.random.default_rng(6)
+    s, y, blocks = _curve(rng)
+    high = fit_response(s, y, blocks, num_classes=17)
+    low = fit_response(s, 1.0 - y, blocks, num_classes=17, mode="min")
+    assert low.interior and low.scale == pytest.approx(high.scale) and low.ci == pytest.approx(high.ci)
+    assert low.curvature == pytest.approx(-high.curvature)
+
+
+def test_thin_data_is_reported_not_raised():
+    two = fit_response([1.0, 2.0, 1.0, 2.0], [0.5, 0.6, 0.5, 0.6], [0, 0, 1, 1], num_classes=10)
+    assert not two.interior and "a curve needs >= 3" in two.reason and "fewer than 3 scale levels" in two.warnings
+    three = fit_response([1.0, 2.0, 4.0], [0.5, 0.7, 0.6], None, num_classes=10)
+    assert not three.interior and "no residual degrees of freedom" in three.reason
+    assert "no seed recorded: no seed blocks" in three.warnings
+    empty = fit_response([], [], None, num_classes=10)
+    assert not empty.interior and empty.trials == 0
+
+
+def test_a_staged_study_fits_only_the_estimation_stage():
+    trials = designed_trials(class_counts=(17, 65), seed=1)
+    trials.loc[trials.index[-1], "tag:trial_status"] = "stopped_early"
+    kept, excluded = scale_trials(trials, "val_accuracy")
+    assert set(kept["tag:stage"]) == {"estimate"} and "stopped_early" not in set(kept["tag:trial_status"])
+    assert excluded["screen stage (it places the window; never fitted)"] == 16
+    assert sum(v for k, v in excluded.items() if k.startswith("trial status")) == 1
+    responses, _ = class_responses(trials)
+    assert [r.num_classes for r in responses] == [17, 65]
+    assert responses[0].trials == 21 and responses[1].trials == 20 and len(responses[0].seeds) == 3
+    assert all(r.interior and r.model == "cubic" for r in responses)
+    assert responses[1].warnings == ["unbalanced: not every seed ran at every scale"]
+    assert responses[0].points["run_id"][0].startswith("run-") and len(responses[0].curve["scale"]) > 10
+
+
+def test_an_adaptive_single_seed_study_gets_honest_warnings():
+    rng = np.random.default_rng(7)
+    s = np.exp(rng.uniform(0, math.log(64), 12))
+    trials = pd.DataFrame({
+        "run_id": [f"r{i}" for i in range(12)], "status": "FINISHED", "param:scale.start": s,
+        "param:data.num_classes": 20, "param:train.seed": 0, "param:optim.lr": rng.uniform(0.01, 0.1, 12),
+        "metric:val_accuracy": peak(np.log(s), math.log(5.0)) + rng.normal(0, 0.003, 12),
+        "tag:trial_status": "finished",
+    })
+    (r,), _ = class_responses(trials)
+    text = " | ".join(r.warnings)
+    assert "adaptive sampler: scales were not designed" in text
+    assert "one seed: no seed blocks" in text and "no replicated scale levels" in text
+    assert "also varied within this C: optim.lr" in text
