@@ -144,15 +144,14 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError(f"a study named {spec.name!r} already exists under --storage {spec.storage}: "
                          f"continue it with `study resume {spec.name} --storage {spec.storage}` or pick another --name")
     optuna_url = optuna_store.location(spec.optuna_storage, spec.tracking_uri, spec.storage)
-    optuna_store.check_new(optuna_url, spec.name, len(spec.groups))
+    optuna_store.check_new(optuna_url, spec.name)
     if args.dry_run:
         if args.format == "yaml":
             from study.config_file import dump_study_file
 
             print(dump_study_file(spec), end="")
         else:
-            print(json.dumps({**plan(spec), "optuna_storage": optuna_url,
-                              "optuna_studies": optuna_store.study_names(spec.name, len(spec.groups))}, indent=2, default=str))
+            print(json.dumps({**plan(spec), "optuna_storage": optuna_url}, indent=2, default=str))
         return 0
     print(f"study {spec.name}: {stages.planned_trials(spec)} trials, sampler {spec.sampler}, "
           f"scheduler {spec.scheduler}, tracking {spec.tracking_uri}", flush=True)

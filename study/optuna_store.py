@@ -5,7 +5,8 @@ default a journal file, ``optuna.journal``, beside the MLflow sqlite store (besi
 when the MLflow store is a server; in the working directory when that too is remote); or
 whatever ``--optuna-storage`` names: an RDB URL (``postgresql://...``, ``mysql+pymysql://...``,
 ``sqlite:///optuna.db``) or a journal file path. One Optuna study per group of the study:
-``NAME`` when the study has one group, ``NAME/group<i>`` when it has several (one per class count).
+``NAME`` when the study has one group, ``NAME/group<i>`` when it has several (one per class count);
+a study run in stages (``study.stages``) prefixes the stage: ``NAME.screen/group0``.
 The searcher's pickled state keeps the storage object, so ``study resume`` continues the same
 Optuna study.
 """
@@ -109,9 +110,15 @@ def _names(url: str) -> list[str]:
         raise UsageError(f"--optuna-storage {url}: not an Optuna storage ({type(exc).__name__}: {exc})") from None
 
 
-def check_new(url: str, name: str, groups: int) -> None:
+def belongs(optuna_name: str, name: str) -> bool:
+    """Whether an Optuna study is one of study ``name``'s: ``NAME``, ``NAME/group<i>`` or a stage's
+    ``NAME.<stage>[/group<i>]``."""
+    return optuna_name == name or optuna_name.startswith((f"{name}/", f"{name}."))
+
+
+def check_new(url: str, name: str) -> None:
     """A new study must not continue an old Optuna study of the same name (its history would mix in)."""
-    taken = sorted(set(study_names(name, groups)) & set(existing_studies(url)))
+    taken = sorted(s for s in existing_studies(url) if belongs(s, name))
     if taken:
         raise UsageError(f"Optuna study {taken[0]!r} already exists in {url}: continue it with `study resume {name}`, "
                          f"pick another --name, or delete it with `optuna delete-study --study-name '{taken[0]}' --storage {url}`")
@@ -141,5 +148,5 @@ def dashboard_command(args: argparse.Namespace) -> int:
         return 0
 
 
-__all__ = ["JOURNAL_FILE", "check_new", "dashboard_command", "default_location", "describe", "existing_studies", "is_rdb",
+__all__ = ["JOURNAL_FILE", "belongs", "check_new", "dashboard_command", "default_location", "describe", "existing_studies", "is_rdb",
            "location", "open_storage", "study_names"]

@@ -30,7 +30,8 @@ def description(spec: StudySpec) -> str:
         f"- objective: {objectives}",
         f"- {spec.trials} trials" + (f" in each of {len(spec.groups)} groups: {'; '.join(groups)}" if groups else ""),
         f"- search spaces: {', '.join(spec.spaces)}",
-        f"- Optuna: `{url}`, studies {', '.join(optuna_store.study_names(spec.name, len(spec.groups)))}",
+        f"- Optuna: `{url}`, studies named `{spec.name}` (`/group<i>` per group, `.<stage>` per stage); "
+        f"`study dashboard` opens them",
         f"- replay any trial: `study replay RUN_ID --tracking-uri {spec.tracking_uri}`",
     ]
     return "\n".join(lines)
@@ -80,6 +81,10 @@ def summarize(spec: StudySpec, experiment_id: str, parent_id: str) -> str:
                      f"replay with `study replay {run.info.run_id} --tracking-uri {spec.tracking_uri}`.")
     if not best:
         lines.append("No trial finished with a value of the objective.")
+    url = optuna_store.location(spec.optuna_storage, spec.tracking_uri, spec.storage)
+    studies = [name for name in optuna_store.existing_studies(url) if optuna_store.belongs(name, spec.name)]
+    lines += ["", f"Optuna studies in `{url}`: {', '.join(studies) or 'none'} "
+                  f"(`optuna.load_study(study_name=..., storage=...)`, or `study dashboard`)."]
     lines += ["", f"The full report: `study report --experiment {spec.name} --tracking-uri {spec.tracking_uri}` "
                   "(it also attaches the report to this run)."]
     text = "\n".join(lines) + "\n"
