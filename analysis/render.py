@@ -48,6 +48,13 @@ def _optima_table(trend: dict[str, Any] | None) -> pd.DataFrame | None:
     } for o in trend["optima"]])
 
 
+def _num(value: Any) -> str:
+    """Four significant digits, whole numbers from 1000 up (no exponents in the tables); a dash when unknown."""
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def _ci(low: Any, high: Any) -> str:
     return "–" if low is None or high is None else f"{_num(low)} to {_num(high)}"
 
@@ -110,6 +117,10 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = [("h2", f"Study {study['experiment']}")]
     counts = ", ".join(f"{k} {v}" for k, v in study["trial_status_counts"].items()) or "none recorded"
     out.append(("p", f"{study['trials']} trials; outcome counts: {counts}."))
+    if study.get("departures"):
+        out.append(("p", f"Departures from the paper: {study['departures']}"))
+    if study.get("pareto") is not None:
+        return out + _pareto_sections(study) + [("figure", (n, p)) for n, p in study["figures"].items()]
     best = study["best"]
     if best is None:
         return out + [("p", f"No finished trial reported {metric}.")]
@@ -118,10 +129,6 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
                   f"({'higher' if mode == 'max' else 'lower'} is better){test}. Replay it without the search:"),
             ("code", best["replay"]),
             ("table", pd.DataFrame(sorted(best["config"].items()), columns=["setting", "value"]))]
-    if study.get("departures"):
-        out.append(("p", f"Departures from the paper: {study['departures']}"))
-    if study.get("pareto") is not None:
-        return out + _pareto_sections(study) + [("figure", (n, p)) for n, p in study["figures"].items()]
     if study["per_class_count"]:
         out += [("h3", "Best configuration per class count"), ("table", pd.DataFrame(study["per_class_count"]))]
     out += [("h3", f"Top {len(study['top'])} trials by {metric}"), ("table", pd.DataFrame(study["top"]))]

@@ -53,7 +53,10 @@ def top_table(trials: pd.DataFrame, metric: str, mode: str, k: int = TOP_K) -> p
     column = f"metric:{metric}"
     ranked = trials[trials[column].notna()].sort_values(column, ascending=mode == "min").head(k)
     varying = [c for c in trials if c.startswith("param:") and trials[c].nunique(dropna=True) > 1]
-    outcome = [c for c in ("metric:val_accuracy", "metric:test_accuracy", "metric:epoch") if c in trials]
+    # a retrieval study (unseen test classes) reports its test Recall@1 for the selected trial only
+    selected_only = "metric:test_recall_at_1" in trials
+    outcome = [c for c in ("metric:val_accuracy", "metric:test_accuracy", "metric:epoch")
+               if c in trials and not (selected_only and c.startswith("metric:test_"))]
     cols = ["run_id", "tag:trial_status", *varying, *dict.fromkeys([column, *outcome])]
     table = ranked[[c for c in cols if c in ranked]].copy()
     table.columns = [c.split(":", 1)[-1] for c in table.columns]

@@ -202,6 +202,10 @@ def report_command(args: argparse.Namespace) -> int:
     report = write_report(trials, args.out, args.metric, args.mode, tracking_uri=uri, figures=not args.no_figures)
     for study in report["studies"]:
         best, metric = study["best"], study["metric"]
+        if study.get("pareto") is not None:  # several objectives: no single best trial
+            print(f"{study['experiment']}: Pareto front of {metric}: {len(study['pareto']['front'])} of "
+                  f"{len(study['pareto']['points'])} finished trials")
+            continue
         print(f"{study['experiment']}: best {metric} " + (f"{best[metric]:.4f} (run {best['run_id']})" if best else "none"))
         if best:
             print(f"  replay: {best['replay']}")
