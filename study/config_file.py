@@ -8,6 +8,8 @@ Example::
     base: {data.name: glyphs, data.num_classes: 40, loss.output: arcface, train.epochs: 8}
     spaces: [margin, constant_scale, lr]
     sampler: tpe
+
+A grid study replicates every cell on paired seeds with ``seeds: 3`` (see ``StudySpec.seeds``).
 """
 from __future__ import annotations
 
