@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -43,11 +44,12 @@ def _log_x(ax: Any) -> None:
 
 
 def plot_scale_curves(trend: TrendResult, stem: str | Path) -> list[Path]:
-    """Metric vs scale per class count: trials, smoothed curve, s* with its interval, AdaCos's s."""
+    """Metric vs scale per class count: trials coloured by seed, the fitted curve (seed average) with its
+    95% band, the vertex s* with its 95% interval, and AdaCos's s for comparison."""
     optima = trend.optima
     cols = min(3, max(1, len(optima)))
     rows = max(1, math.ceil(len(optima) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
     for ax in axes.flat[len(optima):]:
         ax.set_visible(False)
     if not optima:
@@ -55,52 +57,69 @@ def plot_scale_curves(trend: TrendResult, stem: str | Path) -> list[Path]:
         axes[0, 0].text(0.5, 0.5, trend.message, ha="center", va="center", wrap=True, fontsize=8)
         axes[0, 0].set_axis_off()
     for ax, o in zip(axes.flat, optima):
-        ax.scatter(o.points["scale"], o.points["value"], s=14, alpha=0.6, label="trials")
-        ax.plot(o.curve["scale"], o.curve["value"], color="C1", label="kernel-smoothed")
-        ax.axvspan(o.ci_low, o.ci_high, color="C1", alpha=0.15, label="95% bootstrap CI of s*")
-        ax.axvline(o.scale, color="C1", linestyle="-", linewidth=1)
+        seeds = sorted(set(o.points["seed"]))
+        for j, seed in enumerate(seeds):
+            pick = [i for i, v in enumerate(o.points["seed"]) if v == seed]
+            ax.scatter([o.points["scale"][i] for i in pick], [o.points["value"][i] for i in pick], s=14, alpha=0.7,
+                       color=f"C{j % 10}", label=f"seed {seed}" if len(seeds) > 1 else "trials")
+        if o.curve:
+            ax.plot(o.curve["scale"], o.curve["value"], color="k", linewidth=1.2, label=f"{o.model} fit (seed average)")
+            ax.fill_between(o.curve["scale"], o.curve["low"], o.curve["high"], color="k", alpha=0.12, label="95% band")
+        if o.interior:
+            ax.axvspan(max(o.ci[0], 1e-3), o.ci[1], color="C3", alpha=0.15, label="95% interval of s*")
+            ax.axvline(o.scale, color="C3", linewidth=1.2)
         ax.axvline(o.adacos_scale, color="C2", linestyle="--", linewidth=1, label="AdaCos sqrt(2) ln(C-1)")
         _log_x(ax)
-        ax.set_title(f"C = {o.num_classes}: s* = {o.scale:.3g}" + (" (edge)" if o.at_edge else ""), fontsize=9)
+        head = (f"C = {o.num_classes}: s* = {o.scale:.3g} [{o.ci[0]:.3g}, {o.ci[1]:.3g}]" if o.interior
+                else f"C = {o.num_classes}: no vertex ({o.reason[:48]})")
+        ax.set_title(head, fontsize=8)
         ax.set_xlabel("scale s")
         ax.set_ylabel(trend.metric)
-    if optima:
-        axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"{trend.experiment}: {trend.metric} vs constant scale", fontsize=10)
+    if optima and axes.flat[0].get_legend_handles_labels()[0]:
+        axes.flat[0].legend(fontsize=6)
+    fig.suptitle(f"{trend.experiment}: {trend.metric} vs constant scale" + (" (estimation stage)" if trend.staged else ""),
+                 fontsize=10)
     return save(fig, stem)
 
 
 def plot_trend(trends: Sequence[TrendResult], stem: str | Path, reference: Sequence[dict] = ()) -> list[Path]:
-    """s* vs C per study with its fit and 95% band, AdaCos's line and the thesis's measured optima."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    adacos_drawn = False
+    """The law panel: per-C vertices with 95% intervals, the fitted law s*(C) = a ln(C-1) + b with its
+    95% band and gamma, and AdaCos's line. ``reference`` points (the thesis's optima) are another
+    metric on other data and are drawn grey, labelled as such."""
+    fig, ax = plt.subplots(figsize=(6.6, 4.6))
+    counts: list[float] = []
     for i, trend in enumerate(trends):
         color = f"C{i}"
-        xs = [o.num_classes for o in trend.optima]
-        ys = [o.scale for o in trend.optima]
-        err = [[o.scale - o.ci_low for o in trend.optima], [o.ci_high - o.scale for o in trend.optima]]
-        ax.errorbar(xs, ys, yerr=err, fmt="o", color=color, capsize=3, label=f"{trend.experiment}: s* (95% CI)")
+        inside = [o for o in trend.optima if o.interior]
+        counts += [o.num_classes for o in trend.optima]
+        if inside:
+            ax.errorbar([o.num_classes for o in inside], [o.scale for o in inside],
+                        yerr=[[o.scale - o.ci[0] for o in inside], [o.ci[1] - o.scale for o in inside]],
+                        fmt="o", color=color, capsize=3, label=f"{trend.experiment}: s* per C (95% interval)")
+        missing = [o.num_classes for o in trend.optima if not o.interior]
+        if missing:
+            ax.plot(missing, [0.0] * len(missing), "x", color=color, clip_on=False,
+                    label=f"{trend.experiment}: no interior vertex at C = {', '.join(map(str, missing))}")
         if trend.fit is not None:
             band, f = trend.fit.band, trend.fit
             ax.plot(band["num_classes"], band["fit"], color=color,
-                    label=f"fit {f.formula}, R²={f.r2:.2f}")
-            ax.fill_between(band["num_classes"], band["low"], band["high"], color=color, alpha=0.15)
-            if not adacos_drawn:
-                ax.plot(band["num_classes"], band["adacos"], "k--", linewidth=1, label="AdaCos sqrt(2) ln(C-1)")
-                adacos_drawn = True
-        elif trend.optima and not adacos_drawn:
-            ax.plot(xs, [o.adacos_scale for o in trend.optima], "k--", marker="x", linewidth=1, label="AdaCos sqrt(2) ln(C-1)")
-            adacos_drawn = True
-    for j, r in enumerate(reference):
-        ax.scatter([r["num_classes"]], [r["scale"]], marker="*", s=120, color=f"C{len(trends) + j}", zorder=3,
-                   label=f"thesis: {r['dataset']} best s={r['scale']:g}")
+                    label=f"law {f.formula}, gamma = {f.gamma:.2f} [{f.gamma_ci[0]:.2f}, {f.gamma_ci[1]:.2f}]")
+            ax.fill_between(band["num_classes"], band["low"], band["high"], color=color, alpha=0.15, label="95% band of the law")
+            counts += band["num_classes"]
+    if counts:
+        grid = np.geomspace(max(3.0, min(counts)), max(max(counts), 4.0), 100)
+        ax.plot(grid, math.sqrt(2) * np.log(grid - 1), "k--", linewidth=1, label="AdaCos sqrt(2) ln(C-1) (gamma = 1)")
+    for r in reference:
+        ax.scatter([r["num_classes"]], [r["scale"]], marker="*", s=60, color="0.6", zorder=3,
+                   label=f"thesis: {r['dataset']} best s = {r['scale']:g} ({r['metric']}, another metric and data)")
     _log_x(ax)
-    ax.set_ylim(bottom=0)  # a softmax scale is positive; a wide band would otherwise dwarf the points
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("class count C")
     ax.set_ylabel("optimum scale s*")
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=6)
     if len(trends) == 1 and trends[0].fit is None:
-        ax.set_title(trends[0].message[:110], fontsize=7)
+        ax.set_title(trends[0].message[:120], fontsize=7)
     return save(fig, stem)
 
 

@@ -26,13 +26,19 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
     if not trend:
         return []
     fit = trend["fit"]
-    lines = [] if fit else [trend["message"] + "."]
+    lines = ["Per class count, the metric is fitted against ln s with seed effects and a quadratic (a cubic where "
+             "the quadratic lacks fit against the replicates' pure error); s* is the fitted curve's vertex with a 95% "
+             "interval" + (", from the estimation stage only." if trend.get("staged") else ".")]
     if fit:
-        lines.append("Fit s*(C) = a ln(C - 1) + b by weighted least squares over the per-C optima: "
-                     f"a = {fit['a']:.3f} (95% CI {fit['a_ci'][0]:.3f} to {fit['a_ci'][1]:.3f}; bootstrap "
-                     f"{_fmt(fit['a_ci_bootstrap'][0])} to {_fmt(fit['a_ci_bootstrap'][1])}), b = {fit['b']:.3f} "
-                     f"(95% CI {fit['b_ci'][0]:.3f} to {fit['b_ci'][1]:.3f}), R^2 = {_fmt(fit['r2'])}, "
-                     f"{fit['n_points']} class counts. AdaCos predicts a = 1.414, b = 0.")
+        lines.append("Law s*(C) = a ln(C - 1) + b by weighted least squares over the interior vertices (their variances "
+                     f"taken as known): a = {fit['a']:.3f} (95% CI {fit['a_ci'][0]:.3f} to {fit['a_ci'][1]:.3f}), "
+                     f"b = {fit['b']:.3f} (95% CI {fit['b_ci'][0]:.3f} to {fit['b_ci'][1]:.3f}); gamma = s*/(sqrt(2) "
+                     f"ln(C - 1)) = {fit['gamma']:.3f} (95% CI {fit['gamma_ci'][0]:.3f} to {fit['gamma_ci'][1]:.3f}); "
+                     f"lack of fit against free per-C vertices: chi2 = {fit['chi2']:.3g} on {fit['df']} df, "
+                     f"p = {_fmt(fit['lack_of_fit_p'])}; {fit['n_points']} class counts. AdaCos predicts a = 1.414, "
+                     "b = 0, gamma = 1.")
+    else:
+        lines.append(trend["message"] + ".")
     if trend["excluded"]:
         lines.append("Left out of the trend: " + "; ".join(f"{n} ({r})" for r, n in trend["excluded"].items()) + ".")
     return lines
@@ -42,8 +48,10 @@ def _optima_table(trend: dict[str, Any] | None) -> pd.DataFrame | None:
     if not trend or not trend["optima"]:
         return None
     return pd.DataFrame([{
-        "C": o["num_classes"], "trials": o["trials"], "s*": o["scale"], "95% CI": f"{o['ci_low']:.3g} to {o['ci_high']:.3g}",
-        "edge": "yes" if o["at_edge"] else "", "best trial s": o["best_scale"], "best value": o["best_value"],
+        "C": o["num_classes"], "trials": o["trials"], "seeds": len(o["seeds"]), "model": o["model"] or "–",
+        "s*": o["scale"] if o["interior"] else None,
+        "95% CI": f"{o['ci_low']:.3g} to {o['ci_high']:.3g}" if o["interior"] else "–",
+        "lack-of-fit p": o["lack_of_fit_p"], "no vertex because": o["reason"] or "",
         "AdaCos s": o["adacos_scale"],
     } for o in trend["optima"]])
 

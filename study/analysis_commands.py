@@ -38,8 +38,8 @@ def load_store(tracking_uri: str, experiment: str | None):
 
 
 def trend_command(args: argparse.Namespace) -> int:
-    """Optimum scale per class count and the fit s*(C) = a ln(C-1) + b -> trend.json, trend.png/svg."""
-    from analysis.figures import reference_points, slug
+    """Per-C response curves, vertices s*(C) and the law s*(C) = a ln(C-1) + b -> trend.json, figures."""
+    from analysis.figures import slug
     from analysis.plots import plot_scale_curves, plot_trend
     from analysis.report import json_safe, study_objective
     from analysis.trends import BANDWIDTH, scale_trend
@@ -55,25 +55,92 @@ def trend_command(args: argparse.Namespace) -> int:
             recorded = sorted(c[len("metric:"):] for c in group if c.startswith("metric:"))
             missing.append(f"study {name!r} recorded no metric {metric!r}; it has: {', '.join(recorded) or 'none'}")
         trends.append(scale_trend(group, metric, mode, experiment=str(name), bandwidth=bandwidth,
-                                  n_boot=args.bootstrap, seed=args.seed))
+                                  n_boot=args.bootstrap, seed=args.seed, model=args.model))
     usable = [t for t in trends if t.optima]
     if not usable:
         raise UsageError("; ".join(missing or [f"study {t.experiment!r}: {t.message}" for t in trends]))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    written = plot_trend(usable, out / "trend", reference_points())
+    written = plot_trend(usable, out / "trend")  # the thesis optima are another metric: JSON only, with a note
     for t in usable:
         written += plot_scale_curves(t, out / f"{slug(t.experiment)}-scale_curves")
     data = {"tracking_uri": uri, "trends": [t.to_dict() for t in trends]}
     (out / "trend.json").write_text(json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n")
     for t in trends:
-        print(f"study {t.experiment} ({t.metric}, {t.mode}):")
-        for o in t.optima:
-            print(f"  C={o.num_classes:<5d} s* = {o.scale:6.3g}  95% CI [{o.ci_low:.3g}, {o.ci_high:.3g}]"
-                  f"{' (edge of the searched range)' if o.at_edge else ''}  AdaCos {o.adacos_scale:.3g}  "
-                  f"best trial s = {o.best_scale:.3g} ({o.trials} trials)")
-        print(f"  {t.message}")
+        print("\n".join(trend_lines(t)))
     print(f"wrote {out / 'trend.json'} and {len(written)} figures ({', '.join(p.name for p in written[:2])}, ...)")
+    return 0
+
+
+def trend_lines(t: Any) -> list[str]:
+    """The printed per-C table and the law's line of one study's TrendResult."""
+    lines = [f"study {t.experiment} ({t.metric}, {t.mode}"
+             + ("; estimation stage only" if t.staged else "") + "):"]
+    if t.optima:
+        lines.append(f"  {'C':>5} {'trials':>6} {'seeds':>5} {'levels':>6} {'model':>9} {'s*':>7} {'95% interval':>17} "
+                     f"{'LOF p':>6} {'curvature [95%]':>24} {'AdaCos':>6}")
+    for o in t.optima:
+        interval = f"[{o.ci[0]:.3g}, {o.ci[1]:.3g}]" if o.interior else "-"
+        curvature = f"{o.curvature:.3g} [{o.curvature_ci[0]:.3g}, {o.curvature_ci[1]:.3g}]" if o.model else "-"
+        lines.append(f"  {o.num_classes:>5d} {o.trials:>6d} {len(o.seeds):>5d} {len(o.scale_levels):>6d} {o.model or '-':>9} "
+                     f"{(f'{o.scale:.3g}' if o.interior else '-'):>7} {interval:>17} {o.lack_of_fit_p:>6.2g} {curvature:>24} "
+                     f"{o.adacos_scale:>6.3g}")
+        if not o.interior:
+            lines.append(f"        no vertex in the law: {o.reason}")
+        lines += [f"        warning: {w}" for w in o.warnings]
+    if t.excluded:
+        lines.append("  left out: " + "; ".join(f"{n} ({r})" for r, n in t.excluded.items()))
+    if t.cross_check:
+        lines.append("  cross-check, kernel-smoother argmax (not the estimate): "
+                     + ", ".join(f"C={c['num_classes']} {c['scale']:.3g}" for c in t.cross_check))
+    lines.append(f"  {t.message}")
+    return lines
+
+
+SCALE_DESIGNS = {"scale-vs-classes": "study.presets.scale_vs_classes"}  # preset -> module with design(size), VAL_PER_CLASS
+
+
+def preset_design(preset: str, size: str | None) -> tuple[Any, int, str]:
+    """The two-stage ScaleDesign of a preset at a size, its validation images per class, and the size."""
+    import importlib
+
+    from study.presets import PRESETS
+
+    if preset not in SCALE_DESIGNS:
+        raise UsageError(f"--preset {preset}: no two-stage scale design to simulate; presets with one: {', '.join(SCALE_DESIGNS)}")
+    size = size or PRESETS.get(preset).default_size
+    module = importlib.import_module(SCALE_DESIGNS[preset])
+    val = getattr(module, "VAL_PER_CLASS", 25)
+    return module.design(size), int(val[size] if isinstance(val, dict) else val), size
+
+
+def power_command(args: argparse.Namespace) -> int:
+    """Simulate a preset's scale design against a known law and run the real estimator on it."""
+    from analysis.power import Truth, simulate, summary_lines
+    from analysis.report import json_safe
+
+    design, val_per_class, size = preset_design(args.preset, args.size)
+    top = tuple(args.top_accuracy)
+    if len(top) not in (1, len(design.class_counts)):
+        raise UsageError(f"--top-accuracy {','.join(map(str, top))}: give one accuracy or {len(design.class_counts)} "
+                         f"(one per class count {', '.join(map(str, design.class_counts))})")
+    truth = Truth(a=args.a, b=args.b, curvature=args.curvature, asymmetry=args.asymmetry, top=top,
+                  train_noise=args.train_noise, seed_effect=args.seed_effect,
+                  val_per_class=args.val_per_class or val_per_class, screen_shift=args.screen_shift)
+    low = min(truth.optimum(c) for c in design.class_counts)
+    if not low > 0:
+        raise UsageError(f"--a {args.a} --b {args.b}: the law gives s* = {low:.3g} <= 0 at some class count; "
+                         "expected a positive optimum scale at every C")
+    print(f"simulating {args.studies} studies of {args.preset} ({size}): C = {', '.join(map(str, design.class_counts))}, "
+          f"screen {len(design.screen_scales)} scales, window {design.window_points} scales x +-{design.window_half_width:g} "
+          f"ln-units x {len(design.seeds)} seeds", flush=True)
+    result = simulate(design, truth, studies=args.studies, seed=args.seed, model=args.model)
+    print("\n".join(summary_lines(result)))
+    print(f"({result.seconds:.1f} s)")
+    if args.json:
+        data = {"preset": args.preset, "size": size, **result.to_dict()}
+        Path(args.json).write_text(json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n")
+        print(f"wrote {args.json}")
     return 0
 
 
@@ -147,4 +214,4 @@ def replay_command(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["checked_store", "flat_config", "load_store", "replay_command", "trend_command"]
+__all__ = ["checked_store", "flat_config", "load_store", "power_command", "replay_command", "trend_command", "trend_lines"]

@@ -1,4 +1,4 @@
-"""``study run | resume | report | trend | replay | ui | dashboard | presets | bench``: validated input,
+"""``study run | resume | report | trend | power | replay | ui | dashboard | presets | bench``: validated input,
 one-line errors, exit code 2; see ``EXIT_CODES`` for the others."""
 from __future__ import annotations
 
@@ -49,6 +49,23 @@ def number_type(parse: Callable[[str], float], noun: str, in_range: Callable[[fl
 positive_int = number_type(int, "a whole number", lambda v: v >= 1, "is not positive", "a positive integer")
 positive_float = number_type(float, "a number", lambda v: v > 0, "is not positive", "a positive number")
 fraction = number_type(float, "a number", lambda v: v >= 0, "is negative", "a GPU share such as 0.25 or 1")
+RESPONSE_MODELS = ("auto", "lack-of-fit", "quadratic", "cubic")  # == analysis.response.MODELS (not imported: it loads statsmodels)
+MODEL_HELP = ("polynomial of the per-C response curve: auto (cubic with >= 5 scale levels, else quadratic; default), "
+              "lack-of-fit (quadratic unless it fails the lack-of-fit test), quadratic, cubic")
+non_negative = number_type(float, "a number", lambda v: v >= 0, "is negative", "a number >= 0")
+
+
+def accuracy_list(text: str) -> tuple[float, ...]:
+    """``0.9`` or ``0.95,0.9,0.85``: accuracies in (0, 1]."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of numbers; expected accuracies in (0, 1] such as 0.9 or 0.95,0.9,0.85") from None
+    if not all(0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(f"{text} has an accuracy outside (0, 1]; expected e.g. 0.9 or 0.95,0.9,0.85")
+    return values
+
+
 non_negative_float = number_type(float, "a number", lambda v: v >= 0, "is not >= 0", "seconds >= 0 (0 = every epoch, inf = never)")
 non_negative_int = number_type(int, "a whole number", lambda v: v >= 0, "is negative", "a whole number >= 0 (0 = no retries)")
 
@@ -162,9 +179,30 @@ def build_parser() -> Parser:
     trend.add_argument("--experiment", help="only this study (MLflow experiment)")
     trend.add_argument("--metric", help="default: the study's own, else val_accuracy")
     trend.add_argument("--mode", choices=("max", "min"), help="default: the study's own, else max")
-    trend.add_argument("--bootstrap", type=positive_int, default=1000, help="bootstrap resamples for the intervals")
-    trend.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    trend.add_argument("--bandwidth", type=float, help="kernel width in ln(scale) units of the smoothed curves (default: analysis.trends.BANDWIDTH)")
+    trend.add_argument("--model", choices=RESPONSE_MODELS, default="auto", help=MODEL_HELP)
+    trend.add_argument("--bootstrap", type=positive_int, default=1000, help="bootstrap resamples of the kernel-smoother cross-check")
+    trend.add_argument("--seed", type=int, default=0, help="bootstrap seed of the cross-check")
+    trend.add_argument("--bandwidth", type=float, help="kernel width in ln(scale) units of the smoother cross-check (default: analysis.trends.BANDWIDTH)")
+
+    power = sub.add_parser("power", help="simulate a preset's scale design against a known law: power, coverage, interval width")
+    power.add_argument("--preset", default=MAIN_PRESET, help="a preset with a two-stage scale design")
+    power.add_argument("--size", choices=SIZES, help="the design of this size (default: the preset's)")
+    power.add_argument("--a", type=float, default=2 ** 0.5, help="true slope a of s*(C) = a ln(C-1) + b (default sqrt(2), AdaCos)")
+    power.add_argument("--b", type=float, default=0.0, help="true intercept b (default 0)")
+    power.add_argument("--curvature", type=positive_float, default=0.05,
+                       help="accuracy lost per ln-unit^2 on the steep (low-s) side of the peak (default 0.05)")
+    power.add_argument("--asymmetry", type=positive_float, default=0.5,
+                       help="flat-side curvature / steep-side curvature (default 0.5; 1 = symmetric)")
+    power.add_argument("--top-accuracy", type=accuracy_list, default=(0.9,), metavar="ACC[,ACC...]",
+                       help="accuracy at the optimum: one value, or one per class count (default 0.9)")
+    power.add_argument("--train-noise", type=non_negative, default=0.01, help="sd of a trial's accuracy between training runs (default 0.01)")
+    power.add_argument("--seed-effect", type=non_negative, default=0.01, help="sd of a seed block's shift (default 0.01)")
+    power.add_argument("--val-per-class", type=positive_int, help="validation images per class (default: the preset's)")
+    power.add_argument("--screen-shift", type=float, default=0.0, help="ln-units the low-fidelity screen's peak lies above the truth (default 0)")
+    power.add_argument("--studies", type=positive_int, default=200, help="simulated studies (default 200)")
+    power.add_argument("--seed", type=int, default=0, help="simulation seed")
+    power.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    power.add_argument("--model", choices=RESPONSE_MODELS, default="auto", help=MODEL_HELP)
 
     replay = sub.add_parser("replay", help="re-train one recorded trial from its params, without Optuna or Ray")
     replay.add_argument("run_id", help="the trial's MLflow run id (see `study report`)")
@@ -209,6 +247,7 @@ COMMANDS: dict[str, str] = {
     "presets": "study.commands:presets_command",
     "trend": "study.analysis_commands:trend_command",
     "replay": "study.analysis_commands:replay_command",
+    "power": "study.analysis_commands:power_command",
     "bench": "study.bench:bench_command",
 }
 

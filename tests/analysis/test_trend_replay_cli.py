@@ -35,8 +35,12 @@ def test_trend_with_two_class_counts_reports_the_points_only(tmp_path, capsys):
     uri = f"sqlite:///{tmp_path / 'two.db'}"
     fill_store(uri, synthetic_trials(class_counts=(10, 100), per_class=3), experiment="two-counts")
     assert main(["trend", "--tracking-uri", uri, "--out", str(tmp_path / "out"), "--bootstrap", "20"]) == 0
-    assert "needs >= 3" in capsys.readouterr().out
-    assert json.loads((tmp_path / "out" / "trend.json").read_text())["trends"][0]["fit"] is None
+    out = capsys.readouterr().out
+    table = [line.split() for line in out.splitlines() if line.strip().split(" ")[0] in ("10", "100")]
+    assert [row[:2] for row in table] == [["10", "3"], ["100", "3"]]  # the per-C table: C, trials
+    assert sum("law not fitted" in line for line in out.splitlines()) == 1 and "need >= 3" in out
+    (trend,) = json.loads((tmp_path / "out" / "trend.json").read_text())["trends"]
+    assert trend["fit"] is None and [o["num_classes"] for o in trend["optima"]] == [10, 100]
 
 
 def test_trend_and_report_errors_are_one_line(small_store, tmp_path, capsys):
