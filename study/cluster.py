@@ -158,7 +158,8 @@ def connect(address: str) -> None:
         return
     kwargs = dict(logging_level=logging.WARNING, log_to_driver=False)
     if is_local(address):
-        os.environ.setdefault(AUTH_MODE_ENV, "token")  # what Ray >= 2.59 does anyway, minus its warning
+        # RAY_AUTH_MODE is not set here: Ray reads it when it is imported, so setting it now would
+        # reach only the GCS it starts (which then demands a token this driver never sends).
         ray.init(address="local", include_dashboard=False, **kwargs)
         return
     resolved = resolve_address(address)
