@@ -25,7 +25,7 @@ vertex intervals and the accuracy range the design produces.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -177,8 +177,12 @@ def simulate(design: ScaleDesign, truth: Truth, studies: int = 200, seed: int = 
     )
 
 
-def summary_lines(result: PowerResult, targets: Sequence[tuple[str, str, float]] = ()) -> list[str]:
-    """The printed report of ``study power``."""
+def _f(value: float | None, spec: str = ".2f") -> str:
+    return "n/a" if value is None or not np.isfinite(value) else format(value, spec)
+
+
+def summary_lines(result: PowerResult) -> list[str]:
+    """The printed report of ``study power`` ("n/a" where no study fitted the law or no vertex was interior)."""
     t = result.truth
     lines = [
         f"{result.studies} simulated studies; truth s*(C) = {t['a']:.3g} ln(C - 1) + {t['b']:.3g}, curvature {t['curvature']:g} "
@@ -186,20 +190,20 @@ def summary_lines(result: PowerResult, targets: Sequence[tuple[str, str, float]]
         f"{t['val_per_class']} validation images per class; estimator model: {result.model}",
         f"law fitted (>= 3 interior vertices): {result.law_fitted:.2f} of studies",
         f"power to detect a > 0 (a's lower 95% bound > 0): {result.power:.2f}",
-        f"coverage of a's 95% interval: {result.coverage_a:.2f}; of b's: {result.coverage_b:.2f}"
-        + ("" if result.coverage_gamma is None else f"; of gamma's: {result.coverage_gamma:.2f}"),
-        f"median width of a's 95% interval: {result.median_width_a:.3g} (median a = {result.median_a:.3g}, "
-        f"median gamma = {result.median_gamma:.3g})",
-        f"law rejected by its own lack-of-fit test (p < 0.05): {result.law_rejected:.2f} of fitted studies",
-        "per class count: true s*, interior share, vertex CI coverage, median CI width and median error of s* (ln s), median window, "
-        "true accuracy across the window, observed range, drop / replicate sd",
+        f"coverage of a's 95% interval: {_f(result.coverage_a)}; of b's: {_f(result.coverage_b)}"
+        + ("" if result.coverage_gamma is None else f"; of gamma's: {_f(result.coverage_gamma)}"),
+        f"median width of a's 95% interval: {_f(result.median_width_a, '.3g')} (median a = {_f(result.median_a, '.3g')}, "
+        f"median gamma = {_f(result.median_gamma, '.3g')})",
+        f"law rejected by its own lack-of-fit test (p < 0.05): {_f(result.law_rejected)} of fitted studies",
+        "per class count: true s*, interior share, vertex CI coverage, median CI width and median error of s* (ln s), "
+        "median window, true accuracy across the window, observed range, drop / replicate sd",
     ]
     for p in result.per_class:
         lines.append(
-            f"  C={p['num_classes']:<5d} s* {p['true_scale']:5.2f}  interior {p['interior']:.2f}  coverage {p['coverage']:.2f}  "
-            f"width {p['median_width_ln']:.2f}  error {p['median_error_ln']:+.2f}  window s {p['window_scales'][0]:.3g}-{p['window_scales'][1]:.3g}  "
-            f"accuracy {p['window_accuracy'][0]:.3f}-{p['window_accuracy'][1]:.3f}  observed {p['observed_accuracy'][0]:.3f}-"
-            f"{p['observed_accuracy'][1]:.3f}  drop/sd {p['drop_over_noise']:.1f}")
+            f"  C={p['num_classes']:<5d} s* {p['true_scale']:5.2f}  interior {p['interior']:.2f}  coverage {_f(p['coverage'])}  "
+            f"width {_f(p['median_width_ln'])}  error {_f(p['median_error_ln'], '+.2f')}  window s {p['window_scales'][0]:.3g}-"
+            f"{p['window_scales'][1]:.3g}  accuracy {p['window_accuracy'][0]:.3f}-{p['window_accuracy'][1]:.3f}  observed "
+            f"{p['observed_accuracy'][0]:.3f}-{p['observed_accuracy'][1]:.3f}  drop/sd {p['drop_over_noise']:.1f}")
     return lines
 
 

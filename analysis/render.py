@@ -26,9 +26,9 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
     if not trend:
         return []
     fit = trend["fit"]
-    lines = ["Per class count, the metric is fitted against ln s with seed effects and a quadratic (a cubic where "
-             "the quadratic lacks fit against the replicates' pure error); s* is the fitted curve's vertex with a 95% "
-             "interval" + (", from the estimation stage only." if trend.get("staged") else ".")]
+    lines = ["Per class count, the metric is fitted against ln s with seed effects and a polynomial (a cubic with "
+             "5 or more scale levels, else a quadratic; lack of fit tested against the replicates' pure error); s* is "
+             "the fitted curve's vertex with a 95% interval" + (", from the estimation stage only." if trend.get("staged") else ".")]
     if fit:
         lines.append("Law s*(C) = a ln(C - 1) + b by weighted least squares over the interior vertices (their variances "
                      f"taken as known): a = {fit['a']:.3f} (95% CI {fit['a_ci'][0]:.3f} to {fit['a_ci'][1]:.3f}), "

@@ -1,0 +1,78 @@
+"""`study power`: the simulated two-stage design run through the real estimator."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from analysis.power import Truth, simulate
+from search_spaces.scale_design import ScaleDesign
+from study.cli import main
+
+DESIGN = ScaleDesign(class_counts=(17, 33, 65, 129, 257), screen_scales=tuple(np.geomspace(0.5, 64, 8)), screen_fraction=1 / 3,
+                     window_points=7, window_half_width=1.0, seeds=(0, 1, 2))
+
+
+def test_a_strong_clean_signal_is_detected_and_covered():
+    truth = Truth(curvature=0.1, asymmetry=1.0, train_noise=0.003, seed_effect=0.01, val_per_class=400)
+    r = simulate(DESIGN, truth, studies=15, seed=1)
+    assert r.law_fitted == 1.0 and r.power == 1.0
+    assert r.coverage_a >= 0.8 and r.coverage_gamma >= 0.8 and r.median_width_a < 1.0
+    assert abs(r.median_a - truth.a) < 0.3 and abs(r.median_gamma - 1.0) < 0.1
+    assert [p["num_classes"] for p in r.per_class] == list(DESIGN.class_counts)
+    for p in r.per_class:
+        assert p["interior"] >= 0.9
+        low, high = p["window_accuracy"]
+        assert high == pytest.approx(0.9, abs=0.005) and 0.8 < low < high  # the window straddles the peak
+        assert p["drop_over_noise"] > 3
+
+
+def test_a_flat_law_is_rarely_called_a_trend():
+    """a = 0: the share of studies whose a has a lower 95% bound above 0 stays near the one-sided 2.5% level."""
+    r = simulate(DESIGN, Truth(a=0.0, b=5.0, curvature=0.08), studies=40, seed=2)
+    assert r.law_fitted >= 0.8
+    assert r.power <= 0.1 and r.coverage_gamma is None and r.coverage_b >= 0.8
+
+
+def test_the_same_seed_gives_the_same_simulation():
+    one = simulate(DESIGN, Truth(), studies=4, seed=3).to_dict()
+    two = simulate(DESIGN, Truth(), studies=4, seed=3).to_dict()
+    one.pop("seconds"), two.pop("seconds")
+    assert one == two
+
+
+def test_study_power_prints_and_writes_the_numbers(tmp_path, capsys):
+    out = tmp_path / "power.json"
+    assert main(["power", "--studies", "4", "--seed", "1", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    for phrase in ("power to detect a > 0", "coverage of a's 95% interval", "median width of a's 95% interval",
+                   "of gamma's", "interior", "accuracy"):
+        assert phrase in text
+    data = json.loads(out.read_text())
+    assert data["preset"] == "scale-vs-classes" and data["studies"] == 4 and data["model"] == "auto"
+    assert {"power", "coverage_a", "coverage_b", "coverage_gamma", "median_width_a", "law_fitted", "law_rejected"} <= set(data)
+    assert data["design"]["class_counts"] and len(data["per_class"]) == len(data["design"]["class_counts"])
+    assert {"interior", "coverage", "window_accuracy", "observed_accuracy", "drop_over_noise"} <= set(data["per_class"][0])
+
+
+def test_study_power_on_the_smoke_design_with_a_quadratic(capsys):
+    assert main(["power", "--size", "smoke", "--studies", "3", "--top-accuracy", "0.95,0.9,0.85"]) == 0
+    assert "estimator model: auto" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--top-accuracy", "1.5"], "accuracy outside (0, 1]"),
+    (["--top-accuracy", "0.9,0.8"], "give one accuracy or"),
+    (["--preset", "basics"], "no two-stage scale design"),
+    (["--curvature", "0"], "is not positive"),
+    (["--a", "-5"], "expected a positive optimum scale"),
+])
+def test_study_power_bad_input_is_one_line(argv, match, capsys):
+    try:
+        code = main(["power", "--studies", "2", *argv])
+    except SystemExit as exc:  # argparse rejects a flag's value itself
+        code = exc.code
+    assert code == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("study:")]
+    assert len(err) == 1 and match in err[0], err
