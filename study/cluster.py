@@ -8,8 +8,8 @@
 - Ray >= 2.59 turns on token authentication for a ``ray start --head`` whenever a token exists
   (``$RAY_AUTH_TOKEN``, the file ``$RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``, which any
   local ``ray.init()`` writes), while a driver joining by address presents it only with
-  ``RAY_AUTH_MODE=token``; so a driver that has a token presents it (a cluster without
-  authentication ignores it).
+  ``RAY_AUTH_MODE=token`` set before Ray is imported; so importing ``study`` sets it whenever a
+  token exists (``present_ray_token``; a cluster without authentication ignores the token).
 - Every failure to connect is one line (``UsageError``), never a traceback.
 - A cluster's trials run on several machines, so their MLflow store must be a server or a
   database every node reaches, not a sqlite or file store on one disk.
@@ -100,6 +100,15 @@ def auth_token_available() -> bool:
     return any(p.is_file() and p.stat().st_size > 0 for p in candidates)
 
 
+def present_ray_token() -> None:
+    """``RAY_AUTH_MODE=token`` when it is unset and a token exists, so a driver joining a cluster
+    presents the token (a cluster without authentication ignores it) and a local Ray starts with
+    it, as Ray would, minus its warning. Ray reads the mode once, when it is imported, so the
+    ``study`` package calls this on import, before any of its modules imports Ray."""
+    if AUTH_MODE_ENV not in os.environ and auth_token_available():
+        os.environ[AUTH_MODE_ENV] = "token"
+
+
 def ray_temp_dir() -> Path:
     """Ray's default temp dir (``$RAY_TMPDIR``, ``$TMPDIR`` or /tmp, then ``ray``), where
     ``ray start`` records the address of the cluster it started."""
@@ -159,12 +168,11 @@ def connect(address: str) -> None:
     kwargs = dict(logging_level=logging.WARNING, log_to_driver=False)
     if is_local(address):
         # RAY_AUTH_MODE is not set here: Ray reads it when it is imported, so setting it now would
-        # reach only the GCS it starts (which then demands a token this driver never sends).
+        # reach only the GCS it starts (which then demands a token this driver never sends);
+        # present_ray_token set it on import when a token exists.
         ray.init(address="local", include_dashboard=False, **kwargs)
         return
     resolved = resolve_address(address)
-    if AUTH_MODE_ENV not in os.environ and auth_token_available():
-        os.environ[AUTH_MODE_ENV] = "token"
     os.environ.setdefault(PENDING_TRIALS_ENV, str(CLUSTER_PENDING_TRIALS))
     with tempfile.NamedTemporaryFile(prefix="ray-connect-", suffix=".log") as log:
         try:
