@@ -88,11 +88,19 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TermConfig:
-    """An extra loss term: weight * loss(name), restricted to a class subset."""
+    """An extra loss term: weight * loss(name), restricted to a class subset.
+
+    ``optimizer`` names the optimizer of the term's own updates: for a term with learnable
+    parameters (PC's class centres) an optimizer of that kind steps them, apart from the backbone's,
+    after each primary update (seed 001 trains PC with plain SGD, CE with momentum SGD); for a term
+    trained by a second update (Complement Entropy) it is the kind of that second optimizer. Empty:
+    the parameters go with the trial's optimizer, and a second optimizer is of ``optim.name``.
+    """
 
     weight: float = 1.0  # multiplies the term in the total loss
     classes: str = "all"  # all | head | tail | comma list: only samples with these labels contribute
     params: Mapping[str, ParamValue] = field(default_factory=dict)  # the loss's own parameters
+    optimizer: str = ""  # "" (with the trial's optimizer) or one of OPTIMIZERS for the term's own updates
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,8 @@ class LossConfig:
         for name, term in self.terms.items():
             check_class_subset(f"loss.terms.{name}.classes", term.classes)
             _require(term.weight >= 0, f"loss.terms.{name}.weight", term.weight, "expected >= 0")
+            _require(term.optimizer in ("", *OPTIMIZERS), f"loss.terms.{name}.optimizer", term.optimizer,
+                     f"choose one of: {', '.join(OPTIMIZERS)} (or leave it out: the trial's optimizer)")
         for key in ("margin_rad", "margin_cos"):
             if key in self.params:
                 v = self.params[key]
@@ -233,6 +243,8 @@ class TrialConfig:
                     for name, term in sorted(value.items()):
                         flat[f"loss.terms.{name}.weight"] = term.weight
                         flat[f"loss.terms.{name}.classes"] = term.classes
+                        if term.optimizer:
+                            flat[f"loss.terms.{name}.optimizer"] = term.optimizer
                         flat.update({f"loss.terms.{name}.params.{k}": v for k, v in sorted(term.params.items())})
                 else:
                     flat[f"{f.name}.{g.name}"] = ",".join(map(str, value)) if isinstance(value, tuple) else value
@@ -259,10 +271,12 @@ def _add_term_key(term: dict[str, Any], key: str, tail: list[str], value: Any) -
         term["weight"] = _coerce(float, key, value)
     elif tail == ["classes"]:
         term["classes"] = _coerce(str, key, value)
+    elif tail == ["optimizer"]:
+        term["optimizer"] = _coerce(str, key, value)
     elif len(tail) == 2 and tail[0] == "params":
         term["params"][tail[1]] = _scalar(key, value)
     else:
-        raise ConfigError(f"unknown config key {key!r}; a term has weight, classes and params.<name>")
+        raise ConfigError(f"unknown config key {key!r}; a term has weight, classes, optimizer and params.<name>")
 
 
 def _scalar(key: str, value: Any) -> ParamValue:

@@ -5,6 +5,7 @@ called as ``report(metrics, state=...)`` where ``state`` restores the trial thro
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import warnings
@@ -71,11 +72,18 @@ class Trial:
         class_weights, other = self.objective.parameter_groups()
         backbone = [*self.model.parameters(), *other, *([] if shared else self.pretrain_head.parameters())]
         self.optimizer = build_optimizer(cfg.optim, backbone, class_weights)
-        self.secondary_optimizer = (
-            build_optimizer(cfg.optim, backbone, class_weights) if self.objective.has_secondary else None
-        )
         self.optimizers = {"primary": self.optimizer}
-        if self.secondary_optimizer is not None:
+        # terms that ask for an optimizer of their own (seed 001: PC's centres by plain SGD) get one
+        # for their parameters, at the class-weight lr; it steps with the primary optimizer
+        self.term_optimizers = {
+            name: build_optimizer(dataclasses.replace(cfg.optim, name=kind), [], params)
+            for name, (kind, params) in self.objective.own_optimizer_terms().items()
+        }
+        self.optimizers.update(self.term_optimizers)
+        self.secondary_optimizer = None
+        if self.objective.has_secondary:
+            kind = self.objective.secondary_optimizer_name or cfg.optim.name
+            self.secondary_optimizer = build_optimizer(dataclasses.replace(cfg.optim, name=kind), backbone, class_weights)
             self.optimizers["secondary"] = self.secondary_optimizer
         # one schedule per optimizer: COT decays its second optimizer's lr with the first's
         self.lr_schedules = {
@@ -111,7 +119,8 @@ class Trial:
         self.next_epoch = int(state["next_epoch"])
 
     def learning_rates(self) -> dict[str, float]:
-        """The backbone lr of each optimizer now: ``lr`` (primary), ``lr_secondary``, ..."""
+        """The lr of each optimizer's first group now: ``lr`` (the primary's backbone),
+        ``lr_secondary`` (COT's second optimizer), ``lr_<term>`` (a term's own, e.g. ``lr_pc``)."""
         return {
             "lr" if name == "primary" else f"lr_{name}": float(optimizer.param_groups[0]["lr"])
             for name, optimizer in self.optimizers.items()
@@ -169,9 +178,12 @@ class Trial:
             terms = {"total": self.pretrain_head(embeddings, y)}
         if self.check_each_step:
             _check_finite(terms, self.next_epoch)
-        self.optimizer.zero_grad(set_to_none=True)
+        steps = [self.optimizer, *self.term_optimizers.values()] if phase.uses_objective else [self.optimizer]
+        for optimizer in steps:
+            optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
-        self.optimizer.step()
+        for optimizer in steps:
+            optimizer.step()
         if phase.uses_objective:
             self.objective.after_step(embeddings.detach(), y)
         return {k: v.detach().double() for k, v in terms.items()}

@@ -140,3 +140,17 @@ def test_each_preset_space_draws_what_it_exists_for(preset, size):
                 break
         for name in fields["spaces"]:
             assert any(key.startswith(SPACE_DRAWS[name]) for key in drawn), (name, group, sorted(drawn))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_head_tail_preset_gives_pc_plain_sgd_and_complement_momentum_sgd(size):
+    """Seed 001's optimizers at every size: each term that is on carries its optimizer in the config."""
+    fields = PRESETS.get("head-tail").build(size, "")
+    space = compose(fields["spaces"], fields.get("space_options"), fields["base"])
+    params = {"search.pc_on": "head", "search.complement_on": "tail"}
+    cfg = TrialConfig.from_flat({**fields["base"], **params, **space(optuna.trial.FixedTrial(params))})
+    assert cfg.optim.name == "sgd_momentum"
+    assert (cfg.loss.terms["pc"].optimizer, cfg.loss.terms["complement"].optimizer) == ("sgd", "sgd_momentum")
+    params = {"search.pc_on": "none", "search.complement_on": "none"}
+    cfg = TrialConfig.from_flat({**fields["base"], **params, **space(optuna.trial.FixedTrial(params))})
+    assert cfg.loss.terms == {}

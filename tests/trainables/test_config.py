@@ -18,6 +18,7 @@ def test_nested_round_trip_with_params_terms_and_tuples():
         "loss.params.margin_cos": 0.35,
         "loss.terms.pc.weight": 0.1,
         "loss.terms.pc.classes": "head",
+        "loss.terms.pc.optimizer": "sgd",
         "loss.terms.center.weight": 0.5,
         "loss.terms.center.params.alpha": 0.5,
         "scale.schedule": "linear",
@@ -28,7 +29,8 @@ def test_nested_round_trip_with_params_terms_and_tuples():
     }
     cfg = TrialConfig.from_flat(flat)
     assert cfg.loss.params == {"margin_cos": 0.35}
-    assert cfg.loss.terms["pc"] == TermConfig(weight=0.1, classes="head", params={})
+    assert cfg.loss.terms["pc"] == TermConfig(weight=0.1, classes="head", params={}, optimizer="sgd")
+    assert cfg.loss.terms["center"].optimizer == "" and "loss.terms.center.optimizer" not in cfg.to_flat()
     assert cfg.loss.terms["center"].params == {"alpha": 0.5}
     assert cfg.optim.lr_milestones == (20, 40)
     assert cfg.scale.start == 20.0 and isinstance(cfg.scale.start, float)
@@ -61,6 +63,7 @@ def test_config_is_frozen():
         ({"loss.params.margin_rad": -0.5}, "loss.params.margin_rad=-0.5"),
         ({"loss.terms.pc.classes": "middle"}, "loss.terms.pc.classes='middle'"),
         ({"loss.terms.pc.colour": 1}, "loss.terms.pc.colour"),
+        ({"loss.terms.pc.optimizer": "lbfgs"}, "loss.terms.pc.optimizer='lbfgs'"),
         ({"optim.name": "lbfgs"}, "optim.name='lbfgs'"),
         ({"data.num_classes": 1}, "data.num_classes=1"),
         ({"data.augment": "maybe"}, "data.augment='maybe'"),

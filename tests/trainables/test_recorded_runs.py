@@ -56,3 +56,42 @@ def test_camri_searches_its_margin_and_scale(tmp_path):
     assert trials["param:loss.params.margin_rad"].nunique() == 3
     assert trials["param:scale.start"].nunique() == 3
     assert trials["metric:val_important_class_recall"].notna().all()
+
+
+@pytest.fixture(scope="module")
+def head_tail(tmp_path_factory):
+    """head-tail at smoke size (long-tailed glyphs, rho 10, n_max 40), four of its cells, one seed."""
+    grid = {"search.pc_on": ["none", "head"], "search.complement_on": ["none", "tail"]}
+    base = {"data.image_size": 16, "train.batch_size": 64, "train.pretrain_epochs": 1, "train.epochs": 1}
+    return run_small_preset("head-tail", tmp_path_factory.mktemp("head-tail"), base, grid=grid, trials=4, seeds=1)
+
+
+@pytest.mark.slow
+def test_the_long_tail_trains_on_all_its_images(head_tail):
+    """The recorded dataset input: the training split is the whole tail, validation the images it left."""
+    import json
+
+    from mlflow.tracking import MlflowClient
+
+    from trainables.data import long_tail_counts
+
+    store, trials = head_tail
+    counts = long_tail_counts(10, 40, 10.0)
+    client = MlflowClient(tracking_uri=store)
+    for run_id in trials["run_id"]:
+        (dataset_input,) = client.get_run(run_id).inputs.dataset_inputs
+        profile = json.loads(dataset_input.dataset.profile)
+        assert profile["train_images"] == sum(counts) == 159
+        assert profile["val_images"] == sum(min(4, 40 - n) for n in counts) == 36
+
+
+@pytest.mark.slow
+def test_head_tail_trains_pc_centres_with_plain_sgd(head_tail):
+    store, trials = head_tail
+    assert trials["status"].eq("FINISHED").all() and len(trials) == 4
+    for _, run in trials.iterrows():
+        pc_on, complement_on = run["param:search.pc_on"] != "none", run["param:search.complement_on"] != "none"
+        assert (run.get("param:loss.terms.pc.optimizer") == "sgd") == pc_on
+        assert (run.get("param:loss.terms.complement.optimizer") == "sgd_momentum") == complement_on
+        assert (run.get("metric:lr_pc") == 0.05) == pc_on  # its own optimizer reported its lr
+        assert (run.get("metric:lr_secondary") == 0.05) == complement_on

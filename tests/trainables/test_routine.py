@@ -171,3 +171,34 @@ def test_ce_pretraining_is_continued_by_a_ce_output_head(output, continues):
         assert main >= pretrained - 0.05
     else:
         assert main < 0.4
+
+
+def test_a_term_with_its_own_optimizer_is_stepped_by_it():
+    """Seed 001: PC's centres by plain SGD, the backbone (CE + PC) and Complement by momentum SGD."""
+    from trainables.phases import phases_of
+    from trainables.routine import Trial
+
+    cfg = TrialConfig.from_flat({**DIGITS, "train.epochs": 1, "optim.name": "sgd_momentum", "optim.lr_milestones": "1",
+                                 "loss.terms.pc.weight": 0.01, "loss.terms.pc.optimizer": "sgd",
+                                 "loss.terms.complement.weight": 1.0, "loss.terms.complement.optimizer": "sgd_momentum"})
+    trial = Trial(cfg)
+    centres = trial.objective.terms["pc"].weight
+    pc_optimizer = trial.term_optimizers["pc"]
+    assert isinstance(pc_optimizer, torch.optim.SGD) and pc_optimizer.defaults["momentum"] == 0
+    assert [p for g in pc_optimizer.param_groups for p in g["params"]] == [centres]
+    for optimizer in (trial.optimizer, trial.secondary_optimizer):
+        assert optimizer.defaults["momentum"] == 0.9
+        assert all(p is not centres for g in optimizer.param_groups for p in g["params"])
+    before = centres.detach().clone()
+    metrics = trial.train_epoch(phases_of(cfg)[0], 0)
+    assert not torch.equal(before, centres.detach())  # moved by its own optimizer
+    assert all(s.get("momentum_buffer") is None for s in pc_optimizer.state.values())  # plain SGD keeps none
+    assert metrics["lr_pc"] == metrics["lr"] == 0.05
+    trial.step_lr_schedules()
+    assert trial.learning_rates() == pytest.approx({"lr": 0.005, "lr_pc": 0.005, "lr_secondary": 0.005})
+
+
+def test_a_term_without_parameters_cannot_have_an_optimizer():
+    cfg = TrialConfig.from_flat({**DIGITS, "loss.terms.center.weight": 0.01, "loss.terms.center.optimizer": "sgd"})
+    with pytest.raises(ValueError, match="center has no learnable parameters"):
+        train(cfg, lambda m: None)

@@ -8,7 +8,8 @@ The training routine uses exactly this API:
   Training) computed from the output term's logits of a fresh forward, or None;
 - ``after_step(embeddings, labels)`` -> rule-based updates (Center loss centers);
 - ``effective_scale(scale)`` -> the scale actually used (AdaCos's own or the dynamic rule's);
-- ``logits``, ``class_weights``, ``parameter_groups``.
+- ``logits``, ``class_weights``, ``parameter_groups``, and the optimizers terms ask for:
+  ``own_optimizer_terms()`` (PC's centres by plain SGD, seed 001) and ``secondary_optimizer_name``.
 """
 from __future__ import annotations
 
@@ -76,6 +77,11 @@ class Objective(nn.Module):
         self.terms = nn.ModuleDict(
             {name: build_loss(name, num_classes, embedding_dim, **t.params) for name, t in cfg.terms.items()}
         )
+        for name, loss in self.terms.items():
+            wants = cfg.terms[name].optimizer
+            if wants and not loss.secondary_update and not any(p.requires_grad for p in loss.parameters()):
+                raise ValueError(f"loss.terms.{name}.optimizer={wants!r}: {name} has no learnable parameters for an "
+                                 f"optimizer of its own; leave loss.terms.{name}.optimizer out")
         owns_scale = getattr(self.output, "owns_scale", False)
         if dynamic_scale and owns_scale:
             self.output.dynamic = True
@@ -149,6 +155,22 @@ class Objective(nn.Module):
                 total = value if total is None else total + value
         return total
 
+    @property
+    def secondary_optimizer_name(self) -> str:
+        """The kind of the second update's optimizer its terms ask for ("" = the trial's)."""
+        return next((self.cfg.terms[n].optimizer for n, loss in self.terms.items()
+                     if loss.secondary_update and self.cfg.terms[n].optimizer), "")
+
+    def own_optimizer_terms(self) -> dict[str, tuple[str, list[nn.Parameter]]]:
+        """Terms whose learnable parameters an optimizer of their own steps with the primary update
+        (``loss.terms.<name>.optimizer``): name -> (optimizer kind, the parameters)."""
+        out: dict[str, tuple[str, list[nn.Parameter]]] = {}
+        for name, loss in self.terms.items():
+            kind = self.cfg.terms[name].optimizer
+            if kind and not loss.secondary_update:
+                out[name] = (kind, [p for p in loss.parameters() if p.requires_grad])
+        return out
+
     @torch.no_grad()
     def after_step(self, embeddings: torch.Tensor, labels: torch.Tensor) -> None:
         """Rule-based updates after the optimizer step: Center loss centers, on their class subset."""
@@ -169,12 +191,14 @@ class Objective(nn.Module):
     def parameter_groups(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
         """(class weights/proxies/centers named ``weight``, other learnable loss parameters).
 
-        Excluded: buffers (Center loss centers, moved by their rule) and the unused own heads of
-        second-update terms (they read the output's logits).
+        Excluded: buffers (Center loss centers, moved by their rule), the unused own heads of
+        second-update terms (they read the output's logits) and the parameters of terms with an
+        optimizer of their own (``own_optimizer_terms``).
         """
         class_weights: list[nn.Parameter] = []
         other: list[nn.Parameter] = []
-        modules = [self.output, *(loss for loss in self.terms.values() if not loss.secondary_update)]
+        own = self.own_optimizer_terms()
+        modules = [self.output, *(loss for name, loss in self.terms.items() if not loss.secondary_update and name not in own)]
         for module in modules:
             for name, p in module.named_parameters():
                 if p.requires_grad:
