@@ -1,22 +1,20 @@
-"""How much a trial needs and how many fit in an hour: peak memory of one trial in a fresh
-process, and trials per hour of every preset's sizes estimated from measured epoch times.
+"""How many trials fit in an hour: trials per hour of every preset's sizes, estimated from
+measured epoch times.
 
 The estimate: one probe per (model, dataset, image size, batch size) trains ``probe_epochs``
 epochs of the trial's own config restricted to the smoke size's classes and images per class,
 with one trial's threads; its last epoch gives seconds per unit of work, where a unit is one
-training image and an evaluated image counts a third of one (forward only). A trial at any size then costs ``units x seconds per unit x epochs`` plus its measured
-data loading plus the per-trial orchestration overhead measured by the bench. Searched loss
+training image and an evaluated image counts a third of one (forward only; validation every
+epoch, the test set once after the last). A trial at any size then costs its units times the
+seconds per unit, plus its measured data loading, plus the per-trial orchestration overhead
+measured by the bench; a study's trials are those ``study run`` plans (paired seeds and staged
+designs included, every trial at full length). Searched loss
 terms (a second COT update, extra terms) are not included, and concurrent trials are assumed
 not to slow each other: treat the figures as an estimate, not a measurement.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -25,41 +23,17 @@ from trainables.config import TrialConfig
 from trainables.data import DatasetError, load_dataset
 from trainables.routine import train
 
-ROOT = Path(__file__).resolve().parents[1]
 EVAL_COST = 1 / 3  # an evaluated image costs about a third of a trained one (forward, no backward/step)
-
-# On Linux, ru_maxrss survives fork + exec: a child started by a 1.3 GB bench process reports
-# at least 1.3 GB whatever it does. VmHWM belongs to the child's own address space, so it is
-# the child's true peak; ru_maxrss is the fallback where /proc is missing.
-MEMORY_SCRIPT = """
-import json, resource, sys
-from trainables.config import TrialConfig
-from trainables.routine import train
-flat = json.loads(sys.argv[1])
-if flat:
-    train(TrialConfig.from_flat(flat), lambda metrics, **_: None)
-try:
-    with open("/proc/self/status") as status:
-        kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-except (OSError, StopIteration):
-    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"peak_mb": kib / 1024}))
-"""
-
-
-def peak_memory_mb(flat: dict[str, Any]) -> float:
-    """Peak resident memory (MiB, VmHWM) of a fresh Python process that runs ``train()`` on
-    ``flat`` ({} = imports only)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    done = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, json.dumps(flat)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"the memory probe failed: {done.stderr.strip().splitlines()[-1:]}")
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"])
 
 
 def _units(bundle: Any) -> float:
-    return len(bundle.train) + EVAL_COST * (len(bundle.val) + len(bundle.test))
+    """Work of one epoch: its training images and, at EVAL_COST each, its validation images."""
+    return len(bundle.train) + EVAL_COST * len(bundle.val)
+
+
+def _test_units(bundle: Any) -> float:
+    """Work of the test set, evaluated once after the last epoch."""
+    return EVAL_COST * len(bundle.test)
 
 
 def _load(cfg: TrialConfig) -> tuple[Any, float]:
@@ -83,12 +57,19 @@ class Probes:
             bundle, _ = _load(cfg)
             times: list[float] = []
             train(cfg, lambda metrics, **_: times.append(metrics["epoch_time_s"]), data=bundle)
-            self.seconds_per_unit[key] = times[-1] / _units(bundle)
+            self.seconds_per_unit[key] = times[-1] / (_units(bundle) + _test_units(bundle))  # the last epoch tests too
         return self.seconds_per_unit[key]
 
 
 def _configs(spec: dict[str, Any]) -> list[TrialConfig]:
     return [TrialConfig.from_flat({**spec["base"], **group}) for group in spec.get("groups", ({},))]
+
+
+def _planned_trials(name: str, size: str, fields: dict[str, Any]) -> int:
+    from study.spec import StudySpec
+    from study.stages import planned_trials
+
+    return planned_trials(StudySpec(name=f"{name}-{size}", preset=name, size=size, **fields))
 
 
 def estimate_preset(name: str, size: str, data_root: str, probes: Probes, cores: int, overhead_per_trial_s: float) -> dict[str, Any]:
@@ -115,11 +96,12 @@ def estimate_preset(name: str, size: str, data_root: str, probes: Probes, cores:
             bundle, load_s = _load(cfg)
         except DatasetError as exc:
             return {**row, "skipped": str(exc)}
-        trial_s.append(_units(bundle) * seconds_per_unit * cfg.train.total_epochs + load_s + overhead_per_trial_s)
+        work = _units(bundle) * cfg.train.total_epochs + _test_units(bundle)
+        trial_s.append(work * seconds_per_unit + load_s + overhead_per_trial_s)
     mean_trial_s = sum(trial_s) / len(trial_s)
     plain_s = mean_trial_s - overhead_per_trial_s  # the same trial in a plain loop
     per_hour = concurrency * 3600.0 / mean_trial_s
-    total = int(spec["trials"]) * len(configs)
+    total = _planned_trials(name, size, spec)
     return {
         **row, "trials_per_hour": per_hour, "trial_s": mean_trial_s, "trials": total,
         "study_hours": total / per_hour, "epochs_per_trial": max(c.train.total_epochs for c in configs),
@@ -137,4 +119,4 @@ def estimate_trials_per_hour(
     return [estimate_preset(p, s, data_root, probes, cores, overhead_per_trial_s) for p in presets for s in sizes]
 
 
-__all__ = ["EVAL_COST", "Probes", "estimate_preset", "estimate_trials_per_hour", "peak_memory_mb"]
+__all__ = ["EVAL_COST", "Probes", "estimate_preset", "estimate_trials_per_hour"]

@@ -1,15 +1,17 @@
 """What Ray Tune + Optuna + MLflow cost: the same trials through ``run_study`` and in a plain loop.
 
 The trial set is identical in both: the study uses Optuna's grid sampler over a fixed list of
-values of one searched key (a ``TrialSet``), the loop trains the same configs, and the values
-recorded in MLflow are checked against the list. Concurrency is 1 and every trial gets the same
+values of one searched key in each group (a ``TrialSet``: for the main job, its class counts),
+the loop trains the same configs, and the values recorded in MLflow are checked against the list. Concurrency is 1 and every trial gets the same
 torch threads, so the ratio is the orchestration's own cost. A trial's own work is in both:
 training, evaluation and its artifact files (the loop writes them to a temporary directory).
 The study adds a Ray worker, Optuna, the MLflow runs and uploads, and checkpoints.
 Importing the stack and ``ray.init`` are timed apart and left out of the ratio, and so is
 creating the tables of the fresh sqlite store (once per store; reported as ``store_setup_s``
 and in a second ratio); the study's wall time runs from the call to ``run_study`` (after
-``ray.init``) to its return, so a worker's start-up is inside it.
+``ray.init``) to its return, so a worker's start-up is inside it. The loop runs before the study
+and, on some of its trials, again after it: the ratio of the two corrects the loop's time for
+load that drifts while the study runs (``loop_drift``; 1.0 = none).
 """
 from __future__ import annotations
 
@@ -21,16 +23,17 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
+from bench.timing import timed_trial
 from trainables.config import TrialConfig
-from trainables.routine import train
 
 BENCH_STUDY = "bench-orchestration"
 
 
 @dataclass(frozen=True)
 class TrialSet:
-    """Trials that differ in one searched key: ``base`` plus ``key`` on a log grid in [low, high]
-    (inside the range of the search space ``space``, so the grid values are valid suggestions)."""
+    """Trials that differ in one searched key: ``base`` plus each of ``groups`` (one Optuna study
+    each, as the main job's class counts) plus ``key`` on a log grid in [low, high] (inside the
+    range of the search space ``space``, so the grid values are valid suggestions)."""
 
     label: str  # what the trials are, for the table
     base: Mapping[str, Any]  # flat TrialConfig values
@@ -38,16 +41,25 @@ class TrialSet:
     key: str
     low: float
     high: float
+    groups: tuple[Mapping[str, Any], ...] = ({},)
 
-    def values(self, trials: int) -> tuple[float, ...]:
-        """``trials`` log-spaced values, rounded so they print and compare exactly."""
-        if trials == 1:
+    def values(self, per_group: int) -> tuple[float, ...]:
+        """``per_group`` log-spaced values, rounded so they print and compare exactly."""
+        if per_group == 1:
             return (self.low,)
-        ratio = (self.high / self.low) ** (1.0 / (trials - 1))
-        return tuple(round(self.low * ratio**i, 6) for i in range(trials))
+        ratio = (self.high / self.low) ** (1.0 / (per_group - 1))
+        return tuple(round(self.low * ratio**i, 6) for i in range(per_group))
 
-    def configs(self, trials: int) -> list[TrialConfig]:
-        return [TrialConfig.from_flat({**self.base, "train.device": "cpu", self.key: v}) for v in self.values(trials)]
+    def flats(self, per_group: int) -> list[dict[str, Any]]:
+        return [{**self.base, **g, "train.device": "cpu", self.key: v} for g in self.groups for v in self.values(per_group)]
+
+    def configs(self, per_group: int) -> list[TrialConfig]:
+        return [TrialConfig.from_flat(flat) for flat in self.flats(per_group)]
+
+    def identity(self, flat: Mapping[str, Any]) -> tuple[str, ...]:
+        """What tells the trials apart: the searched value and the group's keys, as MLflow params."""
+        keys = sorted({k for g in self.groups for k in g})
+        return (str(float(flat[self.key])), *(str(flat[k]) for k in keys))
 
 
 def time_stack_import() -> float:
@@ -62,75 +74,84 @@ def time_stack_import() -> float:
     return time.perf_counter() - started
 
 
-def loop_seconds(configs: Sequence[TrialConfig], threads: int) -> float:
-    """Wall time of ``train()`` over ``configs`` in a plain Python loop, each trial writing its
-    artifacts as it does in a study."""
+def loop_trials(configs: Sequence[TrialConfig], threads: int) -> list[dict[str, Any]]:
+    """``train()`` over ``configs`` in a plain Python loop, each trial writing its artifacts as it
+    does in a study; every trial timed (bench.timing.timed_trial: wall, CPU, evaluation)."""
     torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory(prefix="study-bench-loop-") as directory:
-        started = time.perf_counter()
-        for i, cfg in enumerate(configs):
-            train(cfg, lambda metrics, **_: None, artifacts_dir=str(Path(directory) / f"trial{i}"))
-        return time.perf_counter() - started
+        return [timed_trial(cfg, artifacts_dir=str(Path(directory) / f"trial{i}")) for i, cfg in enumerate(configs)]
 
 
-def _study_spec(trial_set: TrialSet, values: tuple[float, ...], threads: int, workdir: Path):
+def _study_spec(trial_set: TrialSet, per_group: int, threads: int, workdir: Path):
     from study.spec import StudySpec
 
     return StudySpec(
-        name=BENCH_STUDY, preset="bench", size="bench", trials=len(values), base={**trial_set.base, "train.device": "cpu"},
-        spaces=(trial_set.space,), sampler="grid", grid={trial_set.key: values}, scheduler="none", seed=0,
-        cpus_per_trial=float(threads), max_concurrent=1, max_failures=0,
+        name=BENCH_STUDY, preset="bench", size="bench", trials=per_group, base={**trial_set.base, "train.device": "cpu"},
+        groups=trial_set.groups, spaces=(trial_set.space,), sampler="grid", grid={trial_set.key: trial_set.values(per_group)},
+        scheduler="none", seed=0, cpus_per_trial=float(threads), max_concurrent=1, max_failures=0,
         tracking_uri=f"sqlite:///{workdir / 'mlflow.db'}", storage=str(workdir / "results"),
     )
 
 
-def _recorded(tracking_uri: str, key: str) -> tuple[list[float], float]:
-    """The searched values the trial runs recorded, and the first trial run's start (epoch seconds)."""
+def _recorded(tracking_uri: str, trial_set: TrialSet) -> tuple[list[tuple[str, ...]], float]:
+    """What tells the recorded trial runs apart (TrialSet.identity of their params), and the first
+    trial run's start (epoch seconds)."""
     from study.tracking import client
 
     c = client(tracking_uri)
     experiment = c.get_experiment_by_name(BENCH_STUDY)
     runs = [r for r in c.search_runs([experiment.experiment_id]) if r.data.tags.get("role") != "study"]
-    return sorted(float(r.data.params[key]) for r in runs), min(r.info.start_time for r in runs) / 1000.0
+    return sorted(trial_set.identity(r.data.params) for r in runs), min(r.info.start_time for r in runs) / 1000.0
 
 
-def measure_orchestration(trial_set: TrialSet, trials: int, threads: int) -> dict[str, Any]:
-    """Plain loop vs ``run_study`` on the same ``trials`` configs of ``trial_set``."""
+def measure_orchestration(trial_set: TrialSet, per_group: int, threads: int, drift_every: int = 1,
+                          before: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Plain loop vs ``run_study`` on the same trials of ``trial_set`` (``per_group`` per group).
+
+    The loop runs before the study (``before``: its timings, when already measured) and, against
+    load that drifts, again after it on every ``drift_every``-th trial; the loop's time is the
+    before-time scaled by the mean of the two sides' ratio on those trials (after/before)."""
     import ray
 
     from study.run import run_study, start_ray
     from study.tracking import experiment_id_for
 
-    values = trial_set.values(trials)
-    configs = trial_set.configs(trials)
-    loop_before_s = loop_seconds(configs, threads)
+    configs = trial_set.configs(per_group)
+    before = before if before is not None else loop_trials(configs, threads)
     import_s = time_stack_import()
     was_running = ray.is_initialized()
     started = time.perf_counter()
     start_ray("")
     ray_startup_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix="study-bench-") as directory:
-        spec = _study_spec(trial_set, values, threads, Path(directory))
+        spec = _study_spec(trial_set, per_group, threads, Path(directory))
         started = time.perf_counter()
         experiment_id_for(spec.tracking_uri, spec.name)  # a new sqlite store builds its tables once
         store_setup_s = time.perf_counter() - started
         started, started_at = time.perf_counter(), time.time()
         outcome = run_study(spec)
         study_s = time.perf_counter() - started
-        recorded, first_trial_at = _recorded(spec.tracking_uri, trial_set.key)
+        recorded, first_trial_at = _recorded(spec.tracking_uri, trial_set)
     if not was_running:
         ray.shutdown()
-    loop_after_s = loop_seconds(configs, threads)
-    loop_s = (loop_before_s + loop_after_s) / 2  # timed on both sides of the study, against drifting load
-    identical = recorded == sorted(values) and outcome.failed == 0
+    again = list(range(0, len(configs), max(1, drift_every)))
+    after = loop_trials([configs[i] for i in again], threads)
+    before_s = sum(t["wall_s"] for t in before)
+    drift = sum(t["wall_s"] for t in after) / sum(before[i]["wall_s"] for i in again)
+    loop_s = before_s * (1 + drift) / 2  # the loop's time at the study's midpoint, drift taken as linear
+    identical = recorded == sorted(trial_set.identity(f) for f in trial_set.flats(per_group)) and outcome.failed == 0
+    trials = len(configs)
     first_trial_start_s = first_trial_at - started_at  # Tune's start, a fresh worker and its imports: once per study
     steady_s = max(0.0, (study_s - loop_s - first_trial_start_s) / trials)  # every trial's own share
     trial_s = loop_s / trials
     return {
         "orchestration_overhead": study_s / loop_s,
+        "orchestration_overhead_without_drift_correction": study_s / before_s,
         "study_s": study_s,
         "loop_s": loop_s,
-        "loop_before_after_s": [loop_before_s, loop_after_s],
+        "loop_before_s": before_s,
+        "loop_drift": drift,
+        "drift_trials": len(again),
         "overhead_per_trial_s": max(0.0, (study_s - loop_s) / trials),
         "first_trial_start_s": first_trial_start_s,
         "steady_overhead_per_trial_s": steady_s,
@@ -142,13 +163,14 @@ def measure_orchestration(trial_set: TrialSet, trials: int, threads: int) -> dic
         "trials": trials,
         "trial_s": trial_s,
         "trial_set": trial_set.label,
-        "epochs_per_trial": configs[0].train.total_epochs,
-        "searched": {trial_set.key: list(values)},
+        "epochs_per_trial": sorted({c.train.total_epochs for c in configs}),
+        "searched": {trial_set.key: list(trial_set.values(per_group))},
         "identical_trials": identical,
         "failed_trials": outcome.failed,
         "concurrency": 1,
+        "threads_per_trial": threads,
         "tracking": "MLflow sqlite store in a temporary directory",
     }
 
 
-__all__ = ["TrialSet", "loop_seconds", "measure_orchestration", "time_stack_import"]
+__all__ = ["TrialSet", "loop_trials", "measure_orchestration", "time_stack_import"]

@@ -1,12 +1,14 @@
-"""``study bench``: routine speed, orchestration overhead, memory and trials per hour, side by side.
+"""``study bench``: what users wait for, measured side by side in one run on this machine.
 
-Everything is measured on this machine, in this order: our routine against a textbook
-DataLoader loop and against the model's bare compute (bench_routine.py), the same trials through
-``run_study`` and through a plain loop (bench_orchestration.py), the peak memory of one smoke
-trial in a fresh process and an estimate of trials per hour for every preset's sizes
-(bench_capacity.py), and ResNet-20 epochs on CIFAR-10-sized tensors where a CUDA device is
-visible (bench_device.py). The targets live here, in the output, never in timed tests: machines
-are shared and noisy, so read the ratios.
+In this order: the time-to-accuracy race of ``pool_cnn`` against ``small_cnn`` (glyphs C = 40 and
+digits) and whether ``pool_cnn`` matches ``small_cnn`` on the small-image presets' trials
+(bench.accuracy); the routine against a textbook DataLoader loop and the model's bare compute
+(bench.routine); the main job's trials at each class count in a plain loop, then through
+``run_study`` (bench.orchestration), giving evaluation's share of a trial and the main job's wall
+time, extrapolated (bench.main_job; ``--main-job`` runs it for real); the peak memory of one trial
+(bench.memory); trials per hour of every preset (bench.capacity); ResNet-20 epochs on
+CIFAR-10-sized tensors where a CUDA device is visible (bench.device). The targets are printed
+beside the results (bench.targets), never asserted by timed tests: machines are shared and noisy.
 """
 from __future__ import annotations
 
@@ -14,21 +16,25 @@ import argparse
 import json
 import os
 import platform
-import re
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
-TARGETS = {"routine_speedup": ">= 2.0", "orchestration_overhead": "<= 1.15", "peak_memory_mb": "< 1500"}
+from bench.targets import GPU_EPOCH_TARGET, TARGETS, meets
 
 
 @dataclass(frozen=True)
 class BenchSize:
-    speed_data: Mapping[str, Any]  # flat data.* keys of the routine-vs-textbook run (glyphs)
+    routine_data: Mapping[str, Any]  # flat data.* / model.* keys of the routine-vs-textbook run (glyphs)
     speed_epochs: int  # epochs of each routine and textbook run
     speed_repeats: int  # runs of each side, alternating (routine, textbook, ceiling, ceiling, textbook, routine, ...)
-    trial_set: str  # bench_trials.TRIAL_SETS key: the trials of the orchestration comparison
-    trials: int  # how many of them
-    trial_epochs: int  # epochs of each of those trials; 0 = the trial set's own
+    race_size: str  # preset size of the time-to-accuracy races' trials
+    race_seeds: tuple[int, ...]  # paired seeds of each race
+    match_presets: tuple[str, ...]  # presets whose trials decide whether pool_cnn matches small_cnn
+    match_sizes: tuple[str, ...]  # at these sizes
+    match_seeds: tuple[int, ...]  # on these paired seeds
+    main_job_size: str  # size of the main job whose trials the orchestration loop and the extrapolation use
+    per_group: int  # trials per class count in the orchestration comparison (>= 20 in all at the default size)
+    drift_every: int  # every n-th loop trial runs again after the study, against drifting load
     probe_epochs: int  # epochs of each trials-per-hour probe; the last one is used
     presets: tuple[str, ...] = ()  # presets whose trials per hour are estimated; () = all
     sizes: tuple[str, ...] = ("smoke", "cpu", "full")  # their sizes
@@ -37,12 +43,15 @@ class BenchSize:
 
 
 BENCH_SIZES = {
-    # seconds on 2 cores: a few hundred images, 2 one-epoch digits trials, the smoke preset only
-    "tiny": BenchSize({"data.num_classes": 10, "data.max_per_class": 40}, 1, 1, "smoke", 2, 1, 1, ("smoke",), ("smoke", "cpu"),
+    # a few minutes on 2 cores: every part runs, on the smallest trials (the main job at smoke size)
+    "tiny": BenchSize({"data.num_classes": 10, "data.max_per_class": 40, "data.image_size": 16, "model.name": "pool_cnn"},
+                      1, 1, "smoke", (0,), ("smoke",), ("smoke",), (0,), "smoke", 1, 3, 1, ("smoke",), ("smoke", "cpu"),
                       import_memory=False, gpu=False),
-    # ~12 minutes on 2 cores: all 53 default glyph classes at 100 images each; 10 trials of the main
-    # job (about 10 s each here, the trial length the overhead target is set for)
-    "default": BenchSize({"data.max_per_class": 100}, 2, 2, "main-job", 10, 0, 2),
+    # the figures of bench/README.md: 53 glyph classes at 100 images for the routine (the main
+    # job's backbone and image size), the races at cpu size on 2 seeds, the presets' trials on 4
+    # seeds, 20 main-job trials (4 scales at each of its 5 class counts), every preset's trials per hour
+    "default": BenchSize({"data.max_per_class": 100, "data.image_size": 16, "model.name": "pool_cnn"}, 2, 2,
+                         "cpu", (0, 1), ("smoke", "basics"), ("smoke", "cpu"), (0, 1, 2, 3), "cpu", 4, 4, 2),
 }
 
 
@@ -50,32 +59,54 @@ def cpu_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def meets(value: float, target: str) -> bool:
-    """``value`` against a target such as ``">= 2.0"`` or ``"< 1500"``."""
-    match = re.fullmatch(r"\s*(>=|<=|>|<)\s*([0-9.]+)\s*", target)
-    if not match:
-        raise ValueError(f"target {target!r}: expected an operator (>=, <=, >, <) and a number")
-    op, bound = match.group(1), float(match.group(2))
-    return {">=": value >= bound, "<=": value <= bound, ">": value > bound, "<": value < bound}[op]
+def _main_job(plan: BenchSize, cores: int, real: bool, log: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The main job's trials: data preparation, a loop, the same trials as a study; returns
+    (orchestration, evaluation share, main job)."""
+    import torch
+
+    from bench.main_job import evaluation_share, extrapolate, group_costs, measure_data_preparation, run_main_job
+    from bench.orchestration import loop_trials, measure_orchestration
+    from bench.trials import TRIAL_SETS, main_job_spec
+    from trainables.config import TrialConfig
+    from trainables.data import load_dataset
+
+    spec, trial_set = main_job_spec(plan.main_job_size), TRIAL_SETS["main-job"](plan.main_job_size)
+    groups_flat = [{**trial_set.base, **g} for g in trial_set.groups]
+    log(f"the main job's data from an empty cache ({len(groups_flat)} class counts) ...")
+    data = measure_data_preparation(groups_flat)
+    for flat in groups_flat:  # the loop and the study read the data from the cache, as the main job's later trials do
+        load_dataset(TrialConfig.from_flat(flat).data, torch.device("cpu"))
+    threads = max(1, int(spec.cpus_per_trial))  # as the main job runs them: one trial per cpus_per_trial
+    configs = trial_set.configs(plan.per_group)
+    log(f"{len(configs)} main-job trials in a plain loop, then through Ray Tune + Optuna + MLflow ...")
+    before = loop_trials(configs, threads)
+    orchestration = measure_orchestration(trial_set, plan.per_group, threads, plan.drift_every, before=before)
+    job = extrapolate(spec, group_costs(spec, before, plan.per_group), data, orchestration, cores)
+    if real:
+        job = {**job, "extrapolated_minutes": job["main_job_minutes"], **run_main_job(log)}
+    return orchestration, evaluation_share(before), job
 
 
-def run_bench(size: str, data_root: str = "", log: Any = print) -> dict[str, Any]:
+def run_bench(size: str, data_root: str = "", main_job: bool = False, log: Any = print) -> dict[str, Any]:
     """Measure everything for ``size`` (a key of BENCH_SIZES); returns the JSON document."""
     import torch
 
-    from study.bench_capacity import estimate_trials_per_hour, peak_memory_mb
-    from study.bench_orchestration import measure_orchestration
-    from study.bench_routine import measure_routine_speedup
-    from study.bench_trials import TRIAL_SETS, smoke_trial
+    from bench.accuracy import measure_preset_match, measure_races
+    from bench.capacity import estimate_trials_per_hour
+    from bench.memory import peak_memory_mb
+    from bench.routine import measure_routine_speedup
+    from bench.trials import smoke_trial
     from study.presets import PRESETS
 
     plan, cores = BENCH_SIZES[size], cpu_cores()
-    threads = cores  # concurrency 1 in the comparisons: one trial may use every core
-    log(f"routine vs textbook loop ({plan.speed_epochs} epochs of glyphs) ...")
     load_start = os.getloadavg()[0]
-    routine = measure_routine_speedup({**plan.speed_data, "train.epochs": plan.speed_epochs}, threads, plan.speed_repeats)
-    log(f"{plan.trials} trials through Ray Tune + Optuna + MLflow and in a plain loop ...")
-    orchestration = measure_orchestration(TRIAL_SETS[plan.trial_set](plan.trial_epochs), plan.trials, threads)
+    log(f"time to accuracy, pool_cnn vs small_cnn ({plan.race_size}-size trials) ...")
+    races = measure_races(plan.race_size, plan.race_seeds, 1, log)
+    log("pool_cnn vs small_cnn on the small-image presets' trials ...")
+    match = measure_preset_match(plan.match_presets, plan.match_sizes, plan.match_seeds, 1, log)
+    log(f"routine vs textbook loop vs the model's bare compute ({plan.speed_epochs} epochs of glyphs) ...")
+    routine = measure_routine_speedup({**plan.routine_data, "train.epochs": plan.speed_epochs}, cores, plan.speed_repeats)
+    orchestration, evaluation, job = _main_job(plan, cores, main_job, log)
     log("peak memory of one smoke trial in a fresh process ...")
     memory = {"peak_memory_mb": peak_memory_mb(smoke_trial(4))}
     if plan.import_memory:
@@ -85,29 +116,42 @@ def run_bench(size: str, data_root: str = "", log: Any = print) -> dict[str, Any
     rows = estimate_trials_per_hour(presets, plan.sizes, data_root, plan.probe_epochs, cores,
                                     orchestration["overhead_per_trial_s"])
     if plan.gpu:
-        from study.bench_device import measure_gpu
+        from bench.device import measure_gpu
 
         log("ResNet-20 on CIFAR-10-sized tensors on the GPU ..." if torch.cuda.is_available() else "no CUDA device: no GPU figures")
         gpu = measure_gpu()
     else:
         gpu = {"skipped": f"not measured at size {size}"}
-    torch.set_num_threads(threads)
-    values = {"routine_speedup": routine["routine_speedup"],
+    torch.set_num_threads(cores)
+    values = {"time_to_accuracy_speedup": races["time_to_accuracy_speedup"],
+              "routine_share_of_ceiling": routine["routine_share_of_ceiling"],
               "orchestration_overhead": orchestration["orchestration_overhead"],
+              "evaluation_share": evaluation["evaluation_share"],
+              "main_job_minutes": job["main_job_minutes"],
               "peak_memory_mb": memory["peak_memory_mb"]}
+    meets_targets = {k: None if v is None else meets(v, TARGETS[k]) for k, v in values.items()}
+    if "eager" in gpu:
+        meets_targets["gpu_epoch_s"] = meets(gpu["eager"]["epoch_s"], GPU_EPOCH_TARGET)
     return {
         **values,
+        "main_job_minutes_is_extrapolation": job["is_extrapolation"],
+        "pool_cnn_matches_small_cnn": {f"{r['preset']}/{r['size']}": r["matches"] for r in match},
+        "routine_speedup": routine["routine_speedup"],
         "ray_startup_s": orchestration["ray_startup_s"],
         "store_setup_s": orchestration["store_setup_s"],
         "import_s": orchestration["import_s"],
-        "threads_per_trial": threads,
         "trials_per_hour": {p: {r["size"]: r.get("trials_per_hour") for r in rows if r["preset"] == p} for p in presets},
         "trials_per_hour_is_estimate": True,
-        "targets": dict(TARGETS),
-        "meets_targets": {k: meets(v, TARGETS[k]) for k, v in values.items()},
+        "targets": {**TARGETS, "gpu_epoch_s": GPU_EPOCH_TARGET},
+        "meets_targets": meets_targets,
+        "time_to_accuracy": races,
+        "preset_match": match,
         "routine": routine,
         "orchestration": orchestration,
-        "memory": {**memory, "trial": "the smoke preset's trial (digits, small_cnn, CE) in a fresh process; VmHWM, since ru_maxrss inherits the parent's peak across fork+exec"},
+        "evaluation": evaluation,
+        "main_job": job,
+        "memory": {**memory, "trial": "the smoke preset's trial (digits, CE) in a fresh process; VmHWM, since ru_maxrss "
+                                      "inherits the parent's peak across fork+exec"},
         "trials_per_hour_detail": rows,
         "machine": {"cpu_cores": cores, "platform": platform.platform(), "python": platform.python_version(),
                     "torch": torch.__version__, "cuda": torch.cuda.is_available(),
@@ -117,69 +161,13 @@ def run_bench(size: str, data_root: str = "", log: Any = print) -> dict[str, Any
     }
 
 
-def _fmt(value: Any, unit: str = "") -> str:
-    return "-" if value is None else f"{value:,.2f}{unit}" if isinstance(value, float) else f"{value}{unit}"
-
-
-def format_table(result: dict[str, Any]) -> str:
-    """The ratios against their targets, then the trials-per-hour estimates."""
-    r, o, m = result["routine"], result["orchestration"], result["memory"]
-    details = {
-        "routine_speedup": f"routine {r['routine_images_per_s']:,.0f} img/s vs textbook {r['textbook_images_per_s']:,.0f} img/s "
-                           f"({r['dataset']} {r['num_classes']} classes, {r['train_images']} train images, {r['model']}, {r['epochs']} epochs)",
-        "orchestration_overhead": f"study {o['study_s']:.1f} s vs loop {o['loop_s']:.1f} s for {o['trials']} trials of "
-                                  f"{o['trial_s']:.1f} s, {o['epochs_per_trial']} epochs each: {o['trial_set']} "
-                                  f"(identical trials: {o['identical_trials']})",
-        "peak_memory_mb": "one smoke trial, fresh process" + (f" (imports alone {m['import_only_mb']:.0f} MB)" if "import_only_mb" in m else ""),
-    }
-    lines = [f"study bench --size {result['size']}: {result['machine']['cpu_cores']} CPU cores, "
-             f"torch {result['machine']['torch']}, {result['threads_per_trial']} threads per trial",
-             f"load average (1 min) {result['machine']['load_average_1min']['start']:.1f} at the start, "
-             f"{result['machine']['load_average_1min']['end']:.1f} at the end: other work on the cores skews the seconds",
-             f"{'metric':24s} {'value':>9s}  {'target':8s} {'met':4s} detail"]
-    for key, target in result["targets"].items():
-        met = "yes" if result["meets_targets"][key] else "no"
-        lines.append(f"{key:24s} {_fmt(result[key]):>9s}  {target:8s} {met:4s} {details[key]}")
-    lines.append(f"compute ceiling: the model's bare training steps and eval passes run {r['ceiling_images_per_s']:,.0f} img/s, "
-                 f"so no routine can beat the textbook by more than {r['speedup_bound']:.2f}x on this machine; "
-                 f"ours reaches {100 * r['routine_share_of_ceiling']:.0f}% of the ceiling")
-    lines.append(f"excluded from the overhead ratio: ray.init {result['ray_startup_s']:.1f} s, importing Ray/Optuna/MLflow "
-                 f"{result['import_s']:.1f} s, creating the sqlite store {result['store_setup_s']:.1f} s "
-                 f"(ratio with it: {o['orchestration_overhead_with_store_setup']:.2f})")
-    lines.append(f"the study's extra time: {o['first_trial_start_s']:.1f} s once (Tune's start, a fresh worker process and its "
-                 f"imports) and {o['steady_overhead_per_trial_s']:.2f} s per trial; a 100-trial study of these trials "
-                 f"would take {o['projected_overhead_100_trials']:.2f}x the loop (projected)")
-    lines.append("")
-    lines.append("trials per hour on this machine, ESTIMATED from measured epoch times (in brackets: the study's")
-    lines.append("projected time over a plain loop at that trial length); see `trials_per_hour_detail`:")
-    sizes = result["bench_size"]["sizes"]
-    rows = {(r["preset"], r["size"]): r for r in result["trials_per_hour_detail"]}
-    cell = lambda r: "-" if "skipped" in r else f"{r['trials_per_hour']:,.1f} ({r['projected_orchestration_overhead']:.2f}x)"  # noqa: E731
-    lines.append(f"{'preset':18s} " + " ".join(f"{s:>18s}" for s in sizes))
-    for preset in result["trials_per_hour"]:
-        lines.append(f"{preset:18s} " + " ".join(f"{cell(rows[preset, s]):>18s}" for s in sizes))
-    skipped = [row for row in result["trials_per_hour_detail"] if "skipped" in row]
-    for row in skipped:
-        lines.append(f"  skipped {row['preset']} {row['size']}: {row['skipped']}")
-    lines.append("")
-    lines.append(_gpu_line(result["gpu"]))
-    return "\n".join(lines)
-
-
-def _gpu_line(gpu: dict[str, Any]) -> str:
-    if "skipped" in gpu:
-        return f"GPU (ResNet-20, CIFAR-10-sized tensors): {gpu['skipped']}"
-    rows = [f"{mode} {g['epoch_s']:.2f} s per epoch, {g['images_per_s']:,.0f} img/s (first epoch {g['first_epoch_s']:.1f} s)"
-            for mode, g in gpu.items()]
-    return f"GPU {gpu['eager']['device']} (ResNet-20, CIFAR-10-sized tensors, eval included; goal < 3 s per epoch): " + "; ".join(rows)
-
-
 def bench_command(args: argparse.Namespace) -> int:
+    from bench.table import format_table
     from study.errors import UsageError
 
     if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
         raise UsageError(f"--json {args.json}: directory {os.path.dirname(os.path.abspath(args.json))} does not exist")
-    result = run_bench(args.size, getattr(args, "data_root", "") or "")
+    result = run_bench(args.size, getattr(args, "data_root", "") or "", bool(getattr(args, "main_job", False)))
     print(format_table(result), flush=True)
     if args.json:
         with open(args.json, "w") as handle:
@@ -188,4 +176,4 @@ def bench_command(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["BENCH_SIZES", "BenchSize", "TARGETS", "bench_command", "format_table", "meets", "run_bench"]
+__all__ = ["BENCH_SIZES", "BenchSize", "bench_command", "cpu_cores", "run_bench"]

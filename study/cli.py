@@ -221,8 +221,11 @@ def build_parser() -> Parser:
 
     sub.add_parser("presets", help="list the presets")
 
-    bench = sub.add_parser("bench", help="measure routine speed, orchestration overhead, memory and trials per hour")
-    bench.add_argument("--size", default="default", choices=("tiny", "default"), help="tiny (about a minute) or default (minutes)")
+    bench = sub.add_parser("bench", help="measure time to accuracy, routine speed, orchestration overhead, the main job's time, "
+                                          "memory and trials per hour (bench/README.md)")
+    bench.add_argument("--size", default="default", choices=("tiny", "default"),
+                       help="tiny (a few minutes, smallest trials) or default (about an hour on 2 cores)")
+    bench.add_argument("--main-job", action="store_true", help="also run the main job for real and time it (default: extrapolated)")
     bench.add_argument("--json", metavar="FILE", help="also write the measurements as JSON to FILE")
     bench.add_argument("--data-root", default="", help="directory of on-disk datasets, for the trials-per-hour estimates")
     return parser
@@ -248,7 +251,7 @@ COMMANDS: dict[str, str] = {
     "trend": "study.analysis_commands:trend_command",
     "replay": "study.analysis_commands:replay_command",
     "power": "study.analysis_commands:power_command",
-    "bench": "study.bench:bench_command",
+    "bench": "bench.run:bench_command",
 }
 
 

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
-from study.bench import TARGETS, meets
+from bench.accuracy import race_summary
+from bench.stats import mean_interval, ratio_interval
+from bench.targets import TARGETS, meets
 
-FIELDS = ("routine_speedup", "orchestration_overhead", "peak_memory_mb", "ray_startup_s", "import_s",
-          "threads_per_trial", "trials_per_hour", "targets", "meets_targets")
+FIELDS = ("time_to_accuracy_speedup", "routine_share_of_ceiling", "orchestration_overhead", "evaluation_share",
+          "main_job_minutes", "peak_memory_mb", "main_job_minutes_is_extrapolation", "pool_cnn_matches_small_cnn",
+          "ray_startup_s", "import_s", "trials_per_hour", "targets", "meets_targets")
 
 
 @pytest.mark.parametrize(
@@ -25,6 +29,50 @@ def test_a_malformed_target_names_itself():
         meets(1.0, "about 2")
 
 
+def test_every_target_parses():
+    for target in TARGETS.values():
+        meets(1.0, target)
+
+
+def _run(val_accuracies, seconds_per_epoch, test=0.5):
+    curve = [{"wall_s": seconds_per_epoch * (e + 1), "cpu_s": seconds_per_epoch * (e + 1), "val_accuracy": a}
+             for e, a in enumerate(val_accuracies)]
+    return {"curve": curve, "wall_s": curve[-1]["wall_s"], "cpu_s": curve[-1]["cpu_s"],
+            "val_accuracy": val_accuracies[-1], "test_accuracy": test}
+
+
+def test_the_race_times_the_first_epoch_at_the_reference_accuracy():
+    runs = {"small_cnn": [_run([0.5, 0.7, 0.8, 0.9], 4.0), _run([0.5, 0.7, 0.8, 0.9], 4.0)],
+            "pool_cnn": [_run([0.6, 0.9, 0.92, 0.93], 1.0), _run([0.6, 0.9, 0.92, 0.93], 1.0)]}
+    race = race_summary(runs)
+    assert race["reached"] and race["reached_at_epoch"] == 2
+    assert race["time_to_accuracy_speedup"] == pytest.approx(16.0 / 2.0)
+    assert race["same_epochs_time_ratio"]["mean"] == pytest.approx(4.0)
+    assert race["val_accuracy_difference"]["mean"] == pytest.approx(0.03)
+
+
+def test_a_race_never_reached_has_no_speedup_and_says_so():
+    runs = {"small_cnn": [_run([0.5, 0.9], 4.0)], "pool_cnn": [_run([0.5, 0.8], 1.0)]}
+    race = race_summary(runs)
+    assert race["time_to_accuracy_speedup"] is None and not race["reached"]
+    assert "never reached" in race["note"] and "0.9000" in race["note"]
+
+
+def test_intervals_cover_the_mean_and_need_two_values():
+    interval = mean_interval([0.1, 0.2, 0.3])
+    assert interval["low"] < 0.2 < interval["high"] and interval["mean"] == pytest.approx(0.2)
+    assert mean_interval([0.1])["low"] is None
+    ratio = ratio_interval([2.0, 8.0])
+    assert ratio["mean"] == pytest.approx(4.0) and ratio["low"] < 4.0 < ratio["high"]
+    assert math.isclose(ratio_interval([3.0, 3.0])["low"], 3.0)
+
+
+def test_the_memory_probe_runs_in_a_fresh_process():
+    from bench.memory import peak_memory_mb
+
+    assert 50 < peak_memory_mb({}) < 1500  # torch and the routine imported, nothing trained
+
+
 def test_bench_rejects_an_unknown_size_on_one_line(study_cli):
     done = study_cli("bench", "--size", "huge", timeout=120)
     assert done.returncode == 2
@@ -34,26 +82,33 @@ def test_bench_rejects_an_unknown_size_on_one_line(study_cli):
 @pytest.mark.slow
 def test_tiny_bench_writes_every_field(study_cli, tmp_path):
     out = tmp_path / "bench.json"
-    done = study_cli("bench", "--size", "tiny", "--json", str(out), timeout=300)
+    done = study_cli("bench", "--size", "tiny", "--json", str(out), timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())
     for field in FIELDS:
         assert field in result, field
-    for ratio in ("routine_speedup", "orchestration_overhead", "peak_memory_mb"):
-        assert result[ratio] > 0
-    assert result["targets"] == TARGETS
-    assert set(result["meets_targets"]) == set(TARGETS)
-    assert all(isinstance(v, bool) for v in result["meets_targets"].values())
+    for ratio in ("routine_share_of_ceiling", "orchestration_overhead", "evaluation_share", "main_job_minutes", "peak_memory_mb"):
+        assert result[ratio] > 0, ratio
+    assert 0 < result["evaluation_share"] < 1
+    assert result["main_job_minutes_is_extrapolation"] is True
+    assert set(result["time_to_accuracy"]["races"]) == {"glyphs", "digits"}
+    glyphs = result["time_to_accuracy"]["races"]["glyphs"]
+    assert (glyphs["time_to_accuracy_speedup"] is None) == (not glyphs["reached"])
+    assert result["time_to_accuracy_speedup"] == glyphs["time_to_accuracy_speedup"]
+    assert set(result["pool_cnn_matches_small_cnn"]) == {"smoke/smoke"}
+    assert {k: v for k, v in result["targets"].items() if k in TARGETS} == TARGETS
+    assert all(v is None or isinstance(v, bool) for v in result["meets_targets"].values())
     assert result["orchestration"]["identical_trials"] is True
-    assert result["routine"]["speedup_bound"] > 0 and result["routine"]["routine_share_of_ceiling"] > 0
-    assert "skipped" in result["gpu"] and "compute ceiling" in done.stdout
-    assert result["threads_per_trial"] >= 1
+    assert result["orchestration"]["trials"] == 3  # the main job's smoke size: one trial at each of 3 class counts
+    assert [c["num_classes"] for c in result["main_job"]["per_class_count"]] == result["main_job"]["class_counts"]
+    assert result["main_job"]["trials"] == 33  # the smoke size's two-stage design
+    assert "skipped" in result["gpu"]
     assert result["trials_per_hour"]["smoke"]["smoke"] > 0
-    assert "ESTIMATE" in done.stdout and "routine_speedup" in done.stdout
+    assert "ESTIMATE" in done.stdout and "EXTRAPOLATED" in done.stdout and "time_to_accuracy_speedup" in done.stdout
 
 
 def test_the_device_epoch_runs_resnet20_on_cifar10_sized_tensors():
-    from study.bench_device import cifar10_sized, measure_device_epochs
+    from bench.device import cifar10_sized, measure_device_epochs
 
     bundle = cifar10_sized(train_images=64, val_images=16, test_images=16)
     assert tuple(bundle.train.x.shape) == (64, 3, 32, 32) and bundle.num_classes == 10
