@@ -78,15 +78,21 @@ def _replicated_table(paper: dict[str, Any]) -> pd.DataFrame:
             row[f"{name} ours"] = _num(r.get(f"{name} (ours)"))
             row[f"{name} 95% CI"] = _ci(r.get(f"{name} (ours) low"), r.get(f"{name} (ours) high"))
         rows.append(row)
-    return pd.DataFrame(rows)
+    return _text(pd.DataFrame(rows))
+
+
+def _text(table: pd.DataFrame) -> pd.DataFrame:
+    """Mark a table whose cells are already formatted text (Markdown prints them as they are)."""
+    table.attrs["text"] = True
+    return table
 
 
 def _contrast_table(paper: dict[str, Any]) -> pd.DataFrame:
-    return pd.DataFrame([{
+    return _text(pd.DataFrame([{
         "contrast": c["contrast"], "metric": c["metric"], "paper": _num(c["paper"]), "ours (mean)": _num(c["ours"]),
         "95% CI": _ci(c["low"], c["high"]), "P(A>B)": _num(c["p_improve"]), "P 95% CI": _ci(c["p_low"], c["p_high"]),
         "seeds": c["pairs"],
-    } for c in paper["contrasts"] if c["ours"] is not None or c["paper"] is not None])
+    } for c in paper["contrasts"] if c["ours"] is not None or c["paper"] is not None]))
 
 
 def _resolution_line(paper: dict[str, Any]) -> str:
@@ -177,7 +183,8 @@ def markdown(report: dict[str, Any]) -> str:
             elif kind == "code":
                 lines.append(f"`{content}`")
             elif kind == "table":
-                lines.append(content.to_markdown(index=False, floatfmt=".4g"))
+                # tables of preformatted text cells (``_text``) keep their digits as written
+                lines.append(content.to_markdown(index=False, floatfmt=".4g", disable_numparse=bool(content.attrs.get("text"))))
             elif kind == "figure":
                 lines.append(f"![{FIGURE_TITLES.get(content[0], content[0])}]({content[1]})")
             else:
