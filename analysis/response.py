@@ -28,7 +28,9 @@ that reaches the cubic's inflection point, beyond which the curve bends the othe
 unbounded). Unlike a delta-method interval it follows the curve: it
 is wide on the flat side of an asymmetric peak, narrow on the steep side, and exact for normal
 errors when the polynomial describes the curve. The sd that weighs s* in the law is the
-interval's width in s over 2 t.
+interval's width in s over 2 x 1.96: the sd of a normal variable with an interval that wide, so
+that the law, which treats the vertices as normal with known sd, keeps the t interval's extra
+width for a residual variance estimated on few degrees of freedom.
 
 No interior maximum (and no vertex for the law) when the curvature's 95% interval reaches 0 or
 lies on the wrong side (quadratic: 2 b2; cubic: f'' at the vertex), when the cubic has no
@@ -50,6 +52,7 @@ SCALE, CLASSES, STAGE = "param:scale.start", "param:data.num_classes", "tag:stag
 SEED_COLUMNS = ("param:train.seed", "param:data.subset_seed")  # together: one seed block
 ESTIMATE_STAGE = "estimate"  # == search_spaces.scale_design.ESTIMATE
 ALPHA = 0.05
+Z = float(stats.norm.ppf(1 - ALPHA / 2))
 MIN_LEVELS = 3  # a quadratic needs three scales
 CUBIC_MIN_LEVELS = 5  # a cubic with a lack-of-fit test of its own needs five
 CURVE_POINTS = 61
@@ -75,7 +78,7 @@ class ClassResponse:
     model: str  # "quadratic", "cubic", or "" (not fitted)
     scale: float  # s*: the vertex, NaN when there is none
     ci: tuple[float, float]  # its 95% interval in s (an end may be inf)
-    sd: float  # the interval's width / (2 t): the uncertainty the law weighs s* by
+    sd: float  # the interval's width / (2 x 1.96): the uncertainty the law weighs s* by
     lack_of_fit_p: float  # the quadratic against the replicates' pure error (NaN: no test possible)
     lack_of_fit_p_model: float  # the model used against the same pure error
     curvature: float  # f'' in metric per ln-unit^2, at the vertex (at the centre when there is none)
@@ -335,7 +338,7 @@ def fit_response(scales: Sequence[float], values: Sequence[float], seeds: Sequen
             reason = "the vertex's 95% interval is unbounded"
     scale = float(np.exp(vertex + centre)) if np.isfinite(vertex) else float("nan")
     ci = (float(np.exp(ci_d[0] + centre)), float(np.exp(ci_d[1] + centre)))
-    sd = float((ci[1] - ci[0]) / (2 * t)) if np.all(np.isfinite(ci)) else float("nan")
+    sd = float((ci[1] - ci[0]) / (2 * Z)) if np.all(np.isfinite(ci)) else float("nan")
     if not reason and (vertex - span[0] < 0.15 * (span[1] - span[0]) or span[1] - vertex < 0.15 * (span[1] - span[0])):
         notes.append("vertex near an edge of the scanned scales: widen or move the window")
     return ClassResponse(**base, **common, scale=scale, ci=ci, sd=sd, curvature=curvature, curvature_ci=curvature_ci,
