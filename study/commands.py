@@ -99,11 +99,15 @@ def try_spaces(spec: StudySpec, draws: int = 3) -> None:
     from trainables.config import ConfigError, TrialConfig
     from trainables.validate import check_names
 
+    from study.samplers import SAMPLERS
+
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    directions = ["maximize" if m == "max" else "minimize" for m in spec.modes]
     for group in spec.groups:
+        # the study's own sampler (a missing optional package such as cmaes fails here, not in Ray)
         sampler = (optuna.samplers.GridSampler({k: list(v) for k, v in spec.grid.items()}, seed=spec.seed)
-                   if spec.sampler == "grid" and spec.grid else optuna.samplers.RandomSampler(seed=spec.seed))
-        study = optuna.create_study(sampler=sampler)
+                   if spec.sampler == "grid" and spec.grid else SAMPLERS.get(spec.sampler)(spec.seed, {}))
+        study = optuna.create_study(sampler=sampler, directions=directions)
         space = compose(spec.spaces, spec.space_options, {**spec.base, **group})
         for _ in range(draws):
             trial = study.ask()
@@ -115,7 +119,7 @@ def try_spaces(spec: StudySpec, draws: int = 3) -> None:
                 raise UsageError(f"search space {'+'.join(spec.spaces)} fails with its options "
                                  f"{dict(spec.space_options)}: {exc}") from None
             try:
-                study.tell(trial, 0.0)
+                study.tell(trial, [0.0] * len(directions))
             except RuntimeError:  # the grid sampler stops the study after its last cell
                 break
 

@@ -39,9 +39,13 @@ def cmaes(seed: int, grid: Mapping[str, Sequence[Any]]) -> Any:
 @SAMPLERS.register("qmc")
 def qmc(seed: int, grid: Mapping[str, Sequence[Any]]) -> Any:
     """Scrambled Sobol points: even coverage of the space for few trials."""
+    import warnings
+
     import optuna
 
-    return optuna.samplers.QMCSampler(qmc_type="sobol", scramble=True, seed=seed, warn_independent_sampling=False)
+    with warnings.catch_warnings():  # "QMCSampler is experimental": said once per group and dry run otherwise
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.QMCSampler(qmc_type="sobol", scramble=True, seed=seed, warn_independent_sampling=False)
 
 
 @SAMPLERS.register("grid")

@@ -200,3 +200,26 @@ def test_study_names_are_checked_in_study_files_too(tmp_path):
     done = run_study_cli("run", "--config", str(config), "--dry-run", cwd=tmp_path, timeout=120)
     _rejected(done, "study name '..' is invalid")
     assert Path(config).exists() and sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+@pytest.mark.parametrize("name", ["tpe", "random", "cmaes", "qmc", "nsga2"])
+def test_every_sampler_proposes_points_of_the_smoke_space(name):
+    """cmaes is a dependency: its sampler runs past its random start-up trials here, not only in a dry run."""
+    import optuna
+
+    from search_spaces import compose
+    from study.presets import PRESETS
+    from study.samplers import SAMPLERS
+
+    fields = PRESETS.get("smoke").build("smoke", "")
+    space = compose(fields["spaces"], fields.get("space_options", {}), fields["base"])
+    study = optuna.create_study(sampler=SAMPLERS.get(name)(0, {}), direction="maximize")
+    for k in range(6):
+        trial = study.ask()
+        point = space(trial)
+        study.tell(trial, 0.5 + 0.01 * k)
+    assert len(study.trials) == 6 and point and {"optim.lr"} <= set(study.trials[-1].params)
+    if name == "cmaes":
+        import sys
+
+        assert "cmaes" in sys.modules  # CMA-ES itself ran, not only its random start-up
