@@ -1,0 +1,202 @@
+"""Joining a cluster the way a user does, on loopback with real parts: `ray start` nodes in their
+own processes (Ray's token authentication on), `study run --address` as another process,
+recording through `mlflow server` over http backed by PostgreSQL; and, before anything runs,
+the stores and addresses a cluster cannot use refused on one line."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from tests.study.cluster_helpers import (
+    ROOT, MlflowServer, Postgres, RayStartCluster, kill_group, trial_runs, wait_for,
+)
+
+
+def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    full = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **(env or {}))
+    for name in ("RAY_ADDRESS", "RAY_AUTH_MODE", "MLFLOW_TRACKING_URI"):
+        if name not in (env or {}):
+            full.pop(name, None)
+    return subprocess.run([sys.executable, "-m", "study.cli", *args], cwd=cwd, env=full, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def assert_refused(done: subprocess.CompletedProcess, fragment: str, workdir: Path) -> None:
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert list(workdir.iterdir()) == [], "something was written"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "file"])
+def test_a_cluster_refuses_a_store_on_one_disk(tmp_path, kind):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}" if kind == "sqlite" else (tmp_path / "mlruns").as_uri()
+    done = run_cli("run", "--preset", "smoke", "--address", "10.9.8.7:6379", "--tracking-uri", uri,
+                   "--storage", str(tmp_path / "results"), cwd=tmp_path, timeout=180)
+    assert_refused(done, f"a {kind} store is a file on one machine", tmp_path)
+    assert "http://HEAD_IP:5000" in done.stderr and "postgresql://" in done.stderr
+
+
+def test_ray_address_is_the_default_address(tmp_path):
+    done = run_cli("run", "--preset", "smoke", "--storage", str(tmp_path / "results"), cwd=tmp_path,
+                   env={"RAY_ADDRESS": "10.9.8.7:6379"}, timeout=180)  # the default store: sqlite
+    assert_refused(done, "with --address 10.9.8.7:6379 each node would record into its own copy", tmp_path)
+
+
+@pytest.mark.parametrize("address, env, fragment", [
+    ("auto", {"RAY_TMPDIR": "EMPTY"}, "--address auto: no running Ray cluster found on this machine"),
+    ("ray://10.9.8.7:10001", {}, "Ray Client (ray://) is not supported"),
+    ("10.9.8.7", {}, "'10.9.8.7' is not HOST:PORT"),
+])
+def test_addresses_without_a_cluster_fail_on_one_line(tmp_path, tmp_path_factory, address, env, fragment):
+    env = {k: str(tmp_path_factory.mktemp("raytmp")) if v == "EMPTY" else v for k, v in env.items()}
+    done = run_cli("run", "--preset", "smoke", "--address", address, "--tracking-uri", "http://127.0.0.1:9",
+                   "--storage", str(tmp_path / "results"), cwd=tmp_path, env=env, timeout=180)
+    assert_refused(done, fragment, tmp_path)
+
+
+def test_an_unreachable_database_fails_on_one_line(tmp_path):
+    done = run_cli("run", "--preset", "smoke", "--tracking-uri", "postgresql://mlflow:secret@127.0.0.1:9/mlflow",
+                   "--storage", str(tmp_path / "results"), cwd=tmp_path, timeout=180)
+    assert_refused(done, "the database cannot be opened", tmp_path)
+    assert "secret" not in done.stderr  # the password is not echoed
+
+
+GROUPS_STUDY = """\
+name: {name}
+trials: {trials}
+base: {{data.name: glyphs, data.image_size: 16, data.max_per_class: 40, loss.output: normface,
+       optim.name: adam, optim.lr: 0.003, train.epochs: {epochs}}}
+groups: [{{data.num_classes: 5}}, {{data.num_classes: 10}}]
+spaces: [constant_scale]
+scheduler: none
+sampler: random
+"""
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory):
+    """PostgreSQL, an MLflow server on it, and a two-node `ray start` cluster with token auth."""
+    root = tmp_path_factory.mktemp("services")
+    postgres = Postgres()
+    reason = postgres.start()
+    if reason:
+        postgres.stop()
+        pytest.skip(reason)
+    token = root / "auth_token"
+    token.write_text("loopback-test-token-" + "0123456789abcdef" * 2)
+    server = MlflowServer(postgres.uri, root / "artifacts")
+    cluster = RayStartCluster(token)
+    try:
+        server.start()
+        cluster.start_head()
+        cluster.add_worker()
+        yield {"server": server, "cluster": cluster, "token": token, "postgres": postgres}
+    finally:
+        cluster.stop()
+        server.stop()
+        postgres.stop()
+
+
+def _driver_env(cluster: RayStartCluster, token: Path) -> dict:
+    # as a user's shell: the token file exists, RAY_AUTH_MODE is not set
+    return {"RAY_TMPDIR": cluster.temp, "RAY_AUTH_TOKEN_PATH": str(token)}
+
+
+def _kill_node(raylet: int) -> None:
+    """SIGKILL a worker node: its raylet and the worker processes it started."""
+    children = []
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and Path(f"/proc/{pid}/stat").read_text().split(") ")[1].split()[1] == str(raylet):
+                children.append(int(pid))
+        except (OSError, IndexError):
+            continue
+    for pid in (raylet, *children):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.mark.slow
+def test_a_two_node_cluster_records_every_trial_once_through_faults(services, tmp_path):
+    """`study run --address HOST:PORT` on a `ray start` cluster; meanwhile its worker node is killed
+    twice (and started again) and the MLflow server is killed and restarted once. Every planned trial
+    ends in the PostgreSQL-backed store exactly once, finished, with its metrics, and both groups
+    (class counts) ran side by side."""
+    server, cluster = services["server"], services["cluster"]
+    config = tmp_path / "study.yaml"
+    config.write_text(GROUPS_STUDY.format(name="faults", trials=2, epochs=8))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **_driver_env(cluster, services["token"]))
+    env.pop("RAY_AUTH_MODE", None)
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "study.cli", "run", "--config", str(config), "--address", cluster.address,
+         "--tracking-uri", server.uri, "--storage", str(tmp_path / "results"), "--max-failures", "4",
+         "--checkpoint-every-s", "0"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+    def running(at_least_epoch: int) -> int:
+        return sum(r.info.status == "RUNNING" and r.data.metrics.get("epoch", 0) >= at_least_epoch
+                   for r in trial_runs(server.uri, "faults"))
+
+    try:
+        for fault in range(2):
+            wait_for(lambda: running(1) >= 2, 300, f"two trials training before fault {fault + 1}")
+            workers = cluster.worker_raylets()
+            assert len(workers) == 1, workers
+            _kill_node(workers[0])
+            if fault == 0:
+                server.stop()
+                time.sleep(3)
+                server.start()  # same port, same database
+            cluster.add_worker()
+        output, _ = driver.communicate(timeout=600)
+    finally:
+        if driver.poll() is None:
+            kill_group(driver)
+    assert driver.returncode == 0, output[-4000:]
+    runs = trial_runs(server.uri, "faults")
+    ids = [r.data.tags["trial_id"] for r in runs]
+    assert len(runs) == 4 and len(set(ids)) == 4, ids
+    assert all(r.info.status == "FINISHED" and r.data.tags["trial_status"] == "finished" for r in runs)
+    assert all(r.data.metrics["epoch"] == 8 and 0 <= r.data.metrics["val_accuracy"] <= 1 for r in runs)
+    assert any(int(r.data.tags["attempts"]) > 1 for r in runs), "a trial on a killed node should have been retried"
+    by_group = {}
+    for run in runs:
+        by_group.setdefault(run.data.params["data.num_classes"], []).append(run.info)
+    assert sorted(by_group) == ["10", "5"] and all(len(v) == 2 for v in by_group.values())
+    five, ten = by_group["5"], by_group["10"]
+    assert min(i.start_time for i in ten) < max(i.end_time for i in five)  # the groups overlapped in time
+    client = MlflowClient(server.uri)
+    history = client.get_metric_history(runs[0].info.run_id, "epoch")
+    assert sorted({m.step for m in history}) == list(range(1, 9))
+
+
+@pytest.mark.slow
+def test_auto_finds_the_clusters_address_and_presents_its_token(services, tmp_path):
+    server, cluster = services["server"], services["cluster"]
+    config = tmp_path / "study.yaml"
+    config.write_text(GROUPS_STUDY.format(name="auto", trials=1, epochs=1).replace(", {data.num_classes: 10}", ""))
+    done = run_cli("run", "--config", str(config), "--address", "auto", "--tracking-uri", server.uri,
+                   "--storage", str(tmp_path / "results"), cwd=tmp_path, env=_driver_env(cluster, services["token"]))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    runs = trial_runs(server.uri, "auto")
+    assert len(runs) == 1 and runs[0].info.status == "FINISHED"
+
+
+@pytest.mark.slow
+def test_a_wrong_token_is_one_line(services, tmp_path):
+    cluster = services["cluster"]
+    done = run_cli("run", "--preset", "smoke", "--address", cluster.address, "--tracking-uri", services["server"].uri,
+                   "--storage", str(tmp_path / "results"), cwd=tmp_path,
+                   env={"RAY_TMPDIR": cluster.temp, "RAY_AUTH_TOKEN": "not-the-token"}, timeout=300)
+    assert_refused(done, "the cluster requires Ray's auth token", tmp_path)
