@@ -35,7 +35,9 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
                      f"b = {fit['b']:.3f} (95% CI {fit['b_ci'][0]:.3f} to {fit['b_ci'][1]:.3f}); gamma = s*/(sqrt(2) "
                      f"ln(C - 1)) = {fit['gamma']:.3f} (95% CI {fit['gamma_ci'][0]:.3f} to {fit['gamma_ci'][1]:.3f}); "
                      f"lack of fit against free per-C vertices: chi2 = {fit['chi2']:.3g} on {fit['df']} df, "
-                     f"p = {_fmt(fit['lack_of_fit_p'])}; {fit['n_points']} class counts. AdaCos predicts a = 1.414, "
+                     f"p = {_fmt(fit['lack_of_fit_p'])}"
+                     + (f" (intervals widened x{fit['scale_factor']:.2f} for that scatter)" if (fit.get("scale_factor") or 1) > 1 else "")
+                     + f"; {fit['n_points']} class counts. AdaCos predicts a = 1.414, "
                      "b = 0, gamma = 1.")
     else:
         lines.append(trend["message"] + ".")

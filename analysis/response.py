@@ -44,6 +44,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.polynomial import Polynomial
 from scipy import stats
 
 from trainables.schedules import adacos_fixed_scale
@@ -56,13 +57,14 @@ Z = float(stats.norm.ppf(1 - ALPHA / 2))
 MIN_LEVELS = 3  # a quadratic needs three scales
 CUBIC_MIN_LEVELS = 5  # a cubic with a lack-of-fit test of its own needs five
 CURVE_POINTS = 61
-# Which polynomial: (scale levels, lack-of-fit p of the quadratic) -> fit the cubic?
+# Which polynomial: (scale levels, lack-of-fit p of the quadratic) -> its degree
 MODELS = {
-    "auto": lambda levels, lof: levels >= CUBIC_MIN_LEVELS,  # the default: see the module docstring
-    "lack-of-fit": lambda levels, lof: levels >= CUBIC_MIN_LEVELS and lof < ALPHA,
-    "quadratic": lambda levels, lof: False,
-    "cubic": lambda levels, lof: levels >= CUBIC_MIN_LEVELS,
+    "auto": lambda levels, lof: 3 if levels >= CUBIC_MIN_LEVELS else 2,  # the default: see the module docstring
+    "lack-of-fit": lambda levels, lof: 3 if levels >= CUBIC_MIN_LEVELS and lof < ALPHA else 2,
+    "quadratic": lambda levels, lof: 2,
+    "cubic": lambda levels, lof: 3 if levels >= CUBIC_MIN_LEVELS else 2,
 }
+DEGREES = {2: "quadratic", 3: "cubic", 4: "quartic"}
 SEARCH_POINTS = 2001  # grid of the test inversion, over the scanned range and its width again each side
 LEVEL_DIGITS = 6  # scales equal to this many decimals of ln s are one level
 
@@ -201,16 +203,23 @@ def _curvature_row(x: float, n_blocks: int, degree: int) -> np.ndarray:
     return row
 
 
-def _stationary(poly: np.ndarray, sign: float) -> float:
-    """The peak-side stationary point of f(d) = sum poly[k-1] d^k (NaN when none)."""
-    if len(poly) == 2:
-        b1, b2 = poly
-        return float(-b1 / (2 * b2)) if sign * b2 < 0 else float("nan")
-    b1, b2, b3 = poly
-    roots = np.roots([3 * b3, 2 * b2, b1]) if b3 != 0 else np.array([-b1 / (2 * b2)])
-    roots = roots[np.isreal(roots)].real
-    peaks = [r for r in roots if sign * (2 * b2 + 6 * b3 * r) < 0]
-    return float(peaks[0]) if peaks else float("nan")
+def _stationary(poly: np.ndarray, sign: float, region: tuple[float, float]) -> float:
+    """The peak-side stationary point of f(d) = sum poly[k-1] d^k: the highest in ``region`` (the scanned
+    range), else the one nearest to it; NaN when the curve has none."""
+    f = Polynomial(np.concatenate([[0.0], poly]))
+    roots = f.deriv().roots()
+    roots = roots[np.abs(roots.imag) < 1e-9].real
+    peaks = [r for r in roots if sign * f.deriv(2)(r) < 0]
+    inside = [r for r in peaks if region[0] <= r <= region[1]]
+    if inside:
+        return float(max(inside, key=lambda r: sign * f(r)))
+    return float(min(peaks, key=lambda r: abs(r - 0.5 * (region[0] + region[1])))) if peaks else float("nan")
+
+
+def _inflections(poly: np.ndarray) -> np.ndarray:
+    """Real points where the fitted curve changes from concave to convex."""
+    roots = Polynomial(np.concatenate([[0.0], poly])).deriv(2).roots() if len(poly) > 2 else np.array([])
+    return roots[np.abs(roots.imag) < 1e-9].real
 
 
 def _vertex_interval(fit: _Fit, n_blocks: int, vertex: float, span: tuple[float, float], t: float) -> tuple[float, float]:
@@ -219,8 +228,7 @@ def _vertex_interval(fit: _Fit, n_blocks: int, vertex: float, span: tuple[float,
     width = max(hi - lo, 1.0)
     grid = np.linspace(lo - width, hi + width, SEARCH_POINTS)
     stop_low, stop_high = grid[0], grid[-1]
-    if fit.degree == 3 and fit.params[-1] != 0:  # stay on the concave (or convex, for min) side
-        inflection = -fit.params[-2] / (3 * fit.params[-1])
+    for inflection in _inflections(fit.params[n_blocks:]):  # stay on the concave (or convex, for min) side
         if inflection > vertex:
             stop_high = min(stop_high, inflection)
         else:
@@ -296,12 +304,13 @@ def fit_response(scales: Sequence[float], values: Sequence[float], seeds: Sequen
         notes.append("no replicated scale levels: no lack-of-fit test")
     lof_quad = _lack_of_fit(quad, saturated)
     fit, lof = quad, lof_quad
-    cubic = _ols(y, _design(d, blocks, k, 3), 3) if MODELS[model](len(levels), lof_quad) else None
-    if cubic is not None and cubic.df >= 1:
-        fit = cubic
+    degree = MODELS[model](len(levels), lof_quad)
+    higher = _ols(y, _design(d, blocks, k, degree), degree) if degree > 2 else None
+    if higher is not None and higher.df >= 1:
+        fit = higher
         lof = _lack_of_fit(fit, saturated)
         if lof < ALPHA:
-            notes.append(f"the cubic lacks fit too (p = {lof:.2g}): the vertex may be biased")
+            notes.append(f"the {DEGREES[degree]} lacks fit too (p = {lof:.2g}): the vertex may be biased")
     elif lof_quad < ALPHA:
         notes.append(f"the quadratic lacks fit (p = {lof_quad:.2g})" + ("" if len(levels) >= CUBIC_MIN_LEVELS else
                      f" and {len(levels)} levels are too few for a cubic") + ": the vertex may be biased")
@@ -310,20 +319,20 @@ def fit_response(scales: Sequence[float], values: Sequence[float], seeds: Sequen
                      "towards the flat side of an asymmetric one)")
     poly = fit.params[k:]
     resid_sd = float(np.sqrt(fit.ssr / fit.df)) if fit.df > 0 else float("nan")
-    common = dict(model="quadratic" if fit.degree == 2 else "cubic", lack_of_fit_p=lof_quad, lack_of_fit_p_model=lof,
+    common = dict(model=DEGREES[fit.degree], lack_of_fit_p=lof_quad, lack_of_fit_p_model=lof,
                   residual_sd=resid_sd)
     if fit.df <= 0:
         return ClassResponse(**base, **{**blank, **common}, interior=False,
                              reason="no residual degrees of freedom: no intervals", warnings=notes,
                              curve=_curve(fit, k, d, centre, float("nan")) if curve else {})
     t = float(stats.t.ppf(1 - ALPHA / 2, fit.df))
-    vertex = _stationary(poly, sign)
+    span = (float(d.min()), float(d.max()))
+    vertex = _stationary(poly, sign, span)
     at = vertex if np.isfinite(vertex) else 0.0
     row = _curvature_row(at, k, fit.degree)
     curvature = float(row @ fit.params)
     half = t * float(np.sqrt(row @ fit.cov @ row))
     curvature_ci = (curvature - half, curvature + half)
-    span = (float(d.min()), float(d.max()))
     reason = ""
     ci_d = nan2
     if not np.isfinite(vertex):
