@@ -63,13 +63,38 @@ def test_head_tail_assignment_becomes_term_subsets():
     assert cfg.loss.terms["pc"].classes == "head" and cfg.loss.terms["complement"].classes == "tail"
 
 
-@pytest.mark.parametrize("preset", [p for p in PRESETS.names() if PRESETS.get(p).build("smoke", "").get("sampler") == "grid"])
+def _grid_presets(staged: bool) -> list[str]:
+    built = {p: PRESETS.get(p).build("smoke", "") for p in PRESETS.names()}
+    return [p for p, f in built.items() if f.get("sampler") == "grid" and bool(f.get("design")) == staged]
+
+
+@pytest.mark.parametrize("preset", _grid_presets(staged=False))
 def test_grid_enumerates_each_cell_exactly_once(preset):
     fields = PRESETS.get(preset).build("smoke", "")
-    grid = fields["grid"]
+    _enumerate_grid(fields["grid"], fields["spaces"], fields.get("space_options"), fields["trials"])
+
+
+@pytest.mark.parametrize("preset", _grid_presets(staged=True))
+def test_each_stage_of_a_staged_design_enumerates_its_cells_exactly_once(preset, tmp_path):
+    """The screen's grid and every class count's estimation window, each cell once."""
+    from study.spec import StudySpec
+    from study.stages import next_stage
+
+    spec = StudySpec(name="staged", preset=preset, size="smoke", storage=str(tmp_path), **PRESETS.get(preset).build("smoke", ""))
+    screen = next_stage(spec, {})
+    for index in range(len(screen.spec.groups)):
+        _enumerate_grid(screen.spec.grid_of(index), spec.spaces, spec.space_options, screen.spec.trials)
+    rows = [{"data.num_classes": g["data.num_classes"], "scale.start": s, "val_accuracy": 0.5}
+            for g in spec.groups for s in screen.spec.grid["scale.start"]]
+    estimate = next_stage(spec, {"screen": rows})
+    for index in range(len(estimate.spec.groups)):
+        _enumerate_grid(estimate.spec.grid_of(index), spec.spaces, spec.space_options, estimate.spec.trials)
+
+
+def _enumerate_grid(grid, spaces, space_options, trials):
     sampler = SAMPLERS.get("grid")(0, grid)
     study = optuna.create_study(sampler=sampler)
-    space = compose(fields["spaces"], fields.get("space_options"))
+    space = compose(spaces, space_options)
     seen = []
     for _ in range(grid_size(grid)):
         trial = study.ask()
@@ -79,7 +104,7 @@ def test_grid_enumerates_each_cell_exactly_once(preset):
             study.tell(trial, 0.0)
         except RuntimeError:  # the grid sampler stops the study after its last cell
             assert len(seen) == grid_size(grid)
-    assert len(seen) == len(set(seen)) == grid_size(grid) == fields["trials"]
+    assert len(seen) == len(set(seen)) == grid_size(grid) == trials
 
 
 @pytest.mark.parametrize("size", SIZES)
