@@ -70,6 +70,7 @@ def test_an_unreachable_database_fails_on_one_line(tmp_path):
     assert "secret" not in done.stderr  # the password is not echoed
 
 
+EPOCHS = 6
 GROUPS_STUDY = """\
 name: {name}
 trials: {trials}
@@ -135,7 +136,7 @@ def test_a_two_node_cluster_records_every_trial_once_through_faults(services, tm
     (class counts) ran side by side."""
     server, cluster = services["server"], services["cluster"]
     config = tmp_path / "study.yaml"
-    config.write_text(GROUPS_STUDY.format(name="faults", trials=2, epochs=8))
+    config.write_text(GROUPS_STUDY.format(name="faults", trials=2, epochs=EPOCHS))
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **_driver_env(cluster, services["token"]))
     env.pop("RAY_AUTH_MODE", None)
     driver = subprocess.Popen(
@@ -168,7 +169,7 @@ def test_a_two_node_cluster_records_every_trial_once_through_faults(services, tm
     ids = [r.data.tags["trial_id"] for r in runs]
     assert len(runs) == 4 and len(set(ids)) == 4, ids
     assert all(r.info.status == "FINISHED" and r.data.tags["trial_status"] == "finished" for r in runs)
-    assert all(r.data.metrics["epoch"] == 8 and 0 <= r.data.metrics["val_accuracy"] <= 1 for r in runs)
+    assert all(r.data.metrics["epoch"] == EPOCHS and 0 <= r.data.metrics["val_accuracy"] <= 1 for r in runs)
     assert any(int(r.data.tags["attempts"]) > 1 for r in runs), "a trial on a killed node should have been retried"
     by_group = {}
     for run in runs:
@@ -178,19 +179,23 @@ def test_a_two_node_cluster_records_every_trial_once_through_faults(services, tm
     assert min(i.start_time for i in ten) < max(i.end_time for i in five)  # the groups overlapped in time
     client = MlflowClient(server.uri)
     history = client.get_metric_history(runs[0].info.run_id, "epoch")
-    assert sorted({m.step for m in history}) == list(range(1, 9))
+    assert sorted({m.step for m in history}) == list(range(1, EPOCHS + 1))
+    assert len(list((tmp_path / "results").rglob("trial_state.pt"))) >= 4  # --checkpoint-every-s 0: every epoch
 
 
 @pytest.mark.slow
-def test_auto_finds_the_clusters_address_and_presents_its_token(services, tmp_path):
-    server, cluster = services["server"], services["cluster"]
-    config = tmp_path / "study.yaml"
-    config.write_text(GROUPS_STUDY.format(name="auto", trials=1, epochs=1).replace(", {data.num_classes: 10}", ""))
-    done = run_cli("run", "--config", str(config), "--address", "auto", "--tracking-uri", server.uri,
-                   "--storage", str(tmp_path / "results"), cwd=tmp_path, env=_driver_env(cluster, services["token"]))
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    runs = trial_runs(server.uri, "auto")
-    assert len(runs) == 1 and runs[0].info.status == "FINISHED"
+def test_auto_finds_the_cluster_that_ray_start_started_and_presents_its_token(services):
+    """``--address auto``, as the entry script of ``ray submit`` passes it, from a shell where
+    ``ray start`` ran: the driver finds this cluster (not another one on the machine) and joins it."""
+    cluster = services["cluster"]
+    script = ("import study, ray; from study.cluster import connect; connect('auto'); "
+              "print(ray.get_runtime_context().gcs_address)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **_driver_env(cluster, services["token"]))
+    for name in ("RAY_ADDRESS", "RAY_AUTH_MODE"):
+        env.pop(name, None)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1].endswith(f":{cluster.port}")
 
 
 @pytest.mark.slow
