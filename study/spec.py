@@ -86,6 +86,9 @@ class StudySpec:
                                  "has no cells: use the grid sampler or seeds 1")
             return
         managed = "seeds" in self.spaces and SEED_KEY in self.grid
+        if self.group_grids or ("seeds" in self.spaces and not managed):
+            raise UsageError(f"seeds={self.seeds}: this study's design draws its own seeds (the seeds space"
+                             + (" and a grid per group" if self.group_grids else "") + "); leave --seeds out")
         before = len(self.grid[SEED_KEY]) if managed else 1
         grid = {k: v for k, v in self.grid.items() if k != SEED_KEY or not managed}
         spaces = tuple(s for s in self.spaces if s != "seeds" or not managed)

@@ -54,6 +54,8 @@ def test_seeds_need_a_grid_and_a_positive_count(study_cli, tmp_path):
     assert "seeds=3" in done.stderr and "grid sampler" in done.stderr
     done = study_cli("run", "--preset", "loss-combos", "--seeds", "0", "--dry-run", timeout=120)
     assert done.returncode == 2 and "--seeds" in done.stderr
+    done = study_cli("run", "--preset", "scale-vs-classes", "--size", "smoke", "--seeds", "3", "--dry-run", timeout=120)
+    assert done.returncode == 2 and "draws its own seeds" in done.stderr  # its design has its own paired seeds
     assert list(tmp_path.iterdir()) == []
 
 
