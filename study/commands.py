@@ -100,15 +100,17 @@ def try_spaces(spec: StudySpec, draws: int = 3) -> None:
     from trainables.validate import check_names
 
     from study.samplers import SAMPLERS
+    from study.stages import design_of, screen_spec
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     directions = ["maximize" if m == "max" else "minimize" for m in spec.modes]
-    for group in spec.groups:
+    design = design_of(spec)
+    tried = screen_spec(spec, design) if design is not None else spec  # a staged design: its first stage's grids
+    for index, group in enumerate(tried.groups):
         # the study's own sampler (a missing optional package such as cmaes fails here, not in Ray)
-        sampler = (optuna.samplers.GridSampler({k: list(v) for k, v in spec.grid.items()}, seed=spec.seed)
-                   if spec.sampler == "grid" and spec.grid else SAMPLERS.get(spec.sampler)(spec.seed, {}))
+        sampler = SAMPLERS.get(tried.sampler)(tried.seed, tried.grid_of(index))
         study = optuna.create_study(sampler=sampler, directions=directions)
-        space = compose(spec.spaces, spec.space_options, {**spec.base, **group})
+        space = compose(tried.spaces, tried.space_options, {**tried.base, **group})
         for _ in range(draws):
             trial = study.ask()
             try:
