@@ -146,9 +146,13 @@ def _run_stage(stage: Stage, recorder: TrialRecorder, workers: int | None, resum
 
 
 def quiet_libraries() -> None:
+    import warnings
+
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # a resumed trial re-reports the epochs its Optuna trial (kept in storage) already holds
+    warnings.filterwarnings("ignore", message="The reported value is ignored because this `step", category=UserWarning)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
