@@ -10,6 +10,7 @@
 #                                 this node (installed and created here; on-prem machines keep it)
 #   MLFLOW_ARTIFACTS_DESTINATION  s3://BUCKET/PREFIX or a directory (default ~/mlartifacts)
 #   MLFLOW_PORT                   default 5000
+#   MLFLOW_WORKERS                the server's worker processes (default 4)
 # STUDY_PYTHON is the python with this repository installed (default python3); STUDY_NODE_IP the
 # address to bind (default: the node's address as Ray sees it).
 set -euo pipefail
@@ -48,11 +49,12 @@ fi
 # in the environment, not on the command line, where every user's `ps` would show the password
 export MLFLOW_BACKEND_STORE_URI
 export MLFLOW_ARTIFACTS_DESTINATION="${MLFLOW_ARTIFACTS_DESTINATION:-$HOME/mlartifacts}"
-nohup "$PYTHON" -m mlflow server --host "$HOST" --port "$PORT" > "$HOME/mlflow-server.log" 2>&1 < /dev/null &
-for _ in $(seq 120); do
+nohup "$PYTHON" -m mlflow server --host "$HOST" --port "$PORT" --workers "${MLFLOW_WORKERS:-4}" \
+  > "$HOME/mlflow-server.log" 2>&1 < /dev/null &
+for _ in $(seq 300); do
   if answers; then
     echo "$URL" > "$HOME/mlflow-server.url"
-    echo "MLflow server answers at $URL (records: PostgreSQL; artifacts: $MLFLOW_ARTIFACTS_DESTINATION)"
+    echo "MLflow server answers at $URL (records: ${MLFLOW_BACKEND_STORE_URI%%:*}; artifacts: $MLFLOW_ARTIFACTS_DESTINATION)"
     exit 0
   fi
   sleep 1

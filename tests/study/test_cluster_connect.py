@@ -15,7 +15,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.study.cluster_helpers import (
-    ROOT, MlflowServer, Postgres, RayStartCluster, kill_group, trial_runs, wait_for,
+    ROOT, MlflowServer, Postgres, RayStartCluster, free_port, kill_group, trial_runs, wait_for,
 )
 
 
@@ -196,6 +196,55 @@ def test_auto_finds_the_cluster_that_ray_start_started_and_presents_its_token(se
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1].endswith(f":{cluster.port}")
+
+
+@pytest.mark.slow
+def test_the_heads_tracking_server_starts_once_on_postgres(services, tmp_path):
+    """study/clusters/start_tracking.sh as `ray up` runs it on the head, twice (a re-run of `ray up`):
+    one MLflow server on the given address over the PostgreSQL in ~/study-tracking.env, its URL
+    written for the entry script; the second run finds it answering instead of starting another."""
+    home, port = tmp_path / "home", free_port()
+    home.mkdir()
+    (home / "study-tracking.env").write_text(
+        f"MLFLOW_BACKEND_STORE_URI={services['postgres'].uri}\n"
+        f"MLFLOW_ARTIFACTS_DESTINATION={tmp_path / 'artifacts'}\nMLFLOW_PORT={port}\nMLFLOW_WORKERS=1\n")
+    env = dict(os.environ, HOME=str(home), STUDY_PYTHON=sys.executable, STUDY_NODE_IP="127.0.0.1")
+    script = str(ROOT / "study" / "clusters" / "start_tracking.sh")
+    first = subprocess.Popen(["bash", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)  # the server stays in this process group
+    try:
+        said = first.communicate(timeout=400)[0]
+        assert first.returncode == 0, said
+        url = f"http://127.0.0.1:{port}"
+        assert (home / "mlflow-server.url").read_text().strip() == url
+        again = subprocess.run(["bash", script], env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0 and "already answers" in again.stdout, again.stdout + again.stderr
+        servers = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p).startswith(sys.executable)
+                   and "mlflow\0server" in _cmdline(p) and Path(f"/proc/{p}/environ").exists()
+                   and f"MLFLOW_PORT={port}".encode() in _environ(p)]
+        assert len({os.getpgid(int(p)) for p in servers}) == 1, servers
+        assert services["postgres"].uri not in " ".join(_cmdline(p) for p in servers)  # out of `ps`: it may hold a password
+        MlflowClient(url).create_experiment("from-start-tracking")
+        assert MlflowClient(services["server"].uri).get_experiment_by_name("from-start-tracking")  # same database
+    finally:
+        try:
+            os.killpg(first.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _environ(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return b""
 
 
 @pytest.mark.slow
