@@ -1,4 +1,4 @@
-"""A Ray Tune callback that forwards every hook to the callbacks the running driver registered.
+"""A Ray Tune callback (and a stopper) that forwards to what the running driver registered.
 
 Ray Tune pickles a run's callbacks with its experiment, and ``Tuner.restore`` calls those old
 copies (Tune has no public way to hand it new ones). The study's ``RunConfig`` therefore holds
@@ -13,14 +13,33 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ray.tune import Callback
+from ray.tune import Callback, Stopper
 
 _LIVE: dict[str, list[Callback]] = {}
+_STOPPERS: dict[str, Stopper] = {}
 
 
-def register(key: str, callbacks: Sequence[Callback]) -> None:
-    """The callbacks that a ``Relay(key)`` in this process forwards to, from now on."""
+def register(key: str, callbacks: Sequence[Callback], stopper: Stopper | None = None) -> None:
+    """The callbacks that a ``Relay(key)``, and the stopper that a ``RelayStopper(key)``, in this
+    process forward to, from now on."""
     _LIVE[key] = list(callbacks)
+    if stopper is not None:
+        _STOPPERS[key] = stopper
+
+
+class RelayStopper(Stopper):
+    """The stopper of a ``RunConfig``, forwarding to the one the running driver registered."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
+        stopper = _STOPPERS.get(self.key)
+        return bool(stopper and stopper(trial_id, result))
+
+    def stop_all(self) -> bool:
+        stopper = _STOPPERS.get(self.key)
+        return bool(stopper and stopper.stop_all())
 
 
 class Relay(Callback):

@@ -15,7 +15,9 @@ from typing import Any
 
 from study import optuna_store, parent_run
 from study.callbacks import ProgressLine, RecordOutcome
-from study.relay import Relay, register
+from study.data_identity import DataIdentity
+from study.errors import UsageError
+from study.relay import Relay, RelayStopper, register
 from study.samplers import SAMPLERS, SCHEDULERS
 from study.spec import StudySpec, save_spec, study_dir, total_epochs
 from study.stages import Stage, next_stage, result_rows
@@ -112,6 +114,7 @@ def _new_tuner(stage: Stage, trainable: Any, workers: int | None):
             storage_path=stage.storage_path,
             verbose=0,
             callbacks=[Relay(TUNER_NAME)],  # forwards to this driver's callbacks (study.relay)
+            stop=RelayStopper(TUNER_NAME),  # and to its DataIdentity check
             failure_config=tune.FailureConfig(max_failures=spec.max_failures),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
         ),
@@ -135,13 +138,16 @@ def _run_stage(stage: Stage, recorder: TrialRecorder, workers: int | None, resum
     stage_recorder = replace(recorder, tags=tuple(sorted({**dict(recorder.tags), **stage.tags}.items())))
     trainable = _trainable(spec, stage_recorder)
     callbacks = _callbacks(spec)
-    register(TUNER_NAME, callbacks)
+    identity = DataIdentity()  # trials of one data config saw one data set, on every node
+    register(TUNER_NAME, callbacks, identity)
     path = os.path.join(stage.storage_path, TUNER_NAME)
     if resume and tune.Tuner.can_restore(path):
         tuner = _restored_tuner(path, trainable)
     else:
         tuner = _new_tuner(stage, trainable, workers)
     results = tuner.fit()
+    if identity.conflict:
+        raise UsageError(identity.conflict)
     return callbacks[0], results
 
 

@@ -19,6 +19,7 @@ from ray import tune
 
 from trainables.config import TrialConfig, search_labels
 from trainables.data import load_dataset
+from trainables.data.fingerprint import data_key, dataset_fingerprint
 from trainables.dataset_record import dataset_record
 from trainables.routine import TrialDiverged, pick_device, train
 
@@ -47,13 +48,15 @@ def trainable(
         torch.set_num_threads(threads_per_trial)
     context = tune.get_context()
     run = recorder.open(context.get_trial_id(), context.get_trial_name(), recorded) if recorder else None
+    identity: dict[str, str] = {}  # what data this node loads for the config (study.data_identity compares)
 
     artifacts = os.path.join(context.get_trial_dir(), "artifacts")  # kept with the trial's Ray Tune state
     last_saved = time.monotonic()
 
     def report(metrics: dict[str, float], state: dict[str, Any] | None = None) -> None:
         nonlocal last_saved
-        metrics = dict(metrics, mlflow_run_id=run.run_id if run else "")
+        metrics = dict(metrics, mlflow_run_id=run.run_id if run else "", data_key=data_key(cfg.to_flat()),
+                       data_fingerprint=identity.get("data.fingerprint", ""))
         if run is not None:
             run.log_epoch(metrics)
             if metrics["epoch"] == cfg.train.total_epochs:  # the last report may be the last code that runs
@@ -69,6 +72,9 @@ def trainable(
         last_saved = time.monotonic()
 
     try:
+        identity.update(dataset_fingerprint(cfg.data))
+        if run is not None:
+            run.set_tags(**identity)
         data = None
         if run is not None:  # the study records the data as the run's dataset input, with its digest
             data = load_dataset(cfg.data, pick_device(cfg.train.device))

@@ -175,6 +175,9 @@ def test_a_two_node_cluster_records_every_trial_once_through_faults(services, tm
     for run in runs:
         by_group.setdefault(run.data.params["data.num_classes"], []).append(run.info)
     assert sorted(by_group) == ["10", "5"] and all(len(v) == 2 for v in by_group.values())
+    fingerprints = {c: {r.data.tags["data.fingerprint"] for r in runs if r.data.params["data.num_classes"] == c}
+                    for c in ("5", "10")}
+    assert all(len(f) == 1 for f in fingerprints.values()) and fingerprints["5"] != fingerprints["10"]  # both nodes
     five, ten = by_group["5"], by_group["10"]
     assert min(i.start_time for i in ten) < max(i.end_time for i in five)  # the groups overlapped in time
     client = MlflowClient(server.uri)
