@@ -78,7 +78,7 @@ def trainable(
         data = None
         if run is not None:  # the study records the data as the run's dataset input, with its digest
             data = load_dataset(cfg.data, pick_device(cfg.train.device))
-            run.log_dataset(dataset_record(cfg.data, data))
+            run.log_dataset(dataset_record(cfg.data, data, identity["data.fingerprint"]))
         train(cfg, report, resume=_load_checkpoint(), checkpoint=True, artifacts_dir=artifacts, data=data)
     except DETERMINISTIC_FAILURES as exc:
         # Retrying would fail the same way: end the trial as failed and let the study go on.

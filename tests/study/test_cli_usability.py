@@ -181,15 +181,17 @@ def test_the_dataset_digest_follows_the_data():
 
     from trainables.config import DataConfig
     from trainables.data import load_dataset
+    from trainables.data.fingerprint import dataset_fingerprint
     from trainables.dataset_record import dataset_record
 
     def record(**kw):
         cfg = DataConfig(name="digits", **kw)
-        return dataset_record(cfg, load_dataset(cfg, torch.device("cpu")))
+        return dataset_record(cfg, load_dataset(cfg, torch.device("cpu")), dataset_fingerprint(cfg)["data.fingerprint"])
 
     a, again, fewer, other = record(num_classes=5), record(num_classes=5), record(num_classes=4), record(num_classes=5, subset_seed=1)
-    assert a["digest"] == again["digest"]
+    assert a["digest"] == again["digest"] == record(num_classes=5, augment=False, root="/elsewhere")["digest"]
     assert len({a["digest"], fewer["digest"], other["digest"]}) == 3
+    assert len(a["digest"]) == 32 and len(a["profile"]["source_fingerprint"]) > 0
     assert a["name"] == "digits C=5" and a["profile"]["classes"] == 5 and a["profile"]["train_images"] > 0
     assert a["source_type"] == "code"
 

@@ -87,8 +87,9 @@ def test_trials_record_their_dataset_per_class_table_and_system_metrics(smoke_st
     digests = set()
     for run in trials:
         (dataset,) = [d.dataset for d in run.inputs.dataset_inputs]
-        assert dataset.name == "digits C=10" and dataset.source_type == "code" and len(dataset.digest) == 16
-        assert json.loads(dataset.profile)["classes"] == 10
+        assert dataset.name == "digits C=10" and dataset.source_type == "code" and len(dataset.digest) == 32
+        profile = json.loads(dataset.profile)
+        assert profile["classes"] == 10 and profile["source_fingerprint"] == run.data.tags["data.fingerprint"]
         digests.add(dataset.digest)
         assert not [m for m in run.data.metrics if m.startswith("test_class_")]  # a table, not one metric per class
         assert "system/cpu_utilization_percentage" in run.data.metrics
