@@ -118,16 +118,16 @@ def is_staged(trials: pd.DataFrame) -> bool:
 
 def scale_trials(trials: pd.DataFrame, metric: str, statuses: Sequence[str] = ("finished",)) -> tuple[pd.DataFrame, dict[str, int]]:
     """The trials a response curve may use, and how many were left out and why (see the module docstring)."""
-    from search_spaces.scale import SCALED_LOSSES
+    from trainables.losses.registry import scaled_losses
 
-    staged = is_staged(trials)
+    staged, scaled = is_staged(trials), scaled_losses()
     checks = [
         (f"not FINISHED or no {metric}", lambda t: (t["status"] == "FINISHED") & _col(t, f"metric:{metric}", np.nan).notna()),
         ("trial status not " + "/".join(statuses) + " (early-stopped trials never enter a curve)",
          lambda t: _col(t, "tag:trial_status", statuses[0]).isin(statuses)),
         ("screen stage (it places the window; never fitted)", lambda t: _col(t, STAGE, ESTIMATE_STAGE) == ESTIMATE_STAGE if staged else t["status"].notna()),
         ("scale schedule is not constant", lambda t: _col(t, "param:scale.schedule", "constant") == "constant"),
-        ("output loss has no scale", lambda t: _col(t, "param:loss.output", SCALED_LOSSES[0]).isin(SCALED_LOSSES)),
+        ("output loss has no scale", lambda t: _col(t, "param:loss.output", scaled[0]).isin(scaled)),
         ("no scale.start or data.num_classes", lambda t: _col(t, SCALE, np.nan).notna() & _col(t, CLASSES, np.nan).notna()),
         ("data.num_classes < 3 (0 = all: count not recorded)", lambda t: pd.to_numeric(_col(t, CLASSES, 0), errors="coerce") >= 3),
         ("scale.start not positive", lambda t: pd.to_numeric(_col(t, SCALE, np.nan), errors="coerce") > 0),

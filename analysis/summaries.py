@@ -88,14 +88,14 @@ def _num(value: Any) -> float | None:
 
 def schedule_candidates(trials: pd.DataFrame, metric: str, mode: str, k: int = 5) -> pd.DataFrame:
     """The best trial of each distinct scale schedule (up to k), among losses that have a scale."""
-    from search_spaces.scale import SCALED_LOSSES
+    from trainables.losses.registry import scaled_losses
 
     keys = [c for c in ("param:scale.schedule", "param:scale.start", "param:scale.end", "param:scale.switch_at",
                         "param:train.pretrain_epochs", "param:train.epochs", "param:train.additional_epochs",
                         "param:data.num_classes") if c in trials]
     best = ranked(trials, metric, mode)
     if "param:loss.output" in best:
-        best = best[best["param:loss.output"].isin(SCALED_LOSSES)]
+        best = best[best["param:loss.output"].isin(scaled_losses())]
     if "param:scale.schedule" not in best:
         return best.iloc[:0]
     return best.drop_duplicates(subset=keys).head(k)

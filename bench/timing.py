@@ -50,8 +50,12 @@ def evaluation_timer() -> Iterator[list[tuple[float, float]]]:
 def timed_trial(cfg: TrialConfig, data: DatasetBundle | None = None, artifacts_dir: str | None = None) -> dict[str, Any]:
     """``train(cfg)`` timed from the call (model construction; data loading too unless ``data`` is
     given) to its return, with per-epoch (wall, CPU, val_accuracy) since the start."""
+    from functools import partial
+
+    from trainables.artifacts import write_artifacts
     from trainables.routine import train
 
+    writer = None if artifacts_dir is None else partial(write_artifacts, directory=artifacts_dir)
     curve: list[dict[str, float]] = []
     clock = Clock()
 
@@ -60,7 +64,7 @@ def timed_trial(cfg: TrialConfig, data: DatasetBundle | None = None, artifacts_d
         curve.append({"wall_s": wall, "cpu_s": cpu, "val_accuracy": float(metrics["val_accuracy"])})
 
     with evaluation_timer() as passes:
-        final = train(cfg, report, data=data, artifacts_dir=artifacts_dir)
+        final = train(cfg, report, data=data, write_artifacts=writer)
     wall, cpu = clock.read()
     return {
         "wall_s": wall, "cpu_s": cpu,

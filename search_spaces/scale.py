@@ -7,12 +7,13 @@ from search_spaces.registry import SPACES
 
 SCALE_RANGE = (1.0, 64.0)  # AdaCos gives 3.1 (C=10) to 9.8 (C=1000); CosFace/ArcFace use 64
 END_SCALE_RANGE = (1.0, 20.0)  # the thesis decays to about 5
-SCALED_LOSSES = ("normface", "cosface", "arcface", "camri", "softtriple", "proxy_nca")
 
 
 def _has_scale(trial: Any) -> bool:
+    from trainables.losses.registry import scaled_losses  # torch: only once a space runs
+
     output = trial.params.get("loss.output")
-    return output is None or output in SCALED_LOSSES
+    return output is None or output in scaled_losses()
 
 
 @SPACES.register("constant_scale")

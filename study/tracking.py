@@ -173,7 +173,7 @@ def source_tags(argv: list[str] | None = None) -> dict[str, str]:
 
 def trial_run_name(flat: dict[str, Any]) -> str:
     """What a trial trains, as its run's name: ``C=20 normface s=12.4 m=0.35 seed=1``."""
-    from search_spaces.scale import SCALED_LOSSES
+    from trainables.losses.registry import scaled_losses
 
     parts = []
     if "data.num_classes" in flat:
@@ -182,7 +182,7 @@ def trial_run_name(flat: dict[str, Any]) -> str:
     terms = sorted(k.split(".")[2] for k, v in flat.items()
                    if k.startswith("loss.terms.") and k.endswith(".weight") and _number(v))
     parts.append("+".join([loss, *terms]) if loss else "+".join(terms))
-    if loss in SCALED_LOSSES and "scale.start" in flat:
+    if loss in scaled_losses() and "scale.start" in flat:
         schedule, start, end = flat.get("scale.schedule", "constant"), flat["scale.start"], flat.get("scale.end")
         parts.append(f"s={_short(start)}" if schedule == "constant" or end is None
                      else f"s={_short(start)}->{_short(end)} {schedule}")

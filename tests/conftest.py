@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh MLflow sqlite store and the `study` CLI run as a real subprocess."""
+"""Shared fixtures: a fresh MLflow sqlite store, the `study` CLI run as a real subprocess, and
+torch held to one CPU thread."""
 from __future__ import annotations
 
 import os
@@ -9,6 +10,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch on one CPU thread for the test (tiny tensors: more threads only contend for the
+    shared cores), restored afterwards. Use with ``pytestmark = pytest.mark.usefixtures(...)``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -1,36 +1,37 @@
 """Files a finished trial leaves behind for people to look at: per-class recall, the confusion
 matrix, the class-weight cosine histogram and a Grad-CAM grid. Written to a local directory;
-the study uploads them to the trial's MLflow run."""
+the study uploads them to the trial's MLflow run.
+
+``train(..., write_artifacts=...)`` takes a writer such as ``partial(write_artifacts,
+directory=...)`` and calls it once, with the trial's state and its final evaluation.
+"""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import torch
 
 from trainables import metrics
-from trainables.evaluation import predict
-
-if TYPE_CHECKING:
-    from trainables.routine import Trial
+from trainables.evaluation import Evaluation
+from trainables.state import TrialState
 
 GRADCAM_IMAGES = 16  # test images in the Grad-CAM grid, evenly spaced through the test set
 
 
-def write_artifacts(trial: "Trial", directory: str | Path) -> list[Path]:
-    """Write the final artifacts of ``trial`` into ``directory``; returns the files written."""
+def write_artifacts(state: TrialState, final: Evaluation, directory: str | Path) -> list[Path]:
+    """Write the artifacts of a finished trial into ``directory``, from its state and its final
+    evaluation's test predictions; returns the files written."""
     import matplotlib
 
     matplotlib.use("Agg")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    data, phase = trial.data, trial.final_phase
+    data = state.data
     written: list[Path] = []
-    if getattr(data, "retrieval", False):
-        return written + _cosine_histogram(trial, out)
-    _, pred = predict(trial, data.test, phase)
-    y, p = data.test.y.cpu().numpy(), pred.cpu().numpy()
+    if data.retrieval or final.test_predictions is None:  # unseen test classes: no per-class predictions
+        return written + _cosine_histogram(state, out)
+    y, p = data.test.y.cpu().numpy(), final.test_predictions.cpu().numpy()
     recall = metrics.per_class_recall(y, p, data.num_classes)
     counts = data.class_counts.numpy()
     table = pd.DataFrame({
@@ -41,8 +42,8 @@ def write_artifacts(trial: "Trial", directory: str | Path) -> list[Path]:
     table.to_csv(out / "per_class_recall.csv", index=False)
     written.append(out / "per_class_recall.csv")
     written.append(_confusion(metrics.confusion_matrix(y, p, data.num_classes), out / "confusion_matrix.png"))
-    written += _cosine_histogram(trial, out)
-    written += _gradcam(trial, out)
+    written += _cosine_histogram(state, out)
+    written += _gradcam(state, out)
     return written
 
 
@@ -62,11 +63,11 @@ def _confusion(matrix, path: Path) -> Path:
     return path
 
 
-def _cosine_histogram(trial: "Trial", out: Path) -> list[Path]:
+def _cosine_histogram(state: TrialState, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
-    weights = trial.objective.class_weights()
-    if weights is None or weights.shape[0] < 2:
+    weights = state.objective.class_weights()
+    if weights.shape[0] < 2:
         return []
     counts, edges = metrics.proxy_cosine_histogram(weights.detach().float().cpu())
     stats = metrics.proxy_cosine_stats(weights.detach().float().cpu())
@@ -82,14 +83,14 @@ def _cosine_histogram(trial: "Trial", out: Path) -> list[Path]:
     return [path]
 
 
-def _gradcam(trial: "Trial", out: Path) -> list[Path]:
-    if getattr(trial.model, "cam_layer", None) is None:
+def _gradcam(state: TrialState, out: Path) -> list[Path]:
+    if getattr(state.model, "cam_layer", None) is None:
         return []
-    test = trial.data.test
+    test = state.data.test
     picked = torch.linspace(0, len(test) - 1, min(GRADCAM_IMAGES, len(test))).long()  # spread over the classes
     x, y = test.x[picked], test.y[picked]
-    phase = trial.final_phase
+    phase = state.final_phase
     with torch.enable_grad():
-        path = metrics.gradcam_grid(trial.model, lambda e: trial.logits(e, phase), x, y.cpu(),
-                                    out / "gradcam.png", class_names=trial.data.class_names)
+        path = metrics.gradcam_grid(state.model, lambda e: state.logits(e, phase), x, y.cpu(),
+                                    out / "gradcam.png", class_names=state.data.class_names)
     return [Path(path)]

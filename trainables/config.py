@@ -107,7 +107,7 @@ class TermConfig:
 class LossConfig:
     output: str = "ce"  # output-space loss that owns the classifier weights (registry key)
     output_classes: str = "all"  # class subset of the output term
-    params: Mapping[str, ParamValue] = field(default_factory=dict)  # margin_rad, margin_cos, ...
+    params: Mapping[str, ParamValue] = field(default_factory=dict)  # the output loss's own: margin_rad, ...
     terms: Mapping[str, TermConfig] = field(default_factory=dict)  # complement, center, pc, ...
 
     def __post_init__(self) -> None:
@@ -117,10 +117,6 @@ class LossConfig:
             _require(term.weight >= 0, f"loss.terms.{name}.weight", term.weight, "expected >= 0")
             _require(term.optimizer in ("", *OPTIMIZERS), f"loss.terms.{name}.optimizer", term.optimizer,
                      f"choose one of: {', '.join(OPTIMIZERS)} (or leave it out: the trial's optimizer)")
-        for key in ("margin_rad", "margin_cos"):
-            if key in self.params:
-                v = self.params[key]
-                _require(isinstance(v, (int, float)) and v >= 0, f"loss.params.{key}", v, "a margin must be >= 0")
 
 
 SCALE_SCHEDULES = ("constant", "linear", "step", "quadratic", "cosine", "adacos_fixed", "adacos_dynamic")

@@ -12,16 +12,19 @@ import json
 import os
 import tempfile
 import time
+from functools import partial
 from typing import Any
 
 import torch
 from ray import tune
 
+from trainables.artifacts import write_artifacts
 from trainables.config import TrialConfig, search_labels
 from trainables.data import load_dataset
 from trainables.data.fingerprint import data_key, dataset_fingerprint
 from trainables.dataset_record import dataset_record
-from trainables.routine import TrialDiverged, pick_device, train
+from trainables.routine import TrialDiverged, train
+from trainables.state import pick_device
 
 STATE_FILE = "trial_state.pt"
 DETERMINISTIC_FAILURES = (TrialDiverged, torch.OutOfMemoryError)
@@ -79,7 +82,8 @@ def trainable(
         if run is not None:  # the study records the data as the run's dataset input, with its digest
             data = load_dataset(cfg.data, pick_device(cfg.train.device))
             run.log_dataset(dataset_record(cfg.data, data, identity["data.fingerprint"]))
-        train(cfg, report, resume=_load_checkpoint(), checkpoint=True, artifacts_dir=artifacts, data=data)
+        train(cfg, report, resume=_load_checkpoint(), checkpoint=True, data=data,
+              write_artifacts=partial(write_artifacts, directory=artifacts))
     except DETERMINISTIC_FAILURES as exc:
         # Retrying would fail the same way: end the trial as failed and let the study go on.
         reason = f"{type(exc).__name__}: {exc}"[:4000]

@@ -62,7 +62,8 @@ def adacos_fixed(progress: float, cfg: ScaleConfig, num_classes: int) -> float:
 
 @SCHEDULES.register("adacos_dynamic")
 def adacos_dynamic(progress: float, cfg: ScaleConfig, num_classes: int) -> float:
-    """The starting point of the dynamic rule; ``Objective(dynamic_scale=True)`` updates it per batch."""
+    """The starting point of AdaCos's dynamic rule, which ``Objective(dynamic=True)`` applies once
+    per training batch (``trainables.losses.adacos_scale``)."""
     return adacos_fixed_scale(num_classes)
 
 

@@ -43,7 +43,7 @@ def _check_builds(cfg: TrialConfig) -> None:
     classes = cfg.data.num_classes or 100  # 0 = all of the dataset's classes, known only once it loads
     try:
         Objective(cfg.loss, classes, cfg.model.embedding_dim, head=(0,), tail=(1,),
-                  dynamic_scale=cfg.scale.schedule == "adacos_dynamic")
+                  dynamic=cfg.scale.schedule == "adacos_dynamic")
     except ConfigError:
         raise
     except (TypeError, ValueError) as exc:

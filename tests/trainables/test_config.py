@@ -60,7 +60,6 @@ def test_config_is_frozen():
         ({"scale.start": 0}, "scale.start=0"),
         ({"scale.start": -1}, "scale.start=-1"),
         ({"scale.schedule": "wiggly"}, "scale.schedule='wiggly'"),
-        ({"loss.params.margin_rad": -0.5}, "loss.params.margin_rad=-0.5"),
         ({"loss.terms.pc.classes": "middle"}, "loss.terms.pc.classes='middle'"),
         ({"loss.terms.pc.colour": 1}, "loss.terms.pc.colour"),
         ({"loss.terms.pc.optimizer": "lbfgs"}, "loss.terms.pc.optimizer='lbfgs'"),

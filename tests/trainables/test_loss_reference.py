@@ -7,9 +7,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from trainables.losses import build_loss
+from trainables.config import LossConfig
+from trainables.losses import Objective, build_loss
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 C, D, B = 4, 5, 6
 S = 7.0
@@ -125,31 +126,39 @@ def test_camri_margin_only_on_the_important_class(batch):
     torch.testing.assert_close(loss(x, y, scale=S), F.cross_entropy(S * logits, y))
 
 
-def test_adacos_fixed_ignores_the_passed_scale(batch):
+def adacos_objective(**params) -> Objective:
+    torch.manual_seed(1)
+    return Objective(LossConfig(output="adacos", params=params), C, D, head=(), tail=()).double()
+
+
+def test_adacos_fixed_ignores_the_scheduled_scale(batch):
     x, y = batch
-    loss = make("adacos")
+    objective = adacos_objective()
     s = math.sqrt(2) * math.log(C - 1)
-    ref = F.cross_entropy(s * cosines(x, loss.weight), y)
-    torch.testing.assert_close(loss(x, y, scale=S), ref)
-    torch.testing.assert_close(loss(x, y, scale=100.0), ref)
+    ref = F.cross_entropy(s * cosines(x, objective.output.weight), y)
+    torch.testing.assert_close(objective(x, y, S)["adacos"], ref)
+    torch.testing.assert_close(objective(x, y, 100.0)["adacos"], ref)
+    assert objective.scale(100.0) == pytest.approx(s)
+    torch.testing.assert_close(objective.output(x, y), ref)  # called alone: the fixed scale
 
 
 def test_adacos_dynamic_rule_by_hand(batch):
     x, y = batch
-    loss = make("adacos", dynamic=True).train()
-    cos = cosines(x, loss.weight).detach()
+    objective = adacos_objective(dynamic=True).train()
+    weight = objective.output.weight
+    cos = cosines(x, weight).detach()
     s0 = math.sqrt(2) * math.log(C - 1)
     b_avg = sum(math.exp(s0 * cos[i, k].item()) for i in range(B) for k in range(C) if k != y[i]) / B
     thetas = sorted(math.acos(cos[i, y[i]].item()) for i in range(B))
     theta_med = thetas[(B - 1) // 2]  # torch.median: the lower of the two middle values
     s1 = math.log(b_avg) / math.cos(min(math.pi / 4, theta_med))
-    value = loss(x, y, scale=S)
-    assert loss.current_scale == pytest.approx(s1, rel=1e-6)
-    torch.testing.assert_close(value, F.cross_entropy(s1 * cosines(x, loss.weight), y))
-    loss.eval()
-    loss(x, y, scale=S)
-    assert loss.current_scale == pytest.approx(s1, rel=1e-6)  # no update outside training
-    assert "scale_value" in loss.state_dict()
+    value = objective(x, y, S)["adacos"]
+    assert objective.scale(S) == pytest.approx(s1, rel=1e-6)
+    torch.testing.assert_close(value, F.cross_entropy(s1 * cosines(x, weight), y))
+    objective.eval()
+    objective(x, y, S)
+    assert objective.scale(S) == pytest.approx(s1, rel=1e-6)  # no update outside training
+    assert "adacos.value" in objective.state_dict()
 
 
 def test_softtriple_by_loops(batch):
@@ -205,7 +214,7 @@ def test_center_loss_value_and_update_rule():
     f = torch.tensor([[2.0], [4.0], [7.0]], dtype=torch.float64)
     y = torch.tensor([0, 0, 0])
     assert loss(f, y).item() == pytest.approx(0.5 * (4 + 16 + 49) / 3)
-    loss.update_centers(f, y)
+    loss.after_step(f, y)
     # delta_c0 = ((0-2) + (0-4) + (0-7)) / (1 + 3) = -3.25; c0 = 0 - 0.5 * -3.25
     assert loss.weight.flatten().tolist() == pytest.approx([1.625, 10.0])
     assert not any(p is loss.weight for p in loss.parameters())

@@ -1,28 +1,22 @@
-"""Contract tests run over every registered loss: shapes, gradients, extremes, low precision."""
+"""Contract tests run over every registered loss: the declared facts and hooks, shapes,
+gradients, extremes, low precision."""
 from __future__ import annotations
 
 import pytest
 import torch
 from torch.func import functional_call
 
-from trainables.config import ConfigError
-from trainables.losses import LOSSES, build_loss
+from trainables.config import ConfigError, LossConfig
+from trainables.losses import LOSSES, Loss, Objective, build_loss, margin_of, scaled_losses
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 C, D = 4, 8
-FEATURE_SPACE = ("center", "pc")  # no logits: they are terms next to an output loss
 
 
-def weight_rows(name: str, labels: torch.Tensor) -> torch.Tensor:
-    """Row of ``weight`` holding the (first) class vector of each label."""
-    return labels * 10 if name == "softtriple" else labels  # SoftTriple: K = 10, class-major
-
-
-def test_registry_lists_the_whole_menu():
-    expected = {"ce", "bce", "mse", "complement", "normface", "cosface", "arcface", "adacos",
-                "camri", "softtriple", "proxy_anchor", "proxy_nca", "center", "pc"}
-    assert set(LOSSES.names()) == expected
+def weight_rows(loss: Loss, labels: torch.Tensor) -> torch.Tensor:
+    """Row of ``weight`` holding the (first) class vector of each label (class-major rows)."""
+    return labels * (loss.weight.shape[0] // loss.num_classes)
 
 
 @pytest.mark.parametrize("name", LOSSES.names())
@@ -31,14 +25,51 @@ def test_builds_returns_scalar_and_weight_shape(name):
     loss = build_loss(name, num_classes=C, embedding_dim=D)
     x, y = torch.randn(6, D, requires_grad=True), torch.tensor([0, 1, 2, 3, 0, 1])
     value = loss(x, y, scale=16.0)
-    assert isinstance(loss, torch.nn.Module)
+    assert isinstance(loss, Loss) and loss.num_classes == C
     assert value.shape == () and torch.isfinite(value)
-    rows = C * 10 if name == "softtriple" else C
-    assert tuple(loss.weight.shape) == (rows, D)
+    assert loss.weight.shape[1] == D and loss.weight.shape[0] % C == 0
+    assert tuple(loss.class_weights().shape) == (C, D)
     value.backward()
     assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
-    if name not in FEATURE_SPACE:
+    if loss.output_space:
         assert loss.logits(x).shape == (6, C)
+        assert loss.scaled_logits(x, 16.0).shape == (6, C)
+    else:
+        with pytest.raises(TypeError, match="feature-space"):
+            loss.logits(x)
+
+
+@pytest.mark.parametrize("name", LOSSES.names())
+def test_declared_facts_match_what_the_loss_does(name):
+    """``scaled``: the scheduled scale changes what the trial trains on (AdaCos trains at its own);
+    ``margin_range``: the parameter exists and a larger margin raises the loss;
+    ``secondary_update``: it has a form on another term's logits."""
+    cls = LOSSES.get(name)
+    assert (name in scaled_losses()) == cls.scaled
+    x, y = torch.randn(6, D, generator=torch.Generator().manual_seed(4)), torch.tensor([0, 1, 2, 3, 0, 1])
+    torch.manual_seed(0)
+    if cls.output_space:
+        objective = Objective(LossConfig(output=name), C, D, head=(0, 1), tail=(2, 3))
+
+        def at(scale):
+            return objective(x, y, scale)[name]
+    else:
+        loss = build_loss(name, num_classes=C, embedding_dim=D)
+
+        def at(scale):
+            return loss(x, y, scale=scale)
+    assert (not torch.allclose(at(4.0), at(16.0))) == cls.scaled
+    margin = margin_of(name)
+    if margin is not None:
+        assert 0.0 <= margin.low < margin.high
+
+        def with_margin(value):
+            torch.manual_seed(0)
+            return build_loss(name, num_classes=C, embedding_dim=D, **{margin.param: value})(x, y, scale=8.0)
+
+        assert with_margin(margin.high) > with_margin(margin.low)
+    if cls.secondary_update:
+        assert build_loss(name, num_classes=C, embedding_dim=D).from_logits(torch.randn(6, C), y).shape == ()
 
 
 @pytest.mark.parametrize("name", LOSSES.names())
@@ -64,7 +95,7 @@ def test_finite_at_cosine_plus_minus_one_and_large_scale(name, sign):
     if name == "center":
         loss.weight.copy_(torch.randn(C, D))
     y = torch.tensor([0, 1, 2, 3])
-    x = (sign * loss.weight.detach()[weight_rows(name, y)]).clone().requires_grad_(True)
+    x = (sign * loss.weight.detach()[weight_rows(loss, y)]).clone().requires_grad_(True)
     value = loss(x, y, scale=64.0)
     value.backward()
     assert torch.isfinite(value)
@@ -101,11 +132,18 @@ def test_bf16_autocast_on_cuda(name):
     _low_precision_check(name, "cuda")
 
 
-@pytest.mark.parametrize("name", ["normface", "cosface", "arcface", "camri", "softtriple", "proxy_nca"])
+@pytest.mark.parametrize("name", scaled_losses())
 def test_scaled_losses_need_a_scale(name):
     loss = build_loss(name, num_classes=C, embedding_dim=D)
     with pytest.raises(ValueError, match="scale"):
         loss(torch.randn(2, D), torch.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("name", [n for n in LOSSES.names() if margin_of(n) is not None])
+def test_a_negative_margin_is_refused_naming_its_key(name):
+    key = margin_of(name).param
+    with pytest.raises(ConfigError, match=f"{name}.{key}=-0.5 is invalid: a margin must be >= 0"):
+        build_loss(name, num_classes=C, embedding_dim=D, **{key: -0.5})
 
 
 def test_unknown_parameter_names_the_allowed_ones():

@@ -8,19 +8,19 @@ import torch
 import torch.nn.functional as F
 
 from trainables.config import LossConfig, TermConfig
-from trainables.losses import Objective, adacos_dynamic_scale
+from trainables.losses import Objective, adacos_rule
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 C, D = 4, 6
 HEAD, TAIL = (0, 1), (2, 3)
 LABELS = torch.tensor([0, 1, 2, 3, 0, 2, 1, 3])
 
 
-def objective(output="ce", terms=None, output_classes="all", dynamic_scale=False, **params):
+def objective(output="ce", terms=None, output_classes="all", dynamic=False, **params):
     torch.manual_seed(0)
     cfg = LossConfig(output=output, output_classes=output_classes, params=params, terms=terms or {})
-    return Objective(cfg, C, D, HEAD, TAIL, dynamic_scale=dynamic_scale)
+    return Objective(cfg, C, D, HEAD, TAIL, dynamic=dynamic)
 
 
 def embeddings(seed=1):
@@ -113,31 +113,37 @@ def test_after_step_updates_centers_of_their_subset_only():
 
 
 def test_dynamic_scale_for_a_cosine_loss():
-    obj = objective(output="cosface", dynamic_scale=True).train()
+    obj = objective(output="cosface", dynamic=True).train()
     s0 = math.sqrt(2) * math.log(C - 1)
-    assert obj.effective_scale(30.0) == pytest.approx(s0)
+    assert obj.scale(30.0) == pytest.approx(s0)
     x = embeddings()
-    expected = float(adacos_dynamic_scale(obj.output.cosine(x), LABELS, s0))
+    expected = float(adacos_rule(obj.output.cosine(x), LABELS, s0))
     parts = obj(x, LABELS, scale=30.0)
-    assert obj.effective_scale(30.0) == pytest.approx(expected, rel=1e-6) and expected != pytest.approx(s0)
+    assert obj.scale(30.0) == pytest.approx(expected, rel=1e-6) and expected != pytest.approx(s0)
     torch.testing.assert_close(parts["cosface"], obj.output(x, LABELS, scale=expected))
-    assert "dynamic_scale" in obj.state_dict()
+    assert "adacos.value" in obj.state_dict()
     obj.eval()
     obj(embeddings(seed=5), LABELS, scale=30.0)
-    assert obj.effective_scale(30.0) == pytest.approx(expected, rel=1e-6)
+    assert obj.scale(30.0) == pytest.approx(expected, rel=1e-6)
 
 
 def test_adacos_uses_its_own_scale_and_dynamic_switches_it_on():
-    fixed = objective(output="adacos")
-    assert fixed.effective_scale(30.0) == pytest.approx(math.sqrt(2) * math.log(C - 1))
-    dynamic = objective(output="adacos", dynamic_scale=True).train()
-    dynamic(embeddings(), LABELS, scale=30.0)
-    assert dynamic.effective_scale(30.0) == pytest.approx(dynamic.output.current_scale)
-    assert dynamic.output.current_scale != pytest.approx(math.sqrt(2) * math.log(C - 1))
+    fixed = objective(output="adacos").train()
+    fixed(embeddings(), LABELS, scale=30.0)
+    assert fixed.scale(30.0) == pytest.approx(math.sqrt(2) * math.log(C - 1))
+    by_loss_param = Objective(LossConfig(output="adacos", params={"dynamic": "true"}), C, D, HEAD, TAIL)
+    for dynamic in (objective(output="adacos", dynamic=True), by_loss_param):  # the schedule, or the loss's own
+        s0 = dynamic.scale(30.0)
+        x = embeddings()
+        expected = float(adacos_rule(dynamic.output.cosine(x), LABELS, s0))
+        dynamic.train()(x, LABELS, scale=30.0)
+        assert dynamic.scale(30.0) == pytest.approx(expected, rel=1e-6)
+        assert expected != pytest.approx(math.sqrt(2) * math.log(C - 1))
 
 
 def test_scale_free_output_passes_the_scale_through():
-    assert objective(output="ce", dynamic_scale=True).effective_scale(12.0) == 12.0
+    assert objective(output="ce", dynamic=True).scale(12.0) == 12.0
+    assert objective(output="proxy_anchor", dynamic=True).scale(12.0) == 12.0
 
 
 def test_parameter_groups_and_class_weights():

@@ -87,10 +87,11 @@ def test_final_epoch_reports_the_full_metric_set():
 
 def test_complement_entropy_takes_two_optimizer_steps_per_batch():
     from trainables.phases import phases_of
-    from trainables.routine import Trial
+    from trainables.routine import train_epoch
+    from trainables.state import TrialState
 
     cfg = TrialConfig.from_flat({**DIGITS, "train.epochs": 1, "loss.terms.complement.weight": 1.0})
-    trial = Trial(cfg)
+    trial = TrialState(cfg)
     counts = {"primary": 0, "secondary": 0}
     for name, optimizer in (("primary", trial.optimizer), ("secondary", trial.secondary_optimizer)):
         real_step = optimizer.step
@@ -100,7 +101,7 @@ def test_complement_entropy_takes_two_optimizer_steps_per_batch():
             return _step(*args, **kwargs)
 
         optimizer.step = counted
-    metrics = trial.train_epoch(phases_of(cfg)[0], 0)
+    metrics = train_epoch(trial, phases_of(cfg)[0], 0)
     batches = math.ceil(len(trial.data.train) / cfg.train.batch_size)
     assert counts == {"primary": batches, "secondary": batches}
     assert "train_loss_secondary" in metrics
@@ -111,9 +112,9 @@ def test_complement_entropy_takes_two_optimizer_steps_per_batch():
 
 def test_evaluation_folds_batchnorm_without_changing_the_embeddings():
     from trainables.evaluation import inference_model
-    from trainables.routine import Trial
+    from trainables.state import TrialState
 
-    trial = Trial(TrialConfig.from_flat({**DIGITS, "train.epochs": 1}))
+    trial = TrialState(TrialConfig.from_flat({**DIGITS, "train.epochs": 1}))
     train_batch = next(trial.data.train.batches(64, shuffle=True, generator=torch.Generator().manual_seed(0)))
     trial.model.train()
     trial.model(train_batch[0])  # moves the BatchNorm running statistics away from their initial values
@@ -146,9 +147,9 @@ def test_both_complement_optimizers_follow_the_lr_milestones():
     assert [m["lr"] for m in history] == pytest.approx([0.1, 0.05, 0.025])
     assert [m["lr_secondary"] for m in history] == pytest.approx([0.1, 0.05, 0.025])
 
-    from trainables.routine import Trial
+    from trainables.state import TrialState
 
-    trial = Trial(cfg)
+    trial = TrialState(cfg)
     for _ in range(2):
         trial.step_lr_schedules()
     for optimizer in (trial.optimizer, trial.secondary_optimizer):
@@ -176,12 +177,13 @@ def test_ce_pretraining_is_continued_by_a_ce_output_head(output, continues):
 def test_a_term_with_its_own_optimizer_is_stepped_by_it():
     """Seed 001: PC's centres by plain SGD, the backbone (CE + PC) and Complement by momentum SGD."""
     from trainables.phases import phases_of
-    from trainables.routine import Trial
+    from trainables.routine import train_epoch
+    from trainables.state import TrialState
 
     cfg = TrialConfig.from_flat({**DIGITS, "train.epochs": 1, "optim.name": "sgd_momentum", "optim.lr_milestones": "1",
                                  "loss.terms.pc.weight": 0.01, "loss.terms.pc.optimizer": "sgd",
                                  "loss.terms.complement.weight": 1.0, "loss.terms.complement.optimizer": "sgd_momentum"})
-    trial = Trial(cfg)
+    trial = TrialState(cfg)
     centres = trial.objective.terms["pc"].weight
     pc_optimizer = trial.term_optimizers["pc"]
     assert isinstance(pc_optimizer, torch.optim.SGD) and pc_optimizer.defaults["momentum"] == 0
@@ -190,7 +192,7 @@ def test_a_term_with_its_own_optimizer_is_stepped_by_it():
         assert optimizer.defaults["momentum"] == 0.9
         assert all(p is not centres for g in optimizer.param_groups for p in g["params"])
     before = centres.detach().clone()
-    metrics = trial.train_epoch(phases_of(cfg)[0], 0)
+    metrics = train_epoch(trial, phases_of(cfg)[0], 0)
     assert not torch.equal(before, centres.detach())  # moved by its own optimizer
     assert all(s.get("momentum_buffer") is None for s in pc_optimizer.state.values())  # plain SGD keeps none
     assert metrics["lr_pc"] == metrics["lr"] == 0.05

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
 
+from trainables.losses.base import Loss
 from trainables.losses.precision import full_precision, upcast
 from trainables.losses.registry import LOSSES
 
 
 @LOSSES.register("center")
-class CenterLoss(nn.Module):
+class CenterLoss(Loss):
     """Feature-space term 0.5 * mean_i ||f_i - c_{y_i}||^2 (lambda is the term's weight).
 
     The centers are the buffer ``weight`` (num_classes, embedding_dim), so no optimizer touches
-    them; ``update_centers`` applies the paper's rule after each step:
+    them; ``after_step`` applies the paper's rule after each optimizer step:
     delta_c_j = sum_{i: y_i = j} (c_j - f_i) / (1 + n_j),  c_j <- c_j - alpha * delta_c_j.
     Centers start at zero, as in the authors' Caffe layer's default; the first updates move
     each halfway to its class mean.
@@ -21,14 +21,13 @@ class CenterLoss(nn.Module):
     Args: alpha: the centers' update rate in [0, 1] (paper: 0.5).
     """
 
-    uses_scale = False
-    secondary_update = False
+    output_space = False
 
     def __init__(self, num_classes: int, embedding_dim: int, alpha: float = 0.5) -> None:
-        super().__init__()
+        super().__init__(num_classes)
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"center alpha={alpha} must be in [0, 1]")
-        self.num_classes, self.alpha = num_classes, alpha
+        self.alpha = alpha
         self.register_buffer("weight", torch.zeros(num_classes, embedding_dim))
 
     @full_precision
@@ -37,7 +36,7 @@ class CenterLoss(nn.Module):
         return 0.5 * (x - centers[labels]).pow(2).sum(1).mean()
 
     @torch.no_grad()
-    def update_centers(self, embeddings: torch.Tensor, labels: torch.Tensor) -> None:
+    def after_step(self, embeddings: torch.Tensor, labels: torch.Tensor) -> None:
         """One step of the center update rule on a batch (features are detached)."""
         x = embeddings.detach().to(self.weight.dtype)
         counts = torch.bincount(labels, minlength=self.num_classes).to(x.dtype)[:, None]

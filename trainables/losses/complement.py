@@ -27,7 +27,7 @@ class ComplementEntropy(LinearHead):
     when it is built standalone (then it is an ordinary loss whose head is ``weight``, ``bias``).
     """
 
-    secondary_update = True
+    secondary_update = True  # as a term; built standalone it is an ordinary output loss
 
     @full_precision
     def from_logits(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """Cosine-softmax family on one base: logits = s * cos(theta_j), the target logit modified.
 
 Features and class weights are L2-normalized, so cos(theta_j) = <f, w_j> / (|f| |w_j|).
-Subclasses override one step, ``target_logit`` (the margin); AdaCos overrides the scale instead.
+Subclasses override one step, ``target_logit`` (the margin); AdaCos changes the scale instead.
 Margins carry their unit in the name: ``margin_cos`` (cosine units), ``margin_rad`` (radians).
 """
 from __future__ import annotations
@@ -12,25 +12,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trainables.losses.base import Loss, MarginRange
 from trainables.losses.precision import cosine_similarity, full_precision
 from trainables.losses.registry import LOSSES
 
 SIN_EPS = 1e-7  # sin(theta) = sqrt(clamp(1 - cos^2, SIN_EPS, 1)): finite gradient at cos = +-1
 
 
-class CosineSoftmaxBase(nn.Module):
+class CosineSoftmaxBase(Loss):
     """Cross-entropy over ``scale * cos(theta)`` with the target cosine replaced by ``target_logit``.
 
     ``weight`` (num_classes, embedding_dim) holds the class weights; only their direction matters.
     ``logits(embeddings)`` returns the unscaled cosines used for prediction.
     """
 
-    uses_scale = True  # the passed scale multiplies the cosines
-    secondary_update = False
+    scaled = True
 
     def __init__(self, num_classes: int, embedding_dim: int) -> None:
-        super().__init__()
-        self.num_classes = num_classes
+        super().__init__(num_classes)
         # unit rows: with tiny rows, SGD's step on the direction (prop. to lr / |w|^2) is chaotic
         self.weight = nn.Parameter(F.normalize(torch.randn(num_classes, embedding_dim), dim=1))
 
@@ -41,18 +40,9 @@ class CosineSoftmaxBase(nn.Module):
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
         return self.cosine(embeddings)
 
-    def scaled_logits(self, embeddings: torch.Tensor, scale: float) -> torch.Tensor:
+    def scaled_logits(self, embeddings: torch.Tensor, scale: float | torch.Tensor) -> torch.Tensor:
         """``s * cos`` without margin: the class distribution at scale ``s``."""
-        return self.resolve_scale(scale) * self.cosine(embeddings)
-
-    def resolve_scale(self, scale: float | None) -> float | torch.Tensor:
-        """The scale used in the loss; the base uses the passed one."""
-        if scale is None:
-            raise ValueError(f"{type(self).__name__} needs a softmax scale: call it with scale=s")
-        return scale
-
-    def observe(self, cos: torch.Tensor, labels: torch.Tensor) -> None:
-        """Hook run on the detached cosines before the loss (AdaCos's dynamic scale); no-op here."""
+        return self.require_scale(scale) * self.cosine(embeddings)
 
     def target_logit(self, cos_target: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The target cosine after the margin; NormFace has none."""
@@ -62,10 +52,11 @@ class CosineSoftmaxBase(nn.Module):
         target = self.target_logit(cos.gather(1, labels[:, None]).squeeze(1), labels)
         return cos.scatter(1, labels[:, None], target[:, None])
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None) -> torch.Tensor:
-        cos = self.cosine(embeddings)
-        self.observe(cos.detach(), labels)
-        return F.cross_entropy(self.resolve_scale(scale) * self.with_margin(cos, labels), labels)
+    def forward(
+        self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        s = self.require_scale(scale)
+        return F.cross_entropy(s * self.with_margin(self.cosine(embeddings), labels), labels)
 
 
 def additive_angular_margin(cos: torch.Tensor, margin_rad: float) -> torch.Tensor:
@@ -92,6 +83,8 @@ class CosFace(CosineSoftmaxBase):
     Args: margin_cos: additive margin in cosine units (paper: 0.35 with s = 64).
     """
 
+    margin_range = MarginRange("margin_cos", 0.0, 0.5)  # search range; the paper uses 0.35
+
     def __init__(self, num_classes: int, embedding_dim: int, margin_cos: float = 0.35) -> None:
         super().__init__(num_classes, embedding_dim)
         self.margin_cos = margin_cos
@@ -106,6 +99,8 @@ class ArcFace(CosineSoftmaxBase):
 
     Args: margin_rad: additive angular margin in radians (paper: 0.5 with s = 64).
     """
+
+    margin_range = MarginRange("margin_rad", 0.0, 0.8)  # search range; the paper uses 0.5
 
     def __init__(self, num_classes: int, embedding_dim: int, margin_rad: float = 0.5) -> None:
         super().__init__(num_classes, embedding_dim)
@@ -125,6 +120,8 @@ class CAMRI(ArcFace):
         important_class: k, the class index whose recall matters (default 0).
         margin_rad: additive angular margin in radians for class k.
     """
+
+    margin_range = MarginRange("margin_rad", 0.0, 1.0)  # search range; the default is ArcFace's 0.5
 
     def __init__(self, num_classes: int, embedding_dim: int, important_class: int = 0, margin_rad: float = 0.5) -> None:
         super().__init__(num_classes, embedding_dim, margin_rad)

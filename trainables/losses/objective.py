@@ -7,9 +7,11 @@ The training routine uses exactly this API:
 - ``secondary(embeddings, labels, scale)`` -> the loss of the second update (Complement Objective
   Training) computed from the output term's logits of a fresh forward, or None;
 - ``after_step(embeddings, labels)`` -> rule-based updates (Center loss centers);
-- ``effective_scale(scale)`` -> the scale actually used (AdaCos's own or the dynamic rule's);
+- ``scale(scheduled)`` -> the scale the output term trains at: the scheduled one, or AdaCos's;
 - ``logits``, ``class_weights``, ``parameter_groups``, and the optimizers terms ask for:
   ``own_optimizer_terms()`` (PC's centres by plain SGD, seed 001) and ``secondary_optimizer_name``.
+
+It calls every loss through the hooks of ``trainables.losses.base.Loss``.
 """
 from __future__ import annotations
 
@@ -19,9 +21,7 @@ import torch
 from torch import nn
 
 from trainables.config import LossConfig
-from trainables.losses.adacos import adacos_dynamic_scale
 from trainables.losses.registry import build_loss
-from trainables.schedules import adacos_fixed_scale
 
 
 def subset_mask(classes: str, labels: torch.Tensor, head: tuple[int, ...], tail: tuple[int, ...]) -> torch.Tensor | None:
@@ -55,18 +55,18 @@ class Objective(nn.Module):
         cfg: the loss section of the trial's config.
         num_classes, embedding_dim: C and D.
         head, tail: class indices of the ``head``/``tail`` subsets.
-        dynamic_scale: apply AdaCos's dynamic rule to the output term's scale (any loss with a
-            scale; the ``adacos`` loss then runs its own dynamic rule).
+        dynamic: the ``adacos_dynamic`` schedule: the output term trains at AdaCos's dynamic scale
+            (a scaled loss, or ``adacos`` itself; other losses have no scale to adapt).
     """
 
     def __init__(
         self, cfg: LossConfig, num_classes: int, embedding_dim: int,
-        head: tuple[int, ...], tail: tuple[int, ...], dynamic_scale: bool = False,
+        head: tuple[int, ...], tail: tuple[int, ...], dynamic: bool = False,
     ) -> None:
         super().__init__()
         self.cfg, self.head, self.tail = cfg, tuple(head), tuple(tail)
         self.output = build_loss(cfg.output, num_classes, embedding_dim, **cfg.params)
-        if not hasattr(self.output, "logits"):
+        if not self.output.output_space:
             raise ValueError(
                 f"loss.output={cfg.output!r} is a feature-space loss without logits; "
                 f"add it as a term (loss.terms.{cfg.output}.weight) next to an output loss"
@@ -82,40 +82,34 @@ class Objective(nn.Module):
             if wants and not loss.secondary_update and not any(p.requires_grad for p in loss.parameters()):
                 raise ValueError(f"loss.terms.{name}.optimizer={wants!r}: {name} has no learnable parameters for an "
                                  f"optimizer of its own; leave loss.terms.{name}.optimizer out")
-        owns_scale = getattr(self.output, "owns_scale", False)
-        if dynamic_scale and owns_scale:
-            self.output.dynamic = True
-        self.rule_scale = dynamic_scale and not owns_scale and self.output.uses_scale
-        if self.rule_scale:
-            self.register_buffer("dynamic_scale", torch.tensor(adacos_fixed_scale(num_classes)))
+        # the AdaCos scale the output term trains at instead of the scheduled one (None: the
+        # scheduled one); its buffer is saved with the objective's state
+        self.adacos = self.output.adacos_scale(dynamic)
 
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
         """Prediction scores (B, C) of the output term: argmax is the predicted class."""
         return self.output.logits(embeddings)
 
-    def effective_scale(self, scale: float) -> float:
-        """The scale the output term uses when the schedule gives ``scale``."""
-        if getattr(self.output, "owns_scale", False):
-            return self.output.current_scale
-        if self.rule_scale:
-            return float(self.dynamic_scale)
-        return scale
+    def _scale(self, scheduled: float) -> float | torch.Tensor:
+        return scheduled if self.adacos is None else self.adacos.value
+
+    def scale(self, scheduled: float) -> float:
+        """The scale the output term trains at when the schedule gives ``scheduled``."""
+        return float(self._scale(scheduled))
 
     def _mask(self, classes: str, labels: torch.Tensor) -> torch.Tensor | None:
         return subset_mask(classes, labels, self.head, self.tail)
 
-    @torch.no_grad()
-    def _update_dynamic_scale(self, embeddings: torch.Tensor, labels: torch.Tensor) -> None:
-        mask = self._mask(self.cfg.output_classes, labels)
-        x, y = (embeddings, labels) if mask is None else (embeddings[mask], labels[mask])
-        if y.numel():
-            cos = self.output.logits(x.detach())
-            self.dynamic_scale.copy_(adacos_dynamic_scale(cos, y, self.dynamic_scale))
+    def _subset(self, classes: str, embeddings: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mask = self._mask(classes, labels)
+        return (embeddings, labels) if mask is None else (embeddings[mask], labels[mask])
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float) -> dict[str, torch.Tensor]:
-        if self.training and self.rule_scale:
-            self._update_dynamic_scale(embeddings, labels)
-        s = self.effective_scale(scale)
+        if self.training and self.adacos is not None and self.adacos.dynamic:  # AdaCos's rule, before the loss
+            with torch.no_grad():
+                x, y = self._subset(self.cfg.output_classes, embeddings.detach(), labels)
+                self.adacos.update(self.output.logits(x), y)
+        s = self._scale(scale)
         output = on_subset(
             self._mask(self.cfg.output_classes, labels), embeddings, labels,
             lambda x, y: self.output(x, y, scale=s),
@@ -146,7 +140,7 @@ class Objective(nn.Module):
         """
         if not self.has_secondary:
             return None
-        logits = self.output.scaled_logits(embeddings, self.effective_scale(scale))
+        logits = self.output.scaled_logits(embeddings, self._scale(scale))
         total = None
         for name, loss in self.terms.items():
             if loss.secondary_update:
@@ -173,20 +167,16 @@ class Objective(nn.Module):
 
     @torch.no_grad()
     def after_step(self, embeddings: torch.Tensor, labels: torch.Tensor) -> None:
-        """Rule-based updates after the optimizer step: Center loss centers, on their class subset."""
+        """Rule-based updates after the optimizer step (Center loss centers), on each term's subset."""
         for name, loss in self.terms.items():
-            if hasattr(loss, "update_centers"):
-                mask = self._mask(self.cfg.terms[name].classes, labels)
-                x, y = (embeddings, labels) if mask is None else (embeddings[mask], labels[mask])
-                if y.numel():
-                    loss.update_centers(x.detach(), y)
+            x, y = self._subset(self.cfg.terms[name].classes, embeddings.detach(), labels)
+            if y.numel():
+                loss.after_step(x, y)
 
-    def class_weights(self) -> torch.Tensor | None:
-        """One weight vector or proxy per class of the output term (its ``weight``, or its
-        ``class_proxies()`` when it has several centers per class), for the proxy cosine statistics
-        and histograms."""
-        proxies = getattr(self.output, "class_proxies", None)
-        return proxies() if proxies is not None else getattr(self.output, "weight", None)
+    def class_weights(self) -> torch.Tensor:
+        """One weight vector or proxy per class of the output term, for the proxy cosine
+        statistics and histograms."""
+        return self.output.class_weights()
 
     def parameter_groups(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
         """(class weights/proxies/centers named ``weight``, other learnable loss parameters).

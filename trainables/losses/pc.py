@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trainables.losses.base import Loss
 from trainables.losses.precision import full_precision, upcast
 from trainables.losses.registry import LOSSES
 
@@ -15,7 +16,7 @@ def squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 @LOSSES.register("pc")
-class PrototypeConformity(nn.Module):
+class PrototypeConformity(Loss):
     """PC loss in the paper's form, with the center-to-center (gamma) term.
 
     alpha_i = ||f_i - w_{y_i}||^2, beta_ij = ||f_i - w_j||^2, gamma_ij = ||w_{y_i} - w_j||^2,
@@ -32,14 +33,13 @@ class PrototypeConformity(nn.Module):
     Args: normalize: compute the distances on unit vectors (bounded loss).
     """
 
-    uses_scale = False
-    secondary_update = False
+    output_space = False
 
     def __init__(self, num_classes: int, embedding_dim: int, normalize: bool = True) -> None:
-        super().__init__()
+        super().__init__(num_classes)
         if num_classes < 2:
             raise ValueError("pc needs at least 2 classes")
-        self.num_classes, self.normalize = num_classes, normalize
+        self.normalize = normalize
         self.weight = nn.Parameter(torch.randn(num_classes, embedding_dim))
 
     @full_precision

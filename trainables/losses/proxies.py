@@ -5,23 +5,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trainables.losses.base import Loss
 from trainables.losses.precision import cosine_similarity, full_precision
 from trainables.losses.registry import LOSSES
 
 
-class ProxyBase(nn.Module):
+class ProxyBase(Loss):
     """One learnable proxy per class in ``weight`` (num_classes, embedding_dim); prediction by cosine.
 
     Proxies are usually trained with a much larger learning rate (Proxy-Anchor: x100, see
     ``optim.class_weight_lr_multiplier``).
     """
 
-    uses_scale = True
-    secondary_update = False
-
     def __init__(self, num_classes: int, embedding_dim: int) -> None:
-        super().__init__()
-        self.num_classes = num_classes
+        super().__init__(num_classes)
         self.weight = nn.Parameter(torch.empty(num_classes, embedding_dim))
         nn.init.kaiming_normal_(self.weight, mode="fan_out")  # as the Proxy-Anchor code
 
@@ -32,7 +29,8 @@ class ProxyBase(nn.Module):
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
         return self.cosine(embeddings)
 
-    def scaled_logits(self, embeddings: torch.Tensor, scale: float) -> torch.Tensor:
+    def scaled_logits(self, embeddings: torch.Tensor, scale: float | torch.Tensor) -> torch.Tensor:
+        """``s * cos`` (also for Proxy-Anchor, whose loss has its own alpha instead)."""
         return scale * self.cosine(embeddings)
 
 
@@ -49,8 +47,6 @@ class ProxyAnchor(ProxyBase):
         alpha: scaling of the cosine (paper: 32).
         margin: delta, in cosine units (paper: 0.1).
     """
-
-    uses_scale = False
 
     def __init__(self, num_classes: int, embedding_dim: int, alpha: float = 32.0, margin: float = 0.1) -> None:
         super().__init__(num_classes, embedding_dim)
@@ -81,16 +77,18 @@ class ProxyNCA(ProxyBase):
     excluded it).
     """
 
+    scaled = True
+
     @full_precision
     def neg_sq_distance(self, embeddings: torch.Tensor) -> torch.Tensor:
         return -(2.0 - 2.0 * self.cosine(embeddings)).clamp_min(0.0)
 
-    def scaled_logits(self, embeddings: torch.Tensor, scale: float) -> torch.Tensor:
-        return scale * self.neg_sq_distance(embeddings)
+    def scaled_logits(self, embeddings: torch.Tensor, scale: float | torch.Tensor) -> torch.Tensor:
+        return self.require_scale(scale) * self.neg_sq_distance(embeddings)
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None) -> torch.Tensor:
-        if scale is None:
-            raise ValueError("ProxyNCA needs a softmax scale: call it with scale=s")
+    def forward(
+        self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | torch.Tensor | None = None,
+    ) -> torch.Tensor:
         return F.cross_entropy(self.scaled_logits(embeddings, scale), labels)
 
 

@@ -5,23 +5,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trainables.losses.base import Loss
 from trainables.losses.precision import full_precision, upcast
 from trainables.losses.registry import LOSSES
 
 
-class LinearHead(nn.Module):
+class LinearHead(Loss):
     """A linear classifier ``logits = f W^T + b``; subclasses define ``from_logits`` only.
 
     ``weight`` has shape (num_classes, embedding_dim). The softmax scale is ignored: a linear head
     learns its own logit norm.
     """
 
-    uses_scale = False  # the passed scale does not enter the loss
-    secondary_update = False  # True: as a term, trained by a second update on the output's logits
-
     def __init__(self, num_classes: int, embedding_dim: int) -> None:
-        super().__init__()
-        self.num_classes = num_classes
+        super().__init__(num_classes)
         self.weight = nn.Parameter(torch.empty(num_classes, embedding_dim))
         self.bias = nn.Parameter(torch.zeros(num_classes))
         nn.init.kaiming_uniform_(self.weight, a=5**0.5)  # nn.Linear's default
@@ -31,12 +28,8 @@ class LinearHead(nn.Module):
         x, w, b = upcast(embeddings, self.weight, self.bias)
         return F.linear(x, w, b)
 
-    def scaled_logits(self, embeddings: torch.Tensor, scale: float) -> torch.Tensor:
-        """The logits whose softmax is the class distribution in training (scale ignored)."""
-        return self.logits(embeddings)
-
     def from_logits(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} defines its loss on the logits here")
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None) -> torch.Tensor:
         return self.from_logits(self.logits(embeddings), labels)

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trainables.losses.base import Loss
 from trainables.losses.precision import cosine_similarity, full_precision, upcast
 from trainables.losses.registry import LOSSES
 
@@ -12,7 +13,7 @@ MERGE_EPS = 1e-5  # sqrt(2 + eps - 2 <w, w'>): finite gradient when two centers 
 
 
 @LOSSES.register("softtriple")
-class SoftTriple(nn.Module):
+class SoftTriple(Loss):
     """K normalized centers per class; cross-entropy over the relaxed similarity at scale lambda.
 
     S_ic = sum_k softmax_k(<x_i, w_c^k> / gamma) <x_i, w_c^k>;
@@ -27,17 +28,16 @@ class SoftTriple(nn.Module):
         delta: margin on the target similarity, in cosine units (paper: 0.01).
     """
 
-    uses_scale = True
-    secondary_update = False
+    scaled = True
 
     def __init__(
         self, num_classes: int, embedding_dim: int,
         centers_per_class: int = 10, gamma: float = 0.1, tau: float = 0.2, delta: float = 0.01,
     ) -> None:
-        super().__init__()
+        super().__init__(num_classes)
         if centers_per_class < 1:
             raise ValueError(f"softtriple centers_per_class={centers_per_class} must be >= 1")
-        self.num_classes, self.centers_per_class = num_classes, centers_per_class
+        self.centers_per_class = centers_per_class
         self.gamma, self.tau, self.delta = gamma, tau, delta
         self.weight = nn.Parameter(torch.empty(num_classes * centers_per_class, embedding_dim))
         nn.init.kaiming_uniform_(self.weight, a=5**0.5)  # as the official code
@@ -52,15 +52,12 @@ class SoftTriple(nn.Module):
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
         return self.relaxed_similarity(embeddings)
 
-    def class_proxies(self) -> torch.Tensor:
+    def class_weights(self) -> torch.Tensor:
         """One proxy per class (C, D): the mean of its K normalized centers, normalized. Seed 002
         measures the spread of the classes' representative points, one per class, not of all
         C*K centers (same-class centers, pulled together by the regularizer, would lower it)."""
         w = F.normalize(self.weight.detach().float(), dim=1).view(self.num_classes, self.centers_per_class, -1)
         return F.normalize(w.mean(1), dim=1)
-
-    def scaled_logits(self, embeddings: torch.Tensor, scale: float) -> torch.Tensor:
-        return scale * self.relaxed_similarity(embeddings)
 
     @full_precision
     def regularizer(self, weight: torch.Tensor) -> torch.Tensor:
@@ -73,9 +70,10 @@ class SoftTriple(nn.Module):
         dist = torch.sqrt(2.0 + MERGE_EPS - 2.0 * sim[:, rows, cols])
         return dist.sum() / (self.num_classes * k * (k - 1))
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None) -> torch.Tensor:
-        if scale is None:
-            raise ValueError("SoftTriple needs its scale lambda: call it with scale=s")
+    def forward(
+        self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        scale = self.require_scale(scale)  # lambda
         s = self.relaxed_similarity(embeddings)
         margin = self.delta * F.one_hot(labels, self.num_classes).to(s.dtype)
         loss = F.cross_entropy(scale * (s - margin), labels)
