@@ -86,7 +86,6 @@ def test_replay_errors_are_one_line(small_store, capsys):
 
 
 def test_replay_trains_the_recorded_trial_without_the_search(small_store, capsys):
-    pytest.importorskip("trainables.metrics", reason="the evaluation's metrics module is not in this checkout yet")
     run_id = next(iter(small_store["ids"].values()))
     assert main(["replay", run_id, "--tracking-uri", small_store["uri"]]) == 0
     out = capsys.readouterr().out
