@@ -6,9 +6,15 @@ peak that is steep below the optimum and flatter above it:
     acc(u) = top - k u^2 / (1 + k u^2 / (top - 1/C)),   k = curvature (u < 0), curvature * asymmetry (u > 0)
 
 so near the top it falls as k u^2 (``curvature``: accuracy lost per ln-unit^2 on the steep side)
-and far away it levels off at chance, 1/C. A trial's accuracy adds its seed block's effect
-(normal, sd ``seed_effect``, the same at every scale of that C and seed), training noise (normal,
-sd ``train_noise``), then binomial validation noise on n = ``val_per_class`` x C images.
+and far away it levels off at chance, 1/C. ``shape`` says how k passes from one side to the other:
+"kink" switches at the optimum (a corner in the curvature, the split parabola's own shape), "smooth"
+blends the two with a logistic in u of width ``smooth_width`` ln units,
+k(u) = curvature (1 + (asymmetry - 1) / (1 + exp(-u / smooth_width))), so the peak is smooth with no
+corner; its maximum stays at u = 0 (k(u) u^2 grows on both sides for asymmetries between about 0.25 and 4).
+Two shapes keep an estimator from being chosen only because it matches the simulation's own.
+A trial's accuracy adds its seed block's effect (normal, sd ``seed_effect``, the same at every
+scale of that C and seed), training noise (normal, sd ``train_noise``), then binomial validation
+noise on n = ``val_per_class`` x C images.
 
 Design. Exactly the preset's: the screen (``design.screen_scales``, one seed) is simulated, the
 window is placed by ``search_spaces.scale_design.screen_centre`` on the simulated screen and laid
@@ -33,6 +39,12 @@ from analysis.response import fit_response
 from analysis.trends import SQRT2, law_over
 from search_spaces.scale_design import ScaleDesign, screen_centre
 
+# How the curvature passes from the steep side (u < 0) to the flat side: u, asymmetry, width -> k(u) / curvature
+SHAPES = {
+    "kink": lambda u, asymmetry, width: np.where(u < 0, 1.0, asymmetry),
+    "smooth": lambda u, asymmetry, width: 1.0 + (asymmetry - 1.0) / (1.0 + np.exp(-u / width)),
+}
+
 
 @dataclass(frozen=True)
 class Truth:
@@ -47,6 +59,12 @@ class Truth:
     seed_effect: float = 0.01  # sd of a seed block's shift
     val_per_class: int = 25
     screen_shift: float = 0.0  # ln units the screen's peak sits above the truth
+    shape: str = "kink"  # SHAPES: how the curvature passes from one side of the optimum to the other
+    smooth_width: float = 0.5  # ln units of the logistic blend of the "smooth" shape
+
+    def __post_init__(self) -> None:
+        if self.shape not in SHAPES:
+            raise ValueError(f"shape {self.shape!r}: expected one of {', '.join(SHAPES)}")
 
     def optimum(self, c: np.ndarray) -> np.ndarray:
         return self.a * np.log(np.asarray(c, dtype=float) - 1.0) + self.b
@@ -58,7 +76,7 @@ class Truth:
 
     def accuracy(self, scales: np.ndarray, c: int, top: float, shift: float = 0.0) -> np.ndarray:
         u = np.log(scales) - np.log(self.optimum(c)) - shift
-        k = np.where(u < 0, self.curvature, self.curvature * self.asymmetry)
+        k = self.curvature * SHAPES[self.shape](u, self.asymmetry, self.smooth_width)
         depth = max(top - 1.0 / c, 1e-9)
         return top - k * u**2 / (1.0 + k * u**2 / depth)
 
@@ -186,7 +204,7 @@ def summary_lines(result: PowerResult) -> list[str]:
     t = result.truth
     lines = [
         f"{result.studies} simulated studies; truth s*(C) = {t['a']:.3g} ln(C - 1) + {t['b']:.3g}, curvature {t['curvature']:g} "
-        f"per ln-unit^2 (flat side x{t['asymmetry']:g}), training noise {t['train_noise']:g}, seed effect {t['seed_effect']:g}, "
+        f"per ln-unit^2 (flat side x{t['asymmetry']:g}, {t['shape']} peak), training noise {t['train_noise']:g}, seed effect {t['seed_effect']:g}, "
         f"{t['val_per_class']} validation images per class; estimator model: {result.model}",
         f"law fitted (>= 3 interior vertices): {result.law_fitted:.2f} of studies",
         f"power to detect a > 0 (a's lower 95% bound > 0): {result.power:.2f}",
@@ -207,4 +225,4 @@ def summary_lines(result: PowerResult) -> list[str]:
     return lines
 
 
-__all__ = ["PowerResult", "Truth", "simulate", "summary_lines"]
+__all__ = ["SHAPES", "PowerResult", "Truth", "simulate", "summary_lines"]

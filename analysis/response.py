@@ -57,14 +57,16 @@ Z = float(stats.norm.ppf(1 - ALPHA / 2))
 MIN_LEVELS = 3  # a quadratic needs three scales
 CUBIC_MIN_LEVELS = 5  # a cubic with a lack-of-fit test of its own needs five
 CURVE_POINTS = 61
-# Which polynomial: (scale levels, lack-of-fit p of the quadratic) -> its degree
+# Which curve: (scale levels, lack-of-fit p of the quadratic) -> the model fitted
 MODELS = {
-    "auto": lambda levels, lof: 3 if levels >= CUBIC_MIN_LEVELS else 2,  # the default: see the module docstring
-    "lack-of-fit": lambda levels, lof: 3 if levels >= CUBIC_MIN_LEVELS and lof < ALPHA else 2,
-    "quadratic": lambda levels, lof: 2,
-    "cubic": lambda levels, lof: 3 if levels >= CUBIC_MIN_LEVELS else 2,
+    "auto": lambda levels, lof: "cubic" if levels >= CUBIC_MIN_LEVELS else "quadratic",  # the default: see the module docstring
+    "lack-of-fit": lambda levels, lof: "cubic" if levels >= CUBIC_MIN_LEVELS and lof < ALPHA else "quadratic",
+    "quadratic": lambda levels, lof: "quadratic",
+    "cubic": lambda levels, lof: "cubic" if levels >= CUBIC_MIN_LEVELS else "quadratic",
+    "split": lambda levels, lof: "split" if levels >= CUBIC_MIN_LEVELS else "quadratic",
 }
 DEGREES = {2: "quadratic", 3: "cubic", 4: "quartic"}
+POLYNOMIALS = {name: degree for degree, name in DEGREES.items()}
 SEARCH_POINTS = 2001  # grid of the test inversion, over the scanned range and its width again each side
 LEVEL_DIGITS = 6  # scales equal to this many decimals of ln s are one level
 
@@ -95,6 +97,7 @@ class ClassResponse:
     warnings: list[str] = field(default_factory=list)
     points: dict[str, list] = field(default_factory=dict, repr=False)  # scale, value, seed, run_id
     curve: dict[str, list] = field(default_factory=dict, repr=False)  # scale, value, low, high (seed average)
+    side_curvatures: dict[str, list[float]] = field(default_factory=dict)  # split model: side -> [f'', low, high]
 
     @property
     def ci_low(self) -> float:
@@ -304,7 +307,10 @@ def fit_response(scales: Sequence[float], values: Sequence[float], seeds: Sequen
         notes.append("no replicated scale levels: no lack-of-fit test")
     lof_quad = _lack_of_fit(quad, saturated)
     fit, lof = quad, lof_quad
-    degree = MODELS[model](len(levels), lof_quad)
+    chosen = MODELS[model](len(levels), lof_quad)
+    if chosen == "split":  # the one model that is not a polynomial
+        return _split_response(y, d, blocks, k, centre, sign, levels, saturated, lof_quad, base, blank, notes, curve)
+    degree = POLYNOMIALS[chosen]
     higher = _ols(y, _design(d, blocks, k, degree), degree) if degree > 2 else None
     if higher is not None and higher.df >= 1:
         fit = higher
@@ -364,6 +370,59 @@ def _curve(fit: _Fit, n_blocks: int, d: np.ndarray, centre: float, t: float) -> 
     half = t * np.sqrt(np.einsum("ij,jk,ik->i", rows, fit.cov, rows)) if np.isfinite(t) else np.full(len(grid), np.nan)
     return {"scale": np.exp(grid + centre).tolist(), "value": value.tolist(),
             "low": (value - half).tolist(), "high": (value + half).tolist()}
+
+
+def _split_response(y: np.ndarray, d: np.ndarray, blocks: np.ndarray, k: int, centre: float, sign: float,
+                    levels: np.ndarray, saturated: _Fit, lof_quad: float, base: dict, blank: dict, notes: list[str],
+                    curve: bool) -> ClassResponse:
+    """The split parabola's response (``analysis.split_peak``): a curvature of its own on each side of the vertex."""
+    from analysis.split_peak import design, fit_split
+
+    fit = fit_split(y, d, blocks, k)
+    lof = float("nan")
+    if saturated.df > 0 and saturated.ssr > 0 and fit.df > saturated.df:
+        f = ((fit.ssr - saturated.ssr) / (fit.df - saturated.df)) / (saturated.ssr / saturated.df)
+        lof = float(stats.f.sf(f, fit.df - saturated.df, saturated.df))
+        if lof < ALPHA:
+            notes.append(f"the split parabola lacks fit (p = {lof:.2g}): the vertex may be biased")
+    resid_sd = float(np.sqrt(fit.ssr / fit.df)) if fit.df > 0 else float("nan")
+    common = dict(model="split", lack_of_fit_p=lof_quad, lack_of_fit_p_model=lof, residual_sd=resid_sd)
+    if fit.df <= 0:
+        return ClassResponse(**base, **{**blank, **common}, interior=False,
+                             reason="no residual degrees of freedom: no intervals", warnings=notes)
+    t = float(stats.t.ppf(1 - ALPHA / 2, fit.df))
+    sides = {}
+    for side, column in (("below", k), ("above", k + 1)):
+        value, half = 2 * fit.params[column], 2 * t * float(np.sqrt(fit.cov[column, column]))
+        sides[side] = [float(value), float(value - half), float(value + half)]
+    weak = max(sides, key=lambda side: sign * sides[side][2 if sign > 0 else 1])  # the side nearest to no peak
+    curvature, curvature_ci = sides[weak][0], (sides[weak][1], sides[weak][2])
+    peak = "maximum" if sign > 0 else "minimum"
+    reason = ""
+    if sign * curvature_ci[1 if sign > 0 else 0] >= 0:
+        reason = (f"curvature's 95% interval [{curvature_ci[0]:.3g}, {curvature_ci[1]:.3g}] {weak} the vertex reaches 0: "
+                  f"no interior {peak}")
+    elif fit.at_edge:
+        reason = f"vertex s = {np.exp(fit.vertex + centre):.3g} at an edge of the scanned scales [{levels[0]:.3g}, {levels[-1]:.3g}]"
+    elif not np.all(np.isfinite(fit.ci)):
+        reason = "the vertex's 95% interval reaches an end of the scanned scales (unbounded)"
+    ci = (float(np.exp(fit.ci[0] + centre)), float(np.exp(fit.ci[1] + centre)))
+    sd = float((ci[1] - ci[0]) / (2 * Z)) if np.all(np.isfinite(ci)) else float("nan")
+    span = (float(d.min()), float(d.max()))
+    if not reason and min(fit.vertex - span[0], span[1] - fit.vertex) < 0.15 * (span[1] - span[0]):
+        notes.append("vertex near an edge of the scanned scales: widen or move the window")
+    band = {}
+    if curve:
+        grid = np.linspace(span[0], span[1], CURVE_POINTS)
+        rows = design(grid, fit.vertex, np.zeros(len(grid), dtype=int), k)
+        rows[:, :k] = 1.0 / k
+        value = rows @ fit.params
+        half = t * np.sqrt(np.einsum("ij,jk,ik->i", rows, fit.cov, rows))
+        band = {"scale": np.exp(grid + centre).tolist(), "value": value.tolist(),
+                "low": (value - half).tolist(), "high": (value + half).tolist()}
+    return ClassResponse(**base, **common, scale=float(np.exp(fit.vertex + centre)), ci=ci, sd=sd, curvature=curvature,
+                         curvature_ci=curvature_ci, interior=not reason, reason=reason, warnings=notes, curve=band,
+                         side_curvatures=sides)
 
 
 # --- a study ---------------------------------------------------------------------------------------

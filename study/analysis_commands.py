@@ -126,7 +126,8 @@ def power_command(args: argparse.Namespace) -> int:
                          f"(one per class count {', '.join(map(str, design.class_counts))})")
     truth = Truth(a=args.a, b=args.b, curvature=args.curvature, asymmetry=args.asymmetry, top=top,
                   train_noise=args.train_noise, seed_effect=args.seed_effect,
-                  val_per_class=args.val_per_class or val_per_class, screen_shift=args.screen_shift)
+                  val_per_class=args.val_per_class or val_per_class, screen_shift=args.screen_shift,
+                  shape=args.shape, smooth_width=args.smooth_width)
     low = min(truth.optimum(c) for c in design.class_counts)
     if not low > 0:
         raise UsageError(f"--a {args.a} --b {args.b}: the law gives s* = {low:.3g} <= 0 at some class count; "

@@ -49,9 +49,11 @@ def number_type(parse: Callable[[str], float], noun: str, in_range: Callable[[fl
 positive_int = number_type(int, "a whole number", lambda v: v >= 1, "is not positive", "a positive integer")
 positive_float = number_type(float, "a number", lambda v: v > 0, "is not positive", "a positive number")
 fraction = number_type(float, "a number", lambda v: v >= 0, "is negative", "a GPU share such as 0.25 or 1")
-RESPONSE_MODELS = ("auto", "lack-of-fit", "quadratic", "cubic")  # == analysis.response.MODELS (not imported: it loads statsmodels)
-MODEL_HELP = ("polynomial of the per-C response curve: auto (cubic with >= 5 scale levels, else quadratic; default), "
-              "lack-of-fit (quadratic unless it fails the lack-of-fit test), quadratic, cubic")
+RESPONSE_MODELS = ("auto", "lack-of-fit", "quadratic", "cubic", "split")  # == analysis.response.MODELS (not imported: it loads statsmodels)
+MODEL_HELP = ("model of the per-C response curve: auto (cubic with >= 5 scale levels, else quadratic; default), "
+              "lack-of-fit (quadratic unless it fails the lack-of-fit test, then cubic), quadratic, cubic, "
+              "split (a parabola with its own curvature on each side of a profiled vertex; quadratic below 5 levels)")
+PEAK_SHAPES = ("kink", "smooth")  # == analysis.power.SHAPES
 non_negative = number_type(float, "a number", lambda v: v >= 0, "is negative", "a number >= 0")
 
 
@@ -193,6 +195,10 @@ def build_parser() -> Parser:
                        help="accuracy lost per ln-unit^2 on the steep (low-s) side of the peak (default 0.05)")
     power.add_argument("--asymmetry", type=positive_float, default=0.5,
                        help="flat-side curvature / steep-side curvature (default 0.5; 1 = symmetric)")
+    power.add_argument("--shape", choices=PEAK_SHAPES, default="kink",
+                       help="how the curvature changes at the optimum: kink (switches there; default) or smooth "
+                            "(a logistic blend over --smooth-width ln units: no corner)")
+    power.add_argument("--smooth-width", type=positive_float, default=0.5, help="ln units of the smooth shape's blend (default 0.5)")
     power.add_argument("--top-accuracy", type=accuracy_list, default=(0.9,), metavar="ACC[,ACC...]",
                        help="accuracy at the optimum: one value, or one per class count (default 0.9)")
     power.add_argument("--train-noise", type=non_negative, default=0.01, help="sd of a trial's accuracy between training runs (default 0.01)")

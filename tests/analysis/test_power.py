@@ -66,6 +66,7 @@ def test_study_power_on_the_smoke_design_with_a_quadratic(capsys):
     (["--top-accuracy", "0.9,0.8"], "give one accuracy or"),
     (["--preset", "basics"], "no two-stage scale design"),
     (["--curvature", "0"], "is not positive"),
+    (["--shape", "round"], "invalid choice"),
     (["--a", "-5"], "expected a positive optimum scale"),
 ])
 def test_study_power_bad_input_is_one_line(argv, match, capsys):
@@ -76,3 +77,30 @@ def test_study_power_bad_input_is_one_line(argv, match, capsys):
     assert code == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("study:")]
     assert len(err) == 1 and match in err[0], err
+
+
+@pytest.mark.parametrize("asymmetry", [0.3, 0.5, 1.0, 2.0])
+def test_the_smooth_shape_peaks_at_the_optimum_without_a_corner(asymmetry):
+    kinked, smooth = Truth(asymmetry=asymmetry), Truth(asymmetry=asymmetry, shape="smooth")
+    c = 65
+    u = np.linspace(-3, 3, 6001)
+    scales = kinked.optimum(c) * np.exp(u)
+    acc = smooth.accuracy(scales, c, 0.9)
+    assert abs(u[np.argmax(acc)]) < 1e-3 and acc.max() == pytest.approx(0.9)
+    assert np.all(np.diff(acc[u < 0]) > 0) and np.all(np.diff(acc[u > 0]) < 0)  # one peak, at the optimum
+    slope = np.gradient(np.gradient(acc, u), u)  # f'' jumps at a kink, not on the smooth shape
+    near = np.abs(u) < 0.05
+    assert np.ptp(slope[near]) < 0.02
+    if asymmetry != 1.0:
+        assert np.ptp(np.gradient(np.gradient(kinked.accuracy(scales, c, 0.9), u), u)[near]) > 0.02
+    with pytest.raises(ValueError, match="shape 'round'"):
+        Truth(shape="round")
+
+
+def test_study_power_with_a_smooth_peak_and_the_split_parabola(tmp_path, capsys):
+    out = tmp_path / "power.json"
+    assert main(["power", "--shape", "smooth", "--model", "split", "--studies", "20", "--json", str(out)]) == 0
+    assert "smooth peak" in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert data["model"] == "split" and data["truth"]["shape"] == "smooth" and data["studies"] == 20
+    assert data["law_fitted"] >= 0.9 and all(p["interior"] >= 0.8 for p in data["per_class"])

@@ -157,3 +157,77 @@ def test_an_adaptive_single_seed_study_gets_honest_warnings():
     assert "adaptive sampler: scales were not designed" in text
     assert "one seed: no seed blocks" in text and "no replicated scale levels" in text
     assert "also varied within this C: optim.lr" in text
+
+
+# --- the split parabola: a curvature of its own on each side of a profiled vertex --------------------
+
+def _smooth_peak(log_s, log_star, curvature=0.05, asymmetry=0.5, top=0.9, width=0.5):
+    """An asymmetric peak with no corner: the curvature passes from steep to flat by a logistic in u."""
+    u = np.asarray(log_s, dtype=float) - log_star
+    return top - curvature * (1 + (asymmetry - 1) / (1 + np.exp(-u / width))) * u**2
+
+
+@pytest.mark.parametrize("shape", [peak, _smooth_peak], ids=["kinked", "smooth"])
+def test_the_split_parabola_covers_the_vertex_of_an_asymmetric_peak(shape):
+    """The main job's window (+-1.5 ln units, 9 scales, 3 seeds) on a peak twice as steep below as above."""
+    rng = np.random.default_rng(11)
+    star, covered, inside, errors = 1.6, 0, 0, []
+    for _ in range(100):
+        data = _curve(rng, star, offset=rng.normal(0, 0.2), asymmetry=0.5, points=9, half_width=1.5, noise=0.012, shape=shape)
+        r = fit_response(*data, num_classes=33, curve=False, model="split")
+        assert r.model == "split"
+        if r.interior:
+            inside += 1
+            covered += r.ci[0] <= math.exp(star) <= r.ci[1]
+            errors.append(math.log(r.scale) - star)
+    assert inside >= 90, inside
+    assert covered / inside >= 0.85, f"95% intervals covered the truth in {covered}/{inside}"
+    assert abs(np.median(errors)) < 0.06
+
+
+def test_the_split_interval_inverts_the_profile_f_test():
+    """At each end of the interval, RSS(v) exceeds RSS(v-hat) by F(0.95; 1, n - p) x RSS(v-hat) / (n - p)."""
+    from scipy import stats
+    from statsmodels.regression.linear_model import OLS
+
+    from analysis.split_peak import design
+
+    rng = np.random.default_rng(12)
+    s, y, blocks = _curve(rng, asymmetry=0.5, points=9, half_width=1.5, noise=0.01)
+    r = fit_response(s, y, blocks, num_classes=33, model="split")
+    assert r.interior and r.ci[0] < r.scale < r.ci[1]
+    d = np.log(s) - 0.5 * (np.log(s).min() + np.log(s).max())
+    centre = 0.5 * (np.log(s).min() + np.log(s).max())
+    rss = lambda v: OLS(y, design(d, v, blocks, 3)).fit().ssr  # noqa: E731
+    df = len(y) - (3 + 3)  # seed effects, two curvatures, the vertex
+    best = rss(math.log(r.scale) - centre)
+    critical = float(stats.f.ppf(0.95, 1, df))
+    for end in r.ci:
+        assert (rss(math.log(end) - centre) - best) / (best / df) == pytest.approx(critical, rel=0.02)
+    assert r.residual_sd == pytest.approx(math.sqrt(best / df))
+    below, above = r.side_curvatures["below"], r.side_curvatures["above"]
+    assert below[2] < 0 and above[2] < 0 and below[0] < above[0]  # steep below, flatter above
+    assert r.sd == pytest.approx((r.ci[1] - r.ci[0]) / (2 * 1.959964), rel=1e-4)
+
+
+def test_the_split_parabola_finds_no_maximum_on_a_monotone_or_flat_curve():
+    rng = np.random.default_rng(13)
+    x = np.tile(np.linspace(0.0, 3.0, 9), 3)
+    blocks = np.repeat(np.arange(3), 9)
+    rising = fit_response(np.exp(x), 0.8 + 0.03 * x + rng.normal(0, 0.005, len(x)), blocks, num_classes=17, model="split")
+    assert not rising.interior and rising.model == "split"
+    assert "edge of the scanned scales" in rising.reason or "reaches 0" in rising.reason
+    concave = fit_response(np.exp(x), 0.8 + 0.05 * x - 0.005 * x**2 + rng.normal(0, 0.003, len(x)), blocks, num_classes=17,
+                           model="split")
+    assert not concave.interior  # still rising at the last scale
+    flat = fit_response(*_curve(rng, curvature=0.0, points=9, half_width=1.5), num_classes=17, model="split")
+    assert not flat.interior and flat.reason
+
+
+def test_the_split_parabola_needs_five_levels_and_falls_back_to_the_quadratic():
+    rng = np.random.default_rng(14)
+    r = fit_response(*_curve(rng, points=4), num_classes=17, model="split")
+    assert r.model == "quadratic" and not r.side_curvatures
+    minimum = fit_response(*(lambda s, y, b: (s, 1.0 - y, b))(*_curve(rng, points=9, half_width=1.5)), num_classes=17,
+                           model="split", mode="min")
+    assert minimum.model == "split" and minimum.interior and minimum.curvature > 0
