@@ -224,7 +224,7 @@ def plot_pareto(info: dict[str, Any], stem: str | Path) -> list[Path]:
         if cx.get("low") is not None and cy.get("low") is not None:
             ax.errorbar([cx["mean"]], [cy["mean"]], xerr=[[cx["mean"] - cx["low"]], [cx["high"] - cx["mean"]]],
                         yerr=[[cy["mean"] - cy["low"]], [cy["high"] - cy["mean"]]], color=color, marker="x",
-                        markersize=9, capsize=3, linestyle="none", label=f"{arm} mean, 95% CI")
+                        markersize=9, capsize=3, linestyle="none", alpha=0.45, label=f"{arm}: mean of its trials, 95% CI")
     front = sorted(info["front"], key=lambda p: p["values"][mx])
     if front:
         ax.plot([p["values"][mx] for p in front], [p["values"][my] for p in front], color="k", linewidth=1,
