@@ -34,9 +34,10 @@ def test_smoke_study_records_every_trial_and_reports_the_best(study_cli, store, 
         history = client.get_metric_history(run.info.run_id, "val_accuracy")
         assert [m.step for m in history] == list(range(1, len(history) + 1))
         assert 0.0 <= history[-1].value <= 1.0
-        assert {"train_loss", "test_accuracy"} <= set(run.data.metrics)
+        assert "train_loss" in run.data.metrics
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-        if run.data.tags["trial_status"] == "finished":
+        if run.data.tags["trial_status"] == "finished":  # the test set is evaluated once, after the last epoch
+            assert "test_accuracy" in run.data.metrics
             assert {"config.json", "per_class_recall.csv", "confusion_matrix.png", "gradcam.png"} <= artifacts
 
     best = max(trials, key=lambda r: r.data.metrics["val_accuracy"])
