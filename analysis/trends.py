@@ -89,7 +89,7 @@ class TrendResult:
     seed: int
     reference: list[dict[str, Any]] = field(default_factory=lambda: [asdict(r) for r in THESIS_OPTIMA])
     reference_note: str = REFERENCE_NOTE
-    model: str = "auto"  # the polynomial rule of analysis.response.MODELS
+    model: str = "auto"  # the model rule of analysis.response.MODELS
 
     def to_dict(self, curves: bool = False) -> dict[str, Any]:
         """Plain JSON-ready data; ``curves`` keeps the per-C points, fitted curves and the law's band."""

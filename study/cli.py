@@ -50,7 +50,7 @@ positive_int = number_type(int, "a whole number", lambda v: v >= 1, "is not posi
 positive_float = number_type(float, "a number", lambda v: v > 0, "is not positive", "a positive number")
 fraction = number_type(float, "a number", lambda v: v >= 0, "is negative", "a GPU share such as 0.25 or 1")
 RESPONSE_MODELS = ("auto", "lack-of-fit", "quadratic", "cubic", "split")  # == analysis.response.MODELS (not imported: it loads statsmodels)
-MODEL_HELP = ("model of the per-C response curve: auto (cubic with >= 5 scale levels, else quadratic; default), "
+MODEL_HELP = ("model of the per-C response curve: auto (split with >= 5 scale levels, else quadratic; default), "
               "lack-of-fit (quadratic unless it fails the lack-of-fit test, then cubic), quadratic, cubic, "
               "split (a parabola with its own curvature on each side of a profiled vertex; quadratic below 5 levels)")
 PEAK_SHAPES = ("kink", "smooth")  # == analysis.power.SHAPES

@@ -28,32 +28,36 @@ SHAPES = {
 }
 
 
+@pytest.mark.parametrize("model", ["auto", "cubic"])
 @pytest.mark.parametrize("shape", list(SHAPES))
-def test_vertex_intervals_cover_the_true_optimum(shape):
+def test_vertex_intervals_cover_the_true_optimum(shape, model):
     rng = np.random.default_rng(sum(map(ord, shape)))
     star = 1.6
     covered, inside, errors = 0, 0, []
     for _ in range(100):
-        r = fit_response(*_curve(rng, star, **SHAPES[shape]), num_classes=33, curve=False)
+        r = fit_response(*_curve(rng, star, **SHAPES[shape]), num_classes=33, curve=False, model=model)
         if r.interior:
             inside += 1
             covered += r.ci[0] <= math.exp(star) <= r.ci[1]
             errors.append(math.log(r.scale) - star)
-    assert inside >= 70, f"{shape}: only {inside} of 100 curves had an interior vertex"
+    # the split parabola (auto) asks both sides for a curvature: with the window off-centre, the short flat side
+    # (0.7 ln units) often cannot show one, and the vertex is then not called interior
+    assert inside >= 60, f"{shape}: only {inside} of 100 curves had an interior vertex"
     assert covered / inside >= 0.85, f"{shape}: 95% intervals covered the truth in {covered}/{inside}"
     assert abs(np.median(errors)) < 0.1
 
 
-def test_the_quadratic_misses_an_asymmetric_peak_that_the_cubic_finds():
-    """Why the default fits a cubic with >= 5 levels: the quadratic's vertex leans to the flat side."""
+def test_the_quadratic_misses_an_asymmetric_peak_that_the_cubic_and_the_split_parabola_find():
+    """Why the default is not the quadratic with >= 5 levels: its vertex leans to the flat side."""
     rng = np.random.default_rng(5)
-    hits = {"quadratic": 0, "auto": 0}
+    hits = {"quadratic": 0, "cubic": 0, "auto": 0}
     for _ in range(60):
         data = _curve(rng, asymmetry=0.4, noise=0.004)
         for model in hits:
             r = fit_response(*data, num_classes=33, curve=False, model=model)
+            assert model != "auto" or r.model == "split"
             hits[model] += r.interior and r.ci[0] <= math.exp(1.6) <= r.ci[1]
-    assert hits["auto"] >= 40 and hits["quadratic"] <= 10, hits  # the cubic is not exact on a kinked peak either
+    assert hits["auto"] >= 50 and hits["cubic"] >= 40 and hits["quadratic"] <= 10, hits  # the cubic is not exact on a kink
 
 
 def test_design_matrix_fit_equals_the_statsmodels_formula():
@@ -138,7 +142,7 @@ def test_a_staged_study_fits_only_the_estimation_stage():
     responses, _ = class_responses(trials)
     assert [r.num_classes for r in responses] == [17, 65]
     assert responses[0].trials == 21 and responses[1].trials == 20 and len(responses[0].seeds) == 3
-    assert all(r.interior and r.model == "cubic" for r in responses)
+    assert all(r.interior and r.model == "split" for r in responses)
     assert responses[1].warnings == ["unbalanced: not every seed ran at every scale"]
     assert responses[0].points["run_id"][0].startswith("run-") and len(responses[0].curve["scale"]) > 10
 

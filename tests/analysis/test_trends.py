@@ -66,7 +66,7 @@ def test_scale_trend_on_a_designed_study_recovers_the_law(designed):
     assert designed.staged and designed.excluded == {"screen stage (it places the window; never fitted)": 40}
     assert "s*(C) = " in designed.message and "gamma" in designed.message and "AdaCos" in designed.message
     for o in designed.optima:
-        assert o.interior and o.model == "cubic" and len(o.seeds) == 3 and o.trials == 21
+        assert o.interior and o.model == "split" and len(o.seeds) == 3 and o.trials == 21
         assert o.ci[0] < o.scale < o.ci[1]
     assert [c["num_classes"] for c in designed.cross_check] == list(COUNTS)
 
