@@ -11,10 +11,24 @@ every group's sampler history back.
 from __future__ import annotations
 
 import pickle
-from typing import Any, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping, Sequence
 
 from ray.tune.schedulers import TrialScheduler
 from ray.tune.search import Searcher
+
+
+@contextmanager
+def _already_told() -> Iterator[None]:
+    """After a killed driver, Ray Tune resumes from its last snapshot and may re-run a trial whose
+    Optuna trial the persistent Optuna storage already holds as finished: the sampler has that
+    result, so the late report is dropped instead of failing the study."""
+    from optuna.exceptions import UpdateFinishedTrialError
+
+    try:
+        yield
+    except UpdateFinishedTrialError:
+        pass
 
 
 def group_of(config: Mapping[str, Any], groups: Sequence[Mapping[str, Any]]) -> int:
@@ -57,12 +71,18 @@ class GroupedSearcher(Searcher):
         return Searcher.FINISHED if all(self.exhausted[i] for i in open_groups) else None
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
-        if trial_id in self.owner:
-            self.searchers[self.owner[trial_id]].on_trial_result(trial_id, result)
+        if trial_id not in self.owner:
+            return
+        searcher = self.searchers[self.owner[trial_id]]
+        metrics = searcher.metric if isinstance(searcher.metric, list) else [searcher.metric]
+        if all(m in result for m in metrics if m):  # an epoch that skipped validation (train.validate_every) has none
+            with _already_told():
+                searcher.on_trial_result(trial_id, result)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         if trial_id in self.owner:
-            self.searchers[self.owner[trial_id]].on_trial_complete(trial_id, result=result, error=error)
+            with _already_told():
+                self.searchers[self.owner[trial_id]].on_trial_complete(trial_id, result=result, error=error)
 
     def get_state(self) -> dict:
         return {"searchers": self.searchers, "budget": self.budget, "suggested": self.suggested,
