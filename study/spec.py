@@ -131,6 +131,9 @@ class StudySpec:
         for group in self.groups:
             try:
                 cfg = TrialConfig.from_flat({**self.base, **group})
+                if self.scheduler != "none" and cfg.train.validate_every != 1:
+                    raise UsageError(f"scheduler={self.scheduler!r} compares trials on {self.metrics[0]} after every epoch: "
+                                     f"train.validate_every must be 1 (it is {cfg.train.validate_every}), or use scheduler none")
                 check_names(cfg)
                 if load_data:
                     check_data(cfg)

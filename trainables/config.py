@@ -175,6 +175,7 @@ class TrainConfig:
     device: str = "auto"  # auto (CUDA when present) | cpu | cuda
     threads: int = 0  # torch CPU threads for this trial; 0 = leave torch's default
     compile: bool = False  # torch.compile the model for training: pays back on GPUs; on CPU it costs ~30 s and gains little
+    validate_every: int = 1  # epochs between validation passes; the last epoch always validates; 0 = only the last
 
     def __post_init__(self) -> None:
         _require(self.epochs >= 1, "train.epochs", self.epochs, "expected >= 1")
@@ -183,6 +184,7 @@ class TrainConfig:
         _require(self.batch_size >= 2, "train.batch_size", self.batch_size, "expected >= 2")
         _require(self.device in ("auto", "cpu", "cuda"), "train.device", self.device, "choose one of: auto, cpu, cuda")
         _require(self.threads >= 0, "train.threads", self.threads, "expected >= 0")
+        _require(self.validate_every >= 0, "train.validate_every", self.validate_every, "expected >= 0 epochs (0 = only after the last epoch)")
 
     @property
     def total_epochs(self) -> int:

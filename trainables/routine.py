@@ -117,8 +117,10 @@ def train(
         state.step_lr_schedules()
         state.next_epoch = epoch + 1
         final = state.next_epoch == cfg.train.total_epochs
-        evaluation = evaluate(state, phase, final=final)
-        metrics.update(evaluation.metrics)
+        every = cfg.train.validate_every
+        if final or (every and state.next_epoch % every == 0):
+            evaluation = evaluate(state, phase, final=final)
+            metrics.update(evaluation.metrics)
         metrics["epoch_time_s"] = time.perf_counter() - started
         metrics["phase_index"] = PHASE_INDEX[phase.name]
         if final and write_artifacts is not None:
