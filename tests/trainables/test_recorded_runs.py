@@ -60,7 +60,7 @@ def test_camri_searches_its_margin_and_scale(tmp_path):
 
 @pytest.fixture(scope="module")
 def head_tail(tmp_path_factory):
-    """head-tail at smoke size (long-tailed glyphs, rho 10, n_max 40), four of its cells, one seed."""
+    """head-tail at smoke size (long-tailed glyphs), four of its cells, one seed."""
     grid = {"search.pc_on": ["none", "head"], "search.complement_on": ["none", "tail"]}
     base = {"data.image_size": 16, "train.batch_size": 64, "train.pretrain_epochs": 1, "train.epochs": 1}
     return run_small_preset("head-tail", tmp_path_factory.mktemp("head-tail"), base, grid=grid, trials=4, seeds=1)
@@ -68,21 +68,27 @@ def head_tail(tmp_path_factory):
 
 @pytest.mark.slow
 def test_the_long_tail_trains_on_all_its_images(head_tail):
-    """The recorded dataset input: the training split is the whole tail, validation the images it left."""
+    """The recorded dataset input: the training split is the whole tail, validation the images it
+    left, up to round(val_fraction * n_max) per class (the preset's smoke values)."""
     import json
 
     from mlflow.tracking import MlflowClient
 
+    from trainables.config import TrialConfig
     from trainables.data import long_tail_counts
 
     store, trials = head_tail
-    counts = long_tail_counts(10, 40, 10.0)
+    data = TrialConfig.from_flat(PRESETS.get("head-tail").build("smoke", "")["base"]).data
+    n_max = data.max_per_class
+    counts = long_tail_counts(data.num_classes, n_max, data.imbalance_ratio)
+    per_class_val = int(data.val_fraction * n_max + 0.5)  # rounded half up, as the data does
+    assert data.imbalance_ratio > 1 and sum(counts) < data.num_classes * n_max  # a real tail
     client = MlflowClient(tracking_uri=store)
     for run_id in trials["run_id"]:
         (dataset_input,) = client.get_run(run_id).inputs.dataset_inputs
         profile = json.loads(dataset_input.dataset.profile)
-        assert profile["train_images"] == sum(counts) == 159
-        assert profile["val_images"] == sum(min(4, 40 - n) for n in counts) == 36
+        assert profile["train_images"] == sum(counts)
+        assert profile["val_images"] == sum(min(per_class_val, n_max - n) for n in counts)
 
 
 @pytest.mark.slow

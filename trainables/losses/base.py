@@ -52,7 +52,7 @@ class Loss(nn.Module):
         self.num_classes = num_classes
 
     def require_scale(self, scale: float | torch.Tensor | None) -> float | torch.Tensor:
-        """``scale``, which a scaled loss cannot do without."""
+        """The passed scale; a loss that multiplies its logits by it raises when called without one."""
         if scale is None:
             raise ValueError(f"{type(self).__name__} needs a softmax scale: call it with scale=s")
         return scale
