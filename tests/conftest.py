@@ -32,6 +32,7 @@ def store(tmp_path: Path) -> str:
 def run_study_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run ``python -m study.cli ARGS`` the way a user runs ``study``; never raises on exit codes."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    env.pop("MLFLOW_TRACKING_URI", None)  # mlflow.set_tracking_uri in an earlier in-process test exports it
     return subprocess.run(
         [sys.executable, "-m", "study.cli", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
