@@ -76,9 +76,14 @@ def estimate_preset(name: str, size: str, data_root: str, probes: Probes, cores:
     """One row: trials per hour of preset ``name`` at ``size``, or a note on why it was skipped."""
     from study.presets import PRESETS, dataset_on_disk
 
+    from study.errors import UsageError
+
     preset = PRESETS.get(name)
-    spec, smoke = preset.build(size, data_root), preset.build("smoke", data_root)
     row: dict[str, Any] = {"preset": name, "size": size}
+    try:  # a size that needs files this machine lacks (pretrained weights) says so on building
+        spec, smoke = preset.build(size, data_root), preset.build("smoke", data_root)
+    except (UsageError, DatasetError) as exc:
+        return {**row, "skipped": str(exc)}
     configs = _configs(spec)
     missing = sorted({c.data.name for c in configs if not dataset_on_disk(c.data.name, data_root)})
     if missing:

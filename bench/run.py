@@ -17,7 +17,7 @@ import json
 import os
 import platform
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from bench.targets import GPU_EPOCH_TARGET, TARGETS, meets
 
@@ -87,8 +87,10 @@ def _main_job(plan: BenchSize, cores: int, real: bool, log: Any) -> tuple[dict[s
     return orchestration, evaluation_share(before), job
 
 
-def run_bench(size: str, data_root: str = "", main_job: bool = False, log: Any = print) -> dict[str, Any]:
-    """Measure everything for ``size`` (a key of BENCH_SIZES); returns the JSON document."""
+def run_bench(size: str, data_root: str = "", main_job: bool = False, log: Any = print,
+              keep: Callable[[str, Any], None] = lambda section, value: None) -> dict[str, Any]:
+    """Measure everything for ``size`` (a key of BENCH_SIZES); returns the JSON document.
+    ``keep(section, value)`` receives each section as it finishes (a long run keeps what it measured)."""
     import torch
 
     from bench.accuracy import measure_preset_match, measure_races
@@ -102,19 +104,25 @@ def run_bench(size: str, data_root: str = "", main_job: bool = False, log: Any =
     load_start = os.getloadavg()[0]
     log(f"time to accuracy, pool_cnn vs small_cnn ({plan.race_size}-size trials) ...")
     races = measure_races(plan.race_size, plan.race_seeds, 1, log)
+    keep("time_to_accuracy", races)
     log("pool_cnn vs small_cnn on the small-image presets' trials ...")
     match = measure_preset_match(plan.match_presets, plan.match_sizes, plan.match_seeds, 1, log)
+    keep("preset_match", match)
     log(f"routine vs textbook loop vs the model's bare compute ({plan.speed_epochs} epochs of glyphs) ...")
     routine = measure_routine_speedup({**plan.routine_data, "train.epochs": plan.speed_epochs}, cores, plan.speed_repeats)
+    keep("routine", routine)
     orchestration, evaluation, job = _main_job(plan, cores, main_job, log)
+    keep("orchestration", orchestration), keep("evaluation", evaluation), keep("main_job", job)
     log("peak memory of one smoke trial in a fresh process ...")
     memory = {"peak_memory_mb": peak_memory_mb(smoke_trial(4))}
     if plan.import_memory:
         memory["import_only_mb"] = peak_memory_mb({})
+    keep("memory", memory)
     log("trials per hour (estimates from measured epochs) ...")
     presets = list(plan.presets or PRESETS.names())
     rows = estimate_trials_per_hour(presets, plan.sizes, data_root, plan.probe_epochs, cores,
                                     orchestration["overhead_per_trial_s"])
+    keep("trials_per_hour_detail", rows)
     if plan.gpu:
         from bench.device import measure_gpu
 
@@ -167,13 +175,26 @@ def bench_command(args: argparse.Namespace) -> int:
 
     if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
         raise UsageError(f"--json {args.json}: directory {os.path.dirname(os.path.abspath(args.json))} does not exist")
-    result = run_bench(args.size, getattr(args, "data_root", "") or "", bool(getattr(args, "main_job", False)))
+    sections: dict[str, Any] = {}
+
+    def keep(section: str, value: Any) -> None:  # FILE.partial holds what finished, until FILE is written
+        sections[section] = value
+        if args.json:
+            _write(f"{args.json}.partial", sections)
+
+    result = run_bench(args.size, getattr(args, "data_root", "") or "", bool(getattr(args, "main_job", False)), keep=keep)
     print(format_table(result), flush=True)
     if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(result, handle, indent=2, default=str)
+        _write(args.json, result)
+        if os.path.exists(f"{args.json}.partial"):
+            os.remove(f"{args.json}.partial")
         print(f"wrote {args.json}")
     return 0
+
+
+def _write(path: str, document: dict[str, Any]) -> None:
+    with open(path, "w") as handle:
+        json.dump(document, handle, indent=2, default=str)
 
 
 __all__ = ["BENCH_SIZES", "BenchSize", "bench_command", "cpu_cores", "run_bench"]
