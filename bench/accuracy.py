@@ -5,7 +5,8 @@ A race trains both backbones on the same data, config and seeds, alternating the
 seed to seed (small, pool, pool, small, ...) so that load drifting over the run hits both alike.
 The target is ``small_cnn``'s final validation accuracy (mean over seeds); ``pool_cnn``'s time to
 it is the wall time, from the call to ``train()`` (data already loaded), to the end of the first
-epoch at which its mean validation accuracy reaches the target. ``time_to_accuracy_speedup`` is
+epoch at which its mean validation accuracy reaches the target. Both validate every epoch (the
+curve needs every point), whatever the preset's ``train.validate_every``. ``time_to_accuracy_speedup`` is
 ``small_cnn``'s time to its own final epoch over that. The same ratio on CPU seconds (one torch
 thread, so CPU seconds are what an idle core would take) is reported beside it; per-seed speedups
 give the interval. If ``pool_cnn`` never reaches the target, there is no speedup: the race says so.
@@ -57,8 +58,9 @@ def digits_race(size: str) -> dict[str, Any]:
 
 
 def _config(flat: Mapping[str, Any], model: str, seed: int, threads: int) -> TrialConfig:
+    """``flat`` with ``model`` and ``seed``, validated every epoch (the curve needs every point)."""
     return TrialConfig.from_flat({**flat, "model.name": model, "train.seed": seed, "train.device": "cpu",
-                                  "train.threads": threads})
+                                  "train.threads": threads, "train.validate_every": 1})
 
 
 def paired_runs(flat: Mapping[str, Any], seeds: Sequence[int], threads: int) -> dict[str, list[dict[str, Any]]]:

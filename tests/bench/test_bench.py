@@ -101,7 +101,10 @@ def test_tiny_bench_writes_every_field(study_cli, tmp_path):
     assert result["orchestration"]["identical_trials"] is True
     assert result["orchestration"]["trials"] == 3  # the main job's smoke size: one trial at each of 3 class counts
     assert [c["num_classes"] for c in result["main_job"]["per_class_count"]] == result["main_job"]["class_counts"]
-    assert result["main_job"]["trials"] == 33  # the smoke size's two-stage design
+    from bench.trials import main_job_spec
+    from study.stages import planned_trials
+
+    assert result["main_job"]["trials"] == planned_trials(main_job_spec("smoke"))  # both stages of the smoke design
     assert "skipped" in result["gpu"]
     assert result["trials_per_hour"]["smoke"]["smoke"] > 0
     assert "ESTIMATE" in done.stdout and "EXTRAPOLATED" in done.stdout and "time_to_accuracy_speedup" in done.stdout
