@@ -167,8 +167,10 @@ def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1
 
     ``flat`` is a TrialConfig in flat keys (glyphs, CE, the model under test); both runs use
     ``threads`` torch threads in this process (the textbook's workers come on top, as they would).
-    With ``repeats`` > 1 the runs alternate routine, textbook, ceiling, ceiling, textbook, routine,
-    ... so that a neighbour's load drifting over the bench hits every side alike; rates pool all runs.
+    An untimed ceiling run comes first (the kernels of these shapes compiled, the caches warm: the
+    first timed side would pay for them otherwise). With ``repeats`` > 1 the runs alternate routine,
+    textbook, ceiling, ceiling, textbook, routine, ... so that a neighbour's load drifting over the
+    bench hits every side alike; rates pool all runs.
     """
     cfg = TrialConfig.from_flat({**flat, "loss.output": "ce", "train.device": "cpu", "train.threads": threads})
     torch.set_num_threads(threads)
@@ -178,6 +180,7 @@ def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1
         raise RuntimeError("the textbook splits differ from the routine's; the comparison would be unfair")
     sides = {"routine": lambda: routine_run(cfg, bundle), "textbook": lambda: textbook_run(cfg, splits, bundle.num_classes),
              "ceiling": lambda: ceiling_run(cfg, bundle)}
+    ceiling_run(cfg, bundle)  # untimed: oneDNN compiles its kernels for these shapes on first use, for every side alike
     runs: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
     for r in range(repeats):
         for side in (list(sides) if r % 2 == 0 else list(sides)[::-1]):

@@ -48,10 +48,10 @@ BENCH_SIZES = {
                       1, 1, "smoke", (0,), ("smoke",), ("smoke",), (0,), "smoke", 1, 3, 1, ("smoke",), ("smoke", "cpu"),
                       import_memory=False, gpu=False),
     # the figures of bench/README.md: 53 glyph classes at 100 images for the routine (the main
-    # job's backbone and image size), the races at cpu size on 2 seeds, the presets' trials on 4
+    # job's backbone and image size), the races at cpu size on 4 seeds, the presets' trials on 4
     # seeds, 20 main-job trials (4 scales at each of its 5 class counts), every preset's trials per hour
     "default": BenchSize({"data.max_per_class": 100, "data.image_size": 16, "model.name": "pool_cnn"}, 2, 2,
-                         "cpu", (0, 1), ("smoke", "basics"), ("smoke", "cpu"), (0, 1, 2, 3), "cpu", 4, 4, 2),
+                         "cpu", (0, 1, 2, 3), ("smoke", "basics"), ("smoke", "cpu"), (0, 1, 2, 3), "cpu", 4, 4, 2),
 }
 
 

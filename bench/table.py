@@ -59,7 +59,7 @@ def format_table(result: dict[str, Any]) -> str:
     lines.append("pool_cnn vs small_cnn on the presets' trials (final val accuracy, pool - small, all losses x seeds):")
     for row in result["preset_match"]:
         lines.append(f"  {row['preset']:7s} {row['size']:6s} {fmt_interval(row['val_accuracy_difference'], 4):>28s}  "
-                     f"matches: {'yes' if row['matches'] else 'no'}; pool_cnn {fmt_interval(row['time_ratio'])}x faster per trial")
+                     f"worst loss {row['worst_loss_difference']:+.4f}; matches: {'yes' if row['matches'] else 'no'}; pool_cnn {fmt_interval(row['time_ratio'])}x faster per trial")
     lines.append(f"routine vs a textbook DataLoader loop: {r['routine_speedup']:.2f}x; the bare compute bounds it at "
                  f"{r['speedup_bound']:.2f}x")
     lines.append(f"excluded from the overhead ratio: ray.init {result['ray_startup_s']:.1f} s, importing Ray/Optuna/MLflow "
