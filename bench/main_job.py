@@ -137,15 +137,16 @@ def extrapolate(spec: StudySpec, costs: list[dict[str, Any]], data: dict[str, An
     }
 
 
-def run_main_job(log: Any = print) -> dict[str, Any]:
-    """``study run`` (the main job, its default size) for real, into a temporary store and an
-    empty data cache; its wall minutes."""
+def run_main_job(log: Any = print, extra: Sequence[str] = ()) -> dict[str, Any]:
+    """``study run`` (the main job at its default size; ``extra`` flags such as ``--size smoke``)
+    for real, into a temporary store and an empty data cache; its wall minutes."""
     from study.cli import main
 
     log("the main job for real (`study run`, every trial) ...")
     with tempfile.TemporaryDirectory(prefix="study-bench-main-job-") as directory, fresh_data_cache():
         clock = Clock()
-        code = main(["run", "--tracking-uri", f"sqlite:///{directory}/mlflow.db", "--storage", f"{directory}/results"])
+        code = main(["run", "--tracking-uri", f"sqlite:///{directory}/mlflow.db", "--storage", f"{directory}/results",
+                     *extra])
         wall, _ = clock.read()
     return {"main_job_minutes": wall / 60.0, "exit_code": code, "is_extrapolation": False}
 
