@@ -2,8 +2,9 @@
 
 The trial set is identical in both: the study uses Optuna's grid sampler over a fixed list of
 values of one searched key in each group (a ``TrialSet``: for the main job, its class counts),
-the loop trains the same configs, and the values recorded in MLflow are checked against the list. Concurrency is 1 and every trial gets the same
-torch threads, so the ratio is the orchestration's own cost. A trial's own work is in both:
+the loop trains the same configs, and the values recorded in MLflow are checked against the
+list. Concurrency is 1 and every trial gets the same torch threads, so the ratio is the
+orchestration's own cost. A trial's own work is in both:
 training, evaluation and its artifact files (the loop writes them to a temporary directory).
 The study adds a Ray worker, Optuna, the MLflow runs and uploads, and checkpoints.
 Importing the stack and ``ray.init`` are timed apart and left out of the ratio, and so is
