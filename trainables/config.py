@@ -176,6 +176,7 @@ class TrainConfig:
     threads: int = 0  # torch CPU threads for this trial; 0 = leave torch's default
     compile: bool = False  # torch.compile the model for training: pays back on GPUs; on CPU it costs ~30 s and gains little
     validate_every: int = 1  # epochs between validation passes; the last epoch always validates; 0 = only the last
+    silhouette_samples: int = 10_000  # test embeddings the silhouette score uses (all up to this many, else a seeded sample); 0 = skip it
 
     def __post_init__(self) -> None:
         _require(self.epochs >= 1, "train.epochs", self.epochs, "expected >= 1")
@@ -185,6 +186,8 @@ class TrainConfig:
         _require(self.device in ("auto", "cpu", "cuda"), "train.device", self.device, "choose one of: auto, cpu, cuda")
         _require(self.threads >= 0, "train.threads", self.threads, "expected >= 0")
         _require(self.validate_every >= 0, "train.validate_every", self.validate_every, "expected >= 0 epochs (0 = only after the last epoch)")
+        _require(self.silhouette_samples == 0 or self.silhouette_samples >= 2, "train.silhouette_samples",
+                 self.silhouette_samples, "expected 0 (skip the score) or >= 2 embeddings")
 
     @property
     def total_epochs(self) -> int:

@@ -91,6 +91,7 @@ def evaluate(state: TrialState, phase: Phase, final: bool) -> Evaluation:
     if data.num_classes <= PER_CLASS_METRICS_UP_TO:  # per-class bars in the report; CSV artifact beyond
         recall = metrics.per_class_recall(data.test.y.cpu().numpy(), test_pred.cpu().numpy(), data.num_classes)
         out.update({f"test_class_{k}_recall": float(r) for k, r in enumerate(recall)})
-    clusters = metrics.feature_cluster_report(test_emb.float().cpu(), data.test.y.cpu())
+    clusters = metrics.feature_cluster_report(
+        test_emb.float().cpu(), data.test.y.cpu(), silhouette_samples=state.cfg.train.silhouette_samples)
     out.update({f"test_{k}": v for k, v in clusters.items()})
     return Evaluation(out, test_predictions=test_pred)

@@ -173,3 +173,18 @@ def test_gradcam_grid_writes_png(name: str, tmp_path: Path) -> None:
     assert grid.shape == (96 + 14, 5 * 96, 3)  # one row of five 96 px tiles under 14 px captions
     tiles = grid[14:]
     assert (np.abs(tiles[..., 0] - tiles[..., 2]) > 30).mean() > 0.1  # the jet heat map tints gray images
+
+
+def test_silhouette_samples_caps_or_skips_the_score() -> None:
+    """``train.silhouette_samples`` caps the silhouette's sample (seeded, so repeatable) or leaves
+    the score out at 0; Calinski-Harabasz stays over every feature either way."""
+    rng = np.random.default_rng(2)
+    y = np.repeat(np.arange(20), 100)
+    x = rng.normal(0, 1, (2000, 4)) + 2 * rng.normal(0, 1, (20, 4))[y]
+    capped = metrics.feature_cluster_report(x, y, silhouette_samples=500)
+    assert capped["silhouette"] == pytest.approx(
+        skm.silhouette_score(x, y, metric="cosine", sample_size=500, random_state=0))
+    assert capped["silhouette"] != pytest.approx(skm.silhouette_score(x, y, metric="cosine"))
+    skipped = metrics.feature_cluster_report(x, y, silhouette_samples=0)
+    assert "silhouette" not in skipped
+    assert skipped["calinski_harabasz"] == pytest.approx(skm.calinski_harabasz_score(x, y))
