@@ -88,6 +88,20 @@ def mean_interval(values: Any, confidence: float = CONFIDENCE) -> dict[str, Any]
     return out
 
 
+def prediction_interval(values: Any, confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """``mean_interval`` plus the two-sided t prediction interval of one more run,
+    mean +- t sd sqrt(1 + 1/n) (``pred_low``, ``pred_high``; None below two values): where a single
+    run of the same configuration on a new seed falls with probability ``confidence``."""
+    from scipy import stats
+
+    out = mean_interval(values, confidence)
+    out["pred_low"] = out["pred_high"] = None
+    if out["sd"] is not None:
+        half = float(stats.t.ppf((1 + confidence) / 2, out["n"] - 1)) * out["sd"] * math.sqrt(1 + 1 / out["n"])
+        out["pred_low"], out["pred_high"] = out["mean"] - half, out["mean"] + half
+    return out
+
+
 def _improvement(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
     """P(A > B) over paired runs, ties counting one half."""
     return np.mean((a > b) + 0.5 * (a == b), axis=axis)
@@ -164,4 +178,4 @@ def compare_cells(values: pd.DataFrame, labels: list[str], baseline: str, order:
 
 
 __all__ = ["CONFIDENCE", "POWER", "SEED_COLUMN", "cell_mask", "compare_cells", "mean_interval", "paired_contrast",
-           "per_seed", "resolution"]
+           "per_seed", "prediction_interval", "resolution"]

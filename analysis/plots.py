@@ -211,14 +211,16 @@ def plot_proxy_cosines(info: dict[str, Any], stem: str | Path) -> list[Path]:
 
 def plot_pareto(info: dict[str, Any], stem: str | Path) -> list[Path]:
     """The first two objectives of every trial, one colour per arm, the non-dominated trials ringed and joined
-    (``analysis.summaries.pareto_info``); each arm's mean with its 95% interval as a cross."""
+    (``analysis.summaries.pareto_info``); each arm's mean with its 95% interval as a cross; a baseline arm's
+    trials (one per seed) as triangles, never on the front."""
     (mx, my), (dx, dy) = info["metrics"][:2], info["modes"][:2]
     fig, ax = plt.subplots(figsize=(6.0, 4.6))
     for k, arm in enumerate(sorted({p["arm"] for p in info["points"]})):
         mine = [p for p in info["points"] if p["arm"] == arm]
-        color = f"C{k}"
-        ax.scatter([p["values"][mx] for p in mine], [p["values"][my] for p in mine], s=22, alpha=0.6, color=color,
-                   label=f"{arm} ({len(mine)} trials)")
+        color, baseline = f"C{k}", any(p.get("baseline") for p in mine)
+        ax.scatter([p["values"][mx] for p in mine], [p["values"][my] for p in mine], s=40 if baseline else 22,
+                   alpha=0.8 if baseline else 0.6, color=color, marker="^" if baseline else "o",
+                   label=f"{arm}: {len(mine)} seeds" if baseline else f"{arm} ({len(mine)} trials)")
         stats = info["arms"].get(arm, {})
         cx, cy = stats.get(mx, {}), stats.get(my, {})
         if cx.get("low") is not None and cy.get("low") is not None:

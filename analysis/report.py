@@ -86,6 +86,28 @@ def best_per_class_count(trials: pd.DataFrame, metric: str, mode: str, tracking_
     return rows
 
 
+RETRIEVAL_TEST = "metric:test_recall_at_1"  # a retrieval study's test metric, on classes training never saw
+
+
+def selected_configurations(trials: pd.DataFrame, metric: str, mode: str, tracking_uri: str | None = None) -> list[dict[str, Any]]:
+    """A retrieval study (test Recall@1 on unseen classes): per dataset, the trial selected by ``metric``
+    (Recall@1 on the validation classes, ``val_recall_at_1``) and the test Recall@1 of that trial only.
+    Empty for other studies."""
+    if RETRIEVAL_TEST not in trials:
+        return []
+    datasets = trials["param:data.name"] if "param:data.name" in trials else pd.Series("", index=trials.index)
+    rows = []
+    for dataset, group in trials.groupby(datasets.fillna(""), sort=True):
+        best = best_trial(group, metric, mode)
+        if best is None:
+            continue
+        rows.append({"dataset": dataset, "selected_by": metric, "run_id": best["run_id"],
+                     metric: float(best[f"metric:{metric}"]), "test_recall_at_1": _float(best.get(RETRIEVAL_TEST)),
+                     "candidates": int(len(group)), "config": config_of(best),
+                     "replay": replay_command(best["run_id"], tracking_uri)})
+    return rows
+
+
 def paper_beside_ours(trials: pd.DataFrame, table: PaperTable, metric: str, mode: str) -> dict[str, Any] | None:
     """The paper's table with ours beside it, over paired seeds (``analysis.contrasts``).
 
@@ -168,6 +190,7 @@ def study_summary(group: pd.DataFrame, name: str, metric: str, mode: str, tracki
             "replay": replay_command(best["run_id"], tracking_uri),
         },
         "per_class_count": best_per_class_count(group, metric, mode, tracking_uri),
+        "selected": selected_configurations(group, metric, mode, tracking_uri),
         "top": json.loads(top_table(group, metric, mode).to_json(orient="records")) if best is not None else [],
         "trend": None if trend is None else trend.to_dict(),
         "importances": importance_info(group, metric, mode) if best is not None else None,
@@ -297,6 +320,7 @@ def json_safe(value: Any) -> Any:
 
 __all__ = [
     "TOP_K", "best_per_class_count", "best_trial", "config_of", "json_safe", "paper_beside_ours", "replay_command",
+    "selected_configurations",
     "departures_of", "multi_objective_summary", "study_objective", "study_objectives",
     "study_summary", "top_table", "write_report",
 ]

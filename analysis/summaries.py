@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-GROUPS = ("head", "tail", "many", "medium", "few")  # test_<group>_accuracy, REFERENCE sections 1 and 4
+GROUPS = ("head", "tail", "many", "medium", "few")  # test_<group>_accuracy of a long-tailed study (trainables.metrics)
 # Per-class final metrics, whichever spelling the evaluation uses: test_class_3_recall, test_recall_class_3, ...
 PER_CLASS = re.compile(r"^metric:test_(?:recall_class_|class_recall_|per_class_|class_)(\d+)(?:_recall|_accuracy)?$")
 SCHEDULE_SAMPLES = 20  # points per epoch of a planned scale curve
@@ -170,6 +170,10 @@ def proxy_cosine_info(candidates: pd.DataFrame, means: pd.DataFrame, variances: 
 
 ARM_KEY = "param:loss.output"  # what tells the arms of a multi-objective study apart (CAMRI vs its CE baseline)
 PARETO_EXTRA = ("metric:test_accuracy", "metric:test_important_class_recall")  # shown beside the objectives
+BASELINE_TAG, BASELINE = "tag:arm", "baseline"  # trials of a study's baseline arm (study.stages), never on the front
+# what a front trial is judged on against the baseline: the important class's test recall (the front was
+# chosen on validation values, so those favour it), its validation recall when no test value is recorded
+BEATS_ON = ("test_important_class_recall", "val_important_class_recall")
 
 
 def non_dominated(values: np.ndarray) -> np.ndarray:
@@ -180,27 +184,42 @@ def non_dominated(values: np.ndarray) -> np.ndarray:
     return ~(at_least & better).any(axis=1)
 
 
+def is_baseline(trials: pd.DataFrame) -> pd.Series:
+    """The trials of the study's baseline arm (tagged ``arm=baseline``)."""
+    if BASELINE_TAG not in trials:
+        return pd.Series(False, index=trials.index)
+    return trials[BASELINE_TAG].eq(BASELINE)
+
+
 def pareto_info(trials: pd.DataFrame, metrics: list[str], modes: list[str]) -> dict[str, Any]:
     """The Pareto front of a multi-objective study and each arm's means, without ranking by any one objective.
 
     ``points``: every finished trial with all objectives (its arm, objective values, test metrics,
-    whether it is on the front); ``front``: the non-dominated trials in the order of the first
+    whether it is on the front); ``front``: the non-dominated searched trials in the order of the first
     objective (for reading, not ranking); ``arms``: per ``loss.output`` the number of trials and the
-    mean of each objective and test metric with its 95% t interval (e.g. CAMRI vs its CE baseline).
+    mean of each objective and test metric with its 95% t interval. Trials of a baseline arm (tag
+    ``arm=baseline``, e.g. CE beside a CAMRI search) are drawn and summarised (``baseline``: its seeds,
+    mean, t interval and prediction interval of one run per metric) but never on the front; each front
+    trial then carries ``vs_baseline``, its verdict against the baseline (``versus_baseline``).
     """
     from analysis.contrasts import mean_interval
 
     columns = [f"metric:{m}" for m in metrics]
     done = trials[(trials["status"] == "FINISHED")] if "status" in trials else trials
     done = done[done[columns].notna().all(axis=1)] if set(columns) <= set(done.columns) else done.iloc[:0]
+    base = is_baseline(done)
     sign = np.array([1.0 if m == "max" else -1.0 for m in modes])
-    front = non_dominated(done[columns].to_numpy(float) * sign) if len(done) else np.zeros(0, dtype=bool)
+    front = np.zeros(len(done), dtype=bool)
+    if (~base).any():
+        front[~base.to_numpy()] = non_dominated(done[~base][columns].to_numpy(float) * sign)
     extra = [c for c in PARETO_EXTRA if c in done and c not in columns]
-    varying = [c for c in done if c.startswith("param:") and c != ARM_KEY and done[c].nunique(dropna=True) > 1]
+    varying = [c for c in done[~base] if c.startswith("param:") and c != ARM_KEY and done[~base][c].nunique(dropna=True) > 1]
     points = []
-    for on_front, (_, row) in zip(front, done.iterrows()):
+    for on_front, in_baseline, (_, row) in zip(front, base, done.iterrows()):
+        arm = str(row.get(ARM_KEY, "all"))
         points.append({
-            "run_id": row["run_id"], "arm": str(row.get(ARM_KEY, "all")), "front": bool(on_front),
+            "run_id": row["run_id"], "arm": f"{arm} (baseline)" if in_baseline else arm, "front": bool(on_front),
+            "baseline": bool(in_baseline), "seed": _seed(row),
             "values": {c[len("metric:"):]: float(row[c]) for c in columns},
             "test": {c[len("metric:"):]: _num(row[c]) for c in extra},
             "params": {c[len("param:"):]: (None if pd.isna(row[c]) else row[c]) for c in varying},
@@ -213,8 +232,58 @@ def pareto_info(trials: pd.DataFrame, metrics: list[str], modes: list[str]) -> d
                      **{m: mean_interval([p["values"][m] for p in mine]) for m in metrics},
                      **{t: mean_interval([p["test"][t] for p in mine if p["test"][t] is not None])
                         for t in (c[len("metric:"):] for c in extra)}}
-    return {"metrics": metrics, "modes": modes, "points": points, "front": ordered, "arms": arms}
+    baseline = baseline_info([p for p in points if p["baseline"]], metrics + [c[len("metric:"):] for c in extra])
+    if baseline is not None:
+        for point in ordered:
+            point["vs_baseline"] = versus_baseline(point, baseline)
+    return {"metrics": metrics, "modes": modes, "points": points, "front": ordered, "arms": arms, "baseline": baseline}
 
 
-__all__ = ["ARM_KEY", "GROUPS", "PER_CLASS", "group_info", "non_dominated", "pareto_info", "history_info", "proxy_cosine_info", "ranked", "schedule_candidates",
-           "schedule_info"]
+def _seed(row: pd.Series) -> int:
+    seed = row.get("param:train.seed")
+    return 0 if seed is None or pd.isna(seed) else int(seed)
+
+
+def _value(point: dict[str, Any], metric: str) -> float | None:
+    return point["values"].get(metric, point["test"].get(metric))
+
+
+def baseline_info(points: list[dict[str, Any]], metrics: list[str]) -> dict[str, Any] | None:
+    """The baseline arm over its seeds: per metric the mean, its 95% t interval and the 95% prediction
+    interval of one run (``analysis.contrasts.prediction_interval``), and each seed's value; None
+    without baseline trials."""
+    from analysis.contrasts import prediction_interval
+
+    if not points:
+        return None
+    by_seed = sorted(points, key=lambda p: p["seed"])
+    return {
+        "arm": by_seed[0]["arm"], "trials": len(points), "seeds": [p["seed"] for p in by_seed],
+        "metrics": {m: {**prediction_interval([_value(p, m) for p in by_seed]),
+                        "per_seed": {p["seed"]: _value(p, m) for p in by_seed}} for m in metrics},
+    }
+
+
+def versus_baseline(point: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """Whether one searched trial beats the baseline on the important class's recall (``BEATS_ON``):
+    ``above`` its 95% prediction interval of one baseline run (it beats the baseline by more than the
+    seeds move the baseline), ``below`` it, or ``within`` it; ``unknown`` with fewer than two baseline
+    seeds. Also the trial minus the baseline's mean, and minus the baseline on the trial's own seed."""
+    metric = next((m for m in BEATS_ON if _value(point, m) is not None and m in baseline["metrics"]), None)
+    if metric is None:
+        return {"metric": None, "verdict": "unknown", "value": None, "minus_mean": None, "minus_same_seed": None}
+    value, stats = _value(point, metric), baseline["metrics"][metric]
+    same = stats["per_seed"].get(point["seed"])
+    if stats["pred_low"] is None:
+        verdict = "unknown"
+    else:
+        verdict = "above" if value > stats["pred_high"] else "below" if value < stats["pred_low"] else "within"
+    return {"metric": metric, "verdict": verdict, "value": value,
+            "minus_mean": None if stats["mean"] is None else value - stats["mean"],
+            "minus_same_seed": None if same is None else value - same,
+            "pred_low": stats["pred_low"], "pred_high": stats["pred_high"]}
+
+
+__all__ = ["ARM_KEY", "BASELINE", "BASELINE_TAG", "BEATS_ON", "GROUPS", "PER_CLASS", "baseline_info", "group_info",
+           "history_info", "is_baseline", "non_dominated", "pareto_info", "proxy_cosine_info", "ranked",
+           "schedule_candidates", "schedule_info", "versus_baseline"]

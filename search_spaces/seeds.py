@@ -15,7 +15,8 @@ SEED_KEY = "train.seed"
 
 
 @SPACES.register("seeds")
-def seeds(trial: Any, seeds: Sequence[int] = (0, 1, 2)) -> dict[str, Any]:
-    """One of ``seeds`` as ``train.seed``; the class subset follows it (``data.subset_seed``)."""
+def seeds(trial: Any, seeds: Sequence[int] = (0, 1, 2), subset: bool = True) -> dict[str, Any]:
+    """One of ``seeds`` as ``train.seed``; the class subset follows it (``data.subset_seed``) unless
+    ``subset`` is False: a baseline arm compared with searched trials keeps their class subset."""
     seed = int(trial.suggest_categorical(SEED_KEY, [int(s) for s in seeds]))
-    return {"data.subset_seed": seed}
+    return {"data.subset_seed": seed} if subset else {}

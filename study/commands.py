@@ -95,17 +95,26 @@ def try_spaces(spec: StudySpec, draws: int = 3) -> None:
     so a bad space option or grid value fails here instead of inside Ray Tune."""
     import optuna
 
+    from study.stages import baseline_spec, design_of, screen_spec
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    design = design_of(spec)
+    first = screen_spec(spec, design) if design is not None else spec  # a staged design: its first stage's grids
+    for tried in [first, *([baseline_spec(spec)] if spec.baseline else [])]:  # and the baseline arm's
+        _try_groups(tried, draws)
+
+
+def _try_groups(tried: StudySpec, draws: int) -> None:
+    """``try_spaces`` for one stage's spec: each group's sampler and space, ``draws`` points."""
+    import optuna
+
     from search_spaces import compose
     from trainables.config import ConfigError, TrialConfig
     from trainables.validate import check_names
 
     from study.samplers import SAMPLERS
-    from study.stages import design_of, screen_spec
 
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    directions = ["maximize" if m == "max" else "minimize" for m in spec.modes]
-    design = design_of(spec)
-    tried = screen_spec(spec, design) if design is not None else spec  # a staged design: its first stage's grids
+    directions = ["maximize" if m == "max" else "minimize" for m in tried.modes]
     for index, group in enumerate(tried.groups):
         # the study's own sampler (a missing optional package such as cmaes fails here, not in Ray)
         sampler = SAMPLERS.get(tried.sampler)(tried.seed, tried.grid_of(index))
@@ -118,8 +127,8 @@ def try_spaces(spec: StudySpec, draws: int = 3) -> None:
             except ConfigError as exc:
                 raise UsageError(f"a sampled point is invalid: {exc}") from None
             except (TypeError, ValueError, KeyError) as exc:
-                raise UsageError(f"search space {'+'.join(spec.spaces)} fails with its options "
-                                 f"{dict(spec.space_options)}: {exc}") from None
+                raise UsageError(f"search space {'+'.join(tried.spaces)} fails with its options "
+                                 f"{dict(tried.space_options)}: {exc}") from None
             try:
                 study.tell(trial, [0.0] * len(directions))
             except RuntimeError:  # the grid sampler stops the study after its last cell
@@ -138,6 +147,8 @@ def plan(spec: StudySpec) -> dict:
         "search_spaces": list(spec.spaces), "fixed_config": dict(spec.base),
         "tracking_uri": spec.tracking_uri, "storage": spec.storage, "address": spec.address or "local",
         **({"design": stages.describe(spec)} if spec.design else {}),
+        **({"baseline": {"values": dict(spec.baseline), "seeds": list(spec.baseline_seeds),
+                         "trials_per_group": len(spec.baseline_seeds)}} if spec.baseline else {}),
     }
 
 

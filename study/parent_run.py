@@ -30,6 +30,8 @@ def description(spec: StudySpec) -> str:
         f"- objective: {objectives}",
         f"- {spec.trials} trials" + (f" in each of {len(spec.groups)} groups: {'; '.join(groups)}" if groups else ""),
         f"- search spaces: {', '.join(spec.spaces)}",
+        *([f"- baseline arm: {', '.join(f'{k}={v}' for k, v in spec.baseline.items())} on seeds "
+           f"{', '.join(map(str, spec.baseline_seeds))} (trials tagged arm=baseline)"] if spec.baseline else []),
         f"- Optuna: `{url}`, studies named `{spec.name}` (`/group<i>` per group, `.<stage>` per stage); "
         f"`study dashboard` opens them",
         f"- replay any trial: `study replay RUN_ID --tracking-uri {spec.tracking_uri}`",

@@ -33,7 +33,8 @@ class StudySpec:
     group_grids: tuple[Mapping[str, tuple[Any, ...]], ...] = ()  # a grid per group instead of `grid` (staged designs)
     design: Mapping[str, Any] = field(default_factory=dict)  # a staged design (ScaleDesign fields); {} = one stage (study.stages)
     seed: int = 0  # sampler seed
-    seeds: int = 0  # paired seeds per grid cell (0 = the grid as given, 1 = one run per cell, N = every cell on seeds 0..N-1)
+    seeds: int = 0  # paired seeds per grid cell (0 = the grid as given, 1 = one run per cell, N = every cell on seeds 0..N-1); also the baseline's seeds
+    baseline: Mapping[str, Any] = field(default_factory=dict)  # flat values of a baseline arm run on the paired seeds after the search (camri: loss.output=ce); {} = none
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0  # fractional values let several trials share one GPU
     max_concurrent: int = 0  # 0 = as many as the cluster's CPUs (and GPUs) allow
@@ -71,6 +72,8 @@ class StudySpec:
             raise UsageError(f"design={dict(self.design)!r} is invalid ({exc}); its fields are: {', '.join(fields)}") from None
         if any("data.num_classes" not in g for g in self.groups):
             raise UsageError("a staged design estimates s* per class count: every group needs its data.num_classes")
+        if self.baseline:
+            raise UsageError("a baseline arm runs after a one-stage study; a staged design (design=...) has none: leave baseline out")
 
     def _pair_seeds(self) -> None:
         """Replicate every grid cell on the same ``seeds`` (a ``train.seed`` axis of the grid and the
@@ -81,7 +84,7 @@ class StudySpec:
         if self.seeds == 0:
             return
         if self.sampler != "grid":
-            if self.seeds > 1:
+            if self.seeds > 1 and not self.baseline:  # with a baseline arm the seeds are the baseline's
                 raise UsageError(f"seeds={self.seeds} runs every grid cell on the same seeds; sampler {self.sampler!r} "
                                  "has no cells: use the grid sampler or seeds 1")
             return
@@ -113,6 +116,20 @@ class StudySpec:
         return tuple(self.grid.get(SEED_KEY, ())) if "seeds" in self.spaces else ()
 
     @property
+    def baseline_seeds(self) -> tuple[int, ...]:
+        """The seeds the baseline arm runs on (every group, each seed once); empty without a baseline."""
+        return tuple(range(max(1, self.seeds))) if self.baseline else ()
+
+    @property
+    def baseline_base(self) -> dict[str, Any]:
+        """The fixed values of the baseline arm: the study's, with the baseline's own over them; the
+        loss parameters of the study's loss are dropped when the baseline names another loss."""
+        base = dict(self.base)
+        if "loss.output" in self.baseline and self.baseline["loss.output"] != base.get("loss.output"):
+            base = {k: v for k, v in base.items() if not k.startswith("loss.params.")}
+        return {**base, **self.baseline}
+
+    @property
     def metrics(self) -> list[str]:
         return [m.strip() for m in self.metric.split(",")]
 
@@ -128,9 +145,10 @@ class StudySpec:
         """The fixed part of every group, validated: a typo fails here, before Ray starts.
         With ``load_data`` each group's dataset is loaded once to check its files and classes."""
         out = []
-        for group in self.groups:
+        bases = [self.base, self.baseline_base] if self.baseline else [self.base]
+        for base, group in ((b, g) for b in bases for g in self.groups):
             try:
-                cfg = TrialConfig.from_flat({**self.base, **group})
+                cfg = TrialConfig.from_flat({**base, **group})
                 if self.scheduler != "none" and cfg.train.validate_every != 1:
                     raise UsageError(f"scheduler={self.scheduler!r} compares trials on {self.metrics[0]} after every epoch: "
                                      f"train.validate_every must be 1 (it is {cfg.train.validate_every}), or use scheduler none")

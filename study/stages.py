@@ -13,6 +13,12 @@ with its ``stage``:
 
 The windows are written to ``<storage>/<name>/windows.json`` when first placed, so a resumed study
 estimates on the same windows. The analysis never mixes the stages (the ``stage`` tag).
+
+A study with a ``baseline`` arm (camri: cross-entropy beside the CAMRI search) then runs that arm as
+a stage of its own (``<storage>/<name>/baseline``): the baseline's values over the study's base, on
+each of ``spec.baseline_seeds`` once per group (a grid over ``train.seed``, on the class subset of the
+searched trials), every trial tagged ``arm=baseline`` so the analysis sets it apart from the searched
+trials.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ from study.spec import StudySpec, study_dir
 
 SCALE_KEY, CLASSES_KEY = "scale.start", "data.num_classes"
 WINDOWS_FILE = "windows.json"
+BASELINE = "baseline"  # the baseline arm's stage, and its trials' ``arm`` tag
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,11 @@ def next_stage(spec: StudySpec, done: Mapping[str, list[dict[str, Any]]]) -> Sta
     """The stage to run after those in ``done`` (stage name -> its trials' results), or None."""
     design = design_of(spec)
     if design is None:
-        return None if "" in done else Stage("", spec, {})
+        if "" not in done:
+            return Stage("", spec, {})
+        if spec.baseline and BASELINE not in done:
+            return Stage(BASELINE, baseline_spec(spec), {"arm": BASELINE})
+        return None
     if SCREEN not in done:
         return Stage(SCREEN, screen_spec(spec, design), {"stage": SCREEN})
     if ESTIMATE not in done:
@@ -68,7 +79,7 @@ def next_stage(spec: StudySpec, done: Mapping[str, list[dict[str, Any]]]) -> Sta
 def planned_trials(spec: StudySpec) -> int:
     design = design_of(spec)
     if design is None:
-        return spec.trials * len(spec.groups)
+        return (spec.trials + len(spec.baseline_seeds)) * len(spec.groups)
     return (design.screen_trials + design.estimate_trials) * len(spec.groups)
 
 
@@ -90,6 +101,17 @@ def describe(spec: StudySpec) -> dict[str, Any]:
                                 for g in spec.groups}},
         "trials": planned_trials(spec),
     }
+
+
+def baseline_spec(spec: StudySpec) -> StudySpec:
+    """The baseline arm as a study of its own: every seed of ``spec.baseline_seeds`` once per group,
+    with the study's objectives (a grid over ``train.seed``; the class subset stays the study's, the
+    one its searched trials saw)."""
+    seeds = spec.baseline_seeds
+    return replace(spec, base=spec.baseline_base, baseline={}, spaces=("seeds",),
+                   space_options={"seeds": {"seeds": seeds, "subset": False}},
+                   grid={SEED_KEY: seeds}, group_grids=(), sampler="grid", scheduler="none", trials=len(seeds), seeds=0,
+                   design={})
 
 
 def screen_spec(spec: StudySpec, design: ScaleDesign) -> StudySpec:
@@ -167,5 +189,5 @@ def result_rows(results: Any, metric: str) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["Stage", "describe", "design_of", "estimate_spec", "load_windows", "next_stage", "place_windows", "planned_trials",
+__all__ = ["BASELINE", "Stage", "baseline_spec", "describe", "design_of", "estimate_spec", "load_windows", "next_stage", "place_windows", "planned_trials",
            "result_rows", "screen_spec"]

@@ -15,6 +15,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from trainables.moved_keys import renamed
+
 ParamValue = float | int | str | bool
 
 
@@ -60,6 +62,8 @@ class DataConfig:
     class_pool: str = "smallest"  # glyphs: draw classes from the smallest tier prefix that holds them, or from "all" tiers (nested subsets at every C)
     validation: str = "holdout"  # "holdout": val_fraction of the training pool; "unseen_fonts" (glyphs): fonts training never saw, apart from the test fonts
     val_per_class: int = 0  # images per class of an "unseen_fonts" validation split; 0 = the dataset's default
+    important_class: int = -1  # the class whose recall is reported apart (val/test_important_class_recall) whatever the loss; CAMRI's margin class; -1 = none
+    val_classes: int = 0  # retrieval datasets: classes of the training half held out as validation classes, never trained on (val_recall_at_1); 0 = none
 
     def __post_init__(self) -> None:
         _require(self.num_classes >= 0, "data.num_classes", self.num_classes, "expected 0 (all) or a positive class count")
@@ -207,6 +211,7 @@ class TrialConfig:
 
     @classmethod
     def from_flat(cls, flat: Mapping[str, Any]) -> "TrialConfig":
+        flat = renamed(flat)  # keys that moved (trainables.moved_keys)
         sections: dict[str, dict[str, Any]] = {f.name: {} for f in dataclasses.fields(cls)}
         loss_params: dict[str, ParamValue] = {}
         terms: dict[str, dict[str, Any]] = {}

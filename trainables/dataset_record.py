@@ -20,7 +20,7 @@ from trainables.data import DatasetBundle
 from trainables.data.roots import DATA_ENV
 
 
-NOT_SELECTING = ("root", "augment")  # data config fields that do not change which images a trial gets
+NOT_SELECTING = ("root", "augment", "important_class")  # data config fields that do not change which images a trial gets
 
 
 def dataset_record(cfg: DataConfig, data: DatasetBundle, fingerprint: str) -> dict[str, Any]:
@@ -32,6 +32,8 @@ def dataset_record(cfg: DataConfig, data: DatasetBundle, fingerprint: str) -> di
     root = cfg.root or os.environ.get(DATA_ENV, "")
     classes = f"C={data.num_classes}" + ("" if cfg.imbalance_ratio == 1.0 else f" rho={cfg.imbalance_ratio:g}")
     splits = {"train": data.train, "val": data.val, "test": data.test}
+    if data.val_unseen is not None:  # validation classes (retrieval), apart from the training and test classes
+        splits["val_classes"] = data.val_unseen
     return {
         "name": f"{data.name or cfg.name} {classes}",
         "digest": digest,

@@ -54,20 +54,30 @@ def predict(state: TrialState, split: Split, phase: Phase, model: nn.Module | No
     return embeddings, state.logits(embeddings, phase).argmax(1)
 
 
+def validation_recall(embeddings: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+    """``val_recall_at_1``: Recall@1 among the embeddings of the validation classes (each image's
+    nearest other image has its class), the retrieval protocol on classes training never saw."""
+    from trainables import metrics
+
+    return {"val_recall_at_1": float(metrics.recall_at_k(embeddings.float().cpu(), labels.cpu(), (1,))[1])}
+
+
 def evaluate(state: TrialState, phase: Phase, final: bool) -> Evaluation:
-    """val_accuracy (and CAMRI's important-class recall, the proxies' spread) every epoch; with
-    ``final`` also test_accuracy (or Recall@1 on unseen test classes), the full test report and
-    the test predictions."""
+    """val_accuracy (and the important class's recall, Recall@1 on validation classes, the
+    proxies' spread) every epoch; with ``final`` also test_accuracy (or Recall@1 on unseen test
+    classes), the full test report and the test predictions."""
     from trainables import metrics
 
     data = state.data
     model = inference_model(state.model)  # one folded copy of this epoch's weights for val and test
     _, val_pred = predict(state, data.val, phase, model)
     out = {"val_accuracy": float((val_pred == data.val.y).float().mean())}
-    important = state.cfg.loss.params.get("important_class")
-    if important is not None:  # CAMRI's second objective, every epoch
-        is_important = data.val.y == int(important)
-        out["val_important_class_recall"] = float((val_pred[is_important] == int(important)).float().mean())
+    important = state.cfg.data.important_class
+    if important >= 0:  # whatever the loss: CAMRI's second objective and its CE baseline's
+        is_important = data.val.y == important
+        out["val_important_class_recall"] = float((val_pred[is_important] == important).float().mean())
+    if data.val_unseen is not None:  # retrieval on classes held out of training (selection, never the test classes)
+        out.update(validation_recall(embed(state, data.val_unseen, model), data.val_unseen.y))
     if phase.uses_objective:  # seed 002 tracks the proxies' spread per epoch
         weights = state.objective.class_weights()
         if weights.shape[0] > 1:
@@ -85,7 +95,7 @@ def evaluate(state: TrialState, phase: Phase, final: bool) -> Evaluation:
         data.test.y.cpu().numpy(), test_pred.cpu().numpy(), data.num_classes,
         head=data.head_classes, tail=data.tail_classes, many=data.many_classes,
         medium=data.medium_classes, few=data.few_classes,
-        important_class=state.cfg.loss.params.get("important_class"),
+        important_class=important if important >= 0 else None,
     )
     out.update({f"test_{k}": v for k, v in report.items() if k != "accuracy"})
     if data.num_classes <= PER_CLASS_METRICS_UP_TO:  # per-class bars in the report; CSV artifact beyond

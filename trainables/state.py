@@ -49,7 +49,7 @@ class TrialState:
         self.check_each_step = self.device.type != "cuda"
         self.objective = Objective(
             cfg.loss, c, d, self.data.head_classes, self.data.tail_classes,
-            dynamic=cfg.scale.schedule == "adacos_dynamic",
+            dynamic=cfg.scale.schedule == "adacos_dynamic", data={"important_class": cfg.data.important_class},
         ).to(self.device)
         # CE pre-training trains the classifier that the main phase goes on with when the output
         # loss is CE itself (seeds 000 and 001 continue one model); any other output loss starts

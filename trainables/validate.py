@@ -28,6 +28,10 @@ def check_names(cfg: TrialConfig) -> None:
                                 ("data.validation", cfg.data.validation, "holdout")):
         if value != default and cfg.data.name not in GLYPH_ONLY_DATASETS:
             raise ConfigError(f"{key}={value!r} is only for the built-in glyphs; data.name={cfg.data.name!r} takes {default!r}")
+    if cfg.data.important_class < -1:
+        raise ConfigError(f"data.important_class={cfg.data.important_class} is invalid: expected -1 (none) or a class index")
+    if cfg.data.val_classes < 0:
+        raise ConfigError(f"data.val_classes={cfg.data.val_classes} is invalid: expected 0 (none) or a number of classes")
     _check_params("loss.params", LOSSES.get(cfg.loss.output), cfg.loss.params)
     for name, term in cfg.loss.terms.items():
         _check_params(f"loss.terms.{name}.params", LOSSES.get(name), term.params)
@@ -43,7 +47,7 @@ def _check_builds(cfg: TrialConfig) -> None:
     classes = cfg.data.num_classes or 100  # 0 = all of the dataset's classes, known only once it loads
     try:
         Objective(cfg.loss, classes, cfg.model.embedding_dim, head=(0,), tail=(1,),
-                  dynamic=cfg.scale.schedule == "adacos_dynamic")
+                  dynamic=cfg.scale.schedule == "adacos_dynamic", data={"important_class": cfg.data.important_class})
     except ConfigError:
         raise
     except (TypeError, ValueError) as exc:
@@ -58,8 +62,11 @@ def _check_params(prefix: str, factory: object, params: dict) -> None:
     accepted = inspect.signature(factory).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
         return
-    allowed = sorted(set(accepted) - {"self", "num_classes", "embedding_dim"})
+    from_data = set(getattr(factory, "data_params", ()))  # set as data.<name>, never as a loss parameter
+    allowed = sorted(set(accepted) - {"self", "num_classes", "embedding_dim"} - from_data)
     for key in params:
+        if key in from_data:
+            raise ConfigError(f"{prefix}.{key} is a fact of the data: set data.{key} instead")
         if key not in accepted:
             raise ConfigError(f"{prefix}.{key} is unknown for this loss; it takes: {', '.join(allowed) or 'no parameters'}")
 
@@ -88,9 +95,9 @@ def check_data(cfg: TrialConfig) -> None:
             bad = [c for c in classes.split(",") if int(c) >= data.num_classes]
             if bad:
                 raise ConfigError(f"{key}={classes!r} names classes {', '.join(bad)}; the dataset has classes 0..{data.num_classes - 1}")
-    important = cfg.loss.params.get("important_class")
-    if important is not None and not 0 <= int(important) < data.num_classes:
-        raise ConfigError(f"loss.params.important_class={important} is not a class; expected 0..{data.num_classes - 1}")
+    important = cfg.data.important_class
+    if important >= 0 and not important < data.num_classes:
+        raise ConfigError(f"data.important_class={important} is not a class; expected -1 (none) or 0..{data.num_classes - 1}")
 
 
 def torch_cpu():

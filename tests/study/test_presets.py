@@ -49,7 +49,7 @@ def test_grid_presets_run_every_cell_on_the_same_paired_seeds(study_cli, preset)
 
 
 def test_seeds_need_a_grid_and_a_positive_count(study_cli, tmp_path):
-    done = study_cli("run", "--preset", "camri", "--size", "smoke", "--seeds", "3", "--dry-run", timeout=120)
+    done = study_cli("run", "--preset", "scale-schedules", "--size", "smoke", "--seeds", "3", "--dry-run", timeout=120)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "seeds=3" in done.stderr and "grid sampler" in done.stderr
     done = study_cli("run", "--preset", "loss-combos", "--seeds", "0", "--dry-run", timeout=120)
@@ -102,13 +102,14 @@ def test_scale_schedules_at_full_size_needs_its_pretrained_weights(study_cli, tm
     base = plan["fixed_config"]
     assert base["model.pretrained_path"] == str(where) and base["data.image_size"] == 224
     assert base["train.epochs"] == base["train.additional_epochs"] == 50  # every arm: 50 + 50 epochs
-    assert plan["metric"] == "val_accuracy"  # selection never on the test classes
+    assert plan["metric"] == "val_recall_at_1" and base["data.val_classes"] == 20  # selection never on the test classes
 
 
 def test_scale_schedules_at_smoke_size_is_retrieval_on_unseen_glyph_classes(study_cli):
     done = study_cli("run", "--preset", "scale-schedules", "--size", "smoke", "--dry-run", timeout=120)
     plan = json.loads(done.stdout)
-    assert plan["fixed_config"]["data.name"] == "glyph_retrieval" and plan["metric"] == "val_accuracy"
+    assert plan["fixed_config"]["data.name"] == "glyph_retrieval" and plan["metric"] == "val_recall_at_1"
+    assert plan["fixed_config"]["data.val_classes"] == 4  # validation classes, apart from the training and test ones
     assert plan["fixed_config"]["train.additional_epochs"] == plan["fixed_config"]["train.epochs"]
 
 

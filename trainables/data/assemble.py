@@ -84,6 +84,9 @@ def classification_bundle(
     ``val`` (images, labels) is a validation set of the dataset's own (glyphs' unseen fonts);
     without it step 3 holds one out of the training pool.
     """
+    if cfg.val_classes:
+        raise DatasetError(f"data.val_classes={cfg.val_classes} holds classes out for retrieval, and {name} is a "
+                           "classification dataset: leave data.val_classes at 0, or use cub200, cars196 or glyph_retrieval")
     classes = choose_classes(len(class_names), cfg.num_classes, cfg.subset_seed, name)
     train_x, train_y = select_classes(train_x, train_y, classes)
     test_x, test_y = select_classes(test_x, test_y, classes)
@@ -100,15 +103,33 @@ def retrieval_bundle(
     x: torch.Tensor, y: torch.Tensor, class_names: tuple[str, ...], cfg: DataConfig, *, name: str, flip_ok: bool
 ) -> DatasetBundle:
     """Metric-learning split by class: the first half of the classes trains (val drawn from
-    them), the second half is the test set of unseen classes (``retrieval=True``)."""
+    them), the second half is the test set of unseen classes (``retrieval=True``).
+
+    With ``data.val_classes = V`` the last V classes of the first half train nowhere: they are the
+    validation classes (``val_unseen``), for selecting by Recall@1 on classes training never saw
+    without looking at the test classes; the training classes are the first half's others."""
     classes = choose_classes(len(class_names), cfg.num_classes, cfg.subset_seed, name)
-    n_train = (len(classes) + 1) // 2
-    train_classes, test_classes = classes[:n_train], classes[n_train:]
+    half = (len(classes) + 1) // 2
+    n_train = half - cfg.val_classes
+    if cfg.val_classes and not (cfg.val_classes >= 2 and n_train >= 2):
+        allowed = f"expected 2..{half - 2}" if half >= 4 else "it needs at least 4 (use more classes, or data.val_classes 0)"
+        raise DatasetError(f"data.val_classes={cfg.val_classes}: the validation classes come out of the training half "
+                           f"({half} of {len(classes)} classes), and Recall@1 needs two of them, the classifier two "
+                           f"training classes; {allowed}")
+    train_classes, val_classes, test_classes = classes[:n_train], classes[n_train:half], classes[half:]
     train_x, train_y = select_classes(x, y, train_classes)
-    test_x, test_y = select_classes(x, y, test_classes)
+    # the validation classes go with the test classes through the split (never subsampled, standardized
+    # with the training statistics), labels 0..V-1 before the test classes' V..; then they part
+    test_x, test_y = select_classes(x, y, torch.cat([val_classes, test_classes]))
     train, val, test, in_pool = _train_val_test(train_x, train_y, test_x, test_y, n_train, cfg, cfg.imbalance_ratio)
+    unseen = None
+    if cfg.val_classes:
+        is_val = test.y < cfg.val_classes
+        unseen, test = test.take(is_val), test.take(~is_val)
+        test.y = test.y - cfg.val_classes
     return DatasetBundle(
         train, val, test, n_train, tuple(class_names[i] for i in train_classes.tolist()),
         cfg.head_threshold, flip_ok, retrieval=True,
         test_class_names=tuple(class_names[i] for i in test_classes.tolist()), name=name, val_in_pool=in_pool,
+        val_unseen=unseen, val_class_names=tuple(class_names[i] for i in val_classes.tolist()),
     )

@@ -32,6 +32,10 @@ class Split:
     def to(self, device: torch.device) -> "Split":
         return Split(self.x.to(device), self.y.to(device))
 
+    def take(self, mask: torch.Tensor) -> "Split":
+        """The images where ``mask`` (a boolean tensor over the split) holds."""
+        return Split(self.x[mask], self.y[mask])
+
     def batches(
         self, batch_size: int, *, shuffle: bool, generator: torch.Generator | None = None, augment: bool = False, flip: bool = True
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -69,6 +73,8 @@ class DatasetBundle:
     Labels of ``train`` and ``val`` index ``class_names``. With ``retrieval=True`` the test
     split holds classes never seen in training (metric learning: CUB-200, Cars-196); its labels
     index ``test_class_names`` and it is evaluated by Recall@K / MAP@R, not by a classifier.
+    ``val_unseen`` (``data.val_classes``) holds images of validation classes, disjoint from both
+    the training and the test classes, for selecting by retrieval (labels index ``val_class_names``).
     """
 
     train: Split
@@ -82,6 +88,8 @@ class DatasetBundle:
     test_class_names: tuple[str, ...] = ()  # names of the test labels; () = class_names
     name: str = ""  # registry key of the dataset that built the bundle
     val_in_pool: bool = True  # val was held out of the labelled training pool (False: a long tail's unused images, unseen fonts)
+    val_unseen: Split | None = None  # retrieval: images of the validation classes, never trained on; None = no such classes
+    val_class_names: tuple[str, ...] = ()  # names of the val_unseen labels
 
     @property
     def in_channels(self) -> int:
@@ -129,6 +137,8 @@ class DatasetBundle:
 
     def to(self, device: torch.device) -> "DatasetBundle":
         self.train, self.val, self.test = self.train.to(device), self.val.to(device), self.test.to(device)
+        if self.val_unseen is not None:
+            self.val_unseen = self.val_unseen.to(device)
         return self
 
 

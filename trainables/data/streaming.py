@@ -162,6 +162,10 @@ class StreamingSplit:
     def to(self, device: torch.device) -> "StreamingSplit":
         return StreamingSplit(self.paths, self.y, self.mean, self.std, device)
 
+    def take(self, mask: torch.Tensor) -> "StreamingSplit":
+        """The images where ``mask`` (a boolean tensor over the split) holds."""
+        return StreamingSplit(self.paths[mask.cpu()], self.y[mask], self.mean, self.std, self.device)
+
     def batches(
         self, batch_size: int, *, shuffle: bool, generator: torch.Generator | None = None, augment: bool = False, flip: bool = True
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

@@ -44,6 +44,9 @@ class Loss(nn.Module):
     # True: as a term it is trained by a second update on the output term's logits (Complement
     # Objective Training) through ``from_logits``, not with the primary update
     secondary_update: ClassVar[bool] = False
+    # constructor parameters that are facts of the data, taken from ``data.<name>`` and never from
+    # ``loss.params`` (CAMRI's ``important_class`` is ``data.important_class``)
+    data_params: ClassVar[tuple[str, ...]] = ()
 
     weight: torch.Tensor
 

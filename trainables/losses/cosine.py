@@ -117,14 +117,18 @@ class CAMRI(ArcFace):
     Target logit s cos(theta_y + m [y == k]): recall of class k rises, the rest is NormFace.
 
     Args:
-        important_class: k, the class index whose recall matters (default 0).
+        important_class: k, the class index whose recall matters (default 0); in a trial it is
+            ``data.important_class``, the class every loss's evaluation reports apart.
         margin_rad: additive angular margin in radians for class k.
     """
 
     margin_range = MarginRange("margin_rad", 0.0, 1.0)  # search range; the default is ArcFace's 0.5
+    data_params = ("important_class",)
 
     def __init__(self, num_classes: int, embedding_dim: int, important_class: int = 0, margin_rad: float = 0.5) -> None:
         super().__init__(num_classes, embedding_dim, margin_rad)
+        if important_class < 0:
+            raise ValueError("camri needs data.important_class: the class whose recall its margin raises")
         if not 0 <= important_class < num_classes:
             raise ValueError(f"camri important_class={important_class} is not a class index in [0, {num_classes})")
         self.important_class = important_class

@@ -15,13 +15,13 @@ It calls every loss through the hooks of ``trainables.losses.base.Loss``.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 import torch
 from torch import nn
 
 from trainables.config import LossConfig
-from trainables.losses.registry import build_loss
+from trainables.losses.registry import LOSSES, build_loss
 
 
 def subset_mask(classes: str, labels: torch.Tensor, head: tuple[int, ...], tail: tuple[int, ...]) -> torch.Tensor | None:
@@ -57,15 +57,23 @@ class Objective(nn.Module):
         head, tail: class indices of the ``head``/``tail`` subsets.
         dynamic: the ``adacos_dynamic`` schedule: the output term trains at AdaCos's dynamic scale
             (a scaled loss, or ``adacos`` itself; other losses have no scale to adapt).
+        data: facts of the data config (``{"important_class": 3}``) handed to the losses that
+            take them (their ``data_params``); a loss not given one keeps its default.
     """
 
     def __init__(
         self, cfg: LossConfig, num_classes: int, embedding_dim: int,
         head: tuple[int, ...], tail: tuple[int, ...], dynamic: bool = False,
+        data: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.cfg, self.head, self.tail = cfg, tuple(head), tuple(tail)
-        self.output = build_loss(cfg.output, num_classes, embedding_dim, **cfg.params)
+
+        def build(name: str, params: Mapping[str, Any]):
+            facts = {k: v for k, v in (data or {}).items() if k in LOSSES.get(name).data_params}
+            return build_loss(name, num_classes, embedding_dim, **{**params, **facts})
+
+        self.output = build(cfg.output, cfg.params)
         if not self.output.output_space:
             raise ValueError(
                 f"loss.output={cfg.output!r} is a feature-space loss without logits; "
@@ -75,7 +83,7 @@ class Objective(nn.Module):
         if clash:
             raise ValueError(f"loss.terms cannot be named {', '.join(sorted(clash))} (the output term or the total)")
         self.terms = nn.ModuleDict(
-            {name: build_loss(name, num_classes, embedding_dim, **t.params) for name, t in cfg.terms.items()}
+            {name: build(name, t.params) for name, t in cfg.terms.items()}
         )
         for name, loss in self.terms.items():
             wants = cfg.terms[name].optimizer
