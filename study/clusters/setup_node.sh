@@ -16,7 +16,16 @@ if [ ! -x "$VENV/bin/python" ]; then
   done
   [ -x "$VENV/bin/python" ] || { echo "setup_node.sh: this node needs Python >= 3.11 (python3.11 on PATH)" >&2; exit 1; }
 fi
-"$VENV/bin/pip" install -q -e "$REPO[cluster]"
+# pip only when the requirements changed: a re-run of `ray up` (code changes are live in the
+# editable install) skips it; the stamp names the repository and the hash of its pyproject.toml
+STAMP="$VENV/.loss-scale-study-installed"
+WANT="$REPO $(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"
+if [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT" ] && "$VENV/bin/python" -c 'import study' 2>/dev/null; then
+  echo "setup_node.sh: $VENV already holds $REPO (pyproject.toml unchanged); no pip"
+else
+  "$VENV/bin/python" -m pip install -q -e "$REPO[cluster]"
+  echo "$WANT" > "$STAMP"
+fi
 LINE="export PATH=\"$VENV/bin:\$PATH\" RAY_AUTH_MODE=token  # loss-scale-study"
 if ! grep -qF "# loss-scale-study" "$HOME/.bashrc" 2>/dev/null; then
   # first, before the usual "not interactive: return" guard of ~/.bashrc

@@ -49,7 +49,11 @@ fi
 # in the environment, not on the command line, where every user's `ps` would show the password
 export MLFLOW_BACKEND_STORE_URI
 export MLFLOW_ARTIFACTS_DESTINATION="${MLFLOW_ARTIFACTS_DESTINATION:-$HOME/mlartifacts}"
+# --allowed-hosts: the Host headers it serves: its own address (MLflow's default admits only
+# loopback and RFC 1918 addresses, and answers 403 on any other node address) and loopback, where
+# an SSH tunnel ends
 nohup "$PYTHON" -m mlflow server --host "$HOST" --port "$PORT" --workers "${MLFLOW_WORKERS:-4}" \
+  --allowed-hosts "$HOST:$PORT,$HOST,localhost:*,localhost,127.0.0.1:*,127.0.0.1" \
   > "$HOME/mlflow-server.log" 2>&1 < /dev/null &
 for _ in $(seq 300); do
   if answers; then
