@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -110,6 +111,7 @@ def test_ray_up_submit_and_down_on_the_shipped_onprem_config(tmp_path):
     env = launcher_env(tmp_path / "home")
     mux = ray_ssh_control_dir(yaml.safe_load((CLUSTERS / "onprem.yaml").read_text())["cluster_name"])
     mux_before = {p for p in processes_of(0) if cmdline(p).startswith(f"ssh: {mux}")}
+    mux_dirs = [d for d in (Path(mux), Path(mux).parent) if not d.exists()]
     tunnel = None
     try:
         node.start()
@@ -173,3 +175,5 @@ def test_ray_up_submit_and_down_on_the_shipped_onprem_config(tmp_path):
         postgres.stop()
         # Ray's ssh ControlMaster processes for this cluster, left when their sessions died
         kill([p for p in processes_of(0) if cmdline(p).startswith(f"ssh: {mux}") and p not in mux_before])
+        for directory in mux_dirs:  # and their socket directories, when this test made them
+            shutil.rmtree(directory, ignore_errors=True)
