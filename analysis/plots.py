@@ -233,6 +233,12 @@ def plot_pareto(info: dict[str, Any], stem: str | Path) -> list[Path]:
                 drawstyle="steps-post" if (dx == "max") != (dy == "max") else "steps-pre", alpha=0.7)
         ax.scatter([p["values"][mx] for p in front], [p["values"][my] for p in front], s=70, facecolors="none",
                    edgecolors="k", label=f"Pareto front ({len(front)} non-dominated)")
+    for metric, limits in ((mx, ax.set_xlim), (my, ax.set_ylim)):  # the trials set the view; wide intervals run off it
+        seen = [p["values"][metric] for p in info["points"]]
+        seen += [s[metric]["mean"] for s in info["arms"].values() if s.get(metric, {}).get("mean") is not None]
+        if seen:
+            pad = max(0.08 * (max(seen) - min(seen)), 0.02 * max(1.0, abs(max(seen))))
+            limits(min(seen) - pad, max(seen) + pad)
     ax.set_xlabel(f"{mx} ({'higher' if dx == 'max' else 'lower'} is better)")
     ax.set_ylabel(f"{my} ({'higher' if dy == 'max' else 'lower'} is better)")
     ax.set_title("Pareto front: no trial on it is beaten in both objectives")
