@@ -46,16 +46,19 @@ SHAPES = {
 }
 
 
+PER_CLASS = ("top", "curvature", "asymmetry", "train_noise")  # Truth fields given once or per class count
+
+
 @dataclass(frozen=True)
 class Truth:
     """The simulated world (see the module docstring)."""
 
     a: float = SQRT2
     b: float = 0.0
-    curvature: float = 0.05  # accuracy per ln-unit^2 on the steep (low-s) side
-    asymmetry: float = 0.5  # flat-side curvature / steep-side curvature
+    curvature: tuple[float, ...] = (0.05,)  # accuracy per ln-unit^2 on the steep (low-s) side, one or one per C
+    asymmetry: tuple[float, ...] = (0.5,)  # flat-side curvature / steep-side curvature, one or one per C
     top: tuple[float, ...] = (0.9,)  # accuracy at s*, one value or one per class count
-    train_noise: float = 0.01  # sd between seeds' trials at one scale (accuracy, not points)
+    train_noise: tuple[float, ...] = (0.01,)  # sd between seeds' trials at one scale (accuracy, not points), one or one per C
     seed_effect: float = 0.01  # sd of a seed block's shift
     val_per_class: int = 25
     screen_shift: float = 0.0  # ln units the screen's peak sits above the truth
@@ -63,20 +66,29 @@ class Truth:
     smooth_width: float = 0.5  # ln units of the logistic blend of the "smooth" shape
 
     def __post_init__(self) -> None:
+        for name in PER_CLASS:  # a single number means the same at every class count
+            object.__setattr__(self, name, tuple(float(v) for v in np.atleast_1d(getattr(self, name))))
         if self.shape not in SHAPES:
             raise ValueError(f"shape {self.shape!r}: expected one of {', '.join(SHAPES)}")
 
     def optimum(self, c: np.ndarray) -> np.ndarray:
         return self.a * np.log(np.asarray(c, dtype=float) - 1.0) + self.b
 
-    def top_at(self, index: int, count: int) -> float:
-        if len(self.top) not in (1, count):
-            raise ValueError(f"top accuracy: give one value or {count} (one per class count), got {len(self.top)}")
-        return float(self.top[0] if len(self.top) == 1 else self.top[index])
+    def per_class(self, name: str, index: int, count: int) -> float:
+        """Field ``name`` (top, curvature, asymmetry, train_noise) at the ``index``-th of ``count`` class counts."""
+        values = getattr(self, name)
+        if len(values) not in (1, count):
+            raise ValueError(f"{name}: give one value or {count} (one per class count), got {len(values)}")
+        return float(values[0] if len(values) == 1 else values[index])
 
-    def accuracy(self, scales: np.ndarray, c: int, top: float, shift: float = 0.0) -> np.ndarray:
+    def top_at(self, index: int, count: int) -> float:
+        return self.per_class("top", index, count)
+
+    def accuracy(self, scales: np.ndarray, c: int, top: float, shift: float = 0.0, curvature: float | None = None,
+                 asymmetry: float | None = None) -> np.ndarray:
         u = np.log(scales) - np.log(self.optimum(c)) - shift
-        k = self.curvature * SHAPES[self.shape](u, self.asymmetry, self.smooth_width)
+        k = (self.curvature[0] if curvature is None else curvature) * SHAPES[self.shape](
+            u, self.asymmetry[0] if asymmetry is None else asymmetry, self.smooth_width)
         depth = max(top - 1.0 / c, 1e-9)
         return top - k * u**2 / (1.0 + k * u**2 / depth)
 
@@ -104,9 +116,9 @@ class PowerResult:
         return asdict(self)
 
 
-def _observe(rng: np.random.Generator, truth: np.ndarray, shifts: np.ndarray, truth_obj: Truth, n_val: int) -> np.ndarray:
+def _observe(rng: np.random.Generator, truth: np.ndarray, shifts: np.ndarray, noise: float, n_val: int) -> np.ndarray:
     """Trial accuracies: truth + seed shift + training noise, then binomial validation noise."""
-    p = np.clip(truth + shifts + rng.normal(0.0, truth_obj.train_noise, truth.shape), 0.0, 1.0)
+    p = np.clip(truth + shifts + rng.normal(0.0, noise, truth.shape), 0.0, 1.0)
     return rng.binomial(n_val, p) / n_val
 
 
@@ -128,14 +140,16 @@ def simulate(design: ScaleDesign, truth: Truth, studies: int = 200, seed: int = 
         responses = []
         for i, c in enumerate(counts):
             top = truth.top_at(i, n_c)
+            k_c, noise_c = truth.per_class("curvature", i, n_c), truth.per_class("train_noise", i, n_c)
+            asym_c = truth.per_class("asymmetry", i, n_c)
             n_val = int(truth.val_per_class * c)
-            screened = _observe(rng, truth.accuracy(screen, c, top, truth.screen_shift),
-                                rng.normal(0.0, truth.seed_effect), truth, n_val)
+            screened = _observe(rng, truth.accuracy(screen, c, top, truth.screen_shift, k_c, asym_c),
+                                rng.normal(0.0, truth.seed_effect), noise_c, n_val)
             window = np.asarray(design.window(screen_centre(screen, screened, mode)), dtype=float)
             scales = np.tile(window, n_seeds)
             blocks = np.repeat(np.arange(n_seeds), len(window))
-            true_acc = truth.accuracy(scales, c, top)
-            values = _observe(rng, true_acc, rng.normal(0.0, truth.seed_effect, n_seeds)[blocks], truth, n_val)
+            true_acc = truth.accuracy(scales, c, top, curvature=k_c, asymmetry=asym_c)
+            values = _observe(rng, true_acc, rng.normal(0.0, truth.seed_effect, n_seeds)[blocks], noise_c, n_val)
             r = fit_response(scales, values, blocks, num_classes=c, mode=mode, curve=False, model=model)
             responses.append(r)
             s_true = float(truth.optimum(c))
@@ -167,7 +181,7 @@ def simulate(design: ScaleDesign, truth: Truth, studies: int = 200, seed: int = 
         window = np.asarray(acc["window"])
         top = truth.top_at(i, n_c)
         binomial_sd = float(np.sqrt(top * (1 - top) / (truth.val_per_class * c)))
-        noise = float(np.sqrt(truth.train_noise**2 + binomial_sd**2))
+        noise = float(np.sqrt(truth.per_class("train_noise", i, n_c) ** 2 + binomial_sd**2))
         per_class.append({
             "num_classes": int(c), "true_scale": float(truth.optimum(c)), "top_accuracy": top,
             "interior": share(np.asarray(acc["interior"])),
@@ -199,12 +213,16 @@ def _f(value: float | None, spec: str = ".2f") -> str:
     return "n/a" if value is None or not np.isfinite(value) else format(value, spec)
 
 
+def _list(values: Any) -> str:
+    return ",".join(format(v, "g") for v in np.atleast_1d(values))
+
+
 def summary_lines(result: PowerResult) -> list[str]:
     """The printed report of ``study power`` ("n/a" where no study fitted the law or no vertex was interior)."""
     t = result.truth
     lines = [
-        f"{result.studies} simulated studies; truth s*(C) = {t['a']:.3g} ln(C - 1) + {t['b']:.3g}, curvature {t['curvature']:g} "
-        f"per ln-unit^2 (flat side x{t['asymmetry']:g}, {t['shape']} peak), training noise {t['train_noise']:g}, seed effect {t['seed_effect']:g}, "
+        f"{result.studies} simulated studies; truth s*(C) = {t['a']:.3g} ln(C - 1) + {t['b']:.3g}, curvature {_list(t['curvature'])} "
+        f"per ln-unit^2 (flat side x{_list(t['asymmetry'])}, {t['shape']} peak), training noise {_list(t['train_noise'])}, seed effect {t['seed_effect']:g}, "
         f"{t['val_per_class']} validation images per class; estimator model: {result.model}",
         f"law fitted (>= 3 interior vertices): {result.law_fitted:.2f} of studies",
         f"power to detect a > 0 (a's lower 95% bound > 0): {result.power:.2f}",

@@ -68,6 +68,21 @@ def accuracy_list(text: str) -> tuple[float, ...]:
     return values
 
 
+def number_list(check, allowed: str):
+    """An argparse type for ``x`` or ``x,y,...``: one value, or one per class count."""
+    def parse(text: str) -> tuple[float, ...]:
+        try:
+            values = tuple(float(v) for v in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a list of numbers; expected {allowed}") from None
+        if not all(check(v) for v in values):
+            raise argparse.ArgumentTypeError(f"{text} has a value that is not {allowed}")
+        return values
+    return parse
+
+
+positive_list = number_list(lambda v: v > 0, "positive numbers such as 0.05 or 0.01,0.02,0.05")
+non_negative_list = number_list(lambda v: v >= 0, "numbers >= 0 such as 0.01 or 0.01,0.005,0.02")
 non_negative_float = number_type(float, "a number", lambda v: v >= 0, "is not >= 0", "seconds >= 0 (0 = every epoch, inf = never)")
 non_negative_int = number_type(int, "a whole number", lambda v: v >= 0, "is negative", "a whole number >= 0 (0 = no retries)")
 
@@ -191,18 +206,21 @@ def build_parser() -> Parser:
     power.add_argument("--size", choices=SIZES, help="the design of this size (default: the preset's)")
     power.add_argument("--a", type=float, default=2 ** 0.5, help="true slope a of s*(C) = a ln(C-1) + b (default sqrt(2), AdaCos)")
     power.add_argument("--b", type=float, default=0.0, help="true intercept b (default 0)")
-    power.add_argument("--curvature", type=positive_float, default=0.05,
-                       help="accuracy lost per ln-unit^2 on the steep (low-s) side of the peak (default 0.05)")
-    power.add_argument("--asymmetry", type=positive_float, default=0.5,
-                       help="flat-side curvature / steep-side curvature (default 0.5; 1 = symmetric)")
+    power.add_argument("--curvature", type=positive_list, metavar="K[,K...]",
+                       help="accuracy lost per ln-unit^2 on the steep (low-s) side of the peak: one value, or one per "
+                            "class count (default: the peaks measured at this size, else 0.05)")
+    power.add_argument("--asymmetry", type=positive_list, metavar="R[,R...]",
+                       help="flat-side curvature / steep-side curvature: one value, or one per class count "
+                            "(default: as measured, else 0.5; 1 = symmetric)")
     power.add_argument("--shape", choices=PEAK_SHAPES, default="kink",
                        help="how the curvature changes at the optimum: kink (switches there; default) or smooth "
                             "(a logistic blend over --smooth-width ln units: no corner)")
     power.add_argument("--smooth-width", type=positive_float, default=0.5, help="ln units of the smooth shape's blend (default 0.5)")
-    power.add_argument("--top-accuracy", type=accuracy_list, default=(0.9,), metavar="ACC[,ACC...]",
-                       help="accuracy at the optimum: one value, or one per class count (default 0.9)")
-    power.add_argument("--train-noise", type=non_negative, default=0.01, help="sd of a trial's accuracy between training runs (default 0.01)")
-    power.add_argument("--seed-effect", type=non_negative, default=0.01, help="sd of a seed block's shift (default 0.01)")
+    power.add_argument("--top-accuracy", dest="top", type=accuracy_list, metavar="ACC[,ACC...]",
+                       help="accuracy at the optimum: one value, or one per class count (default: as measured, else 0.9)")
+    power.add_argument("--train-noise", type=non_negative_list, metavar="SD[,SD...]",
+                       help="sd of a trial's accuracy between training runs: one value, or one per class count (default: as measured, else 0.01)")
+    power.add_argument("--seed-effect", type=non_negative, help="sd of a seed block's shift (default: as measured, else 0.01)")
     power.add_argument("--val-per-class", type=positive_int, help="validation images per class (default: the preset's)")
     power.add_argument("--screen-shift", type=float, default=0.0, help="ln-units the low-fidelity screen's peak lies above the truth (default 0)")
     power.add_argument("--studies", type=positive_int, default=200, help="simulated studies (default 200)")

@@ -63,7 +63,7 @@ def test_study_power_on_the_smoke_design_with_a_quadratic(capsys):
 
 @pytest.mark.parametrize("argv, match", [
     (["--top-accuracy", "1.5"], "accuracy outside (0, 1]"),
-    (["--top-accuracy", "0.9,0.8"], "give one accuracy or"),
+    (["--top-accuracy", "0.9,0.8"], "give one value or"),
     (["--preset", "basics"], "no two-stage scale design"),
     (["--curvature", "0"], "is not positive"),
     (["--shape", "round"], "invalid choice"),
@@ -104,3 +104,27 @@ def test_study_power_with_a_smooth_peak_and_the_split_parabola(tmp_path, capsys)
     data = json.loads(out.read_text())
     assert data["model"] == "split" and data["truth"]["shape"] == "smooth" and data["studies"] == 20
     assert data["law_fitted"] >= 0.9 and all(p["interior"] >= 0.8 for p in data["per_class"])
+
+
+def test_the_cpu_design_simulates_the_peaks_a_real_run_measured(capsys):
+    """At cpu size `study power` defaults to the peaks measured on a real run (one per class
+    count); a flag still overrides them, and a size with no run says it uses generic peaks."""
+    from study.presets.scale_vs_classes import MEASURED_PEAKS
+
+    assert main(["power", "--studies", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "the peaks measured at cpu size" in text
+    measured = ",".join(format(v, "g") for v in MEASURED_PEAKS["cpu"]["curvature"])
+    assert f"curvature {measured} per ln-unit^2" in text
+    assert main(["power", "--studies", "2", "--curvature", "0.04"]) == 0
+    assert "curvature 0.04 per ln-unit^2" in capsys.readouterr().out
+    assert main(["power", "--studies", "2", "--size", "smoke"]) == 0
+    assert "generic peaks (no run of this size measured)" in capsys.readouterr().out
+
+
+def test_per_class_peaks_reach_their_own_class_count():
+    truth = Truth(top=(0.95, 0.9, 0.85, 0.8, 0.5), curvature=(0.01, 0.02, 0.03, 0.04, 0.05))
+    assert truth.per_class("top", 4, 5) == 0.5 and truth.per_class("curvature", 1, 5) == 0.02
+    assert truth.per_class("asymmetry", 3, 5) == 0.5  # one value: every C
+    with pytest.raises(ValueError, match="give one value or 3"):
+        truth.per_class("top", 0, 3)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from synthetic_study import designed_trials, peak
 
-from analysis.response import class_responses, fit_response, scale_trials
+from analysis.response import LOCAL_SHARE, class_responses, fit_response, scale_trials
 
 
 def _curve(rng, star=1.6, *, offset=0.0, curvature=0.05, asymmetry=1.0, noise=0.01, seed_effect=0.01, points=7,
@@ -235,3 +235,25 @@ def test_the_split_parabola_needs_five_levels_and_falls_back_to_the_quadratic():
     minimum = fit_response(*(lambda s, y, b: (s, 1.0 - y, b))(*_curve(rng, points=9, half_width=1.5)), num_classes=17,
                            model="split", mode="min")
     assert minimum.model == "split" and minimum.interior and minimum.curvature > 0
+
+
+def test_the_split_parabola_is_fitted_near_the_peak_where_accuracy_saturates(monkeypatch):
+    """Far from the peak accuracy levels off towards chance (1/C), which no parabola follows: the
+    split parabola is fitted on the levels within LOCAL_SHARE of the peak's depth above chance.
+    Simulated at C = 257 with the peak the main job measured there (top 0.51, the curve falling
+    4.6 times faster above the optimum than below), through the cpu design's own screen and window:
+    the local fit's vertex intervals hold the truth, the fit over the whole window's miss it."""
+    import dataclasses
+    import functools
+
+    import analysis.power as power
+    from study.presets.scale_vs_classes import MEASURED_PEAKS, design
+
+    measured = {k: (v[-1] if isinstance(v, tuple) else v) for k, v in MEASURED_PEAKS["cpu"].items()}
+    one = dataclasses.replace(design("cpu"), class_counts=(257,))
+    coverage = {}
+    for share in (LOCAL_SHARE, 1.0):
+        monkeypatch.setattr(power, "fit_response", functools.partial(fit_response, local_share=share))
+        result = power.simulate(one, power.Truth(**measured), studies=60, seed=5)
+        coverage[share] = result.per_class[0]["coverage"]
+    assert coverage[LOCAL_SHARE] >= 0.88 and coverage[1.0] <= 0.7, coverage
