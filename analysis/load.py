@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from trainables.flat import guess, is_number
+
 PARAM, METRIC, TAG = "params.", "metrics.", "tags."
 
 
@@ -48,9 +50,10 @@ def load_trials(tracking_uri: str, experiment: str | None = None) -> pd.DataFram
 
 
 def _typed(values: pd.Series) -> pd.Series:
-    """MLflow stores params as strings; give numbers back their type."""
-    numeric = pd.to_numeric(values, errors="coerce")
-    return numeric if numeric.notna().sum() == values.notna().sum() else values
+    """MLflow stores params as strings: a column whose every value reads as a number
+    (``trainables.flat.guess``) gets numbers back; any other column keeps its text."""
+    decoded = values.map(guess, na_action="ignore")
+    return pd.to_numeric(decoded) if decoded.dropna().map(is_number).all() else values
 
 
 def load_metric_histories(tracking_uri: str, run_ids: list[str] | tuple[str, ...], metric: str) -> pd.DataFrame:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ from study.errors import UsageError
 from study.tracking import check_tracking_uri, normalize_tracking_uri
 
 EPOCH_KEYS = ("train_loss", "val_accuracy", "test_accuracy", "scale")  # the compact per-epoch line
-FREE_FORM = re.compile(r"^loss\.(params|terms\.[^.]+\.params)\.")  # keys whose type the config cannot infer
 
 
 def checked_store(tracking_uri: str) -> str:
@@ -146,29 +144,15 @@ def power_command(args: argparse.Namespace) -> int:
 
 
 def flat_config(params: dict[str, str], overrides: list[str] = ()) -> dict[str, Any]:
-    """Recorded params (MLflow keeps strings) plus ``KEY=VALUE`` overrides, ready for ``TrialConfig.from_flat``.
-
-    Typed fields are converted by ``from_flat`` itself; only the free-form loss parameters get
-    their number or boolean back here.
-    """
+    """Recorded params (MLflow keeps strings) plus ``KEY=VALUE`` overrides, ready for
+    ``TrialConfig.from_flat``, which gives each text value its type (``trainables.flat``)."""
     flat: dict[str, Any] = dict(params)
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. train.epochs=2")
         flat[key.strip()] = value.strip()
-    return {k: _scalar(v) if FREE_FORM.match(k) else v for k, v in flat.items()}
-
-
-def _scalar(text: str) -> Any:
-    if text in ("True", "False", "true", "false"):
-        return text.lower() == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+    return flat
 
 
 def replay_command(args: argparse.Namespace) -> int:

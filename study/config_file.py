@@ -20,6 +20,7 @@ from typing import Any
 
 from study.errors import UsageError
 from study.spec import StudySpec
+from trainables.flat import ConfigError, type_name, typed
 
 SET_BY_COMMAND_LINE = ("tracking_uri", "storage", "address", "optuna_storage")  # flags, not file fields
 
@@ -70,25 +71,14 @@ def _plain(value: Any) -> Any:
 
 
 def _typed(path: str, key: str, hint: Any, value: Any) -> Any:
-    origin = typing.get_origin(hint)
-    ok = {
-        bool: isinstance(value, bool),
-        str: isinstance(value, str),
-        int: isinstance(value, int) and not isinstance(value, bool),
-        float: isinstance(value, (int, float)) and not isinstance(value, bool),
-        tuple: isinstance(value, list),
-        typing.Mapping: isinstance(value, dict),
-    }.get(origin or hint, True)
-    if not ok:
-        raise UsageError(f"--config {path}: field {key!r}={value!r} has the wrong type; expected {_name(origin or hint)}")
-    if origin is tuple:
-        if key == "groups" and not all(isinstance(g, dict) for g in value):
-            raise UsageError(f"--config {path}: field 'groups' must be a list of mappings of flat config keys")
-        return tuple(value)
+    """A YAML value as the StudySpec field's type (``trainables.flat.typed``); the grid's and
+    groups' values as the tuples and mappings StudySpec holds."""
+    if key == "groups" and isinstance(value, list) and not all(isinstance(g, dict) for g in value):
+        raise UsageError(f"--config {path}: field 'groups' must be a list of mappings of flat config keys")
+    try:
+        value = typed(hint, key, value)
+    except ConfigError:
+        raise UsageError(f"--config {path}: field {key!r}={value!r} has the wrong type; expected {type_name(hint)}") from None
     if key == "grid":
         return {k: tuple(v) if isinstance(v, list) else (v,) for k, v in value.items()}
-    return float(value) if hint is float else value
-
-
-def _name(hint: Any) -> str:
-    return {tuple: "a list", typing.Mapping: "a mapping"}.get(hint, getattr(hint, "__name__", str(hint)))
+    return value

@@ -1,7 +1,7 @@
 """MLflow recording: one experiment per study, a parent run, one nested run per trial.
 
 Workers log their own trial's params and per-epoch metrics (one ``log_batch`` per epoch, the
-cheap path measured in MEASUREMENTS.md); the driver sets each trial's final status. A trial
+cheap path: one request per epoch, not one per metric); the driver sets each trial's final status. A trial
 that is retried or resumed finds its run by the ``trial_id`` tag and continues it.
 
 Experiments carry MLflow 3's experiment kind (``custom_model_development``), so the UI opens them
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from study.errors import UsageError
+from trainables.flat import as_text
 
 T = TypeVar("T")
 PARENT_RUN_ID = "mlflow.parentRunId"
@@ -298,7 +299,7 @@ class TrialRecorder:
         run_id = run.info.run_id
         from mlflow.entities import Param
 
-        params = [Param(k, str(v)) for k, v in sorted(flat_config.items())]
+        params = [Param(k, as_text(v)) for k, v in sorted(flat_config.items())]
         for start in range(0, len(params), 100):
             retry(lambda: c.log_batch(run_id, params=params[start : start + 100]))
         return TrialRun(c, run_id, self._monitor(run_id, resume=False))

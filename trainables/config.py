@@ -1,4 +1,6 @@
-"""TrialConfig: one frozen, nested description of a trial.
+"""TrialConfig: one frozen, nested description of a trial, declared field by field (the default and
+what it means). What each field allows is in ``trainables.config_checks``; how a flat value given as
+text becomes the field's type is in ``trainables.flat``.
 
 ``from_flat``/``to_flat`` are the only places where string keys are read or written.
 A flat key is the dotted path of a field (``loss.output``, ``scale.start``); the mappings
@@ -10,41 +12,17 @@ naming the key, the value and what is allowed. Keys under ``search.`` label a sa
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from trainables.config_checks import (  # noqa: F401 - the choices, importable from here too
+    CLASS_POOLS, CLASS_SUBSETS, OPTIMIZERS, SCALE_SCHEDULES, VALIDATIONS, check, check_loss,
+)
+from trainables.flat import ConfigError, Scalar, as_text, scalar, typed
 from trainables.moved_keys import renamed
 
-ParamValue = float | int | str | bool
-
-
-class ConfigError(ValueError):
-    """A configuration value that is unknown, of the wrong type or out of range."""
-
-
-def _require(ok: bool, key: str, value: Any, allowed: str) -> None:
-    if not ok:
-        raise ConfigError(f"{key}={value!r} is invalid: {allowed}")
-
-
-CLASS_SUBSETS = ("all", "head", "tail")
-
-
-def check_class_subset(key: str, value: str) -> None:
-    """``all``, ``head``, ``tail`` or an explicit comma list of class indices such as ``0,3,7``."""
-    if value in CLASS_SUBSETS:
-        return
-    parts = [p.strip() for p in value.split(",")]
-    _require(
-        bool(parts) and all(p.isdigit() for p in parts),
-        key, value, "expected all, head, tail or a comma list of class indices like 0,3,7",
-    )
-
-
-CLASS_POOLS = ("smallest", "all")
-VALIDATIONS = ("holdout", "unseen_fonts")
+ParamValue = Scalar
 
 
 @dataclass(frozen=True)
@@ -66,16 +44,7 @@ class DataConfig:
     val_classes: int = 0  # retrieval datasets: classes of the training half held out as validation classes, never trained on (val_recall_at_1); 0 = none
 
     def __post_init__(self) -> None:
-        _require(self.num_classes >= 0, "data.num_classes", self.num_classes, "expected 0 (all) or a positive class count")
-        _require(self.num_classes != 1, "data.num_classes", self.num_classes, "a classifier needs at least 2 classes")
-        _require(self.imbalance_ratio >= 1.0, "data.imbalance_ratio", self.imbalance_ratio, "expected >= 1 (1 = balanced)")
-        _require(self.max_per_class >= 0, "data.max_per_class", self.max_per_class, "expected >= 0 (0 = all)")
-        _require(self.head_threshold >= 1, "data.head_threshold", self.head_threshold, "expected >= 1")
-        _require(0.0 < self.val_fraction < 0.9, "data.val_fraction", self.val_fraction, "expected 0 < val_fraction < 0.9")
-        _require(self.image_size == 0 or self.image_size >= 8, "data.image_size", self.image_size, "expected 0 (dataset default) or >= 8 pixels")
-        _require(self.class_pool in CLASS_POOLS, "data.class_pool", self.class_pool, f"choose one of: {', '.join(CLASS_POOLS)}")
-        _require(self.validation in VALIDATIONS, "data.validation", self.validation, f"choose one of: {', '.join(VALIDATIONS)}")
-        _require(self.val_per_class >= 0, "data.val_per_class", self.val_per_class, "expected >= 0 (0 = the dataset's default)")
+        check("data", self)
 
 
 @dataclass(frozen=True)
@@ -86,8 +55,7 @@ class ModelConfig:
     pretrained_path: str = ""  # local weights file for torchvision backbones; never downloaded
 
     def __post_init__(self) -> None:
-        _require(self.embedding_dim >= 2, "model.embedding_dim", self.embedding_dim, "expected >= 2")
-        _require(0.0 <= self.dropout < 1.0, "model.dropout", self.dropout, "expected 0 <= dropout < 1")
+        check("model", self)
 
 
 @dataclass(frozen=True)
@@ -115,15 +83,7 @@ class LossConfig:
     terms: Mapping[str, TermConfig] = field(default_factory=dict)  # complement, center, pc, ...
 
     def __post_init__(self) -> None:
-        check_class_subset("loss.output_classes", self.output_classes)
-        for name, term in self.terms.items():
-            check_class_subset(f"loss.terms.{name}.classes", term.classes)
-            _require(term.weight >= 0, f"loss.terms.{name}.weight", term.weight, "expected >= 0")
-            _require(term.optimizer in ("", *OPTIMIZERS), f"loss.terms.{name}.optimizer", term.optimizer,
-                     f"choose one of: {', '.join(OPTIMIZERS)} (or leave it out: the trial's optimizer)")
-
-
-SCALE_SCHEDULES = ("constant", "linear", "step", "quadratic", "cosine", "adacos_fixed", "adacos_dynamic")
+        check_loss(self)
 
 
 @dataclass(frozen=True)
@@ -141,13 +101,7 @@ class ScaleConfig:
     switch_at: float = 0.5  # progress fraction at which `step` switches from start to end
 
     def __post_init__(self) -> None:
-        _require(self.schedule in SCALE_SCHEDULES, "scale.schedule", self.schedule, f"choose one of: {', '.join(SCALE_SCHEDULES)}")
-        _require(self.start > 0, "scale.start", self.start, "the softmax scale must be > 0")
-        _require(self.end > 0, "scale.end", self.end, "the softmax scale must be > 0")
-        _require(0.0 <= self.switch_at <= 1.0, "scale.switch_at", self.switch_at, "expected a progress fraction in [0, 1]")
-
-
-OPTIMIZERS = ("sgd_momentum", "sgd", "adam")
+        check("scale", self)
 
 
 @dataclass(frozen=True)
@@ -161,12 +115,7 @@ class OptimConfig:
     lr_gamma: float = 0.1
 
     def __post_init__(self) -> None:
-        _require(self.name in OPTIMIZERS, "optim.name", self.name, f"choose one of: {', '.join(OPTIMIZERS)}")
-        _require(self.lr > 0, "optim.lr", self.lr, "expected > 0")
-        _require(0 <= self.momentum < 1, "optim.momentum", self.momentum, "expected 0 <= momentum < 1")
-        _require(self.weight_decay >= 0, "optim.weight_decay", self.weight_decay, "expected >= 0")
-        _require(self.class_weight_lr_multiplier > 0, "optim.class_weight_lr_multiplier", self.class_weight_lr_multiplier, "expected > 0")
-        _require(0 < self.lr_gamma <= 1, "optim.lr_gamma", self.lr_gamma, "expected 0 < lr_gamma <= 1")
+        check("optim", self)
 
 
 @dataclass(frozen=True)
@@ -183,15 +132,7 @@ class TrainConfig:
     silhouette_samples: int = 10_000  # test embeddings the silhouette score uses (all up to this many, else a seeded sample); 0 = skip it
 
     def __post_init__(self) -> None:
-        _require(self.epochs >= 1, "train.epochs", self.epochs, "expected >= 1")
-        _require(self.pretrain_epochs >= 0, "train.pretrain_epochs", self.pretrain_epochs, "expected >= 0")
-        _require(self.additional_epochs >= 0, "train.additional_epochs", self.additional_epochs, "expected >= 0")
-        _require(self.batch_size >= 2, "train.batch_size", self.batch_size, "expected >= 2")
-        _require(self.device in ("auto", "cpu", "cuda"), "train.device", self.device, "choose one of: auto, cpu, cuda")
-        _require(self.threads >= 0, "train.threads", self.threads, "expected >= 0")
-        _require(self.validate_every >= 0, "train.validate_every", self.validate_every, "expected >= 0 epochs (0 = only after the last epoch)")
-        _require(self.silhouette_samples == 0 or self.silhouette_samples >= 2, "train.silhouette_samples",
-                 self.silhouette_samples, "expected 0 (skip the score) or >= 2 embeddings")
+        check("train", self)
 
     @property
     def total_epochs(self) -> int:
@@ -222,7 +163,7 @@ class TrialConfig:
             if section not in sections or not rest:
                 raise ConfigError(f"unknown config key {key!r}; sections are: {', '.join(sections)}")
             if section == "loss" and rest.startswith("params."):
-                loss_params[rest[len("params."):]] = _scalar(key, value)
+                loss_params[rest[len("params."):]] = scalar(key, value)
             elif section == "loss" and rest.startswith("terms."):
                 _, name, *tail = rest.split(".")
                 _add_term_key(terms.setdefault(name, {"params": {}}), key, tail, value)
@@ -253,7 +194,7 @@ class TrialConfig:
                             flat[f"loss.terms.{name}.optimizer"] = term.optimizer
                         flat.update({f"loss.terms.{name}.params.{k}": v for k, v in sorted(term.params.items())})
                 else:
-                    flat[f"{f.name}.{g.name}"] = ",".join(map(str, value)) if isinstance(value, tuple) else value
+                    flat[f"{f.name}.{g.name}"] = as_text(value) if isinstance(value, tuple) else value
         return flat
 
     def replace(self, **flat_updates: Any) -> "TrialConfig":
@@ -269,26 +210,20 @@ SEARCH_PREFIX = "search."
 def search_labels(flat: Mapping[str, Any]) -> dict[str, ParamValue]:
     """The ``search.`` labels of a sampled point (``search.feature=pc``), kept beside the
     ``TrialConfig`` for the records: they name the cell a trial belongs to, never configure it."""
-    return {k: _scalar(k, v) for k, v in flat.items() if k.startswith(SEARCH_PREFIX)}
+    return {k: scalar(k, v) for k, v in flat.items() if k.startswith(SEARCH_PREFIX)}
 
 
 def _add_term_key(term: dict[str, Any], key: str, tail: list[str], value: Any) -> None:
     if tail == ["weight"]:
-        term["weight"] = _coerce(float, key, value)
+        term["weight"] = typed(float, key, value)
     elif tail == ["classes"]:
-        term["classes"] = _coerce(str, key, value)
+        term["classes"] = typed(str, key, value)
     elif tail == ["optimizer"]:
-        term["optimizer"] = _coerce(str, key, value)
+        term["optimizer"] = typed(str, key, value)
     elif len(tail) == 2 and tail[0] == "params":
-        term["params"][tail[1]] = _scalar(key, value)
+        term["params"][tail[1]] = scalar(key, value)
     else:
         raise ConfigError(f"unknown config key {key!r}; a term has weight, classes, optimizer and params.<name>")
-
-
-def _scalar(key: str, value: Any) -> ParamValue:
-    if isinstance(value, (bool, int, float, str)):
-        return value
-    raise ConfigError(f"{key}={value!r} is invalid: expected a number, a string or a boolean")
 
 
 def _field_type(cls: type, name: str) -> Any:
@@ -303,43 +238,5 @@ def _build(sub_cls: type, section: str, values: Mapping[str, Any]) -> Any:
         key = f"{section}.{name}"
         if name not in known:
             raise ConfigError(f"unknown config key {key!r}; {section} has: {', '.join(sorted(known))}")
-        kwargs[name] = _coerce(hints[name], key, value)
+        kwargs[name] = typed(hints[name], key, value)
     return sub_cls(**kwargs)
-
-
-def _coerce(hint: Any, key: str, value: Any) -> Any:
-    """Convert a flat value (from YAML, Optuna or MLflow strings) to the field's type."""
-    origin = typing.get_origin(hint)
-    if origin is tuple:
-        if isinstance(value, str):
-            value = [v for v in value.split(",") if v.strip()]
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{key}={value!r} is invalid: expected a list")
-        return tuple(_coerce(typing.get_args(hint)[0], key, v) for v in value)
-    if origin in (typing.Union, types.UnionType) or typing.get_origin(hint) is Mapping or hint is Any:
-        return value
-    try:
-        if hint is bool:
-            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-                return value.lower() in ("true", "1")
-            if isinstance(value, (bool, int)) and value in (0, 1, True, False):
-                return bool(value)
-            raise ValueError
-        if hint is int:
-            if isinstance(value, bool):
-                raise ValueError
-            as_float = float(value)
-            if not as_float.is_integer():
-                raise ValueError
-            return int(as_float)
-        if hint is float:
-            if isinstance(value, bool):
-                raise ValueError
-            return float(value)
-        if hint is str:
-            if not isinstance(value, str):
-                raise ValueError
-            return value
-    except (TypeError, ValueError):
-        raise ConfigError(f"{key}={value!r} is invalid: expected {hint.__name__}") from None
-    return value

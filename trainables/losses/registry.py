@@ -4,7 +4,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from trainables.config import ConfigError
+from trainables.flat import ConfigError, typed
 from trainables.losses.base import Loss, MarginRange
 from trainables.registry import Registry
 
@@ -38,32 +38,12 @@ def build_loss(name: str, num_classes: int, embedding_dim: int, **params: Any) -
         if key not in defaults:
             allowed = ", ".join(sorted(defaults)) or "none"
             raise ConfigError(f"loss {name!r} has no parameter {key!r}; its parameters: {allowed}")
-        params[key] = _like(defaults[key], f"{name}.{key}", value)
+        if isinstance(defaults[key], (bool, int, float)):
+            params[key] = typed(type(defaults[key]), f"loss parameter {name}.{key}", value)
     margin = factory.margin_range
     if margin is not None and params.get(margin.param, 0.0) < 0:
         raise ConfigError(f"loss parameter {name}.{margin.param}={params[margin.param]!r} is invalid: a margin must be >= 0")
     return factory(num_classes=num_classes, embedding_dim=embedding_dim, **params)
-
-
-def _like(default: Any, key: str, value: Any) -> Any:
-    """``value`` converted to the type of ``default`` (bool, int or float); others pass unchanged."""
-    try:
-        if isinstance(default, bool):
-            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-                return value.lower() in ("true", "1")
-            if value in (0, 1):
-                return bool(value)
-            raise ValueError
-        if isinstance(default, int):
-            as_float = float(value)
-            if not as_float.is_integer():
-                raise ValueError
-            return int(as_float)
-        if isinstance(default, float):
-            return float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"loss parameter {key}={value!r} is invalid: expected {type(default).__name__}") from None
-    return value
 
 
 __all__ = ["LOSSES", "build_loss", "margin_of", "scaled_losses"]
