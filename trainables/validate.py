@@ -28,10 +28,6 @@ def check_names(cfg: TrialConfig) -> None:
                                 ("data.validation", cfg.data.validation, "holdout")):
         if value != default and cfg.data.name not in GLYPH_ONLY_DATASETS:
             raise ConfigError(f"{key}={value!r} is only for the built-in glyphs; data.name={cfg.data.name!r} takes {default!r}")
-    if cfg.data.important_class < -1:
-        raise ConfigError(f"data.important_class={cfg.data.important_class} is invalid: expected -1 (none) or a class index")
-    if cfg.data.val_classes < 0:
-        raise ConfigError(f"data.val_classes={cfg.data.val_classes} is invalid: expected 0 (none) or a number of classes")
     _check_params("loss.params", LOSSES.get(cfg.loss.output), cfg.loss.params)
     for name, term in cfg.loss.terms.items():
         _check_params(f"loss.terms.{name}.params", LOSSES.get(name), term.params)

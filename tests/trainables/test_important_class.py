@@ -34,8 +34,10 @@ def test_camri_without_an_important_class_says_where_to_set_it():
         check_names(TrialConfig.from_flat({**DIGITS, "loss.output": "camri"}))
     with pytest.raises(ConfigError, match=r"loss.terms.camri.params.important_class is a fact of the data: set data.important_class"):
         check_names(TrialConfig.from_flat({**DIGITS, "loss.terms.camri.params.important_class": 3}))
-    with pytest.raises(ConfigError, match="data.important_class=-2 is invalid"):
-        check_names(TrialConfig.from_flat({**DIGITS, "data.important_class": -2}))
+    with pytest.raises(ConfigError, match=r"data.important_class=-2 is invalid: expected -1 \(none\) or a class index"):
+        TrialConfig.from_flat({**DIGITS, "data.important_class": -2})
+    with pytest.raises(ConfigError, match="data.val_classes=-1 is invalid"):
+        TrialConfig.from_flat({**DIGITS, "data.val_classes": -1})
     with pytest.raises(ConfigError, match=r"data.important_class=10 is not a class; expected -1 \(none\) or 0..9"):
         check_data(TrialConfig.from_flat({**DIGITS, "data.important_class": 10}))
 
