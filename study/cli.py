@@ -161,7 +161,8 @@ def build_parser() -> Parser:
                      help=f"trial scheduler (default: {_preset_defaults('scheduler', 'asha')})")
     run.add_argument("--seed", type=int, help="sampler seed")
     run.add_argument("--seeds", type=positive_int,
-                     help="paired seeds: run every grid cell on seeds 0..N-1 (grid presets; default: the preset's)")
+                     help="paired seeds: run every grid cell on seeds 0..N-1 (grid presets), or a baseline arm on them "
+                          "(camri's CE); default: the preset's")
     run.add_argument("--max-concurrent", type=positive_int, help="cap on concurrent trials (default: none; trials start whenever the cluster has room, as it grows or shrinks)")
     run.add_argument("--cpus-per-trial", type=positive_float, help="CPUs per trial (default 1)")
     run.add_argument("--gpus-per-trial", type=fraction, help="GPUs per trial; 0.25 runs four trials on one GPU")
