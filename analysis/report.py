@@ -16,6 +16,8 @@ import pandas as pd
 
 from analysis.contrasts import cell_mask
 from analysis.reference import PAPER_TABLES, PaperTable, paper_tables_for
+from analysis.trends import N_BOOT
+from trainables.metric_names import VAL_ACCURACY
 
 TOP_K = 10
 
@@ -55,7 +57,7 @@ def top_table(trials: pd.DataFrame, metric: str, mode: str, k: int = TOP_K) -> p
     varying = [c for c in trials if c.startswith("param:") and trials[c].nunique(dropna=True) > 1]
     # a retrieval study (unseen test classes) reports its test Recall@1 for the selected trial only
     selected_only = "metric:test_recall_at_1" in trials
-    outcome = [c for c in ("metric:val_accuracy", "metric:test_accuracy", "metric:epoch")
+    outcome = [c for c in (f"metric:{VAL_ACCURACY}", "metric:test_accuracy", "metric:epoch")
                if c in trials and not (selected_only and c.startswith("metric:test_"))]
     cols = ["run_id", "tag:trial_status", *varying, *dict.fromkeys([column, *outcome])]
     table = ranked[[c for c in cols if c in ranked]].copy()
@@ -164,7 +166,7 @@ def _paper_entry(group: pd.DataFrame, table: PaperTable, metric: str, mode: str)
 
 
 def study_summary(group: pd.DataFrame, name: str, metric: str, mode: str, tracking_uri: str | None = None,
-                  n_boot: int = 1000, objectives: tuple[list[str], list[str]] | None = None) -> tuple[dict[str, Any], Any]:
+                  n_boot: int = N_BOOT, objectives: tuple[list[str], list[str]] | None = None) -> tuple[dict[str, Any], Any]:
     """The JSON of one study, and its TrendResult (None when no trial speaks to the scale).
 
     With several ``objectives`` (metrics, modes) no trial is "best": the summary holds the Pareto
@@ -249,20 +251,20 @@ def study_objective(trials: pd.DataFrame, metric: str | None = None, mode: str |
         found = trials[column].dropna() if column in trials else pd.Series(dtype=object)
         return str(found.iloc[0]) if len(found) else default
 
-    metric, mode = metric or tag("metric", "val_accuracy"), mode or tag("mode", "max")
+    metric, mode = metric or tag("metric", VAL_ACCURACY), mode or tag("mode", "max")
     return metric.split(",")[0].strip(), mode.split(",")[0].strip()
 
 
 def study_objectives(trials: pd.DataFrame, metric: str | None = None, mode: str | None = None) -> tuple[list[str], list[str]]:
     """Every objective of the study (``a,b`` -> [a, b]) and its mode: the ones given, else the study's tags."""
-    metric, mode = metric or _first_tag(trials, "metric") or "val_accuracy", mode or _first_tag(trials, "mode") or "max"
+    metric, mode = metric or _first_tag(trials, "metric") or VAL_ACCURACY, mode or _first_tag(trials, "mode") or "max"
     metrics = [m.strip() for m in metric.split(",")]
     modes = [m.strip() for m in mode.split(",")]
     return metrics, (modes * len(metrics))[: len(metrics)] if len(modes) == 1 else modes
 
 
 def write_report(trials: pd.DataFrame, out_dir: str | Path, metric: str | None = None, mode: str | None = None, *,
-                 tracking_uri: str | None = None, figures: bool = True, n_boot: int = 1000) -> dict[str, Any]:
+                 tracking_uri: str | None = None, figures: bool = True, n_boot: int = N_BOOT) -> dict[str, Any]:
     """Write ``report.json``, ``report.md``, ``report.html`` and ``figures/`` into ``out_dir``; returns the JSON.
 
     ``metric``/``mode`` default to each study's own (see ``study_objectives``). The HTML page

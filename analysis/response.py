@@ -70,6 +70,7 @@ from numpy.polynomial import Polynomial
 from scipy import stats
 
 from trainables.schedules import adacos_fixed_scale
+from trainables.metric_names import VAL_ACCURACY
 
 SCALE, CLASSES, STAGE = "param:scale.start", "param:data.num_classes", "tag:stage"
 SEED_COLUMNS = ("param:train.seed", "param:data.subset_seed")  # together: one seed block
@@ -509,7 +510,7 @@ def _group_warnings(group: pd.DataFrame, staged: bool) -> list[str]:
     return notes
 
 
-def class_responses(trials: pd.DataFrame, metric: str = "val_accuracy", mode: str = "max",
+def class_responses(trials: pd.DataFrame, metric: str = VAL_ACCURACY, mode: str = "max",
                     model: str = "auto") -> tuple[list[ClassResponse], dict[str, int]]:
     """One fitted response per class count of a study's trials, and the trials left out (reason -> count)."""
     kept, excluded = scale_trials(trials, metric)

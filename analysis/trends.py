@@ -31,6 +31,7 @@ from scipy import stats
 
 from analysis.reference import THESIS_OPTIMA
 from analysis.response import CLASSES, SCALE, ClassResponse, class_responses, is_staged, scale_trials
+from trainables.metric_names import VAL_ACCURACY
 from trainables.schedules import adacos_fixed_scale
 
 BANDWIDTH = 0.3  # cross-check smoother, ln units
@@ -192,7 +193,7 @@ def smoother_optimum(group: pd.DataFrame, metric: str, mode: str, bandwidth: flo
             "at_edge": bool(np.ptp(log_s) > 0 and s_star in (float(np.exp(grid[0])), float(np.exp(grid[-1]))))}
 
 
-def scale_trend(trials: pd.DataFrame, metric: str = "val_accuracy", mode: str = "max", *, experiment: str = "",
+def scale_trend(trials: pd.DataFrame, metric: str = VAL_ACCURACY, mode: str = "max", *, experiment: str = "",
                 bandwidth: float = BANDWIDTH, n_boot: int = N_BOOT, seed: int = 0, model: str = "auto") -> TrendResult:
     """Per-C response fits and, with >= 3 interior vertices, the law; never raises for too little data."""
     responses, excluded = class_responses(trials, metric, mode, model)

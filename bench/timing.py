@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 from trainables.config import TrialConfig
 from trainables.data import DatasetBundle
+from trainables.metric_names import VAL_ACCURACY
 
 
 class Clock:
@@ -62,7 +63,7 @@ def timed_trial(cfg: TrialConfig, data: DatasetBundle | None = None, artifacts_d
 
     def report(metrics: dict[str, float], **_: Any) -> None:
         wall, cpu = clock.read()
-        accuracy = metrics.get("val_accuracy")  # None in an epoch that does not validate (train.validate_every)
+        accuracy = metrics.get(VAL_ACCURACY)  # None in an epoch that does not validate (train.validate_every)
         curve.append({"wall_s": wall, "cpu_s": cpu, "val_accuracy": None if accuracy is None else float(accuracy)})
 
     with evaluation_timer() as passes:
@@ -72,7 +73,7 @@ def timed_trial(cfg: TrialConfig, data: DatasetBundle | None = None, artifacts_d
         "wall_s": wall, "cpu_s": cpu,
         "eval_wall_s": sum(p[0] for p in passes), "eval_cpu_s": sum(p[1] for p in passes),
         "curve": curve,
-        "val_accuracy": float(final["val_accuracy"]),
+        "val_accuracy": float(final[VAL_ACCURACY]),
         "test_accuracy": float(final.get("test_accuracy", float("nan"))),
     }
 

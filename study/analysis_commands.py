@@ -8,8 +8,9 @@ from typing import Any
 
 from study.errors import UsageError
 from study.tracking import check_tracking_uri, normalize_tracking_uri
+from trainables.metric_names import VAL_ACCURACY
 
-EPOCH_KEYS = ("train_loss", "val_accuracy", "test_accuracy", "scale")  # the compact per-epoch line
+EPOCH_KEYS = ("train_loss", VAL_ACCURACY, "test_accuracy", "scale")  # the compact per-epoch line
 
 
 def checked_store(tracking_uri: str) -> str:
@@ -40,7 +41,7 @@ def trend_command(args: argparse.Namespace) -> int:
     from analysis.figures import slug
     from analysis.plots import plot_scale_curves, plot_trend
     from analysis.report import json_safe, study_objective
-    from analysis.trends import BANDWIDTH, scale_trend
+    from analysis.trends import BANDWIDTH, N_BOOT, scale_trend
 
     bandwidth = BANDWIDTH if args.bandwidth is None else args.bandwidth
     if not bandwidth > 0:
@@ -53,7 +54,7 @@ def trend_command(args: argparse.Namespace) -> int:
             recorded = sorted(c[len("metric:"):] for c in group if c.startswith("metric:"))
             missing.append(f"study {name!r} recorded no metric {metric!r}; it has: {', '.join(recorded) or 'none'}")
         trends.append(scale_trend(group, metric, mode, experiment=str(name), bandwidth=bandwidth,
-                                  n_boot=args.bootstrap, seed=args.seed, model=args.model))
+                                  n_boot=args.bootstrap or N_BOOT, seed=args.seed, model=args.model))
     usable = [t for t in trends if t.optima]
     if not usable:
         raise UsageError("; ".join(missing or [f"study {t.experiment!r}: {t.message}" for t in trends]))
@@ -191,7 +192,7 @@ def replay_command(args: argparse.Namespace) -> int:
         print(f"the replay diverged as a trial can: {exc}", flush=True)
         return 1
     print("final: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(final.items()) if isinstance(v, float) and k != "epoch_time_s"))
-    for name in ("val_accuracy", "test_accuracy"):
+    for name in (VAL_ACCURACY, "test_accuracy"):
         recorded, replayed = record.metrics.get(name), final.get(name)
         if recorded is None or replayed is None:
             continue

@@ -9,9 +9,10 @@ import re
 import sys
 from typing import Callable, Sequence
 
+from study.defaults import DEFAULT_STORAGE, DEFAULT_TRACKING_URI
 from study.errors import UsageError
+from trainables.metric_names import VAL_ACCURACY
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 TRACKING_ENV = "MLFLOW_TRACKING_URI"  # honoured as the default of --tracking-uri, as MLflow itself does
 STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")  # a directory under --storage and an MLflow experiment
 EXIT_CODES = {  # of `study run` and `study resume`
@@ -101,7 +102,7 @@ def default_tracking_uri() -> str:
 
 
 def add_tracking_uri(parser: argparse.ArgumentParser, default: str | None = "env") -> None:
-    """--tracking-uri with its default ($MLFLOW_TRACKING_URI, else sqlite:///mlflow.db) in the help."""
+    """--tracking-uri with its default ($MLFLOW_TRACKING_URI, else DEFAULT_TRACKING_URI) in the help."""
     shown = f"${TRACKING_ENV} if set (now {os.environ[TRACKING_ENV]!r}), else " if os.environ.get(TRACKING_ENV) else f"${TRACKING_ENV} if set, else "
     parser.add_argument(
         "--tracking-uri", default=default_tracking_uri() if default == "env" else default, metavar="URI",
@@ -147,7 +148,7 @@ def build_parser() -> Parser:
     run.add_argument("--data-root", default="", help="directory of on-disk datasets (CIFAR, MNIST, CUB, Cars)")
     run.add_argument("--trials", type=positive_int, help="trials per group (default: the preset's)")
     add_tracking_uri(run)
-    run.add_argument("--storage", default="study_results", help="Ray Tune state and checkpoints: a path or a cloud URI (default: study_results)")
+    run.add_argument("--storage", default=DEFAULT_STORAGE, help=f"Ray Tune state and checkpoints: a path or a cloud URI (default: {DEFAULT_STORAGE})")
     run.add_argument("--optuna-storage", metavar="URL",
                      help="the sampler's Optuna studies: an RDB URL (postgresql://..., sqlite:///optuna.db) or a journal file "
                           "(default: optuna.journal beside the sqlite MLflow store, else under --storage)")
@@ -179,7 +180,7 @@ def build_parser() -> Parser:
     resume = sub.add_parser("resume", help="resume an interrupted study: only the missing trials run, no duplicate runs",
                             epilog=EXIT_EPILOG)
     resume.add_argument("name", type=study_name, help="the study name (printed by `study run`)")
-    resume.add_argument("--storage", default="study_results", help="the --storage the study ran with (default: study_results)")
+    resume.add_argument("--storage", default=DEFAULT_STORAGE, help=f"the --storage the study ran with (default: {DEFAULT_STORAGE})")
     resume.add_argument("--address", help="Ray cluster address (default: the one the study ran with)")
     add_tracking_uri(resume, default=None)
 
@@ -187,7 +188,7 @@ def build_parser() -> Parser:
     add_tracking_uri(report)
     report.add_argument("--out", default="reports", help="output directory")
     report.add_argument("--experiment", help="only this study (MLflow experiment)")
-    report.add_argument("--metric", help="rank trials by this metric (default: the study's own, else val_accuracy)")
+    report.add_argument("--metric", help=f"rank trials by this metric (default: the study's own, else {VAL_ACCURACY})")
     report.add_argument("--mode", choices=("max", "min"), help="default: the study's own, else max")
     report.add_argument("--no-figures", action="store_true", help="skip the PNG/SVG figures (faster)")
 
@@ -195,10 +196,11 @@ def build_parser() -> Parser:
     add_tracking_uri(trend)
     trend.add_argument("--out", default="reports", help="output directory for trend.json and the figures")
     trend.add_argument("--experiment", help="only this study (MLflow experiment)")
-    trend.add_argument("--metric", help="default: the study's own, else val_accuracy")
+    trend.add_argument("--metric", help=f"default: the study's own, else {VAL_ACCURACY}")
     trend.add_argument("--mode", choices=("max", "min"), help="default: the study's own, else max")
     trend.add_argument("--model", choices=RESPONSE_MODELS, default="auto", help=MODEL_HELP)
-    trend.add_argument("--bootstrap", type=positive_int, default=1000, help="bootstrap resamples of the kernel-smoother cross-check")
+    trend.add_argument("--bootstrap", type=positive_int,
+                       help="bootstrap resamples of the kernel-smoother cross-check (default: analysis.trends.N_BOOT)")
     trend.add_argument("--seed", type=int, default=0, help="bootstrap seed of the cross-check")
     trend.add_argument("--bandwidth", type=float, help="kernel width in ln(scale) units of the smoother cross-check (default: analysis.trends.BANDWIDTH)")
 
@@ -240,7 +242,7 @@ def build_parser() -> Parser:
 
     dashboard = sub.add_parser("dashboard", help="start optuna-dashboard on 127.0.0.1 for the sampler's Optuna studies")
     add_tracking_uri(dashboard)
-    dashboard.add_argument("--storage", default="study_results", help="the --storage the studies ran with (default: study_results)")
+    dashboard.add_argument("--storage", default=DEFAULT_STORAGE, help=f"the --storage the studies ran with (default: {DEFAULT_STORAGE})")
     dashboard.add_argument("--optuna-storage", metavar="URL", help="the --optuna-storage the studies ran with (default: as `study run`)")
     dashboard.add_argument("--port", type=positive_int, default=8080, help="default: 8080")
 

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from search_spaces.seeds import SEED_KEY
+from study.defaults import DEFAULT_STORAGE, DEFAULT_TRACKING_URI
 from study.errors import UsageError
 from trainables.config import ConfigError, TrialConfig
+from trainables.metric_names import VAL_ACCURACY
 from trainables.validate import check_data, check_names
 
 METRIC_MODES = ("max", "min")
@@ -27,7 +29,7 @@ class StudySpec:
     groups: tuple[Mapping[str, Any], ...] = ({},)  # one Optuna study per group, e.g. per class count
     sampler: str = "tpe"
     scheduler: str = "asha"
-    metric: str = "val_accuracy"  # reported metric the sampler optimizes; "a,b" for several objectives
+    metric: str = VAL_ACCURACY  # reported metric the sampler optimizes; "a,b" for several objectives
     mode: str = "max"  # max | min, one per metric ("max,max")
     grid: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # the grid sampler's cells
     group_grids: tuple[Mapping[str, tuple[Any, ...]], ...] = ()  # a grid per group instead of `grid` (staged designs)
@@ -40,8 +42,8 @@ class StudySpec:
     max_concurrent: int = 0  # 0 = as many as the cluster's CPUs (and GPUs) allow
     max_failures: int = 2  # retries of a trial whose worker died, from its last checkpoint
     checkpoint_every_s: float = 60.0  # a trial saves its state when this much training time passed since its last save (0 = every epoch)
-    tracking_uri: str = "sqlite:///mlflow.db"
-    storage: str = "study_results"  # Ray Tune experiment state and checkpoints: path or cloud URI
+    tracking_uri: str = DEFAULT_TRACKING_URI
+    storage: str = DEFAULT_STORAGE  # Ray Tune experiment state and checkpoints: path or cloud URI
     address: str = ""  # Ray cluster address; "" starts a local Ray
     description: str = ""
     optuna_storage: str = ""  # the sampler's Optuna studies: an RDB URL or a journal file; "" = beside the MLflow store

@@ -10,6 +10,7 @@ from torch import nn
 from torch.fx.experimental.optimization import fuse
 
 from trainables.data import Split
+from trainables.metric_names import VAL_ACCURACY
 from trainables.phases import Phase
 from trainables.state import TrialState
 
@@ -71,7 +72,7 @@ def evaluate(state: TrialState, phase: Phase, final: bool) -> Evaluation:
     data = state.data
     model = inference_model(state.model)  # one folded copy of this epoch's weights for val and test
     _, val_pred = predict(state, data.val, phase, model)
-    out = {"val_accuracy": float((val_pred == data.val.y).float().mean())}
+    out = {VAL_ACCURACY: float((val_pred == data.val.y).float().mean())}
     important = state.cfg.data.important_class
     if important >= 0:  # whatever the loss: CAMRI's second objective and its CE baseline's
         is_important = data.val.y == important

@@ -23,6 +23,7 @@ from trainables.config import TrialConfig, search_labels
 from trainables.data import load_dataset
 from trainables.data.fingerprint import data_key, dataset_fingerprint
 from trainables.dataset_record import dataset_record
+from trainables.metric_names import VAL_ACCURACY
 from trainables.routine import TrialDiverged, train
 from trainables.state import pick_device
 
@@ -40,7 +41,7 @@ def _load_checkpoint() -> dict[str, Any] | None:
 
 def trainable(
     config: dict[str, Any], recorder: Any = None, threads_per_trial: int = 0,
-    objectives: tuple[str, ...] = ("val_accuracy",), checkpoint_every_s: float = 0.0,
+    objectives: tuple[str, ...] = (VAL_ACCURACY,), checkpoint_every_s: float = 0.0,
 ) -> None:
     """Run one trial; its ``objectives`` are reported as NaN when it fails, so the sampler marks it FAIL."""
     cfg = TrialConfig.from_flat(config)
