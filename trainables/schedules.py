@@ -1,4 +1,4 @@
-"""Softmax-scale schedules: pure functions of training progress in [0, 1] (REFERENCE section 3).
+"""Softmax-scale schedules: pure functions of training progress in [0, 1].
 
 Each schedule maps (progress, ScaleConfig, num_classes) to the scale s. Whether the schedule
 spans the main phase or only an "additional training" phase is decided by ``trainables.phases``.

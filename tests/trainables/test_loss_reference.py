@@ -1,4 +1,4 @@
-"""Each loss against its definition, with the logits rebuilt by hand (REFERENCE section 2)."""
+"""Each loss against its paper's definition, with the logits rebuilt by hand."""
 from __future__ import annotations
 
 import math

@@ -20,7 +20,7 @@ __all__ = ["FONT_DIRS_ENV", "FontFace", "discover_font_files", "read_face", "usa
 FONT_DIRS_ENV = "STUDY_FONT_DIRS"
 SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
 FONT_SUFFIXES = (".ttf", ".otf")
-EXCLUDED_FONT_PREFIXES = ("cmex", "cmsy", "lastresort")  # map letters to symbols (MEASUREMENTS.md)
+EXCLUDED_FONT_PREFIXES = ("cmex", "cmsy", "lastresort")  # they draw symbols at letter code points (see above)
 MIN_ALNUM_COVERAGE = 0.9  # share of 0-9A-Za-z a face must draw to count as a text font
 ALNUM = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
