@@ -21,10 +21,11 @@ class ComplementEntropy(LinearHead):
     flattens the wrong-class distribution. The paper's normalization 1/(C-1) is used; the
     authors' public code divides by C instead (a constant factor (C-1)/C on the loss).
 
-    Protocol (Complement Objective Training, Chen et al. ICLR 2019): as a term next to an output loss, it is trained by a second
-    update after the primary one, on the probabilities of the *output* term's logits; the
-    ``Objective`` calls ``from_logits`` with those, so this module's own linear head is used only
-    when it is built standalone (then it is an ordinary loss whose head is ``weight``, ``bias``).
+    Protocol (Complement Objective Training, Chen et al. ICLR 2019): as a term next to an output
+    loss, it is trained by a second update after the primary one, on the probabilities of the
+    *output* term's logits; the ``Objective`` calls ``from_logits`` with those, so this module's
+    own linear head is used only when it is built standalone (then it is an ordinary loss whose
+    head is ``weight``, ``bias``).
     """
 
     secondary_update = True  # as a term; built standalone it is an ordinary output loss
