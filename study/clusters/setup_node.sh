@@ -16,6 +16,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   done
   [ -x "$VENV/bin/python" ] || { echo "setup_node.sh: this node needs Python >= 3.11 (python3.11 on PATH)" >&2; exit 1; }
 fi
+"$VENV/bin/python" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)' ||
+  { echo "setup_node.sh: $VENV is not a venv (pip would install into the system's Python); remove it" >&2; exit 1; }
 # pip only when the requirements changed: a re-run of `ray up` (code changes are live in the
 # editable install) skips it; the stamp names the repository and the hash of its pyproject.toml
 STAMP="$VENV/.loss-scale-study-installed"
