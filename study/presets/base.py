@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from trainables.registry import Registry
 
@@ -44,5 +44,15 @@ def data_for(name: str, size: str, data_root: str, glyph_classes: int, extra: di
     return {"data.name": "glyphs", "data.num_classes": glyph_classes, **(extra or {})}, note
 
 
-def by_size(size: str, smoke: Any, cpu: Any, full: Any) -> Any:
-    return {"smoke": smoke, "cpu": cpu, "full": full}[size]
+def sized(size: str, full: Mapping[str, Any], smaller: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A preset's settings at ``size``, the way airbench keeps one ``hyp`` dict: ``full`` holds the
+    full size (the paper's protocol) and ``smaller`` what the smoke and cpu sizes change, each
+    value with its reason beside it. An override must name a setting of ``full``, so a misspelt
+    one fails here instead of being ignored."""
+    if size not in SIZES:
+        raise KeyError(f"size {size!r} is unknown; sizes are: {', '.join(SIZES)}")
+    changes = {} if size == "full" else smaller.get(size, {})
+    unknown = sorted(set(changes) - set(full))
+    if unknown:
+        raise KeyError(f"size {size!r} overrides settings the full size does not have: {', '.join(unknown)}")
+    return {**full, **changes}

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from search_spaces.scale_design import ScaleDesign
-from study.presets.base import PRESETS, Preset, by_size
+from study.presets.base import PRESETS, Preset, sized
 
 BATCH = 64  # images per step
 STEPS = {"smoke": 96, "cpu": 320, "full": 3000}  # optimizer steps per estimate-stage trial, at every C
@@ -35,6 +35,23 @@ PER_CLASS = {"smoke": 16, "cpu": 16, "full": 64}  # training images per class (t
 VAL_PER_CLASS = {"smoke": 10, "cpu": 25, "full": 50}  # validation images per class, from unseen fonts
 SCALE_SPACE = (0.1, 500.0)  # bounds of scale.start: hold every screen scale and every window
 LR_DROPS = (0.5, 0.75)  # fractions of training at which the lr falls tenfold
+HYP = {  # full size: a GPU cluster
+    "class_range": (17, 257, 5),  # lowest C, highest C, how many counts (evenly spaced in ln(C - 1))
+    "screen_points": 8,  # stage 1 scales over 0.5..64
+    "window_points": 9,  # stage 2 scales per C
+    "window_half_width": 1.5,  # ln units: wide enough for both sides' curvature to show
+    "seeds": 5,  # stage 2 paired seeds
+    "data.image_size": 32,  # pixels
+    "model.name": "resnet20",
+}
+SMALLER = {
+    "smoke": {"class_range": (17, 65, 3), "screen_points": 5, "window_points": 3, "window_half_width": 1.0,
+              "seeds": 2, "data.image_size": 16, "model.name": "pool_cnn"},  # minutes on 2 cores: the shape only
+    "cpu": {"class_range": (33, 257, 5),
+            "window_half_width": 2.0, "seeds": 4,  # the best `study power` found in 20 minutes (docs/main-job.md)
+            "data.image_size": 16,  # pixels: small images keep the task from saturating
+            "model.name": "pool_cnn"},  # a laptop, the main job
+}
 # The peaks a real cpu-size run of this design measured (2026-12-02, 220 trials, the split parabola per
 # C): accuracy at the optimum, steep-side curvature per ln-unit^2, flat/steep curvature ratio,
 # training noise beyond the validation set's binomial sd, seed-block sd. `study power` simulates
@@ -48,19 +65,20 @@ MEASURED_PEAKS = {"cpu": {
 
 def class_counts(size: str) -> tuple[int, ...]:
     """C with ln(C - 1) evenly spaced between the ends of each size's range."""
-    low, high, n = by_size(size, (17, 65, 3), (33, 257, 5), (17, 257, 5))
+    low, high, n = sized(size, HYP, SMALLER)["class_range"]
     return tuple(int(round(1 + math.exp(x))) for x in np.linspace(math.log(low - 1), math.log(high - 1), n))
 
 
 def design(size: str) -> ScaleDesign:
     """The two-stage design of each size (simulated by `study power`)."""
+    hyp = sized(size, HYP, SMALLER)
     return ScaleDesign(
         class_counts=class_counts(size),
-        screen_scales=tuple(float(f"{s:.3g}") for s in np.geomspace(0.5, 64.0, by_size(size, 5, 8, 8))),
+        screen_scales=tuple(float(f"{s:.3g}") for s in np.geomspace(0.5, 64.0, hyp["screen_points"])),
         screen_fraction=1.0 / 3.0,
-        window_points=by_size(size, 3, 9, 9),
-        window_half_width=by_size(size, 1.0, 2.0, 1.5),  # ln units: wide enough for both sides' curvature to show
-        seeds=tuple(range(by_size(size, 2, 4, 5))),
+        window_points=hyp["window_points"],
+        window_half_width=hyp["window_half_width"],
+        seeds=tuple(range(hyp["seeds"])),
     )
 
 
@@ -76,7 +94,7 @@ def lr_milestones(epochs: int) -> str:
 
 
 def build(size: str, data_root: str) -> dict[str, Any]:
-    plan = design(size)
+    plan, hyp = design(size), sized(size, HYP, SMALLER)
     groups = tuple({"data.num_classes": c, "train.epochs": epochs_for(size, c),
                     "optim.lr_milestones": lr_milestones(epochs_for(size, c))} for c in plan.class_counts)
     return dict(
@@ -86,10 +104,10 @@ def build(size: str, data_root: str) -> dict[str, Any]:
             "data.class_pool": "all",  # nested class subsets from one pool
             "data.validation": "unseen_fonts",
             "data.val_per_class": VAL_PER_CLASS[size],
-            "data.image_size": by_size(size, 16, 16, 32),  # pixels: small images keep the task from saturating
+            "data.image_size": hyp["data.image_size"],
             "data.max_per_class": PER_CLASS[size],
             "loss.output": "normface",
-            "model.name": by_size(size, "pool_cnn", "pool_cnn", "resnet20"),
+            "model.name": hyp["model.name"],
             "model.embedding_dim": 64,
             "train.batch_size": BATCH,
             "train.validate_every": 0,  # validation only after the last epoch: the curve needs the end point, and at C = 257 a pass per epoch costs half the training

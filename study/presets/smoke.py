@@ -3,16 +3,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from study.presets.base import PRESETS, Preset, by_size
+from study.presets.base import PRESETS, Preset, sized
+
+HYP = {  # full size: a search long enough for TPE to settle on a scale and an lr
+    "trials": 100,
+    "train.epochs": 30,
+}
+SMALLER = {
+    "smoke": {"trials": 4, "train.epochs": 4},  # seconds per trial: it only has to show every part runs
+    "cpu": {"trials": 24, "train.epochs": 15},  # a laptop, under an hour
+}
 
 
 def build(size: str, data_root: str) -> dict[str, Any]:
+    hyp = sized(size, HYP, SMALLER)
     return dict(
-        trials=by_size(size, 4, 24, 100),
+        trials=hyp["trials"],
         base={
             "data.name": "digits", "data.augment": False,
             "model.name": "small_cnn", "model.embedding_dim": 32,
-            "train.epochs": by_size(size, 4, 15, 30), "train.batch_size": 64,
+            "train.epochs": hyp["train.epochs"], "train.batch_size": 64,
         },
         spaces=("head_type", "constant_scale", "lr"),
         description="CE vs cosine head with a searched scale and lr on scikit-learn's digits",
