@@ -113,25 +113,36 @@ def preset_design(preset: str, size: str | None) -> tuple[Any, int, str]:
     return module.design(size), int(val[size] if isinstance(val, dict) else val), size
 
 
+GENERIC_PEAK = {"top": 0.9, "curvature": 0.05, "asymmetry": 0.5, "train_noise": 0.01, "seed_effect": 0.01}  # no run measured
+
+
 def power_command(args: argparse.Namespace) -> int:
     """Simulate a preset's scale design against a known law and run the real estimator on it."""
+    import importlib
+
+    import numpy as np
+
     from analysis.power import Truth, simulate, summary_lines
     from analysis.report import json_safe
 
     design, val_per_class, size = preset_design(args.preset, args.size)
-    top = tuple(args.top_accuracy)
-    if len(top) not in (1, len(design.class_counts)):
-        raise UsageError(f"--top-accuracy {','.join(map(str, top))}: give one accuracy or {len(design.class_counts)} "
-                         f"(one per class count {', '.join(map(str, design.class_counts))})")
-    truth = Truth(a=args.a, b=args.b, curvature=args.curvature, asymmetry=args.asymmetry, top=top,
-                  train_noise=args.train_noise, seed_effect=args.seed_effect,
-                  val_per_class=args.val_per_class or val_per_class, screen_shift=args.screen_shift,
-                  shape=args.shape, smooth_width=args.smooth_width)
+    measured = getattr(importlib.import_module(SCALE_DESIGNS[args.preset]), "MEASURED_PEAKS", {}).get(size, {})
+    peak = {name: getattr(args, name) if getattr(args, name) is not None else measured.get(name, GENERIC_PEAK[name])
+            for name in GENERIC_PEAK}
+    for name, flag in (("top", "--top-accuracy"), ("curvature", "--curvature"), ("asymmetry", "--asymmetry"),
+                       ("train_noise", "--train-noise")):
+        values = tuple(np.atleast_1d(peak[name]))
+        if len(values) not in (1, len(design.class_counts)):
+            raise UsageError(f"{flag} {','.join(map(str, values))}: give one value or "
+                             f"{len(design.class_counts)} (one per class count {', '.join(map(str, design.class_counts))})")
+    truth = Truth(a=args.a, b=args.b, **peak, val_per_class=args.val_per_class or val_per_class,
+                  screen_shift=args.screen_shift, shape=args.shape, smooth_width=args.smooth_width)
     low = min(truth.optimum(c) for c in design.class_counts)
     if not low > 0:
         raise UsageError(f"--a {args.a} --b {args.b}: the law gives s* = {low:.3g} <= 0 at some class count; "
                          "expected a positive optimum scale at every C")
-    print(f"simulating {args.studies} studies of {args.preset} ({size}): C = {', '.join(map(str, design.class_counts))}, "
+    source = f"the peaks measured at {size} size" if measured else "generic peaks (no run of this size measured)"
+    print(f"simulating {args.studies} studies of {args.preset} ({size}, {source}): C = {', '.join(map(str, design.class_counts))}, "
           f"screen {len(design.screen_scales)} scales, window {design.window_points} scales x +-{design.window_half_width:g} "
           f"ln-units x {len(design.seeds)} seeds", flush=True)
     result = simulate(design, truth, studies=args.studies, seed=args.seed, model=args.model)
