@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start the study's MLflow server on the head node, once (a second call finds it answering):
 # bound to the node's private address, the one Ray uses, so workers reach it and nothing outside
-# the cluster's network does (users reach the UI through an SSH tunnel; see the README), backed by
+# the cluster's network does (users reach the UI through an SSH tunnel; see docs/cluster.md), backed by
 # PostgreSQL, with artifacts at a destination that outlives the cluster. Its URL is written to
 # ~/mlflow-server.url, where study/clusters/submit_study.py reads it.
 #

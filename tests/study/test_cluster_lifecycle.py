@@ -1,5 +1,5 @@
 """The user's path on a real cluster, run on this machine: `ray up` with the shipped
-study/clusters/onprem.yaml (Ray's `local` provider) over SSH to 127.0.0.1, the README's
+study/clusters/onprem.yaml (Ray's `local` provider) over SSH to 127.0.0.1, docs/cluster.md's
 `ray submit --tmux ... study/clusters/submit_study.py -- ARGS`, the head's MLflow server found
 with `ray exec` and read through an SSH tunnel, then `ray down`, after which the records remain.
 
@@ -135,7 +135,7 @@ def test_ray_up_submit_and_down_on_the_shipped_onprem_config(tmp_path):
         urls = re.findall(r"http://[0-9.]+:\d+", done.stdout)
         assert done.returncode == 0 and urls, said(done)
         host, port = urls[-1][len("http://"):].split(":")
-        local = free_port()  # the README's tunnel to the server's private address
+        local = free_port()  # docs/cluster.md's tunnel to the server's private address
         tunnel = subprocess.Popen(["ssh", *node.ssh_options(), "-N", "-L", f"{local}:{host}:{port}",
                                    f"{USER}@127.0.0.1"], start_new_session=True)
         server = f"http://127.0.0.1:{local}"
