@@ -4,7 +4,9 @@ Silhouette and Calinski-Harabasz come from scikit-learn, on the whole set of fea
 test set's, as seed 000 reports them; CH grows with the number of points, so a subsample would
 not compare). Calinski-Harabasz is linear in N and always takes every feature; Silhouette is
 O(N^2) and takes every feature up to ``MAX_SILHOUETTE_SAMPLES`` (CIFAR-10's whole test set),
-beyond that scikit-learn's ``sample_size`` of that many, drawn with ``seed``.
+beyond that the sample of that many that scikit-learn's ``sample_size`` draws with ``seed``. The
+cosine silhouette takes its distance matrix from ``cosine_distances`` (torch) and the score from
+scikit-learn (``metric="precomputed"``).
 
 Proxy statistics use the off-diagonal pairs i < j of the cosine-similarity matrix of one proxy
 per class (a loss with several centres per class, SoftTriple, gives the normalized mean of its
@@ -24,8 +26,8 @@ from sklearn.metrics import calinski_harabasz_score, silhouette_score
 from trainables.metrics._arrays import as_numpy
 
 __all__ = [
-    "calinski_harabasz", "feature_cluster_report", "proxy_cosine_histogram", "proxy_cosine_stats",
-    "proxy_cosines", "silhouette",
+    "calinski_harabasz", "cosine_distances", "feature_cluster_report", "proxy_cosine_histogram",
+    "proxy_cosine_stats", "proxy_cosines", "silhouette",
 ]
 
 MAX_SILHOUETTE_SAMPLES = 10_000  # Silhouette on every feature up to this many, then on a sample of this many
@@ -43,8 +45,23 @@ def silhouette(
     x, y = as_numpy(features, np.float64), as_numpy(labels)
     if not _defined(y):
         return float("nan")
-    sample = max_samples if len(y) > max_samples else None
-    return float(silhouette_score(x, y, metric=metric, sample_size=sample, random_state=seed))
+    if metric != "cosine":
+        sample = max_samples if len(y) > max_samples else None
+        return float(silhouette_score(x, y, metric=metric, sample_size=sample, random_state=seed))
+    if len(y) > max_samples:  # the sample silhouette_score(sample_size=, random_state=seed) draws
+        keep = np.random.RandomState(seed).permutation(len(y))[:max_samples]
+        x, y = x[keep], y[keep]
+    return float(silhouette_score(cosine_distances(x), y, metric="precomputed"))
+
+
+def cosine_distances(features: np.ndarray) -> np.ndarray:
+    """(N, N) cosine distances in float64, as scikit-learn's ``cosine_distances`` gives them
+    (clipped to [0, 2], zero diagonal), by one torch matrix product on the trial's threads: about
+    half the time of scikit-learn's own, whose NumPy product and clip dominate a silhouette score."""
+    x = torch.nn.functional.normalize(torch.from_numpy(np.ascontiguousarray(features, np.float64)), dim=1)
+    distances = torch.mm(x, x.T).neg_().add_(1.0).clamp_(0.0, 2.0)
+    distances.fill_diagonal_(0.0)
+    return distances.numpy()
 
 
 def calinski_harabasz(features: Any, labels: Any) -> float:
