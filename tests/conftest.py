@@ -1,10 +1,12 @@
-"""Shared fixtures: a fresh MLflow sqlite store, the `study` CLI run as a real subprocess, and
+"""Shared fixtures: a fresh MLflow sqlite store, the `study` CLI run in this process (``cli``) or
+as a real subprocess (``study_cli``, for the runs that start Ray and the exit-2 contract), and
 torch held to one CPU thread."""
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -43,5 +45,38 @@ def run_study_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.Com
 def study_cli(tmp_path: Path):
     def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         return run_study_cli(*args, cwd=tmp_path, timeout=timeout)
+
+    return run
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What ``study ARGS`` did: its exit code and what it wrote to stdout and stderr."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
+    """``study ARGS`` through ``study.cli.main`` in this process, from ``tmp_path`` as the working
+    directory (as ``study_cli`` runs it, without the seconds a new interpreter costs). The exit
+    code is ``main``'s return value or the code of the ``SystemExit`` argparse raises."""
+    from study.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")  # recorded: the teardown removes what mlflow exports
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)  # --address's default: a test sets it to use it
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
 
     return run

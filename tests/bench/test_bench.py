@@ -73,8 +73,8 @@ def test_the_memory_probe_runs_in_a_fresh_process():
     assert 50 < peak_memory_mb({}) < 1500  # torch and the routine imported, nothing trained
 
 
-def test_bench_rejects_an_unknown_size_on_one_line(study_cli):
-    done = study_cli("bench", "--size", "huge", timeout=120)
+def test_bench_rejects_an_unknown_size_on_one_line(cli):
+    done = cli("bench", "--size", "huge")
     assert done.returncode == 2
     assert "invalid choice: 'huge'" in done.stderr.strip()
 

@@ -56,9 +56,8 @@ def test_the_baseline_keeps_the_class_subset_of_the_searched_trials():
 
 
 @pytest.mark.parametrize("size,seeds", [("cpu", None), ("smoke", "5")])
-def test_the_dry_run_plans_the_baseline_arm(study_cli, size, seeds):
-    done = study_cli("run", "--preset", "camri", "--size", size, "--dry-run", *(["--seeds", seeds] if seeds else []),
-                     timeout=120)
+def test_the_dry_run_plans_the_baseline_arm(cli, size, seeds):
+    done = cli("run", "--preset", "camri", "--size", size, "--dry-run", *(["--seeds", seeds] if seeds else []))
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     expected = int(seeds) if seeds else {"smoke": 2, "cpu": 3}[size]

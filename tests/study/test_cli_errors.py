@@ -1,4 +1,5 @@
-"""Bad input: one line naming the problem and what is allowed, exit code 2, nothing written."""
+"""Bad input: one line naming the problem and what is allowed, exit code 2, nothing written. The
+cases run ``study.cli.main`` in this process (the ``cli`` fixture); a few run as a real process too."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -86,28 +87,47 @@ def _assert_rejected(done, fragment: str, workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("args, fragment", FLAG_CASES)
-def test_bad_flags(study_cli, tmp_path, args, fragment):
-    done = study_cli(*args, "--storage", str(tmp_path / "results"), timeout=180)
+def test_bad_flags(cli, tmp_path, args, fragment):
+    done = cli(*args, "--storage", str(tmp_path / "results"))
     _assert_rejected(done, fragment, tmp_path)
 
 
 @pytest.mark.parametrize("text, fragment", FILE_CASES)
-def test_bad_study_files(study_cli, tmp_path, tmp_path_factory, text, fragment):
+def test_bad_study_files(cli, tmp_path, tmp_path_factory, text, fragment):
     config = tmp_path_factory.mktemp("config") / "study.yaml"
     config.write_text(text)
-    done = study_cli("run", "--config", str(config), "--storage", str(tmp_path / "results"), timeout=180)
+    done = cli("run", "--config", str(config), "--storage", str(tmp_path / "results"))
     _assert_rejected(done, fragment, tmp_path)
 
 
-def test_dry_run_prints_the_plan_and_writes_nothing(study_cli, tmp_path):
-    done = study_cli("run", "--preset", "smoke", "--dry-run", "--trials", "5", timeout=120)
+def test_dry_run_prints_the_plan_and_writes_nothing(cli, tmp_path):
+    done = cli("run", "--preset", "smoke", "--dry-run", "--trials", "5")
     assert done.returncode == 0, done.stderr
     assert '"trials_per_group": 5' in done.stdout
     assert list(tmp_path.iterdir()) == []
 
 
-def test_bad_space_options_fail_before_ray(study_cli, tmp_path, tmp_path_factory):
+def test_bad_space_options_fail_before_ray(cli, tmp_path, tmp_path_factory):
     config = tmp_path_factory.mktemp("config") / "study.yaml"
     config.write_text("name: x\ntrials: 2\nbase: {data.name: digits}\nspaces: [lr]\nspace_options: {lr: {low: 0.01, high: 1.0e30}}\n")
-    done = study_cli("run", "--config", str(config), "--storage", str(tmp_path / "results"), timeout=180)
+    done = cli("run", "--config", str(config), "--storage", str(tmp_path / "results"))
     _assert_rejected(done, "search space lr fails with its options", tmp_path)
+
+
+# The same contract as a user meets it, from a new process: argparse's refusal, a malformed study file
+# and a store that cannot be created each end with one line on stderr, exit code 2 and nothing written.
+PROCESS_CASES = [
+    (["run", "--trials", "zero"], "'zero' is not a whole number"),
+    (["run", "--tracking-uri", "sqlite:////no/such/dir/mlflow.db"], "/no/such/dir does not exist"),
+    (["run", "--config", "MALFORMED"], "malformed YAML"),
+]
+
+
+@pytest.mark.parametrize("args, fragment", PROCESS_CASES)
+def test_a_real_process_exits_2_with_one_line_and_writes_nothing(study_cli, tmp_path, tmp_path_factory, args,
+                                                                fragment):
+    config = tmp_path_factory.mktemp("config") / "study.yaml"
+    config.write_text("name: x\ntrials: [1\n")
+    args = [str(config) if a == "MALFORMED" else a for a in args]
+    done = study_cli(*args, "--storage", str(tmp_path / "results"), timeout=180)
+    _assert_rejected(done, fragment, tmp_path)

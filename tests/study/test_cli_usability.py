@@ -16,30 +16,29 @@ from mlflow.tracking import MlflowClient
 from study.callbacks import ProgressLine
 from study.commands import exit_code
 from study.tracking import trial_run_name, transient
-from tests.conftest import run_study_cli
 
 
-def test_version(study_cli):
-    done = study_cli("--version", timeout=60)
+def test_version(cli):
+    done = cli("--version")
     assert done.returncode == 0 and done.stdout.startswith("study 0."), done.stdout + done.stderr
 
 
-def test_help_lists_choices_defaults_and_exit_codes(study_cli):
-    text = " ".join(study_cli("run", "--help", timeout=60).stdout.split())  # argparse wraps lines
+def test_help_lists_choices_defaults_and_exit_codes(cli):
+    text = " ".join(cli("run", "--help").stdout.split())  # argparse wraps lines
     for expected in ("--sampler {cmaes,grid,nsga2,qmc,random,tpe}", "--scheduler {asha,median,none}",
                      "scale-vs-classes", "smoke", "default: scale-vs-classes", "tpe (scale-schedules",
                      "$MLFLOW_TRACKING_URI if set, else sqlite:///mlflow.db", "3 = every trial failed",
                      "4 = some trials failed", "--format {json,yaml}", "--system-metrics", "--optuna-storage"):
         assert expected in text, expected
-    assert "dashboard" in study_cli("--help", timeout=60).stdout
+    assert "dashboard" in cli("--help").stdout
 
 
-def test_dry_run_yaml_is_read_back_unchanged(study_cli, tmp_path):
-    first = study_cli("run", "--preset", "smoke", "--dry-run", "--format", "yaml", "--trials", "3", timeout=120)
+def test_dry_run_yaml_is_read_back_unchanged(cli, tmp_path):
+    first = cli("run", "--preset", "smoke", "--dry-run", "--format", "yaml", "--trials", "3")
     assert first.returncode == 0, first.stderr
     config = tmp_path / "study.yaml"
     config.write_text(first.stdout)
-    again = study_cli("run", "--config", str(config), "--dry-run", "--format", "yaml", timeout=120)
+    again = cli("run", "--config", str(config), "--dry-run", "--format", "yaml")
     assert again.returncode == 0, again.stderr
     assert again.stdout == first.stdout and "trials: 3" in first.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["study.yaml"]  # a dry run writes nothing
@@ -62,17 +61,10 @@ def test_every_preset_survives_the_yaml_round_trip(tmp_path, preset):
     assert dump_study_file(back) == dump_study_file(spec)
 
 
-def test_mlflow_tracking_uri_is_the_default_store(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
+def test_mlflow_tracking_uri_is_the_default_store(cli, tmp_path, monkeypatch):
     wanted = f"sqlite:///{tmp_path / 'from-env.db'}"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MLFLOW_TRACKING_URI=wanted)
-    done = subprocess.run([sys.executable, "-m", "study.cli", "run", "--preset", "smoke", "--dry-run"], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=120)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", wanted)
+    done = cli("run", "--preset", "smoke", "--dry-run")
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     assert plan["tracking_uri"] == wanted
@@ -85,36 +77,33 @@ def _rejected(done, fragment: str) -> None:
     assert len(lines) == 1 and fragment in lines[0], done.stderr
 
 
-def test_dry_run_rejects_a_file_that_is_not_an_mlflow_store(tmp_path):
+def test_dry_run_rejects_a_file_that_is_not_an_mlflow_store(cli, tmp_path):
     (tmp_path / "notes.db").write_text("not a database at all\n" * 100)
-    done = run_study_cli("run", "--preset", "smoke", "--dry-run", "--tracking-uri", f"sqlite:///{tmp_path / 'notes.db'}",
-                         cwd=tmp_path, timeout=120)
+    done = cli("run", "--preset", "smoke", "--dry-run", "--tracking-uri", f"sqlite:///{tmp_path / 'notes.db'}")
     _rejected(done, "is not an MLflow sqlite store")
     with sqlite3.connect(tmp_path / "other.db") as db:
         db.execute("CREATE TABLE songs (title TEXT)")
-    done = run_study_cli("run", "--preset", "smoke", "--dry-run", "--tracking-uri", f"sqlite:///{tmp_path / 'other.db'}",
-                         cwd=tmp_path, timeout=120)
+    done = cli("run", "--preset", "smoke", "--dry-run", "--tracking-uri", f"sqlite:///{tmp_path / 'other.db'}")
     _rejected(done, "is a sqlite database but not an MLflow store")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db", "other.db"]
 
 
-def test_dry_run_rejects_a_deleted_experiment_of_the_same_name(tmp_path):
+def test_dry_run_rejects_a_deleted_experiment_of_the_same_name(cli, tmp_path):
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     client = MlflowClient(store)
     client.delete_experiment(client.create_experiment("smoke-smoke"))
-    done = run_study_cli("run", "--preset", "smoke", "--dry-run", "--tracking-uri", store, cwd=tmp_path, timeout=120)
+    done = cli("run", "--preset", "smoke", "--dry-run", "--tracking-uri", store)
     _rejected(done, "MLflow experiment 'smoke-smoke'")
     assert "mlflow experiments restore" in done.stderr
 
 
-def test_dry_run_rejects_an_existing_optuna_study_of_the_same_name(tmp_path):
+def test_dry_run_rejects_an_existing_optuna_study_of_the_same_name(cli, tmp_path):
     import optuna
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
     journal = tmp_path / "optuna.journal"
     optuna.create_study(study_name="smoke-smoke", storage=JournalStorage(JournalFileBackend(str(journal))))
-    done = run_study_cli("run", "--preset", "smoke", "--dry-run", "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
-                         cwd=tmp_path, timeout=120)
+    done = cli("run", "--preset", "smoke", "--dry-run", "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}")
     _rejected(done, "Optuna study 'smoke-smoke' already exists")
     assert not (tmp_path / "mlflow.db").exists()
 
@@ -196,10 +185,10 @@ def test_the_dataset_digest_follows_the_data():
     assert a["source_type"] == "code"
 
 
-def test_study_names_are_checked_in_study_files_too(tmp_path):
+def test_study_names_are_checked_in_study_files_too(cli, tmp_path):
     config = tmp_path / "s.yaml"
     config.write_text("name: ..\ntrials: 1\nbase: {data.name: digits}\nspaces: [lr]\n")
-    done = run_study_cli("run", "--config", str(config), "--dry-run", cwd=tmp_path, timeout=120)
+    done = cli("run", "--config", str(config), "--dry-run")
     _rejected(done, "study name '..' is invalid")
     assert Path(config).exists() and sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
 

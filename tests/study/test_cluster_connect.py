@@ -28,7 +28,7 @@ def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600
                           text=True, timeout=timeout)
 
 
-def assert_refused(done: subprocess.CompletedProcess, fragment: str, workdir: Path) -> None:
+def assert_refused(done, fragment: str, workdir: Path) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], done.stderr
@@ -37,17 +37,17 @@ def assert_refused(done: subprocess.CompletedProcess, fragment: str, workdir: Pa
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "file"])
-def test_a_cluster_refuses_a_store_on_one_disk(tmp_path, kind):
+def test_a_cluster_refuses_a_store_on_one_disk(cli, tmp_path, kind):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}" if kind == "sqlite" else (tmp_path / "mlruns").as_uri()
-    done = run_cli("run", "--preset", "smoke", "--address", "10.9.8.7:6379", "--tracking-uri", uri,
-                   "--storage", str(tmp_path / "results"), cwd=tmp_path, timeout=180)
+    done = cli("run", "--preset", "smoke", "--address", "10.9.8.7:6379", "--tracking-uri", uri,
+               "--storage", str(tmp_path / "results"))
     assert_refused(done, f"a {kind} store is a file on one machine", tmp_path)
     assert "http://HEAD_IP:5000" in done.stderr and "postgresql://" in done.stderr
 
 
-def test_ray_address_is_the_default_address(tmp_path):
-    done = run_cli("run", "--preset", "smoke", "--storage", str(tmp_path / "results"), cwd=tmp_path,
-                   env={"RAY_ADDRESS": "10.9.8.7:6379"}, timeout=180)  # the default store: sqlite
+def test_ray_address_is_the_default_address(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("RAY_ADDRESS", "10.9.8.7:6379")
+    done = cli("run", "--preset", "smoke", "--storage", str(tmp_path / "results"))  # the default store: sqlite
     assert_refused(done, "with --address 10.9.8.7:6379 each node would record into its own copy", tmp_path)
 
 
@@ -56,16 +56,18 @@ def test_ray_address_is_the_default_address(tmp_path):
     ("ray://10.9.8.7:10001", {}, "Ray Client (ray://) is not supported"),
     ("10.9.8.7", {}, "'10.9.8.7' is not HOST:PORT"),
 ])
-def test_addresses_without_a_cluster_fail_on_one_line(tmp_path, tmp_path_factory, address, env, fragment):
-    env = {k: str(tmp_path_factory.mktemp("raytmp")) if v == "EMPTY" else v for k, v in env.items()}
-    done = run_cli("run", "--preset", "smoke", "--address", address, "--tracking-uri", "http://127.0.0.1:9",
-                   "--storage", str(tmp_path / "results"), cwd=tmp_path, env=env, timeout=180)
+def test_addresses_without_a_cluster_fail_on_one_line(cli, tmp_path, tmp_path_factory, monkeypatch, address, env,
+                                                      fragment):
+    for name, value in env.items():
+        monkeypatch.setenv(name, str(tmp_path_factory.mktemp("raytmp")) if value == "EMPTY" else value)
+    done = cli("run", "--preset", "smoke", "--address", address, "--tracking-uri", "http://127.0.0.1:9",
+               "--storage", str(tmp_path / "results"))
     assert_refused(done, fragment, tmp_path)
 
 
-def test_an_unreachable_database_fails_on_one_line(tmp_path):
-    done = run_cli("run", "--preset", "smoke", "--tracking-uri", "postgresql://mlflow:secret@127.0.0.1:9/mlflow",
-                   "--storage", str(tmp_path / "results"), cwd=tmp_path, timeout=180)
+def test_an_unreachable_database_fails_on_one_line(cli, tmp_path):
+    done = cli("run", "--preset", "smoke", "--tracking-uri", "postgresql://mlflow:secret@127.0.0.1:9/mlflow",
+               "--storage", str(tmp_path / "results"))
     assert_refused(done, "the database cannot be opened", tmp_path)
     assert "secret" not in done.stderr  # the password is not echoed
 

@@ -13,10 +13,10 @@ NEEDS_LOCAL_FILES = {("scale-schedules", "full")}  # fine-tunes pretrained weigh
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("preset", PRESETS.names())
-def test_dry_run(study_cli, tmp_path, preset, size):
+def test_dry_run(cli, tmp_path, preset, size):
     if (preset, size) in NEEDS_LOCAL_FILES:
         pytest.skip("tested with and without its weights file below")
-    done = study_cli("run", "--preset", preset, "--size", size, "--dry-run", timeout=120)
+    done = cli("run", "--preset", preset, "--size", size, "--dry-run")
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     assert plan["preset"] == preset and plan["size"] == size and plan["trials_per_group"] >= 1
@@ -27,10 +27,10 @@ GRID_PRESETS = ("loss-combos", "head-tail", "basics")
 
 
 @pytest.mark.parametrize("preset", GRID_PRESETS)
-def test_grid_presets_run_every_cell_on_the_same_paired_seeds(study_cli, preset):
+def test_grid_presets_run_every_cell_on_the_same_paired_seeds(cli, preset):
     plans = {}
     for size, seeds in (("smoke", None), ("cpu", None), ("cpu", "4"), ("cpu", "1")):
-        done = study_cli("run", "--preset", preset, "--size", size, "--dry-run", *(["--seeds", seeds] if seeds else []), timeout=120)
+        done = cli("run", "--preset", preset, "--size", size, "--dry-run", *(["--seeds", seeds] if seeds else []))
         assert done.returncode == 0, done.stderr
         plans[size, seeds] = json.loads(done.stdout)
     assert plans["smoke", None]["paired_seeds"] == [0, 1] and plans["cpu", None]["paired_seeds"] == [0, 1, 2]
@@ -48,27 +48,27 @@ def test_grid_presets_run_every_cell_on_the_same_paired_seeds(study_cli, preset)
         assert "Departs from" in plan["description"]
 
 
-def test_seeds_need_a_grid_and_a_positive_count(study_cli, tmp_path):
-    done = study_cli("run", "--preset", "scale-schedules", "--size", "smoke", "--seeds", "3", "--dry-run", timeout=120)
+def test_seeds_need_a_grid_and_a_positive_count(cli, tmp_path):
+    done = cli("run", "--preset", "scale-schedules", "--size", "smoke", "--seeds", "3", "--dry-run")
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "seeds=3" in done.stderr and "grid sampler" in done.stderr
-    done = study_cli("run", "--preset", "loss-combos", "--seeds", "0", "--dry-run", timeout=120)
+    done = cli("run", "--preset", "loss-combos", "--seeds", "0", "--dry-run")
     assert done.returncode == 2 and "--seeds" in done.stderr
-    done = study_cli("run", "--preset", "scale-vs-classes", "--size", "smoke", "--seeds", "3", "--dry-run", timeout=120)
+    done = cli("run", "--preset", "scale-vs-classes", "--size", "smoke", "--seeds", "3", "--dry-run")
     assert done.returncode == 2 and "draws its own seeds" in done.stderr  # its design has its own paired seeds
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_study_file_replicates_its_grid_with_the_seeds_field(study_cli, tmp_path):
+def test_a_study_file_replicates_its_grid_with_the_seeds_field(cli, tmp_path):
     (tmp_path / "study.yaml").write_text(
         "name: combos\ntrials: 2\nseeds: 3\nsampler: grid\nscheduler: none\n"
         "base: {data.name: digits, data.augment: false, model.name: small_cnn, train.epochs: 1}\n"
         "spaces: [head_type]\nspace_options: {head_type: {choices: [ce, mse]}}\ngrid: {loss.output: [ce, mse]}\n")
-    done = study_cli("run", "--config", "study.yaml", "--dry-run", timeout=120)
+    done = cli("run", "--config", "study.yaml", "--dry-run")
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     assert plan["paired_seeds"] == [0, 1, 2] and plan["trials_per_group"] == 6
-    done = study_cli("run", "--config", "study.yaml", "--seeds", "2", "--dry-run", timeout=120)
+    done = cli("run", "--config", "study.yaml", "--seeds", "2", "--dry-run")
     assert json.loads(done.stdout)["trials_per_group"] == 4
 
 
@@ -86,8 +86,8 @@ def test_a_saved_replicated_spec_loads_back_unchanged(tmp_path):
     assert dataclasses.replace(spec, seeds=3).trials == 18
 
 
-def test_scale_schedules_at_full_size_needs_its_pretrained_weights(study_cli, tmp_path):
-    done = study_cli("run", "--preset", "scale-schedules", "--size", "full", "--data-root", str(tmp_path), "--dry-run", timeout=120)
+def test_scale_schedules_at_full_size_needs_its_pretrained_weights(cli, tmp_path):
+    done = cli("run", "--preset", "scale-schedules", "--size", "full", "--data-root", str(tmp_path), "--dry-run")
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     where = tmp_path / "pretrained" / "googlenet-imagenet.pth"
     assert str(where) in done.stderr and "model.pretrained_path" in done.stderr
@@ -96,7 +96,7 @@ def test_scale_schedules_at_full_size_needs_its_pretrained_weights(study_cli, tm
 
     where.parent.mkdir()
     torch.save(googlenet(weights=None, aux_logits=False, init_weights=False).state_dict(), where)
-    done = study_cli("run", "--preset", "scale-schedules", "--size", "full", "--data-root", str(tmp_path), "--dry-run", timeout=180)
+    done = cli("run", "--preset", "scale-schedules", "--size", "full", "--data-root", str(tmp_path), "--dry-run")
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     base = plan["fixed_config"]
@@ -105,15 +105,15 @@ def test_scale_schedules_at_full_size_needs_its_pretrained_weights(study_cli, tm
     assert plan["metric"] == "val_recall_at_1" and base["data.val_classes"] == 20  # selection never on the test classes
 
 
-def test_scale_schedules_at_smoke_size_is_retrieval_on_unseen_glyph_classes(study_cli):
-    done = study_cli("run", "--preset", "scale-schedules", "--size", "smoke", "--dry-run", timeout=120)
+def test_scale_schedules_at_smoke_size_is_retrieval_on_unseen_glyph_classes(cli):
+    done = cli("run", "--preset", "scale-schedules", "--size", "smoke", "--dry-run")
     plan = json.loads(done.stdout)
     assert plan["fixed_config"]["data.name"] == "glyph_retrieval" and plan["metric"] == "val_recall_at_1"
     assert plan["fixed_config"]["data.val_classes"] == 4  # validation classes, apart from the training and test ones
     assert plan["fixed_config"]["train.additional_epochs"] == plan["fixed_config"]["train.epochs"]
 
 
-def test_presets_lists_each_with_one_line(study_cli):
-    done = study_cli("presets", timeout=60)
+def test_presets_lists_each_with_one_line(cli):
+    done = cli("presets")
     lines = done.stdout.strip().splitlines()
     assert [line.split()[0] for line in lines] == PRESETS.names()
