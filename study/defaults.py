@@ -1,7 +1,9 @@
 """Defaults the command line and ``StudySpec`` share, each stated once."""
 from __future__ import annotations
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # the MLflow store without --tracking-uri or $MLFLOW_TRACKING_URI
-DEFAULT_STORAGE = "study_results"  # Ray Tune's experiment state and checkpoints without --storage
+# the MLflow store without --tracking-uri or $MLFLOW_TRACKING_URI
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+# Ray Tune's experiment state and checkpoints without --storage
+DEFAULT_STORAGE = "study_results"
 
 __all__ = ["DEFAULT_STORAGE", "DEFAULT_TRACKING_URI"]

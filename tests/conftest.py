@@ -66,9 +66,9 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     from study.cli import main
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")  # recorded: the teardown removes what mlflow exports
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")  # recorded: teardown removes what mlflow exports
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
-    monkeypatch.delenv("RAY_ADDRESS", raising=False)  # --address's default: a test sets it to use it
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)  # --address's default: tests set it to use it
 
     def run(*args: str) -> CliResult:
         capsys.readouterr()

@@ -33,15 +33,28 @@ class DataConfig:
     imbalance_ratio: float = 1.0  # rho of a long-tailed training set, n_max / n_min (1 = balanced)
     max_per_class: int = 0  # n_max training images per class before the long tail; 0 = all
     head_threshold: int = 100  # head classes have >= this many training images (seed 001)
-    val_fraction: float = 0.1  # validation share: held out of the training pool; with a long tail, up to val_fraction * n_max per class of the images it left unused
+    # validation share: held out of the training pool; with a long tail, up to val_fraction * n_max
+    # per class of the images it left unused
+    val_fraction: float = 0.1
     augment: bool = True  # random crop with padding + flip, applied on the device
     subset_seed: int = 0  # seed of the class subset and of the long-tail image choice
-    image_size: int = 0  # side in pixels images are resized to; 0 = dataset default (native, glyphs 32, image folders 64)
-    class_pool: str = "smallest"  # glyphs: draw classes from the smallest tier prefix that holds them, or from "all" tiers (nested subsets at every C)
-    validation: str = "holdout"  # "holdout": val_fraction of the training pool; "unseen_fonts" (glyphs): fonts training never saw, apart from the test fonts
-    val_per_class: int = 0  # images per class of an "unseen_fonts" validation split; 0 = the dataset's default
-    important_class: int = -1  # the class whose recall is reported apart (val/test_important_class_recall) whatever the loss; CAMRI's margin class; -1 = none
-    val_classes: int = 0  # retrieval datasets: classes of the training half held out as validation classes, never trained on (val_recall_at_1); 0 = none
+    # side in pixels images are resized to; 0 = the dataset's default (native, glyphs 32, image
+    # folders 64)
+    image_size: int = 0
+    # glyphs: draw classes from the smallest tier prefix that holds them, or from "all" tiers
+    # (nested subsets at every C)
+    class_pool: str = "smallest"
+    # "holdout": val_fraction of the training pool; "unseen_fonts" (glyphs): fonts training never
+    # saw, apart from the test fonts
+    validation: str = "holdout"
+    # images per class of an "unseen_fonts" validation split; 0 = the dataset's default
+    val_per_class: int = 0
+    # the class whose recall is reported apart (val/test_important_class_recall) whatever the loss;
+    # CAMRI's margin class; -1 = none
+    important_class: int = -1
+    # retrieval datasets: classes of the training half held out as validation classes, never trained
+    # on (val_recall_at_1); 0 = none
+    val_classes: int = 0
 
     def __post_init__(self) -> None:
         check("data", self)
@@ -70,16 +83,19 @@ class TermConfig:
     """
 
     weight: float = 1.0  # multiplies the term in the total loss
-    classes: str = "all"  # all | head | tail | comma list: only samples with these labels contribute
+    # all | head | tail | comma list: only samples with these labels contribute
+    classes: str = "all"
     params: Mapping[str, ParamValue] = field(default_factory=dict)  # the loss's own parameters
-    optimizer: str = ""  # "" (with the trial's optimizer) or one of OPTIMIZERS for the term's own updates
+    # "" (with the trial's optimizer) or one of OPTIMIZERS for the term's own updates
+    optimizer: str = ""
 
 
 @dataclass(frozen=True)
 class LossConfig:
     output: str = "ce"  # output-space loss that owns the classifier weights (registry key)
     output_classes: str = "all"  # class subset of the output term
-    params: Mapping[str, ParamValue] = field(default_factory=dict)  # the output loss's own: margin_rad, ...
+    # the output loss's own: margin_rad, ...
+    params: Mapping[str, ParamValue] = field(default_factory=dict)
     terms: Mapping[str, TermConfig] = field(default_factory=dict)  # complement, center, pc, ...
 
     def __post_init__(self) -> None:
@@ -110,7 +126,8 @@ class OptimConfig:
     lr: float = 0.05  # learning rate of the backbone
     momentum: float = 0.9  # for sgd_momentum
     weight_decay: float = 5e-4  # L2 on the backbone
-    class_weight_lr_multiplier: float = 1.0  # lr of class weights/proxies = lr * this (Proxy-Anchor uses 100)
+    # lr of class weights/proxies = lr * this (Proxy-Anchor uses 100)
+    class_weight_lr_multiplier: float = 1.0
     lr_milestones: tuple[int, ...] = ()  # epochs (counted over all phases) at which lr *= lr_gamma
     lr_gamma: float = 0.1
 
@@ -122,14 +139,20 @@ class OptimConfig:
 class TrainConfig:
     epochs: int = 10  # epochs of the main phase
     pretrain_epochs: int = 0  # epochs of CE pre-training before the main phase (seeds 000, 001)
-    additional_epochs: int = 0  # epochs of "additional training" in which the scale schedule runs (seed 002)
+    # epochs of "additional training" in which the scale schedule runs (seed 002)
+    additional_epochs: int = 0
     batch_size: int = 128
     seed: int = 0  # seeds torch, the data order and augmentation
     device: str = "auto"  # auto (CUDA when present) | cpu | cuda
     threads: int = 0  # torch CPU threads for this trial; 0 = leave torch's default
-    compile: bool = False  # torch.compile the model for training: pays back on GPUs; on CPU it costs ~30 s and gains little
-    validate_every: int = 1  # epochs between validation passes; the last epoch always validates; 0 = only the last
-    silhouette_samples: int = 10_000  # test embeddings the silhouette score uses (all up to this many, else a seeded sample); 0 = skip it
+    # torch.compile the model for training: pays back on GPUs; on CPU it costs ~30 s and gains
+    # little
+    compile: bool = False
+    # epochs between validation passes; the last epoch always validates; 0 = only the last
+    validate_every: int = 1
+    # test embeddings the silhouette score uses (all up to this many, else a seeded sample); 0 =
+    # skip it
+    silhouette_samples: int = 10_000
 
     def __post_init__(self) -> None:
         check("train", self)

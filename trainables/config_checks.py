@@ -11,11 +11,14 @@ from trainables.flat import ConfigError
 CLASS_SUBSETS = ("all", "head", "tail")  # or an explicit comma list of class indices such as 0,3,7
 CLASS_POOLS = ("smallest", "all")
 VALIDATIONS = ("holdout", "unseen_fonts")
-SCALE_SCHEDULES = ("constant", "linear", "step", "quadratic", "cosine", "adacos_fixed", "adacos_dynamic")
+SCALE_SCHEDULES = (
+    "constant", "linear", "step", "quadratic", "cosine", "adacos_fixed", "adacos_dynamic",
+)
 OPTIMIZERS = ("sgd_momentum", "sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
 
-Rule = tuple[str, Callable[[Any], bool], str]  # (field, holds for an allowed value, what is allowed)
+# (field, holds for an allowed value, what is allowed)
+Rule = tuple[str, Callable[[Any], bool], str]
 
 
 def one_of(field: str, choices: tuple[str, ...]) -> Rule:
@@ -78,14 +81,16 @@ RULES: dict[str, tuple[Rule, ...]] = {
         ("batch_size", lambda v: v >= 2, "expected >= 2"),
         one_of("device", DEVICES),
         ("threads", lambda v: v >= 0, "expected >= 0"),
-        ("validate_every", lambda v: v >= 0, "expected >= 0 epochs (0 = only after the last epoch)"),
-        ("silhouette_samples", lambda v: v == 0 or v >= 2, "expected 0 (skip the score) or >= 2 embeddings"),
+        ("validate_every", lambda v: v >= 0,
+         "expected >= 0 epochs (0 = only after the last epoch)"),
+        ("silhouette_samples", lambda v: v == 0 or v >= 2,
+         "expected 0 (skip the score) or >= 2 embeddings"),
     ),
 }
 
 
 def check(section: str, config: Any, prefix: str = "") -> None:
-    """Apply ``RULES[section]`` to the fields of ``config``; the key is ``prefix or section`` + field."""
+    """Apply ``RULES[section]`` to the fields of ``config``, named ``prefix or section`` + field."""
     for name, holds, allowed in RULES[section]:
         value = getattr(config, name)
         if not holds(value):
@@ -99,5 +104,7 @@ def check_loss(loss: Any) -> None:
         check("loss.terms", term, prefix=f"loss.terms.{name}")
 
 
-__all__ = ["CLASS_POOLS", "CLASS_SUBSETS", "DEVICES", "OPTIMIZERS", "RULES", "SCALE_SCHEDULES", "VALIDATIONS",
-           "check", "check_loss", "is_class_subset"]
+__all__ = [
+    "CLASS_POOLS", "CLASS_SUBSETS", "DEVICES", "OPTIMIZERS", "RULES", "SCALE_SCHEDULES",
+    "VALIDATIONS", "check", "check_loss", "is_class_subset",
+]

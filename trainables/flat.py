@@ -7,7 +7,8 @@ field, a param MLflow recorded as a string) becomes the typed value a field decl
 - ``scalar(key, value)``: a value whose type nothing declares (a loss's own parameter, a search
   label): a number, a string or a boolean, with text read as ``guess`` reads it.
 - ``guess(text)``: the boolean, whole number or number the text spells, else the text itself.
-- ``as_text(value)``: the text ``typed`` and ``guess`` read back (``True``, ``3``, ``0.05``, ``20,40``).
+- ``as_text(value)``: the text ``typed`` and ``guess`` read back (``True``, ``3``, ``0.05``,
+  ``20,40``).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class ConfigError(ValueError):
 
 
 def typed(hint: Any, key: str, value: Any) -> Any:
-    """``value`` converted to the declared type ``hint``; ``ConfigError`` naming ``key`` when it cannot be."""
+    """``value`` as the declared type ``hint``; ``ConfigError`` naming ``key`` when it cannot be."""
     origin = typing.get_origin(hint)
     if origin is tuple:
         items = [v for v in value.split(",") if v.strip()] if isinstance(value, str) else value
@@ -81,7 +82,8 @@ CONVERTERS = {bool: _to_bool, int: _to_int, float: _to_float, str: _to_str}
 def type_name(hint: Any) -> str:
     """How an error names a declared type: ``int``, ``a list``, ``a mapping``."""
     origin = typing.get_origin(hint) or hint
-    return {tuple: "a list", Mapping: "a mapping"}.get(origin, getattr(origin, "__name__", str(hint)))
+    named = {tuple: "a list", Mapping: "a mapping"}
+    return named.get(origin, getattr(origin, "__name__", str(hint)))
 
 
 def _wrong(hint: Any, key: str, value: Any) -> ConfigError:
@@ -109,7 +111,8 @@ def is_number(value: Any) -> bool:
 
 
 def scalar(key: str, value: Any) -> Scalar:
-    """A free-form value (no declared type): a number, a string or a boolean; text as ``guess`` reads it."""
+    """A free-form value (no declared type): a number, a string or a boolean; text as ``guess``
+    reads it."""
     if isinstance(value, (bool, int, float, str)):
         return guess(value)
     raise ConfigError(f"{key}={value!r} is invalid: expected a number, a string or a boolean")

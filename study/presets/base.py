@@ -44,7 +44,9 @@ def data_for(name: str, size: str, data_root: str, glyph_classes: int, extra: di
     return {"data.name": "glyphs", "data.num_classes": glyph_classes, **(extra or {})}, note
 
 
-def sized(size: str, full: Mapping[str, Any], smaller: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def sized(
+    size: str, full: Mapping[str, Any], smaller: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
     """A preset's settings at ``size``, the way airbench keeps one ``hyp`` dict: ``full`` holds the
     full size (the paper's protocol) and ``smaller`` what the smoke and cpu sizes change, each
     value with its reason beside it. An override must name a setting of ``full``, so a misspelt
@@ -54,5 +56,6 @@ def sized(size: str, full: Mapping[str, Any], smaller: Mapping[str, Mapping[str,
     changes = {} if size == "full" else smaller.get(size, {})
     unknown = sorted(set(changes) - set(full))
     if unknown:
-        raise KeyError(f"size {size!r} overrides settings the full size does not have: {', '.join(unknown)}")
+        missing = ", ".join(unknown)
+        raise KeyError(f"size {size!r} overrides settings the full size lacks: {missing}")
     return {**full, **changes}

@@ -1,6 +1,6 @@
-"""Each preset's settings at each size, pinned: a preset is its full size plus what the smaller sizes
-change (``study.presets.base.sized``), and rewriting one must not move a value. The golden rows are
-what `study run --preset P --size S` planned when the presets were still positional triples."""
+"""Each preset's settings at each size, pinned: a preset is its full size plus what the smaller
+sizes change (``study.presets.base.sized``), and rewriting one must not move a value. The golden
+rows are what `study run --preset P --size S` planned when the presets were positional triples."""
 from __future__ import annotations
 
 import pytest
@@ -8,7 +8,8 @@ import pytest
 from study.presets import PRESETS, SIZES
 from study.presets.base import sized
 
-# (preset, size): (trials, paired seeds, data.name, model.name, train.epochs (per group when it varies), batch size)
+# (preset, size): (trials, paired seeds, data.name, model.name, train.epochs (per group when it
+# varies), batch size)
 GOLDEN = {
     ("basics", "smoke"): (3, 2, "digits", "small_cnn", 3, 64),
     ("basics", "cpu"): (3, 3, "digits", "small_cnn", 15, 64),
@@ -64,8 +65,8 @@ def test_a_size_overrides_only_settings_the_full_size_has():
     full = {"train.epochs": 200, "seeds": 3}
     assert sized("full", full, {"smoke": {"train.epochs": 2}}) == full
     assert sized("smoke", full, {"smoke": {"train.epochs": 2}}) == {"train.epochs": 2, "seeds": 3}
-    assert sized("cpu", full, {"smoke": {"train.epochs": 2}}) == full  # a size without overrides is the full one
+    assert sized("cpu", full, {"smoke": {"train.epochs": 2}}) == full  # no overrides: the full size
     with pytest.raises(KeyError, match="train.epoch"):
-        sized("smoke", full, {"smoke": {"train.epoch": 2}})  # a misspelt key fails instead of being ignored
+        sized("smoke", full, {"smoke": {"train.epoch": 2}})  # a misspelt key fails, not ignored
     with pytest.raises(KeyError, match="huge"):
         sized("huge", full, {})

@@ -24,7 +24,8 @@ def test_typed_converts_to_the_declared_type(hint, value, expected):
 
 @pytest.mark.parametrize("hint, value, named", [
     (bool, "maybe", "expected bool"), (int, 2.5, "expected int"), (int, True, "expected int"),
-    (float, "fast", "expected float"), (str, 3, "expected str"), (tuple[int, ...], 3, "expected a list"),
+    (float, "fast", "expected float"), (str, 3, "expected str"),
+    (tuple[int, ...], 3, "expected a list"),
     (Mapping[str, Any], [1], "expected a mapping"),
 ])
 def test_typed_names_the_key_the_value_and_the_type(hint, value, named):
@@ -46,5 +47,6 @@ def test_recorded_param_columns_get_numbers_only_when_every_value_is_one():
     assert typed_column(pd.Series(["3", "5", None])).tolist()[:2] == [3.0, 5.0]
     assert typed_column(pd.Series(["3", "5"])).dtype.kind == "i"
     assert typed_column(pd.Series(["0.1", "2"])).dtype.kind == "f"
-    assert typed_column(pd.Series(["True", "False"])).tolist() == ["True", "False"]  # booleans stay text
+    booleans = pd.Series(["True", "False"])
+    assert typed_column(booleans).tolist() == ["True", "False"]  # booleans stay text
     assert typed_column(pd.Series(["3", "adam"])).tolist() == ["3", "adam"]
