@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from trainables.flat import ConfigError
+
 MOVED = {"loss.params.important_class": "data.important_class"}  # old flat key -> new flat key
 
 
@@ -19,8 +21,6 @@ def renamed(flat: Mapping[str, Any]) -> dict[str, Any]:
             continue
         value = out.pop(old)
         if new in out and not _same(out[new], value):
-            from trainables.config import ConfigError
-
             raise ConfigError(f"{old}={value!r} and {new}={out[new]!r} disagree: {old} is the old name of {new}; set only {new}")
         out.setdefault(new, value)
     return out
