@@ -1,8 +1,10 @@
 """MLflow recording: one experiment per study, a parent run, one nested run per trial.
 
-Workers log their own trial's params and per-epoch metrics (one ``log_batch`` per epoch, the
-cheap path: one request per epoch, not one per metric); the driver sets each trial's final status. A trial
-that is retried or resumed finds its run by the ``trial_id`` tag and continues it.
+Workers log their own trial's params and per-epoch metrics; the driver sets each trial's final
+status. A worker keeps its epochs' metrics and sends them in one ``log_batch`` when the trial's
+worker says so (``TrialRun.log_epoch(..., flush=True)``: see trainables.ray_trainable for when)
+and when the run closes, so a short trial makes one request for all its epochs rather than one
+per epoch. A trial that is retried or resumed finds its run by the ``trial_id`` tag and continues it.
 
 Experiments carry MLflow 3's experiment kind (``custom_model_development``), so the UI opens them
 on the training runs table rather than the GenAI overview. Every run carries the user, the source
@@ -40,6 +42,7 @@ EXPERIMENT_KIND = "mlflow.experimentKind"  # MLflow 3: which home page the UI op
 TRAINING_KIND = "custom_model_development"  # the training runs table (not the GenAI overview)
 NOTE = "mlflow.note.content"  # the description shown on a run's or experiment's page
 PER_CLASS_METRIC = re.compile(r"^test_class_\d+_recall$")  # kept in per_class_recall.csv, not as metrics
+METRICS_PER_BATCH = 1000  # the most metrics MLflow takes in one log_batch request
 
 
 def normalize_tracking_uri(uri: str) -> str:
@@ -320,19 +323,29 @@ class TrialRun:
 
     def __init__(self, mlflow_client: Any, run_id: str, monitor: Any = None) -> None:
         self.client, self.run_id, self.monitor = mlflow_client, run_id, monitor
+        self.pending: list[Any] = []  # metrics of epochs not yet sent (see flush)
 
-    def log_epoch(self, metrics: dict[str, float]) -> None:
-        """The epoch's numbers as metrics at step ``epoch``; per-class recall stays in its CSV artifact."""
+    def log_epoch(self, metrics: dict[str, float], flush: bool = True) -> None:
+        """The epoch's numbers as metrics at step ``epoch``, stamped now; per-class recall stays in its
+        CSV artifact. Sent at once with ``flush``, else kept until the next flush or ``close``."""
         from mlflow.entities import Metric
 
         step = int(metrics.get("epoch", 0))
         now = int(time.time() * 1000)
-        batch = [
+        self.pending += [
             Metric(k, float(v), now, step)
             for k, v in metrics.items()
             if isinstance(v, (int, float)) and math.isfinite(float(v)) and not PER_CLASS_METRIC.match(k)
         ]
-        retry(lambda: self.client.log_batch(self.run_id, metrics=batch))
+        if flush:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the kept metrics, up to MLflow's 1,000 per ``log_batch`` request."""
+        while self.pending:
+            batch = self.pending[:METRICS_PER_BATCH]
+            retry(lambda: self.client.log_batch(self.run_id, metrics=batch))
+            del self.pending[:METRICS_PER_BATCH]
 
     def log_dataset(self, record: dict[str, Any]) -> None:
         """The trial's data as an MLflow dataset input: name, digest, source and a profile (split sizes)."""
@@ -345,10 +358,13 @@ class TrialRun:
             self.run_id, datasets=[DatasetInput(dataset, tags=[InputTag(MLFLOW_DATASET_CONTEXT, "training")])]))
 
     def close(self) -> None:
-        """Stop the system-metrics thread (if any) and flush what it sampled."""
-        if self.monitor is not None:
-            self.monitor.finish()
-            self.monitor = None
+        """Send the kept epoch metrics, stop the system-metrics thread (if any) and flush what it sampled."""
+        try:
+            self.flush()
+        finally:
+            if self.monitor is not None:
+                self.monitor.finish()
+                self.monitor = None
 
     def set_tags(self, **tags: str) -> None:
         from mlflow.entities import RunTag

@@ -5,6 +5,13 @@ imports MLflow. Each epoch the trial reports its metrics; once ``checkpoint_ever
 passed since its last checkpoint (or its start) it also saves its state (model, optimizers,
 schedule and loss state), so a retried trial resumes where its node died and loses at most that
 much training. Short trials thus never pay for a checkpoint they would not need.
+
+The epochs' metrics go to MLflow in one request when one of them may be the trial's last or its
+resume point: with an epoch that carries an objective (a scheduler may stop the trial on it),
+before a checkpoint, with the last epoch, and at least every ``METRICS_EVERY_S`` seconds (the
+run's curves in the UI keep up); the rest wait for the next of those or for the run's close when
+the trial ends in any other way. A trial that validates only after its last epoch thus makes one
+request for all of them rather than one per epoch.
 """
 from __future__ import annotations
 
@@ -29,6 +36,7 @@ from trainables.state import pick_device
 
 STATE_FILE = "trial_state.pt"
 DETERMINISTIC_FAILURES = (TrialDiverged, torch.OutOfMemoryError)
+METRICS_EVERY_S = 30.0  # the longest a worker keeps epoch metrics before sending them to MLflow
 
 
 def _load_checkpoint() -> dict[str, Any] | None:
@@ -53,21 +61,26 @@ def trainable(
     context = tune.get_context()
     run = recorder.open(context.get_trial_id(), context.get_trial_name(), recorded) if recorder else None
     identity: dict[str, str] = {}  # what data this node loads for the config (study.data_identity compares)
+    key = data_key(recorded)  # of the data.* values only
 
     artifacts = os.path.join(context.get_trial_dir(), "artifacts")  # kept with the trial's Ray Tune state
-    last_saved = time.monotonic()
+    last_saved = last_sent = time.monotonic()
 
     def report(metrics: dict[str, float], state: dict[str, Any] | None = None) -> None:
-        nonlocal last_saved
-        metrics = dict(metrics, mlflow_run_id=run.run_id if run else "", data_key=data_key(cfg.to_flat()),
+        nonlocal last_saved, last_sent
+        metrics = dict(metrics, mlflow_run_id=run.run_id if run else "", data_key=key,
                        data_fingerprint=identity.get("data.fingerprint", ""))
+        final = metrics["epoch"] == cfg.train.total_epochs
+        saving = state is not None and time.monotonic() - last_saved >= checkpoint_every_s
         if run is not None:
-            run.log_epoch(metrics)
-            if metrics["epoch"] == cfg.train.total_epochs:  # the last report may be the last code that runs
+            send = final or saving or any(k in metrics for k in objectives) or time.monotonic() - last_sent >= METRICS_EVERY_S
+            run.log_epoch(metrics, flush=send)  # the module doc says when the epochs are sent
+            last_sent = time.monotonic() if send else last_sent
+            if final:  # the last report may be the last code that runs
                 with open(os.path.join(artifacts, "config.json"), "w") as handle:
                     json.dump(recorded, handle, indent=2, sort_keys=True)
                 run.log_artifacts(artifacts)
-        if state is None or time.monotonic() - last_saved < checkpoint_every_s:
+        if not saving:
             tune.report(metrics)
             return
         with tempfile.TemporaryDirectory() as directory:

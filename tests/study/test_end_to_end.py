@@ -80,6 +80,9 @@ def test_scale_vs_classes_smoke_runs_both_stages_and_fits_the_trend(study_cli, s
         for r in estimate:
             assert r.data.params["data.subset_seed"] == r.data.params["train.seed"]  # a seed is a block
             assert r.info.status == "FINISHED" and 0.0 <= r.data.metrics["val_accuracy"] <= 1.0
+            # validated only after the last epoch, the trial sent its epochs in one request: all of them
+            steps = [m.step for m in client.get_metric_history(r.info.run_id, "train_loss")]
+            assert steps == list(range(1, int(r.data.params["train.epochs"]) + 1))
         assert all(int(r.data.params["train.epochs"]) < int(estimate[0].data.params["train.epochs"]) for r in screen)
 
     trend = study_cli("trend", "--tracking-uri", store, "--out", str(tmp_path / "trend"))
