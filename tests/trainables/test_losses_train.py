@@ -12,6 +12,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 # every loss that can be the output term alone (not a feature-space term, not a second update)
 OUTPUTS = [n for n in LOSSES.names() if LOSSES.get(n).output_space and not LOSSES.get(n).secondary_update]
 CASES = {name: {"loss.output": name} for name in OUTPUTS}
+CASES["camri"]["data.important_class"] = 3  # CAMRI's margin acts on one class, which it needs named
 CASES["ce+center"] = {"loss.output": "ce", "loss.terms.center.weight": 0.01}
 CASES["ce+pc"] = {"loss.output": "ce", "loss.terms.pc.weight": 0.1}
 CASES["ce+complement"] = {"loss.output": "ce", "loss.terms.complement.weight": 1.0}
