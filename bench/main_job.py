@@ -6,7 +6,7 @@ trials (full length) at each class count C; a screen trial at C costs the same l
 does not train (the median epoch of the full trial, times the epochs cut). Each (C, seed) class
 subset is rendered once, measured here from an empty data cache (the font inventory, built once
 per machine, is left out and reported apart). Per trial, the study's steady overhead is added;
-once per stage, Tune's start; once per job, Ray's start, the imports and the store's tables (all
+once per stage, Tune's start and what a fresh worker's first trial pays more; once per job, Ray's start, the imports and the store's tables (all
 from bench.orchestration). Trials run ``cores // cpus_per_trial`` at a time and are assumed not to
 slow each other. On CPU seconds (one torch thread per trial) the figure is what the job takes on
 cores that nothing else uses; on wall seconds, what it takes under the load during the bench.
@@ -115,8 +115,9 @@ def extrapolate(spec: StudySpec, costs: list[dict[str, Any]], data: dict[str, An
     if spec.max_concurrent:
         workers = min(workers, spec.max_concurrent)
     trials = planned_trials(spec)
-    once = 2 * orchestration["first_trial_start_s"] + orchestration["ray_startup_s"] + orchestration["import_s"] \
-        + orchestration["store_setup_s"]
+    # per stage: Tune's start and a fresh worker's first trial (the workers start side by side)
+    once = 2 * (orchestration["first_trial_start_s"] + orchestration.get("first_trial_extra_s", 0.0)) \
+        + orchestration["ray_startup_s"] + orchestration["import_s"] + orchestration["store_setup_s"]
     per_trial = trials * orchestration["steady_overhead_per_trial_s"]
 
     def minutes(basis: str, render_key: str) -> float:

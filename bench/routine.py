@@ -12,7 +12,8 @@ The ceiling run is the same training steps and evaluation passes on resident ten
 nothing else (no augmentation, no metrics, no loss bookkeeping): the model's own arithmetic,
 which no routine beats. ``speedup_bound`` (ceiling over textbook) is thus the largest
 ``routine_speedup`` possible on this machine for this model, and ``routine_share_of_ceiling``
-says how close the routine comes to it.
+says how close the routine comes to it; ``routine_share_of_ceiling_cpu`` is the same ratio on
+this process's CPU seconds, which other jobs on the cores disturb less than the wall seconds.
 """
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ def _accuracy(model: nn.Module, head: nn.Module, loader: DataLoader) -> float:
 
 def textbook_run(cfg: TrialConfig, splits: dict[str, tuple[torch.Tensor, torch.Tensor]], num_classes: int) -> dict[str, float]:
     """Train and evaluate the textbook way; returns seconds, training images seen and val accuracy."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     torch.manual_seed(cfg.train.seed)
     loaders = _loaders(splits, cfg.train.batch_size, cfg.train.seed)
     model = build_model(cfg.model, 1, int(splits["train"][0].shape[-1]))
@@ -112,8 +113,9 @@ def textbook_run(cfg: TrialConfig, splits: dict[str, tuple[torch.Tensor, torch.T
             optimizer.step()
         accuracy = _accuracy(model, head, loaders["val"])
     _accuracy(model, head, loaders["test"])  # the test set once, after the last epoch, as the routine does
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "images": float(len(splits["train"][1]) * cfg.train.epochs), "val_accuracy": accuracy}
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu  # (not its workers' CPU)
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "images": float(len(splits["train"][1]) * cfg.train.epochs),
+            "val_accuracy": accuracy}
 
 
 @torch.no_grad()
@@ -128,7 +130,7 @@ def ceiling_run(cfg: TrialConfig, bundle: Any) -> dict[str, float]:
     """The model's own cost: the routine's training steps (channels_last, shuffled resident
     batches, CE on a linear head), its validation pass every epoch and its test pass after the
     last, nothing more."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     torch.manual_seed(cfg.train.seed)
     model = build_model(cfg.model, bundle.in_channels, bundle.image_size).to(memory_format=torch.channels_last)
     head = nn.Linear(cfg.model.embedding_dim, bundle.num_classes)
@@ -145,21 +147,23 @@ def ceiling_run(cfg: TrialConfig, bundle: Any) -> dict[str, float]:
             loss.backward()
             optimizer.step()
         _forward(model, head, (bundle.val, bundle.test) if epoch == cfg.train.epochs - 1 else (bundle.val,))
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "images": float(len(y) * cfg.train.epochs), "val_accuracy": float("nan")}
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "images": float(len(y) * cfg.train.epochs),
+            "val_accuracy": float("nan")}
 
 
 def routine_run(cfg: TrialConfig, bundle: Any) -> dict[str, float]:
     """``train()`` on the resident tensors of ``bundle``; same fields as ``textbook_run``."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     last = train(cfg, lambda metrics, **_: None, data=bundle)
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "images": float(len(bundle.train) * cfg.train.epochs), "val_accuracy": last["val_accuracy"]}
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "images": float(len(bundle.train) * cfg.train.epochs),
+            "val_accuracy": last["val_accuracy"]}
 
 
 def _pooled(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {"seconds": sum(r["seconds"] for r in runs), "images": sum(r["images"] for r in runs),
-            "val_accuracy": runs[-1]["val_accuracy"]}
+    return {"seconds": sum(r["seconds"] for r in runs), "cpu_seconds": sum(r["cpu_seconds"] for r in runs),
+            "images": sum(r["images"] for r in runs), "val_accuracy": runs[-1]["val_accuracy"]}
 
 
 def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1) -> dict[str, Any]:
@@ -186,7 +190,7 @@ def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1
         for side in (list(sides) if r % 2 == 0 else list(sides)[::-1]):
             runs[side].append(sides[side]())
     routine, textbook, ceiling = (_pooled(runs[side]) for side in sides)
-    rate = lambda run: run["images"] / run["seconds"]  # noqa: E731
+    rate = lambda run, clock="seconds": run["images"] / run[clock]  # noqa: E731
     return {
         "routine_images_per_s": rate(routine),
         "textbook_images_per_s": rate(textbook),
@@ -194,7 +198,11 @@ def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1
         "ceiling_images_per_s": rate(ceiling),
         "speedup_bound": rate(ceiling) / rate(textbook),
         "routine_share_of_ceiling": rate(routine) / rate(ceiling),
+        # on this process's CPU seconds: steadier than wall seconds when other jobs share the cores
+        "routine_share_of_ceiling_cpu": rate(routine, "cpu_seconds") / rate(ceiling, "cpu_seconds"),
         **{f"{side}_s": [round(run["seconds"], 3) for run in runs[side]] for side in sides},
+        **{f"{side}_cpu_s": [round(run["cpu_seconds"], 3) for run in runs[side]] for side in ("routine", "ceiling")},
+        "threads": threads,
         "routine_val_accuracy": routine["val_accuracy"],
         "textbook_val_accuracy": textbook["val_accuracy"],
         "train_images": len(bundle.train),

@@ -32,7 +32,8 @@ def _details(result: dict[str, Any]) -> dict[str, str]:
         "time_to_accuracy_speedup": f"glyphs C = {glyphs['config']['data.num_classes']}, wall time to small_cnn's final "
                                     f"val accuracy (details below)",
         "routine_share_of_ceiling": f"routine {r['routine_images_per_s']:,.0f} img/s vs bare steps {r['ceiling_images_per_s']:,.0f} "
-                                    f"img/s ({r['dataset']} {r['num_classes']} classes, {r['image_size_px']} px, {r['model']})",
+                                    f"img/s ({r['dataset']} {r['num_classes']} classes, {r['image_size_px']} px, {r['model']}); "
+                                    f"on CPU seconds {r['routine_share_of_ceiling_cpu']:.2f}",
         "orchestration_overhead": f"study {o['study_s']:.1f} s vs loop {o['loop_s']:.1f} s for {o['trials']} trials of "
                                   f"{o['trial_s']:.1f} s (identical trials: {o['identical_trials']}; loop drift {o['loop_drift']:.2f})",
         "evaluation_share": f"{e['trials']} main-job trials; on CPU seconds {e['evaluation_share_cpu']:.2f}",
@@ -64,7 +65,8 @@ def format_table(result: dict[str, Any]) -> str:
                  f"{r['speedup_bound']:.2f}x")
     lines.append(f"excluded from the overhead ratio: ray.init {result['ray_startup_s']:.1f} s, importing Ray/Optuna/MLflow "
                  f"{result['import_s']:.1f} s, creating the sqlite store {result['store_setup_s']:.1f} s; Tune's start "
-                 f"{o['first_trial_start_s']:.1f} s once, then {o['steady_overhead_per_trial_s']:.2f} s per trial")
+                 f"{o['first_trial_start_s']:.1f} s once, a fresh worker's first trial {o.get('first_trial_extra_s', 0.0):.1f} s "
+                 f"more, then {o['steady_overhead_per_trial_s']:.2f} s per trial")
     per_c = ", ".join(f"C={c['num_classes']}: {c['trial_cpu_s']:.1f} s" for c in j["per_class_count"])
     lines.append(f"main job trials (CPU seconds, full length): {per_c}; data rendered per class subset in "
                  f"{sum(j['data_preparation']['render_s']):.1f} s for all class counts (font inventory "
