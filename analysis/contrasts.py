@@ -9,10 +9,12 @@ MLSys 2021) with a percentile bootstrap interval; per design the smallest effect
 Input is the trials frame of ``analysis.load.load_trials``; everything here is plain
 pandas/SciPy/statsmodels, no MLflow and no plotting.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,8 +46,13 @@ def cell_mask(trials: pd.DataFrame, cell: Mapping[str, Any]) -> pd.Series:
     return mask
 
 
-def per_seed(trials: pd.DataFrame, cells: Mapping[str, Mapping[str, Any]], columns: Mapping[str, tuple[str, float]],
-             select: str, mode: str) -> pd.DataFrame:
+def per_seed(
+    trials: pd.DataFrame,
+    cells: Mapping[str, Mapping[str, Any]],
+    columns: Mapping[str, tuple[str, float]],
+    select: str,
+    mode: str,
+) -> pd.DataFrame:
     """One row per (cell, seed): the finished trial of that cell and seed (the best by ``select`` when a
     cell searched more than its seed) and each column's final metric times its factor.
 
@@ -63,7 +70,9 @@ def per_seed(trials: pd.DataFrame, cells: Mapping[str, Mapping[str, Any]], colum
     for name, cell in cells.items():
         group = done[cell_mask(done, cell)]
         for seed, runs in group.groupby(seeds[group.index].fillna(0).astype(int), sort=True):
-            best = runs.loc[runs[select_col].idxmax() if mode == "max" else runs[select_col].idxmin()]
+            best = runs.loc[
+                runs[select_col].idxmax() if mode == "max" else runs[select_col].idxmin()
+            ]
             row: dict[str, Any] = {"cell": name, "seed": int(seed), "run_id": best["run_id"]}
             for label, (metric, factor) in columns.items():
                 value = best.get(f"metric:{metric}")
@@ -77,7 +86,13 @@ def mean_interval(values: Any, confidence: float = CONFIDENCE) -> dict[str, Any]
     from scipy import stats
 
     x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
-    out: dict[str, Any] = {"n": int(x.size), "mean": float(x.mean()) if x.size else None, "sd": None, "low": None, "high": None}
+    out: dict[str, Any] = {
+        "n": int(x.size),
+        "mean": float(x.mean()) if x.size else None,
+        "sd": None,
+        "low": None,
+        "high": None,
+    }
     if x.size >= 2:
         out["sd"] = float(x.std(ddof=1))
         if out["sd"] == 0.0:
@@ -97,7 +112,11 @@ def prediction_interval(values: Any, confidence: float = CONFIDENCE) -> dict[str
     out = mean_interval(values, confidence)
     out["pred_low"] = out["pred_high"] = None
     if out["sd"] is not None:
-        half = float(stats.t.ppf((1 + confidence) / 2, out["n"] - 1)) * out["sd"] * math.sqrt(1 + 1 / out["n"])
+        half = (
+            float(stats.t.ppf((1 + confidence) / 2, out["n"] - 1))
+            * out["sd"]
+            * math.sqrt(1 + 1 / out["n"])
+        )
         out["pred_low"], out["pred_high"] = out["mean"] - half, out["mean"] + half
     return out
 
@@ -107,44 +126,87 @@ def _improvement(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.mean((a > b) + 0.5 * (a == b), axis=axis)
 
 
-def paired_contrast(a: pd.Series, b: pd.Series, confidence: float = CONFIDENCE, seed: int = 0,
-                    n_resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, Any]:
+def paired_contrast(
+    a: pd.Series,
+    b: pd.Series,
+    confidence: float = CONFIDENCE,
+    seed: int = 0,
+    n_resamples: int = BOOTSTRAP_RESAMPLES,
+) -> dict[str, Any]:
     """``a - b`` over the seeds both have (Series indexed by seed): the mean paired difference with
     its t interval, and P(A > B) with a paired percentile bootstrap interval (None below two pairs)."""
     from scipy import stats
 
     both = pd.concat({"a": a, "b": b}, axis=1).dropna()
     diff = mean_interval((both["a"] - both["b"]).tolist(), confidence)
-    out = {"pairs": diff["n"], "mean": diff["mean"], "sd": diff["sd"], "low": diff["low"], "high": diff["high"],
-           "p_improve": None, "p_low": None, "p_high": None, "seeds": [int(s) for s in both.index]}
+    out = {
+        "pairs": diff["n"],
+        "mean": diff["mean"],
+        "sd": diff["sd"],
+        "low": diff["low"],
+        "high": diff["high"],
+        "p_improve": None,
+        "p_low": None,
+        "p_high": None,
+        "seeds": [int(s) for s in both.index],
+    }
     if len(both) == 0:
         return out
     x, y = both["a"].to_numpy(float), both["b"].to_numpy(float)
     out["p_improve"] = float(_improvement(x, y))
     if len(both) >= 2:
-        boot = stats.bootstrap((x, y), _improvement, paired=True, vectorized=True, confidence_level=confidence,
-                               n_resamples=n_resamples, method="percentile", rng=np.random.default_rng(seed))
-        out["p_low"], out["p_high"] = float(boot.confidence_interval.low), float(boot.confidence_interval.high)
+        boot = stats.bootstrap(
+            (x, y),
+            _improvement,
+            paired=True,
+            vectorized=True,
+            confidence_level=confidence,
+            n_resamples=n_resamples,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
+        out["p_low"], out["p_high"] = (
+            float(boot.confidence_interval.low),
+            float(boot.confidence_interval.high),
+        )
     return out
 
 
-def resolution(sd: float | None, n: int, alpha: float = 1 - CONFIDENCE, power: float = POWER) -> dict[str, Any]:
+def resolution(
+    sd: float | None, n: int, alpha: float = 1 - CONFIDENCE, power: float = POWER
+) -> dict[str, Any]:
     """The smallest true contrast a paired design of ``n`` seeds detects with ``power`` at two-sided
     level ``alpha``, given the sd of the contrast over seeds: (z_{1-alpha/2} + z_power) sd / sqrt(n)
     (about 2.8 sd / sqrt(n)), and the exact paired-t value from statsmodels (larger at small n)."""
     from scipy import stats
     from statsmodels.stats.power import TTestPower
 
-    out: dict[str, Any] = {"n": n, "sd": sd, "alpha": alpha, "power": power, "normal": None, "t": None}
+    out: dict[str, Any] = {
+        "n": n,
+        "sd": sd,
+        "alpha": alpha,
+        "power": power,
+        "normal": None,
+        "t": None,
+    }
     if sd is None or n < 2 or not np.isfinite(sd):
         return out
-    out["normal"] = float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * sd / math.sqrt(n))
-    out["t"] = float(TTestPower().solve_power(nobs=n, alpha=alpha, power=power, alternative="two-sided") * sd)
+    out["normal"] = float(
+        (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * sd / math.sqrt(n)
+    )
+    out["t"] = float(
+        TTestPower().solve_power(nobs=n, alpha=alpha, power=power, alternative="two-sided") * sd
+    )
     return out
 
 
-def compare_cells(values: pd.DataFrame, labels: list[str], baseline: str, order: list[str],
-                  confidence: float = CONFIDENCE) -> dict[str, Any]:
+def compare_cells(
+    values: pd.DataFrame,
+    labels: list[str],
+    baseline: str,
+    order: list[str],
+    confidence: float = CONFIDENCE,
+) -> dict[str, Any]:
     """Per cell and label the mean over seeds with its interval; per cell other than ``baseline`` and
     label the paired contrast against the baseline; per label the design's resolution (from the
     pooled sd of its contrasts and the number of seeds).
@@ -156,8 +218,10 @@ def compare_cells(values: pd.DataFrame, labels: list[str], baseline: str, order:
     resolutions: dict[str, Any] = {}
     for cell in order:
         rows = values[values["cell"] == cell]
-        cells[cell] = {"seeds": int(rows["seed"].nunique()),
-                       **{label: mean_interval(rows[label].dropna().tolist(), confidence) for label in labels}}
+        cells[cell] = {
+            "seeds": int(rows["seed"].nunique()),
+            **{label: mean_interval(rows[label].dropna().tolist(), confidence) for label in labels},
+        }
     base = values[values["cell"] == baseline].set_index("seed")
     for label in labels:
         variances, pairs = [], []
@@ -165,17 +229,36 @@ def compare_cells(values: pd.DataFrame, labels: list[str], baseline: str, order:
             if cell == baseline:
                 continue
             rows = values[values["cell"] == cell].set_index("seed")
-            c = paired_contrast(rows[label].astype(float), base[label].astype(float), confidence,
-                                seed=len(contrasts))
+            c = paired_contrast(
+                rows[label].astype(float),
+                base[label].astype(float),
+                confidence,
+                seed=len(contrasts),
+            )
             contrasts.setdefault(cell, {})[label] = c
             if c["sd"] is not None:
                 variances.append(c["sd"] ** 2)
                 pairs.append(c["pairs"])
         sd = math.sqrt(float(np.mean(variances))) if variances else None
         resolutions[label] = resolution(sd, min(pairs) if pairs else 0, 1 - confidence)
-    return {"baseline": baseline, "confidence": confidence, "cells": cells, "contrasts": contrasts,
-            "resolution": resolutions}
+    return {
+        "baseline": baseline,
+        "confidence": confidence,
+        "cells": cells,
+        "contrasts": contrasts,
+        "resolution": resolutions,
+    }
 
 
-__all__ = ["CONFIDENCE", "POWER", "SEED_COLUMN", "cell_mask", "compare_cells", "mean_interval", "paired_contrast",
-           "per_seed", "prediction_interval", "resolution"]
+__all__ = [
+    "CONFIDENCE",
+    "POWER",
+    "SEED_COLUMN",
+    "cell_mask",
+    "compare_cells",
+    "mean_interval",
+    "paired_contrast",
+    "per_seed",
+    "prediction_interval",
+    "resolution",
+]

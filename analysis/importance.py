@@ -4,6 +4,7 @@ The trials of a study are rebuilt as an in-memory Optuna study (``optuna.trial.c
 with distributions inferred from the recorded params, so the importances work for any MLflow
 store, whatever sampler produced it. Returns plain data; ``analysis.plots`` draws it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-EXCLUDED = ("data.num_classes",)  # a design variable (one Optuna study per class count), not a searched one
+# a design variable (one Optuna study per class count), not a searched one
+EXCLUDED = ("data.num_classes",)
 LOG_RATIO = 10.0  # positive numbers spanning >= this factor get a log-scale distribution
 
 
@@ -36,21 +38,35 @@ def rebuild_study(trials: pd.DataFrame, metric: str, mode: str, exclude=EXCLUDED
     from optuna.distributions import CategoricalDistribution
 
     column = f"metric:{metric}"
-    done = trials[(trials["status"] == "FINISHED") & trials[column].notna()] if column in trials else trials.iloc[:0]
-    names = [c for c in done if c.startswith("param:") and c[len("param:"):] not in exclude
-             and done[c].nunique(dropna=True) > 1 and done[c].notna().all()]
-    distributions = {c[len("param:"):]: infer_distribution(done[c]) for c in names}
+    done = (
+        trials[(trials["status"] == "FINISHED") & trials[column].notna()]
+        if column in trials
+        else trials.iloc[:0]
+    )
+    names = [
+        c
+        for c in done
+        if c.startswith("param:")
+        and c[len("param:") :] not in exclude
+        and done[c].nunique(dropna=True) > 1
+        and done[c].notna().all()
+    ]
+    distributions = {c[len("param:") :]: infer_distribution(done[c]) for c in names}
     study = optuna.create_study(direction="maximize" if mode == "max" else "minimize")
     for _, row in done.iterrows():
         params = {}
         for c in names:
-            key, dist = c[len("param:"):], distributions[c[len("param:"):]]
+            key, dist = c[len("param:") :], distributions[c[len("param:") :]]
             value = row[c]
             if isinstance(dist, CategoricalDistribution):
                 params[key] = str(value)
             else:
                 params[key] = int(value) if isinstance(dist.low, int) else float(value)
-        study.add_trial(optuna.trial.create_trial(value=float(row[column]), params=params, distributions=distributions))
+        study.add_trial(
+            optuna.trial.create_trial(
+                value=float(row[column]), params=params, distributions=distributions
+            )
+        )
     return study
 
 
@@ -69,13 +85,23 @@ def importance_info(trials: pd.DataFrame, metric: str, mode: str, seed: int = 0)
         n = len(study.trials)
         params = sorted({k for t in study.trials for k in t.params})
         if n < 2 or not params:
-            return {"importances": {}, "trials": n, "method": "fANOVA",
-                    "message": f"importances need >= 2 finished trials and a varying parameter ({n} trials, {len(params)} parameters)"}
-        found = optuna.importance.get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=seed))
+            return {
+                "importances": {},
+                "trials": n,
+                "method": "fANOVA",
+                "message": f"importances need >= 2 finished trials and a varying parameter ({n} trials, {len(params)} parameters)",
+            }
+        found = optuna.importance.get_param_importances(
+            study, evaluator=FanovaImportanceEvaluator(seed=seed)
+        )
     finally:
         optuna.logging.set_verbosity(verbosity)
-    return {"importances": {k: float(v) for k, v in found.items()}, "trials": n, "method": "fANOVA",
-            "message": f"fANOVA over {n} finished trials and {len(params)} varying parameters"}
+    return {
+        "importances": {k: float(v) for k, v in found.items()},
+        "trials": n,
+        "method": "fANOVA",
+        "message": f"fANOVA over {n} finished trials and {len(params)} varying parameters",
+    }
 
 
 __all__ = ["importance_info", "infer_distribution", "rebuild_study"]

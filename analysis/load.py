@@ -1,4 +1,5 @@
 """The only module of the analysis package that talks to MLflow."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,17 +28,23 @@ def load_trials(tracking_uri: str, experiment: str | None = None) -> pd.DataFram
             raise LookupError(f"no experiment named {experiment!r} in {tracking_uri}")
     names = {e.experiment_id: e.name for e in experiments}
     mlflow.set_tracking_uri(tracking_uri)
-    frame = mlflow.search_runs(experiment_ids=list(names), output_format="pandas") if names else pd.DataFrame()
+    frame = (
+        mlflow.search_runs(experiment_ids=list(names), output_format="pandas")
+        if names
+        else pd.DataFrame()
+    )
     if frame.empty:
         return pd.DataFrame(columns=["run_id", "experiment", "status", "start_time"])
     if f"{TAG}role" in frame:
         frame = frame[frame[f"{TAG}role"] != "study"]
-    out = pd.DataFrame({
-        "run_id": frame["run_id"],
-        "experiment": frame["experiment_id"].map(names),
-        "status": frame["status"],
-        "start_time": frame["start_time"],
-    })
+    out = pd.DataFrame(
+        {
+            "run_id": frame["run_id"],
+            "experiment": frame["experiment_id"].map(names),
+            "status": frame["status"],
+            "start_time": frame["start_time"],
+        }
+    )
     columns = {}
     for column in frame.columns:
         for prefix, label in ((PARAM, "param:"), (METRIC, "metric:"), (TAG, "tag:")):
@@ -45,7 +52,7 @@ def load_trials(tracking_uri: str, experiment: str | None = None) -> pd.DataFram
                 values = frame[column]
                 if prefix == PARAM:
                     values = _typed(values)
-                columns[label + column[len(prefix):]] = values
+                columns[label + column[len(prefix) :]] = values
     return pd.concat([out, pd.DataFrame(columns, index=frame.index)], axis=1).reset_index(drop=True)
 
 
@@ -56,7 +63,9 @@ def _typed(values: pd.Series) -> pd.Series:
     return pd.to_numeric(decoded) if decoded.dropna().map(is_number).all() else values
 
 
-def load_metric_histories(tracking_uri: str, run_ids: list[str] | tuple[str, ...], metric: str) -> pd.DataFrame:
+def load_metric_histories(
+    tracking_uri: str, run_ids: list[str] | tuple[str, ...], metric: str
+) -> pd.DataFrame:
     """Per-epoch values of ``metric`` for each run: columns ``run_id``, ``step``, ``value``, ``timestamp``.
 
     Works for failed, running and killed runs alike (they hold whatever epochs they logged); a
@@ -65,7 +74,11 @@ def load_metric_histories(tracking_uri: str, run_ids: list[str] | tuple[str, ...
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri)
-    rows = [(run_id, m.step, m.value, m.timestamp) for run_id in run_ids for m in client.get_metric_history(run_id, metric)]
+    rows = [
+        (run_id, m.step, m.value, m.timestamp)
+        for run_id in run_ids
+        for m in client.get_metric_history(run_id, metric)
+    ]
     frame = pd.DataFrame(rows, columns=["run_id", "step", "value", "timestamp"])
     return frame.sort_values(["run_id", "step", "timestamp"], kind="stable").reset_index(drop=True)
 
@@ -80,14 +93,19 @@ def load_per_class_recall(tracking_uri: str, run_id: str) -> pd.DataFrame | None
     import os
     import tempfile
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no progress bar per trial in a report
+    # no progress bar per trial in a report
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from mlflow.artifacts import download_artifacts
     from mlflow.exceptions import MlflowException
 
     with tempfile.TemporaryDirectory() as directory:
         try:
-            path = download_artifacts(run_id=run_id, artifact_path=PER_CLASS_ARTIFACT, dst_path=directory,
-                                      tracking_uri=tracking_uri)
+            path = download_artifacts(
+                run_id=run_id,
+                artifact_path=PER_CLASS_ARTIFACT,
+                dst_path=directory,
+                tracking_uri=tracking_uri,
+            )
         except (MlflowException, OSError):
             return None
         return pd.read_csv(path)
@@ -122,9 +140,20 @@ def load_run(tracking_uri: str, run_id: str) -> RunRecord:
     except MlflowException as exc:
         raise LookupError(f"no run {run_id!r} in {tracking_uri} ({exc.message})") from None
     return RunRecord(
-        run_id=run.info.run_id, experiment=experiment, status=run.info.status,
-        params=dict(run.data.params), metrics=dict(run.data.metrics), tags=dict(run.data.tags),
+        run_id=run.info.run_id,
+        experiment=experiment,
+        status=run.info.status,
+        params=dict(run.data.params),
+        metrics=dict(run.data.metrics),
+        tags=dict(run.data.tags),
     )
 
 
-__all__ = ["PER_CLASS_ARTIFACT", "RunRecord", "load_metric_histories", "load_per_class_recall", "load_run", "load_trials"]
+__all__ = [
+    "PER_CLASS_ARTIFACT",
+    "RunRecord",
+    "load_metric_histories",
+    "load_per_class_recall",
+    "load_run",
+    "load_trials",
+]

@@ -4,11 +4,13 @@ Inputs come from ``analysis.trends.scale_trend`` (TrendResult), ``analysis.summa
 and ``analysis.importance.importance_info``. Each ``plot_*`` writes ``<stem>.png`` and
 ``<stem>.svg`` and returns both paths.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -50,7 +52,7 @@ def plot_scale_curves(trend: TrendResult, stem: str | Path) -> list[Path]:
     cols = min(3, max(1, len(optima)))
     rows = max(1, math.ceil(len(optima) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
-    for ax in axes.flat[len(optima):]:
+    for ax in axes.flat[len(optima) :]:
         ax.set_visible(False)
     if not optima:
         axes[0, 0].set_visible(True)
@@ -60,29 +62,60 @@ def plot_scale_curves(trend: TrendResult, stem: str | Path) -> list[Path]:
         seeds = sorted(set(o.points["seed"]))
         for j, seed in enumerate(seeds):
             pick = [i for i, v in enumerate(o.points["seed"]) if v == seed]
-            ax.scatter([o.points["scale"][i] for i in pick], [o.points["value"][i] for i in pick], s=14, alpha=0.7,
-                       color=f"C{j % 10}", label=f"seed {seed}" if len(seeds) > 1 else "trials")
+            ax.scatter(
+                [o.points["scale"][i] for i in pick],
+                [o.points["value"][i] for i in pick],
+                s=14,
+                alpha=0.7,
+                color=f"C{j % 10}",
+                label=f"seed {seed}" if len(seeds) > 1 else "trials",
+            )
         if o.curve:
-            ax.plot(o.curve["scale"], o.curve["value"], color="k", linewidth=1.2, label=f"{o.model} fit (seed average)")
-            ax.fill_between(o.curve["scale"], o.curve["low"], o.curve["high"], color="k", alpha=0.12, label="95% band")
+            ax.plot(
+                o.curve["scale"],
+                o.curve["value"],
+                color="k",
+                linewidth=1.2,
+                label=f"{o.model} fit (seed average)",
+            )
+            ax.fill_between(
+                o.curve["scale"],
+                o.curve["low"],
+                o.curve["high"],
+                color="k",
+                alpha=0.12,
+                label="95% band",
+            )
         if o.interior:
-            ax.axvspan(max(o.ci[0], 1e-3), o.ci[1], color="C3", alpha=0.15, label="95% interval of s*")
+            ax.axvspan(
+                max(o.ci[0], 1e-3), o.ci[1], color="C3", alpha=0.15, label="95% interval of s*"
+            )
             ax.axvline(o.scale, color="C3", linewidth=1.2)
-        ax.axvline(o.adacos_scale, color="C2", linestyle="--", linewidth=1, label="AdaCos sqrt(2) ln(C-1)")
+        ax.axvline(
+            o.adacos_scale, color="C2", linestyle="--", linewidth=1, label="AdaCos sqrt(2) ln(C-1)"
+        )
         _log_x(ax)
-        head = (f"C = {o.num_classes}: s* = {o.scale:.3g} [{o.ci[0]:.3g}, {o.ci[1]:.3g}]" if o.interior
-                else f"C = {o.num_classes}: no vertex ({o.reason[:48]})")
+        head = (
+            f"C = {o.num_classes}: s* = {o.scale:.3g} [{o.ci[0]:.3g}, {o.ci[1]:.3g}]"
+            if o.interior
+            else f"C = {o.num_classes}: no vertex ({o.reason[:48]})"
+        )
         ax.set_title(head, fontsize=8)
         ax.set_xlabel("scale s")
         ax.set_ylabel(trend.metric)
     if optima and axes.flat[0].get_legend_handles_labels()[0]:
         axes.flat[0].legend(fontsize=6)
-    fig.suptitle(f"{trend.experiment}: {trend.metric} vs constant scale" + (" (estimation stage)" if trend.staged else ""),
-                 fontsize=10)
+    fig.suptitle(
+        f"{trend.experiment}: {trend.metric} vs constant scale"
+        + (" (estimation stage)" if trend.staged else ""),
+        fontsize=10,
+    )
     return save(fig, stem)
 
 
-def plot_trend(trends: Sequence[TrendResult], stem: str | Path, reference: Sequence[dict] = ()) -> list[Path]:
+def plot_trend(
+    trends: Sequence[TrendResult], stem: str | Path, reference: Sequence[dict] = ()
+) -> list[Path]:
     """The law panel: per-C vertices with 95% intervals, the fitted law s*(C) = a ln(C-1) + b with its
     95% band and gamma, and AdaCos's line. ``reference`` points (the thesis's optima) are another
     metric on other data and are drawn grey, labelled as such."""
@@ -93,25 +126,61 @@ def plot_trend(trends: Sequence[TrendResult], stem: str | Path, reference: Seque
         inside = [o for o in trend.optima if o.interior]
         counts += [o.num_classes for o in trend.optima]
         if inside:
-            ax.errorbar([o.num_classes for o in inside], [o.scale for o in inside],
-                        yerr=[[o.scale - o.ci[0] for o in inside], [o.ci[1] - o.scale for o in inside]],
-                        fmt="o", color=color, capsize=3, label=f"{trend.experiment}: s* per C (95% interval)")
+            ax.errorbar(
+                [o.num_classes for o in inside],
+                [o.scale for o in inside],
+                yerr=[[o.scale - o.ci[0] for o in inside], [o.ci[1] - o.scale for o in inside]],
+                fmt="o",
+                color=color,
+                capsize=3,
+                label=f"{trend.experiment}: s* per C (95% interval)",
+            )
         missing = [o.num_classes for o in trend.optima if not o.interior]
         if missing:
-            ax.plot(missing, [0.0] * len(missing), "x", color=color, clip_on=False,
-                    label=f"{trend.experiment}: no interior vertex at C = {', '.join(map(str, missing))}")
+            ax.plot(
+                missing,
+                [0.0] * len(missing),
+                "x",
+                color=color,
+                clip_on=False,
+                label=f"{trend.experiment}: no interior vertex at C = {', '.join(map(str, missing))}",
+            )
         if trend.fit is not None:
             band, f = trend.fit.band, trend.fit
-            ax.plot(band["num_classes"], band["fit"], color=color,
-                    label=f"law {f.formula}, gamma = {f.gamma:.2f} [{f.gamma_ci[0]:.2f}, {f.gamma_ci[1]:.2f}]")
-            ax.fill_between(band["num_classes"], band["low"], band["high"], color=color, alpha=0.15, label="95% band of the law")
+            ax.plot(
+                band["num_classes"],
+                band["fit"],
+                color=color,
+                label=f"law {f.formula}, gamma = {f.gamma:.2f} [{f.gamma_ci[0]:.2f}, {f.gamma_ci[1]:.2f}]",
+            )
+            ax.fill_between(
+                band["num_classes"],
+                band["low"],
+                band["high"],
+                color=color,
+                alpha=0.15,
+                label="95% band of the law",
+            )
             counts += band["num_classes"]
     if counts:
         grid = np.geomspace(max(3.0, min(counts)), max(max(counts), 4.0), 100)
-        ax.plot(grid, math.sqrt(2) * np.log(grid - 1), "k--", linewidth=1, label="AdaCos sqrt(2) ln(C-1) (gamma = 1)")
+        ax.plot(
+            grid,
+            math.sqrt(2) * np.log(grid - 1),
+            "k--",
+            linewidth=1,
+            label="AdaCos sqrt(2) ln(C-1) (gamma = 1)",
+        )
     for r in reference:
-        ax.scatter([r["num_classes"]], [r["scale"]], marker="*", s=60, color="0.6", zorder=3,
-                   label=f"thesis: {r['dataset']} best s = {r['scale']:g} ({r['metric']}, another metric and data)")
+        ax.scatter(
+            [r["num_classes"]],
+            [r["scale"]],
+            marker="*",
+            s=60,
+            color="0.6",
+            zorder=3,
+            label=f"thesis: {r['dataset']} best s = {r['scale']:g} ({r['metric']}, another metric and data)",
+        )
     _log_x(ax)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("class count C")
@@ -130,8 +199,15 @@ def plot_history(info: dict[str, Any], stem: str | Path) -> list[Path]:
         ax.scatter(g["order"], g["value"], s=14, color=f"C{i}", alpha=0.6, label=name)
         ax.step(g["order"], g["best_so_far"], where="post", color=f"C{i}")
     if info["failed_order"]:
-        ax.plot(info["failed_order"], [0.01] * len(info["failed_order"]), "|", color="red", markersize=10,
-                transform=ax.get_xaxis_transform(), label="failed / no value")
+        ax.plot(
+            info["failed_order"],
+            [0.01] * len(info["failed_order"]),
+            "|",
+            color="red",
+            markersize=10,
+            transform=ax.get_xaxis_transform(),
+            label="failed / no value",
+        )
     ax.set_xlabel("trial (start order); lines: best so far")
     ax.set_ylabel(info["metric"])
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
@@ -160,8 +236,12 @@ def plot_groups(info: dict[str, Any], stem: str | Path) -> list[Path]:
         ax = next(ax_iter)
         width = 0.8 / max(1, len(info["trials"]))
         for i, t in enumerate(info["trials"]):
-            ax.bar([g + i * width for g in range(len(info["groups"]))],
-                   [t["values"].get(k) or 0.0 for k in info["groups"]], width, label=t["label"])
+            ax.bar(
+                [g + i * width for g in range(len(info["groups"]))],
+                [t["values"].get(k) or 0.0 for k in info["groups"]],
+                width,
+                label=t["label"],
+            )
         ax.set_xticks([g + 0.4 - width / 2 for g in range(len(info["groups"]))], info["groups"])
         ax.set_ylabel("test accuracy (recall)")
         ax.legend(fontsize=7)
@@ -172,7 +252,9 @@ def plot_groups(info: dict[str, Any], stem: str | Path) -> list[Path]:
         ax.set_ylabel("test recall")
         ax.set_title(f"best trial {str(info['per_class']['run_id'])[:8]}", fontsize=9)
     if not panels:
-        axes[0, 0].text(0.5, 0.5, "no head/tail or per-class metrics recorded", ha="center", va="center")
+        axes[0, 0].text(
+            0.5, 0.5, "no head/tail or per-class metrics recorded", ha="center", va="center"
+        )
         axes[0, 0].set_axis_off()
     return save(fig, stem)
 
@@ -181,7 +263,12 @@ def plot_schedules(info: dict[str, Any], stem: str | Path) -> list[Path]:
     """Planned scale over the training epochs (lines) and the logged per-epoch scale (dots)."""
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     for i, c in enumerate(info["curves"]):
-        ax.plot(c["epoch"], [math.nan if v is None else v for v in c["scale"]], color=f"C{i}", label=c["label"])
+        ax.plot(
+            c["epoch"],
+            [math.nan if v is None else v for v in c["scale"]],
+            color=f"C{i}",
+            label=c["label"],
+        )
         if c["measured_epoch"]:
             ax.plot(c["measured_epoch"], c["measured_scale"], "o", color=f"C{i}", markersize=3)
     if not info["curves"]:
@@ -218,24 +305,57 @@ def plot_pareto(info: dict[str, Any], stem: str | Path) -> list[Path]:
     for k, arm in enumerate(sorted({p["arm"] for p in info["points"]})):
         mine = [p for p in info["points"] if p["arm"] == arm]
         color, baseline = f"C{k}", any(p.get("baseline") for p in mine)
-        ax.scatter([p["values"][mx] for p in mine], [p["values"][my] for p in mine], s=40 if baseline else 22,
-                   alpha=0.8 if baseline else 0.6, color=color, marker="^" if baseline else "o",
-                   label=f"{arm}: {len(mine)} seeds" if baseline else f"{arm} ({len(mine)} trials)")
+        ax.scatter(
+            [p["values"][mx] for p in mine],
+            [p["values"][my] for p in mine],
+            s=40 if baseline else 22,
+            alpha=0.8 if baseline else 0.6,
+            color=color,
+            marker="^" if baseline else "o",
+            label=f"{arm}: {len(mine)} seeds" if baseline else f"{arm} ({len(mine)} trials)",
+        )
         stats = info["arms"].get(arm, {})
         cx, cy = stats.get(mx, {}), stats.get(my, {})
         if cx.get("low") is not None and cy.get("low") is not None:
-            ax.errorbar([cx["mean"]], [cy["mean"]], xerr=[[cx["mean"] - cx["low"]], [cx["high"] - cx["mean"]]],
-                        yerr=[[cy["mean"] - cy["low"]], [cy["high"] - cy["mean"]]], color=color, marker="x",
-                        markersize=9, capsize=3, linestyle="none", alpha=0.45, label=f"{arm}: mean of its trials, 95% CI")
+            ax.errorbar(
+                [cx["mean"]],
+                [cy["mean"]],
+                xerr=[[cx["mean"] - cx["low"]], [cx["high"] - cx["mean"]]],
+                yerr=[[cy["mean"] - cy["low"]], [cy["high"] - cy["mean"]]],
+                color=color,
+                marker="x",
+                markersize=9,
+                capsize=3,
+                linestyle="none",
+                alpha=0.45,
+                label=f"{arm}: mean of its trials, 95% CI",
+            )
     front = sorted(info["front"], key=lambda p: p["values"][mx])
     if front:
-        ax.plot([p["values"][mx] for p in front], [p["values"][my] for p in front], color="k", linewidth=1,
-                drawstyle="steps-post" if (dx == "max") != (dy == "max") else "steps-pre", alpha=0.7)
-        ax.scatter([p["values"][mx] for p in front], [p["values"][my] for p in front], s=70, facecolors="none",
-                   edgecolors="k", label=f"Pareto front ({len(front)} non-dominated)")
-    for metric, limits in ((mx, ax.set_xlim), (my, ax.set_ylim)):  # the trials set the view; wide intervals run off it
+        ax.plot(
+            [p["values"][mx] for p in front],
+            [p["values"][my] for p in front],
+            color="k",
+            linewidth=1,
+            drawstyle="steps-post" if (dx == "max") != (dy == "max") else "steps-pre",
+            alpha=0.7,
+        )
+        ax.scatter(
+            [p["values"][mx] for p in front],
+            [p["values"][my] for p in front],
+            s=70,
+            facecolors="none",
+            edgecolors="k",
+            label=f"Pareto front ({len(front)} non-dominated)",
+        )
+    # the trials set the view; wide intervals run off it
+    for metric, limits in ((mx, ax.set_xlim), (my, ax.set_ylim)):
         seen = [p["values"][metric] for p in info["points"]]
-        seen += [s[metric]["mean"] for s in info["arms"].values() if s.get(metric, {}).get("mean") is not None]
+        seen += [
+            s[metric]["mean"]
+            for s in info["arms"].values()
+            if s.get(metric, {}).get("mean") is not None
+        ]
         if seen:
             pad = max(0.08 * (max(seen) - min(seen)), 0.02 * max(1.0, abs(max(seen))))
             limits(min(seen) - pad, max(seen) + pad)
@@ -247,5 +367,14 @@ def plot_pareto(info: dict[str, Any], stem: str | Path) -> list[Path]:
     return save(fig, stem)
 
 
-__all__ = ["plot_groups", "plot_history", "plot_importances", "plot_pareto", "plot_proxy_cosines", "plot_scale_curves",
-           "plot_schedules", "plot_trend", "save"]
+__all__ = [
+    "plot_groups",
+    "plot_history",
+    "plot_importances",
+    "plot_pareto",
+    "plot_proxy_cosines",
+    "plot_scale_curves",
+    "plot_schedules",
+    "plot_trend",
+    "save",
+]

@@ -28,6 +28,7 @@ gamma's 95% intervals, the median width of a's interval, how often the law could
 rejected its own lack-of-fit test, and per C the share of interior vertices, the coverage of the
 vertex intervals and the accuracy range the design produces.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -46,7 +47,8 @@ SHAPES = {
 }
 
 
-PER_CLASS = ("top", "curvature", "asymmetry", "train_noise")  # Truth fields given once or per class count
+# Truth fields given once or per class count
+PER_CLASS = ("top", "curvature", "asymmetry", "train_noise")
 
 
 @dataclass(frozen=True)
@@ -55,19 +57,26 @@ class Truth:
 
     a: float = SQRT2
     b: float = 0.0
-    curvature: tuple[float, ...] = (0.05,)  # accuracy per ln-unit^2 on the steep (low-s) side, one or one per C
-    asymmetry: tuple[float, ...] = (0.5,)  # flat-side curvature / steep-side curvature, one or one per C
+    # accuracy per ln-unit^2 on the steep (low-s) side, one or one per C
+    curvature: tuple[float, ...] = (0.05,)
+    # flat-side curvature / steep-side curvature, one or one per C
+    asymmetry: tuple[float, ...] = (0.5,)
     top: tuple[float, ...] = (0.9,)  # accuracy at s*, one value or one per class count
-    train_noise: tuple[float, ...] = (0.01,)  # sd between seeds' trials at one scale (accuracy, not points), one or one per C
+    # sd between seeds' trials at one scale (accuracy, not points), one or one per C
+    train_noise: tuple[float, ...] = (0.01,)
     seed_effect: float = 0.01  # sd of a seed block's shift
     val_per_class: int = 25
     screen_shift: float = 0.0  # ln units the screen's peak sits above the truth
-    shape: str = "kink"  # SHAPES: how the curvature passes from one side of the optimum to the other
+    shape: str = (
+        "kink"  # SHAPES: how the curvature passes from one side of the optimum to the other
+    )
     smooth_width: float = 0.5  # ln units of the logistic blend of the "smooth" shape
 
     def __post_init__(self) -> None:
         for name in PER_CLASS:  # a single number means the same at every class count
-            object.__setattr__(self, name, tuple(float(v) for v in np.atleast_1d(getattr(self, name))))
+            object.__setattr__(
+                self, name, tuple(float(v) for v in np.atleast_1d(getattr(self, name)))
+            )
         if self.shape not in SHAPES:
             raise ValueError(f"shape {self.shape!r}: expected one of {', '.join(SHAPES)}")
 
@@ -78,17 +87,27 @@ class Truth:
         """Field ``name`` (top, curvature, asymmetry, train_noise) at the ``index``-th of ``count`` class counts."""
         values = getattr(self, name)
         if len(values) not in (1, count):
-            raise ValueError(f"{name}: give one value or {count} (one per class count), got {len(values)}")
+            raise ValueError(
+                f"{name}: give one value or {count} (one per class count), got {len(values)}"
+            )
         return float(values[0] if len(values) == 1 else values[index])
 
     def top_at(self, index: int, count: int) -> float:
         return self.per_class("top", index, count)
 
-    def accuracy(self, scales: np.ndarray, c: int, top: float, shift: float = 0.0, curvature: float | None = None,
-                 asymmetry: float | None = None) -> np.ndarray:
+    def accuracy(
+        self,
+        scales: np.ndarray,
+        c: int,
+        top: float,
+        shift: float = 0.0,
+        curvature: float | None = None,
+        asymmetry: float | None = None,
+    ) -> np.ndarray:
         u = np.log(scales) - np.log(self.optimum(c)) - shift
         k = (self.curvature[0] if curvature is None else curvature) * SHAPES[self.shape](
-            u, self.asymmetry[0] if asymmetry is None else asymmetry, self.smooth_width)
+            u, self.asymmetry[0] if asymmetry is None else asymmetry, self.smooth_width
+        )
         depth = max(top - 1.0 / c, 1e-9)
         return top - k * u**2 / (1.0 + k * u**2 / depth)
 
@@ -116,14 +135,22 @@ class PowerResult:
         return asdict(self)
 
 
-def _observe(rng: np.random.Generator, truth: np.ndarray, shifts: np.ndarray, noise: float, n_val: int) -> np.ndarray:
+def _observe(
+    rng: np.random.Generator, truth: np.ndarray, shifts: np.ndarray, noise: float, n_val: int
+) -> np.ndarray:
     """Trial accuracies: truth + seed shift + training noise, then binomial validation noise."""
     p = np.clip(truth + shifts + rng.normal(0.0, noise, truth.shape), 0.0, 1.0)
     return rng.binomial(n_val, p) / n_val
 
 
-def simulate(design: ScaleDesign, truth: Truth, studies: int = 200, seed: int = 0, mode: str = "max",
-             model: str = "auto") -> PowerResult:
+def simulate(
+    design: ScaleDesign,
+    truth: Truth,
+    studies: int = 200,
+    seed: int = 0,
+    mode: str = "max",
+    model: str = "auto",
+) -> PowerResult:
     """Run ``studies`` simulated studies of ``design`` under ``truth`` through the real estimator."""
     import time
 
@@ -133,24 +160,46 @@ def simulate(design: ScaleDesign, truth: Truth, studies: int = 200, seed: int = 
     n_c = len(counts)
     screen = np.asarray(design.screen_scales, dtype=float)
     n_seeds = len(design.seeds)
-    per_c: list[dict[str, list]] = [{"interior": [], "covered": [], "width": [], "error": [], "low": [], "high": [], "window": []}
-                                    for _ in counts]
+    per_c: list[dict[str, list]] = [
+        {
+            "interior": [],
+            "covered": [],
+            "width": [],
+            "error": [],
+            "low": [],
+            "high": [],
+            "window": [],
+        }
+        for _ in counts
+    ]
     a_hat, a_ci, b_ci, g_hat, g_ci, lof = [], [], [], [], [], []
     for _ in range(studies):
         responses = []
         for i, c in enumerate(counts):
             top = truth.top_at(i, n_c)
-            k_c, noise_c = truth.per_class("curvature", i, n_c), truth.per_class("train_noise", i, n_c)
+            k_c, noise_c = (
+                truth.per_class("curvature", i, n_c),
+                truth.per_class("train_noise", i, n_c),
+            )
             asym_c = truth.per_class("asymmetry", i, n_c)
             n_val = int(truth.val_per_class * c)
-            screened = _observe(rng, truth.accuracy(screen, c, top, truth.screen_shift, k_c, asym_c),
-                                rng.normal(0.0, truth.seed_effect), noise_c, n_val)
+            screened = _observe(
+                rng,
+                truth.accuracy(screen, c, top, truth.screen_shift, k_c, asym_c),
+                rng.normal(0.0, truth.seed_effect),
+                noise_c,
+                n_val,
+            )
             window = np.asarray(design.window(screen_centre(screen, screened, mode)), dtype=float)
             scales = np.tile(window, n_seeds)
             blocks = np.repeat(np.arange(n_seeds), len(window))
             true_acc = truth.accuracy(scales, c, top, curvature=k_c, asymmetry=asym_c)
-            values = _observe(rng, true_acc, rng.normal(0.0, truth.seed_effect, n_seeds)[blocks], noise_c, n_val)
-            r = fit_response(scales, values, blocks, num_classes=c, mode=mode, curve=False, model=model)
+            values = _observe(
+                rng, true_acc, rng.normal(0.0, truth.seed_effect, n_seeds)[blocks], noise_c, n_val
+            )
+            r = fit_response(
+                scales, values, blocks, num_classes=c, mode=mode, curve=False, model=model
+            )
             responses.append(r)
             s_true = float(truth.optimum(c))
             acc = per_c[i]
@@ -161,7 +210,9 @@ def simulate(design: ScaleDesign, truth: Truth, studies: int = 200, seed: int = 
                 acc["error"].append(np.log(r.scale / s_true))
             acc["low"].append(float(values.min()))
             acc["high"].append(float(values.max()))
-            acc["window"].append((float(true_acc.min()), float(true_acc.max()), float(window[0]), float(window[-1])))
+            acc["window"].append(
+                (float(true_acc.min()), float(true_acc.max()), float(window[0]), float(window[-1]))
+            )
         fit, _ = law_over(responses)
         if fit is not None:
             a_hat.append(fit.a), a_ci.append(fit.a_ci), b_ci.append(fit.b_ci)
@@ -182,30 +233,43 @@ def simulate(design: ScaleDesign, truth: Truth, studies: int = 200, seed: int = 
         top = truth.top_at(i, n_c)
         binomial_sd = float(np.sqrt(top * (1 - top) / (truth.val_per_class * c)))
         noise = float(np.sqrt(truth.per_class("train_noise", i, n_c) ** 2 + binomial_sd**2))
-        per_class.append({
-            "num_classes": int(c), "true_scale": float(truth.optimum(c)), "top_accuracy": top,
-            "interior": share(np.asarray(acc["interior"])),
-            "coverage": share(np.asarray(acc["covered"])),
-            "median_width_ln": float(np.median(acc["width"])) if acc["width"] else float("nan"),
-            "median_error_ln": float(np.median(acc["error"])) if acc["error"] else float("nan"),
-            "window_accuracy": [float(np.median(window[:, 0])), float(np.median(window[:, 1]))],
-            "window_scales": [float(np.median(window[:, 2])), float(np.median(window[:, 3]))],
-            "observed_accuracy": [float(np.median(acc["low"])), float(np.median(acc["high"]))],
-            "replicate_sd": noise,
-            "drop_over_noise": float(np.median(window[:, 1] - window[:, 0]) / noise),
-        })
+        per_class.append(
+            {
+                "num_classes": int(c),
+                "true_scale": float(truth.optimum(c)),
+                "top_accuracy": top,
+                "interior": share(np.asarray(acc["interior"])),
+                "coverage": share(np.asarray(acc["covered"])),
+                "median_width_ln": float(np.median(acc["width"])) if acc["width"] else float("nan"),
+                "median_error_ln": float(np.median(acc["error"])) if acc["error"] else float("nan"),
+                "window_accuracy": [float(np.median(window[:, 0])), float(np.median(window[:, 1]))],
+                "window_scales": [float(np.median(window[:, 2])), float(np.median(window[:, 3]))],
+                "observed_accuracy": [float(np.median(acc["low"])), float(np.median(acc["high"]))],
+                "replicate_sd": noise,
+                "drop_over_noise": float(np.median(window[:, 1] - window[:, 0]) / noise),
+            }
+        )
     return PowerResult(
-        design=asdict(design), truth=asdict(truth), model=model, studies=studies, seed=seed,
+        design=asdict(design),
+        truth=asdict(truth),
+        model=model,
+        studies=studies,
+        seed=seed,
         law_fitted=fitted / studies,
         power=float(np.sum(a_ci_arr[:, 0] > 0) / studies) if studies else float("nan"),
         coverage_a=share((a_ci_arr[:, 0] <= truth.a) & (truth.a <= a_ci_arr[:, 1])),
         coverage_b=share((b_ci_arr[:, 0] <= truth.b) & (truth.b <= b_ci_arr[:, 1])),
-        coverage_gamma=share((g_ci_arr[:, 0] <= gamma_true) & (gamma_true <= g_ci_arr[:, 1])) if truth.b == 0 else None,
-        median_width_a=float(np.median(a_ci_arr[:, 1] - a_ci_arr[:, 0])) if fitted else float("nan"),
+        coverage_gamma=share((g_ci_arr[:, 0] <= gamma_true) & (gamma_true <= g_ci_arr[:, 1]))
+        if truth.b == 0
+        else None,
+        median_width_a=float(np.median(a_ci_arr[:, 1] - a_ci_arr[:, 0]))
+        if fitted
+        else float("nan"),
         median_a=float(np.median(a_hat)) if fitted else float("nan"),
         median_gamma=float(np.median(g_hat)) if fitted else float("nan"),
         law_rejected=share(np.asarray(lof) < 0.05),
-        per_class=per_class, seconds=time.perf_counter() - start,
+        per_class=per_class,
+        seconds=time.perf_counter() - start,
     )
 
 
@@ -239,7 +303,8 @@ def summary_lines(result: PowerResult) -> list[str]:
             f"  C={p['num_classes']:<5d} s* {p['true_scale']:5.2f}  interior {p['interior']:.2f}  coverage {_f(p['coverage'])}  "
             f"width {_f(p['median_width_ln'])}  error {_f(p['median_error_ln'], '+.2f')}  window s {p['window_scales'][0]:.3g}-"
             f"{p['window_scales'][1]:.3g}  accuracy {p['window_accuracy'][0]:.3f}-{p['window_accuracy'][1]:.3f}  observed "
-            f"{p['observed_accuracy'][0]:.3f}-{p['observed_accuracy'][1]:.3f}  drop/sd {p['drop_over_noise']:.1f}")
+            f"{p['observed_accuracy'][0]:.3f}-{p['observed_accuracy'][1]:.3f}  drop/sd {p['drop_over_noise']:.1f}"
+        )
     return lines
 
 

@@ -4,6 +4,7 @@ Only values stated in the seed documents are entered; a cell we do not know is `
 guess. Seed 002 (the softmax-scale thesis) trains SoftTriple on the first half of the classes of
 CUB-200-2011 (100 classes) and Cars-196 (98 classes) and reports Recall@1 on the unseen half.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -62,20 +63,33 @@ _SCALE_GRID = ("1", "3", "6.5", "10", "15", "20", "30")
 
 def _table_4_1(dataset: str, known: dict[str, float], note: str) -> PaperTable:
     rows: dict[str, float | None] = {s: known.get(s) for s in _SCALE_GRID}
-    return PaperTable("thesis (seed 002), Table 4.1", dataset, "Recall@1 (unseen classes)", "constant scale s", rows, note)
+    return PaperTable(
+        "thesis (seed 002), Table 4.1",
+        dataset,
+        "Recall@1 (unseen classes)",
+        "constant scale s",
+        rows,
+        note,
+    )
 
 
 # The hook for "the seed paper's tables beside ours": preset name -> the tables it reproduces.
 # Fill in more cells (and more presets) only from the seeds themselves, never from memory.
 PAPER_TABLES: dict[str, tuple[PaperTable, ...]] = {
     "scale-schedules": (
-        _table_4_1("cub200", {"6.5": 0.474, "20": 0.535},
-                   "CUB-200-2011. s=6.5 is AdaCos's value for C=100. Table 4.3: 50 epochs at s=20, then 50 "
-                   "epochs with s decreasing linearly to 5, adds +0.017 R@1."),
-        _table_4_1("cars196", {"6.5": 0.643, "15": 0.740},
-                   "Cars-196. s=6.5 is AdaCos's value for C=100. Table 4.3: the same additional training "
-                   "adds +0.020 R@1."),
-    ),
+        _table_4_1(
+            "cub200",
+            {"6.5": 0.474, "20": 0.535},
+            "CUB-200-2011. s=6.5 is AdaCos's value for C=100. Table 4.3: 50 epochs at s=20, then 50 "
+            "epochs with s decreasing linearly to 5, adds +0.017 R@1.",
+        ),
+        _table_4_1(
+            "cars196",
+            {"6.5": 0.643, "15": 0.740},
+            "Cars-196. s=6.5 is AdaCos's value for C=100. Table 4.3: the same additional training "
+            "adds +0.020 R@1.",
+        ),
+    )
 }
 
 
@@ -83,21 +97,53 @@ def _seed_000() -> PaperTable:
     """Table 1 of seed 000: CE / Center / PC, without and with Complement Entropy (CoE), CIFAR-10, ResNet-20."""
     outputs = {"": "ce", " + CoE": "complement_ce"}
     features = {"CE": "none", "Center": "center", "PC": "pc"}
-    cells = {f"{f}{o}": {"search.output": out, "search.feature": feat}
-             for o, out in outputs.items() for f, feat in features.items()}
-    accuracy = {"CE": 95.00, "Center": 95.32, "PC": 95.21, "CE + CoE": 95.19, "Center + CoE": 95.26, "PC + CoE": 95.36}
-    silhouette = {"CE": 0.3773, "Center": 0.7896, "PC": 0.7877, "CE + CoE": 0.4653, "Center + CoE": 0.7928, "PC + CoE": 0.7924}
-    calinski = {"CE": 2666.85, "Center": 15588.98, "PC": 15218.74,
-                "CE + CoE": 3363.28, "Center + CoE": 14269.11, "PC + CoE": 14280.56}
+    cells = {
+        f"{f}{o}": {"search.output": out, "search.feature": feat}
+        for o, out in outputs.items()
+        for f, feat in features.items()
+    }
+    accuracy = {
+        "CE": 95.00,
+        "Center": 95.32,
+        "PC": 95.21,
+        "CE + CoE": 95.19,
+        "Center + CoE": 95.26,
+        "PC + CoE": 95.36,
+    }
+    silhouette = {
+        "CE": 0.3773,
+        "Center": 0.7896,
+        "PC": 0.7877,
+        "CE + CoE": 0.4653,
+        "Center + CoE": 0.7928,
+        "PC + CoE": 0.7924,
+    }
+    calinski = {
+        "CE": 2666.85,
+        "Center": 15588.98,
+        "PC": 15218.74,
+        "CE + CoE": 3363.28,
+        "Center + CoE": 14269.11,
+        "PC + CoE": 14280.56,
+    }
     return PaperTable(
-        "seed 000, Table 1", "cifar10", "test accuracy (%)", "losses", accuracy,
+        "seed 000, Table 1",
+        "cifar10",
+        "test accuracy (%)",
+        "losses",
+        accuracy,
         "CIFAR-10, ResNet-20, 200 epochs after 100 epochs of CE. "
         "Ours: per (search.output, search.feature) cell the mean over paired seeds; accuracy x100.",
-        extra={"Silhouette": {k: silhouette.get(k) for k in cells},
-               "Calinski-Harabasz": {k: calinski.get(k) for k in cells}},
+        extra={
+            "Silhouette": {k: silhouette.get(k) for k in cells},
+            "Calinski-Harabasz": {k: calinski.get(k) for k in cells},
+        },
         cells=cells,
-        ours={"test accuracy (%)": ("test_accuracy", 100.0), "Silhouette": ("test_silhouette", 1.0),
-              "Calinski-Harabasz": ("test_calinski_harabasz", 1.0)},
+        ours={
+            "test accuracy (%)": ("test_accuracy", 100.0),
+            "Silhouette": ("test_silhouette", 1.0),
+            "Calinski-Harabasz": ("test_calinski_harabasz", 1.0),
+        },
         baseline="CE",
     )
 
@@ -107,7 +153,11 @@ ASSIGNMENT_WORDS = {"all": "all classes", "head": "head", "tail": "tail"}
 
 def assignment_name(pc_on: str, complement_on: str) -> str:
     """Seed 001's name of a (PC, Comp) assignment, e.g. "PC on head + Comp on tail"; none/none is "CE only"."""
-    parts = [f"{term} on {ASSIGNMENT_WORDS[where]}" for term, where in (("PC", pc_on), ("Comp", complement_on)) if where != "none"]
+    parts = [
+        f"{term} on {ASSIGNMENT_WORDS[where]}"
+        for term, where in (("PC", pc_on), ("Comp", complement_on))
+        if where != "none"
+    ]
     return " + ".join(parts) or "CE only"
 
 
@@ -118,34 +168,56 @@ def _seed_001() -> PaperTable:
     the three settings the reference digest states, the others show only ours."""
     from search_spaces.head_tail import ASSIGNMENTS
 
-    cells = {assignment_name(pc, comp): {"search.pc_on": pc, "search.complement_on": comp}
-             for pc in ASSIGNMENTS for comp in ASSIGNMENTS}
-    known = {"CE only": (41.14, 69.34, 25.95), "PC on head + Comp on tail": (43.61, 69.95, 29.47),
-             "PC on all classes": (40.35, None, None)}
+    cells = {
+        assignment_name(pc, comp): {"search.pc_on": pc, "search.complement_on": comp}
+        for pc in ASSIGNMENTS
+        for comp in ASSIGNMENTS
+    }
+    known = {
+        "CE only": (41.14, 69.34, 25.95),
+        "PC on head + Comp on tail": (43.61, 69.95, 29.47),
+        "PC on all classes": (40.35, None, None),
+    }
     return PaperTable(
-        "seed 001, Table 1", "cifar100_lt", "test accuracy (%)", "loss assignment",
+        "seed 001, Table 1",
+        "cifar100_lt",
+        "test accuracy (%)",
+        "loss assignment",
         {k: known.get(k, (None,))[0] for k in cells},
         "CIFAR-100-LT, imbalance 100, ResNet-20; head = classes with >= 100 training images. "
         "PC on head + Comp on tail is the paper's best. Ours: per (search.pc_on, search.complement_on) cell "
         "the mean over paired seeds; accuracies x100.",
-        extra={"head accuracy (%)": {k: known[k][1] if k in known else None for k in cells},
-               "tail accuracy (%)": {k: known[k][2] if k in known else None for k in cells}},
+        extra={
+            "head accuracy (%)": {k: known[k][1] if k in known else None for k in cells},
+            "tail accuracy (%)": {k: known[k][2] if k in known else None for k in cells},
+        },
         cells=cells,
-        ours={"test accuracy (%)": ("test_accuracy", 100.0), "head accuracy (%)": ("test_head_accuracy", 100.0),
-              "tail accuracy (%)": ("test_tail_accuracy", 100.0)},
+        ours={
+            "test accuracy (%)": ("test_accuracy", 100.0),
+            "head accuracy (%)": ("test_head_accuracy", 100.0),
+            "tail accuracy (%)": ("test_tail_accuracy", 100.0),
+        },
         baseline="CE only",
     )
 
 
 def _seed_003() -> PaperTable:
     """Seed 003 (basics) states which loss goes with which output layer, with no accuracies: only ours."""
-    cells = {"BCE + sigmoid": {"loss.output": "bce"}, "CE + softmax": {"loss.output": "ce"},
-             "MSE on softmax": {"loss.output": "mse"}}
+    cells = {
+        "BCE + sigmoid": {"loss.output": "bce"},
+        "CE + softmax": {"loss.output": "ce"},
+        "MSE on softmax": {"loss.output": "mse"},
+    }
     return PaperTable(
         "seed 003 (no numbers: BCE+sigmoid, CE+softmax and MSE are the baseline pairs; MSE on softmax trains slower)",
-        "mnist", "test accuracy (%)", "output loss", {k: None for k in cells},
+        "mnist",
+        "test accuracy (%)",
+        "output loss",
+        {k: None for k in cells},
         "The seed gives no table; ours: per output loss the mean over paired seeds, contrasted with CE + softmax.",
-        cells=cells, ours={"test accuracy (%)": ("test_accuracy", 100.0)}, baseline="CE + softmax",
+        cells=cells,
+        ours={"test accuracy (%)": ("test_accuracy", 100.0)},
+        baseline="CE + softmax",
     )
 
 
@@ -159,4 +231,11 @@ def paper_tables_for(preset: str | None) -> tuple[PaperTable, ...]:
     return PAPER_TABLES.get(preset, ()) if preset else ()
 
 
-__all__ = ["PAPER_TABLES", "PaperTable", "ReferenceOptimum", "THESIS_OPTIMA", "assignment_name", "paper_tables_for"]
+__all__ = [
+    "PAPER_TABLES",
+    "PaperTable",
+    "ReferenceOptimum",
+    "THESIS_OPTIMA",
+    "assignment_name",
+    "paper_tables_for",
+]

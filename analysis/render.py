@@ -1,4 +1,5 @@
 """Render a report's JSON (``analysis.report.write_report``) as Markdown and as one self-contained HTML page."""
+
 from __future__ import annotations
 
 import base64
@@ -9,9 +10,12 @@ from typing import Any
 import pandas as pd
 
 FIGURE_TITLES = {
-    "history": "Optimization history", "importance": "Parameter importances (fANOVA)",
-    "scale_curves": "Metric vs scale per class count", "trend": "Optimum scale vs class count",
-    "groups": "Head/tail and per-class accuracy", "schedules": "Scale schedules",
+    "history": "Optimization history",
+    "importance": "Parameter importances (fANOVA)",
+    "scale_curves": "Metric vs scale per class count",
+    "trend": "Optimum scale vs class count",
+    "groups": "Head/tail and per-class accuracy",
+    "schedules": "Scale schedules",
     "proxy_cosine": "Proxy cosine similarity over epochs (mean ± 1 std)",
     "pareto": "Pareto front of the objectives",
 }
@@ -26,36 +30,58 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
     if not trend:
         return []
     fit = trend["fit"]
-    lines = ["Per class count, the metric is fitted against ln s with seed effects and a polynomial (a cubic with "
-             "5 or more scale levels, else a quadratic; lack of fit tested against the replicates' pure error); s* is "
-             "the fitted curve's vertex with a 95% interval" + (", from the estimation stage only." if trend.get("staged") else ".")]
+    lines = [
+        "Per class count, the metric is fitted against ln s with seed effects and a polynomial (a cubic with "
+        "5 or more scale levels, else a quadratic; lack of fit tested against the replicates' pure error); s* is "
+        "the fitted curve's vertex with a 95% interval"
+        + (", from the estimation stage only." if trend.get("staged") else ".")
+    ]
     if fit:
-        lines.append("Law s*(C) = a ln(C - 1) + b by weighted least squares over the interior vertices (their variances "
-                     f"taken as known): a = {fit['a']:.3f} (95% CI {fit['a_ci'][0]:.3f} to {fit['a_ci'][1]:.3f}), "
-                     f"b = {fit['b']:.3f} (95% CI {fit['b_ci'][0]:.3f} to {fit['b_ci'][1]:.3f}); gamma = s*/(sqrt(2) "
-                     f"ln(C - 1)) = {fit['gamma']:.3f} (95% CI {fit['gamma_ci'][0]:.3f} to {fit['gamma_ci'][1]:.3f}); "
-                     f"lack of fit against free per-C vertices: chi2 = {fit['chi2']:.3g} on {fit['df']} df, "
-                     f"p = {_fmt(fit['lack_of_fit_p'])}"
-                     + (f" (intervals widened x{fit['scale_factor']:.2f} for that scatter)" if (fit.get("scale_factor") or 1) > 1 else "")
-                     + f"; {fit['n_points']} class counts. AdaCos predicts a = 1.414, "
-                     "b = 0, gamma = 1.")
+        lines.append(
+            "Law s*(C) = a ln(C - 1) + b by weighted least squares over the interior vertices (their variances "
+            f"taken as known): a = {fit['a']:.3f} (95% CI {fit['a_ci'][0]:.3f} to {fit['a_ci'][1]:.3f}), "
+            f"b = {fit['b']:.3f} (95% CI {fit['b_ci'][0]:.3f} to {fit['b_ci'][1]:.3f}); gamma = s*/(sqrt(2) "
+            f"ln(C - 1)) = {fit['gamma']:.3f} (95% CI {fit['gamma_ci'][0]:.3f} to {fit['gamma_ci'][1]:.3f}); "
+            f"lack of fit against free per-C vertices: chi2 = {fit['chi2']:.3g} on {fit['df']} df, "
+            f"p = {_fmt(fit['lack_of_fit_p'])}"
+            + (
+                f" (intervals widened x{fit['scale_factor']:.2f} for that scatter)"
+                if (fit.get("scale_factor") or 1) > 1
+                else ""
+            )
+            + f"; {fit['n_points']} class counts. AdaCos predicts a = 1.414, "
+            "b = 0, gamma = 1."
+        )
     else:
         lines.append(trend["message"] + ".")
     if trend["excluded"]:
-        lines.append("Left out of the trend: " + "; ".join(f"{n} ({r})" for r, n in trend["excluded"].items()) + ".")
+        lines.append(
+            "Left out of the trend: "
+            + "; ".join(f"{n} ({r})" for r, n in trend["excluded"].items())
+            + "."
+        )
     return lines
 
 
 def _optima_table(trend: dict[str, Any] | None) -> pd.DataFrame | None:
     if not trend or not trend["optima"]:
         return None
-    return pd.DataFrame([{
-        "C": o["num_classes"], "trials": o["trials"], "seeds": len(o["seeds"]), "model": o["model"] or "–",
-        "s*": o["scale"] if o["interior"] else None,
-        "95% CI": f"{o['ci_low']:.3g} to {o['ci_high']:.3g}" if o["interior"] else "–",
-        "lack-of-fit p": o["lack_of_fit_p"], "no vertex because": o["reason"] or "",
-        "AdaCos s": o["adacos_scale"],
-    } for o in trend["optima"]])
+    return pd.DataFrame(
+        [
+            {
+                "C": o["num_classes"],
+                "trials": o["trials"],
+                "seeds": len(o["seeds"]),
+                "model": o["model"] or "–",
+                "s*": o["scale"] if o["interior"] else None,
+                "95% CI": f"{o['ci_low']:.3g} to {o['ci_high']:.3g}" if o["interior"] else "–",
+                "lack-of-fit p": o["lack_of_fit_p"],
+                "no vertex because": o["reason"] or "",
+                "AdaCos s": o["adacos_scale"],
+            }
+            for o in trend["optima"]
+        ]
+    )
 
 
 def _num(value: Any) -> str:
@@ -90,73 +116,149 @@ def _text(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _contrast_table(paper: dict[str, Any]) -> pd.DataFrame:
-    return _text(pd.DataFrame([{
-        "contrast": c["contrast"], "metric": c["metric"], "paper": _num(c["paper"]), "ours (mean)": _num(c["ours"]),
-        "95% CI": _ci(c["low"], c["high"]), "P(A>B)": _num(c["p_improve"]), "P 95% CI": _ci(c["p_low"], c["p_high"]),
-        "seeds": c["pairs"],
-    } for c in paper["contrasts"] if c["ours"] is not None or c["paper"] is not None]))
+    return _text(
+        pd.DataFrame(
+            [
+                {
+                    "contrast": c["contrast"],
+                    "metric": c["metric"],
+                    "paper": _num(c["paper"]),
+                    "ours (mean)": _num(c["ours"]),
+                    "95% CI": _ci(c["low"], c["high"]),
+                    "P(A>B)": _num(c["p_improve"]),
+                    "P 95% CI": _ci(c["p_low"], c["p_high"]),
+                    "seeds": c["pairs"],
+                }
+                for c in paper["contrasts"]
+                if c["ours"] is not None or c["paper"] is not None
+            ]
+        )
+    )
 
 
 def _resolution_line(paper: dict[str, Any]) -> str:
     res = (paper.get("resolution") or {}).get(paper["metric"]) or {}
     if res.get("normal") is None:
-        return (f"Resolution of this design: unknown for {paper['metric']}; it needs at least two paired seeds "
-                "per cell (`study run --seeds N`).")
-    return (f"Resolution of this design: with {res['n']} paired seeds and a contrast sd of {res['sd']:.3g}, "
-            f"the smallest difference in {paper['metric']} it detects with {res['power']:.0%} power at the "
-            f"two-sided {res['alpha']:.0%} level is about {res['normal']:.3g} (2.8 sd / sqrt(n)); "
-            f"{res['t']:.3g} by the paired t test on {res['n'] - 1} degrees of freedom.")
+        return (
+            f"Resolution of this design: unknown for {paper['metric']}; it needs at least two paired seeds "
+            "per cell (`study run --seeds N`)."
+        )
+    return (
+        f"Resolution of this design: with {res['n']} paired seeds and a contrast sd of {res['sd']:.3g}, "
+        f"the smallest difference in {paper['metric']} it detects with {res['power']:.0%} power at the "
+        f"two-sided {res['alpha']:.0%} level is about {res['normal']:.3g} (2.8 sd / sqrt(n)); "
+        f"{res['t']:.3g} by the paired t test on {res['n'] - 1} degrees of freedom."
+    )
 
 
 def _pareto_sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
     pareto = study["pareto"]
     metrics = pareto["metrics"]
     searched = sum(not p.get("baseline") for p in pareto["points"])
-    out: list[tuple[str, Any]] = [("h3", f"Pareto front of {' vs '.join(metrics)}"), (
-        "p", f"{searched} finished searched trials, {len(pareto['front'])} on the front: no other trial is at least "
-             "as good in every objective and better in one. The study has several objectives, so no trial is "
-             "ranked best; the front is listed in order of the first objective for reading only.")]
+    out: list[tuple[str, Any]] = [
+        ("h3", f"Pareto front of {' vs '.join(metrics)}"),
+        (
+            "p",
+            f"{searched} finished searched trials, {len(pareto['front'])} on the front: no other trial is at least "
+            "as good in every objective and better in one. The study has several objectives, so no trial is "
+            "ranked best; the front is listed in order of the first objective for reading only.",
+        ),
+    ]
     if not pareto["points"]:
         return out + [("p", "No finished trial reported every objective.")]
-    out.append(("table", pd.DataFrame([{
-        "run_id": p["run_id"], "arm": p["arm"], **{m: p["values"][m] for m in metrics}, **p["test"], **p["params"],
-        **_versus_columns(p.get("vs_baseline")),
-    } for p in pareto["front"]])))
+    out.append(
+        (
+            "table",
+            pd.DataFrame(
+                [
+                    {
+                        "run_id": p["run_id"],
+                        "arm": p["arm"],
+                        **{m: p["values"][m] for m in metrics},
+                        **p["test"],
+                        **p["params"],
+                        **_versus_columns(p.get("vs_baseline")),
+                    }
+                    for p in pareto["front"]
+                ]
+            ),
+        )
+    )
     if pareto.get("baseline"):
         out += _baseline_sections(pareto["baseline"])
-    out += [("h3", "Arms (mean over their trials, 95% t interval)"), ("table", pd.DataFrame([{
-        "arm": arm, "trials": stats["trials"],
-        **{k: f"{_num(v['mean'])} ({_ci(v['low'], v['high'])})" for k, v in stats.items() if isinstance(v, dict)},
-    } for arm, stats in pareto["arms"].items()]))]
+    out += [
+        ("h3", "Arms (mean over their trials, 95% t interval)"),
+        (
+            "table",
+            pd.DataFrame(
+                [
+                    {
+                        "arm": arm,
+                        "trials": stats["trials"],
+                        **{
+                            k: f"{_num(v['mean'])} ({_ci(v['low'], v['high'])})"
+                            for k, v in stats.items()
+                            if isinstance(v, dict)
+                        },
+                    }
+                    for arm, stats in pareto["arms"].items()
+                ]
+            ),
+        ),
+    ]
     return out
 
 
-VERDICTS = {"above": "beats it", "below": "below it", "within": "within its seed spread",
-            "unknown": "unknown (fewer than 2 baseline seeds)"}
+VERDICTS = {
+    "above": "beats it",
+    "below": "below it",
+    "within": "within its seed spread",
+    "unknown": "unknown (fewer than 2 baseline seeds)",
+}
 
 
 def _versus_columns(versus: dict[str, Any] | None) -> dict[str, Any]:
     """A front trial's verdict against the baseline arm, as columns of the front's table."""
     if not versus:
         return {}
-    return {"vs baseline": VERDICTS[versus["verdict"]] + (f" on {versus['metric']}" if versus["metric"] else ""),
-            "minus baseline mean": versus["minus_mean"], "minus baseline, same seed": versus["minus_same_seed"]}
+    return {
+        "vs baseline": VERDICTS[versus["verdict"]]
+        + (f" on {versus['metric']}" if versus["metric"] else ""),
+        "minus baseline mean": versus["minus_mean"],
+        "minus baseline, same seed": versus["minus_same_seed"],
+    }
 
 
 def _baseline_sections(baseline: dict[str, Any]) -> list[tuple[str, Any]]:
     seeds = ", ".join(map(str, baseline["seeds"]))
     return [
         ("h3", f"Baseline {baseline['arm']}: {baseline['trials']} runs on seeds {seeds}"),
-        ("p", "The baseline arm runs the paper's comparison loss on the searched trials' class subset, one run per "
-              "seed; it is never on the front. Per metric: the mean over its seeds with a 95% t interval, and the 95% "
-              "prediction interval of one run on a new seed. A front trial (one run) beats the baseline when its "
-              "important-class recall lies above that prediction interval; the test recall is used when recorded, "
-              "because the front was chosen on the validation values."),
-        ("table", _text(pd.DataFrame([{
-            "metric": m, "seeds": s["n"], "mean": _num(s["mean"]), "95% CI": _ci(s["low"], s["high"]),
-            "one run, 95% PI": _ci(s["pred_low"], s["pred_high"]),
-            **{f"seed {k}": _num(v) for k, v in s["per_seed"].items()},
-        } for m, s in baseline["metrics"].items()]))),
+        (
+            "p",
+            "The baseline arm runs the paper's comparison loss on the searched trials' class subset, one run per "
+            "seed; it is never on the front. Per metric: the mean over its seeds with a 95% t interval, and the 95% "
+            "prediction interval of one run on a new seed. A front trial (one run) beats the baseline when its "
+            "important-class recall lies above that prediction interval; the test recall is used when recorded, "
+            "because the front was chosen on the validation values.",
+        ),
+        (
+            "table",
+            _text(
+                pd.DataFrame(
+                    [
+                        {
+                            "metric": m,
+                            "seeds": s["n"],
+                            "mean": _num(s["mean"]),
+                            "95% CI": _ci(s["low"], s["high"]),
+                            "one run, 95% PI": _ci(s["pred_low"], s["pred_high"]),
+                            **{f"seed {k}": _num(v) for k, v in s["per_seed"].items()},
+                        }
+                        for m, s in baseline["metrics"].items()
+                    ]
+                )
+            ),
+        ),
     ]
 
 
@@ -164,52 +266,105 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
     """(kind, content) blocks of one study: kind is h2, h3, p, code, table or figure."""
     metric, mode = study["metric"], study["mode"]
     out: list[tuple[str, Any]] = [("h2", f"Study {study['experiment']}")]
-    counts = ", ".join(f"{k} {v}" for k, v in study["trial_status_counts"].items()) or "none recorded"
+    counts = (
+        ", ".join(f"{k} {v}" for k, v in study["trial_status_counts"].items()) or "none recorded"
+    )
     out.append(("p", f"{study['trials']} trials; outcome counts: {counts}."))
     if study.get("departures"):
         out.append(("p", f"Departures from the paper: {study['departures']}"))
     if study.get("pareto") is not None:
-        return out + _pareto_sections(study) + [("figure", (n, p)) for n, p in study["figures"].items()]
+        return (
+            out
+            + _pareto_sections(study)
+            + [("figure", (n, p)) for n, p in study["figures"].items()]
+        )
     best = study["best"]
     if best is None:
         return out + [("p", f"No finished trial reported {metric}.")]
     label = "test Recall@1 on the unseen test classes" if study.get("selected") else "test accuracy"
     test = f", {label} = {best['test_accuracy']:.4f}" if best["test_accuracy"] is not None else ""
-    out += [("p", f"Best trial {best['run_id']}: {metric} = {best[metric]:.4f} "
-                  f"({'higher' if mode == 'max' else 'lower'} is better){test}. Replay it without the search:"),
-            ("code", best["replay"]),
-            ("table", pd.DataFrame(sorted(best["config"].items()), columns=["setting", "value"]))]
+    out += [
+        (
+            "p",
+            f"Best trial {best['run_id']}: {metric} = {best[metric]:.4f} "
+            f"({'higher' if mode == 'max' else 'lower'} is better){test}. Replay it without the search:",
+        ),
+        ("code", best["replay"]),
+        ("table", pd.DataFrame(sorted(best["config"].items()), columns=["setting", "value"])),
+    ]
     if study.get("selected"):
-        out += [("h3", f"Selected by {metric}; test Recall@1 of the selection only"),
-                ("p", f"Per dataset, the trial with the best {metric} is the selected configuration, and the test Recall@1 "
-                      "on classes never seen in training is read for it alone: the test classes never choose a "
-                      "configuration. The other trials' test values are in the store, not in this report."),
-                ("table", pd.DataFrame([{k: v for k, v in row.items() if k not in ("config", "replay")}
-                                        for row in study["selected"]]))]
+        out += [
+            ("h3", f"Selected by {metric}; test Recall@1 of the selection only"),
+            (
+                "p",
+                f"Per dataset, the trial with the best {metric} is the selected configuration, and the test Recall@1 "
+                "on classes never seen in training is read for it alone: the test classes never choose a "
+                "configuration. The other trials' test values are in the store, not in this report.",
+            ),
+            (
+                "table",
+                pd.DataFrame(
+                    [
+                        {k: v for k, v in row.items() if k not in ("config", "replay")}
+                        for row in study["selected"]
+                    ]
+                ),
+            ),
+        ]
     if study["per_class_count"]:
-        out += [("h3", "Best configuration per class count"), ("table", pd.DataFrame(study["per_class_count"]))]
-    out += [("h3", f"Top {len(study['top'])} trials by {metric}"), ("table", pd.DataFrame(study["top"]))]
-    if study["trend"] and study["trend"]["optima"]:  # only studies whose trials searched a constant scale
-        out += [("h3", "Optimum scale vs class count")] + [("p", line) for line in _trend_lines(study["trend"])]
+        out += [
+            ("h3", "Best configuration per class count"),
+            ("table", pd.DataFrame(study["per_class_count"])),
+        ]
+    out += [
+        ("h3", f"Top {len(study['top'])} trials by {metric}"),
+        ("table", pd.DataFrame(study["top"])),
+    ]
+    # only studies whose trials searched a constant scale
+    if study["trend"] and study["trend"]["optima"]:
+        out += [("h3", "Optimum scale vs class count")] + [
+            ("p", line) for line in _trend_lines(study["trend"])
+        ]
         table = _optima_table(study["trend"])
         if table is not None:
             out.append(("table", table))
     imp = study.get("importances") or {}
     if imp.get("importances"):
-        out += [("h3", "Parameter importances"), ("p", imp["message"] + "."),
-                ("table", pd.DataFrame(list(imp["importances"].items()), columns=["parameter", "importance"]))]
+        out += [
+            ("h3", "Parameter importances"),
+            ("p", imp["message"] + "."),
+            (
+                "table",
+                pd.DataFrame(list(imp["importances"].items()), columns=["parameter", "importance"]),
+            ),
+        ]
     for paper in study.get("paper_tables") or []:
-        out += [("h3", f"Published: {paper['source']} ({paper['dataset']}, {paper['metric']})"), ("p", paper["notes"])]
+        out += [
+            ("h3", f"Published: {paper['source']} ({paper['dataset']}, {paper['metric']})"),
+            ("p", paper["notes"]),
+        ]
         if paper.get("beside"):  # ours beside the paper's, per grid cell, over paired seeds
             out.append(("table", _replicated_table(paper)))
             if paper.get("contrasts"):
-                out += [("p", f"Paired contrasts against {paper['baseline']} on the same seeds: the mean difference "
-                              "with its 95% t interval, and P(A>B), the share of seeds on which the setting beats the "
-                              "baseline (ties count half), with a 95% bootstrap interval; the paper's difference beside."),
-                        ("table", _contrast_table(paper))]
+                out += [
+                    (
+                        "p",
+                        f"Paired contrasts against {paper['baseline']} on the same seeds: the mean difference "
+                        "with its 95% t interval, and P(A>B), the share of seeds on which the setting beats the "
+                        "baseline (ties count half), with a 95% bootstrap interval; the paper's difference beside.",
+                    ),
+                    ("table", _contrast_table(paper)),
+                ]
             out.append(("p", _resolution_line(paper)))
         else:
-            out.append(("table", pd.DataFrame([{paper["column"]: k, paper["metric"]: v} for k, v in paper["rows"].items()])))
+            out.append(
+                (
+                    "table",
+                    pd.DataFrame(
+                        [{paper["column"]: k, paper["metric"]: v} for k, v in paper["rows"].items()]
+                    ),
+                )
+            )
     out += [("figure", (name, path)) for name, path in study["figures"].items()]
     return out
 
@@ -227,7 +382,13 @@ def markdown(report: dict[str, Any]) -> str:
                 lines.append(f"`{content}`")
             elif kind == "table":
                 # tables of preformatted text cells (``_text``) keep their digits as written
-                lines.append(content.to_markdown(index=False, floatfmt=".4g", disable_numparse=bool(content.attrs.get("text"))))
+                lines.append(
+                    content.to_markdown(
+                        index=False,
+                        floatfmt=".4g",
+                        disable_numparse=bool(content.attrs.get("text")),
+                    )
+                )
             elif kind == "figure":
                 lines.append(f"![{FIGURE_TITLES.get(content[0], content[0])}]({content[1]})")
             else:
@@ -236,9 +397,11 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-       "table{border-collapse:collapse;font-size:13px;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px}"
-       "th{background:#f3f3f3}code{background:#f3f3f3;padding:2px 4px}img{max-width:100%}")
+CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+    "table{border-collapse:collapse;font-size:13px;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px}"
+    "th{background:#f3f3f3}code{background:#f3f3f3;padding:2px 4px}img{max-width:100%}"
+)
 
 
 def html(report: dict[str, Any], base: str | Path) -> str:
@@ -252,14 +415,20 @@ def html(report: dict[str, Any], base: str | Path) -> str:
             elif kind == "code":
                 body.append(f"<p><code>{esc(content)}</code></p>")
             elif kind == "table":
-                body.append(content.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0))
+                body.append(
+                    content.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
+                )
             elif kind == "figure":
                 name, path = content
                 data = base64.b64encode((Path(base) / path).read_bytes()).decode("ascii")
                 title = esc(FIGURE_TITLES.get(name, name))
-                body.append(f'<figure><img alt="{title}" src="data:image/png;base64,{data}"><figcaption>{title}</figcaption></figure>')
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Study report</title>"
-            f"<style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+                body.append(
+                    f'<figure><img alt="{title}" src="data:image/png;base64,{data}"><figcaption>{title}</figcaption></figure>'
+                )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Study report</title>'
+        f"<style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
 
 
 __all__ = ["html", "markdown"]

@@ -59,18 +59,20 @@ weaker side's is reported, both in ``side_curvatures``), when the cubic has no s
 when the vertex lies outside the scanned scales (split: on an end of them), or when its interval
 is unbounded (split: reaches an end of the scanned scales).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.polynomial import Polynomial
 from scipy import stats
 
-from trainables.schedules import adacos_fixed_scale
 from trainables.metric_names import VAL_ACCURACY
+from trainables.schedules import adacos_fixed_scale
 
 SCALE, CLASSES, STAGE = "param:scale.start", "param:data.num_classes", "tag:stage"
 SEED_COLUMNS = ("param:train.seed", "param:data.subset_seed")  # together: one seed block
@@ -82,15 +84,20 @@ CUBIC_MIN_LEVELS = 5  # a cubic or a split parabola with a lack-of-fit test of i
 CURVE_POINTS = 61
 # Which curve: (scale levels, lack-of-fit p of the quadratic) -> the model fitted
 MODELS = {
-    "auto": lambda levels, lof: "split" if levels >= CUBIC_MIN_LEVELS else "quadratic",  # the default: see the module docstring
-    "lack-of-fit": lambda levels, lof: "cubic" if levels >= CUBIC_MIN_LEVELS and lof < ALPHA else "quadratic",
+    # the default: see the module docstring
+    "auto": lambda levels, lof: "split" if levels >= CUBIC_MIN_LEVELS else "quadratic",
+    "lack-of-fit": lambda levels, lof: (
+        "cubic" if levels >= CUBIC_MIN_LEVELS and lof < ALPHA else "quadratic"
+    ),
     "quadratic": lambda levels, lof: "quadratic",
     "cubic": lambda levels, lof: "cubic" if levels >= CUBIC_MIN_LEVELS else "quadratic",
     "split": lambda levels, lof: "split" if levels >= CUBIC_MIN_LEVELS else "quadratic",
 }
 DEGREES = {2: "quadratic", 3: "cubic", 4: "quartic"}
 POLYNOMIALS = {name: degree for degree, name in DEGREES.items()}
-SEARCH_POINTS = 2001  # grid of the test inversion, over the scanned range and its width again each side
+SEARCH_POINTS = (
+    2001  # grid of the test inversion, over the scanned range and its width again each side
+)
 LEVEL_DIGITS = 6  # scales equal to this many decimals of ln s are one level
 LOCAL_SHARE = 0.3  # the split parabola is fitted where the mean metric is within this share of the peak's depth above chance
 
@@ -109,7 +116,9 @@ class ClassResponse:
     sd: float  # the interval's width / (2 x 1.96): the uncertainty the law weighs s* by
     lack_of_fit_p: float  # the quadratic against the replicates' pure error (NaN: no test possible)
     lack_of_fit_p_model: float  # the model used against the same pure error
-    curvature: float  # f'' in metric per ln-unit^2, at the vertex (at the centre when there is none)
+    curvature: (
+        float  # f'' in metric per ln-unit^2, at the vertex (at the centre when there is none)
+    )
     curvature_ci: tuple[float, float]
     interior: bool  # the vertex enters the law
     reason: str  # why not interior ("" when it is)
@@ -120,8 +129,10 @@ class ClassResponse:
     residual_sd: float  # sqrt of the fit's residual mean square
     warnings: list[str] = field(default_factory=list)
     points: dict[str, list] = field(default_factory=dict, repr=False)  # scale, value, seed, run_id
-    curve: dict[str, list] = field(default_factory=dict, repr=False)  # scale, value, low, high (seed average)
-    side_curvatures: dict[str, list[float]] = field(default_factory=dict)  # split model: side -> [f'', low, high]
+    # scale, value, low, high (seed average)
+    curve: dict[str, list] = field(default_factory=dict, repr=False)
+    # split model: side -> [f'', low, high]
+    side_curvatures: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def ci_low(self) -> float:
@@ -134,6 +145,7 @@ class ClassResponse:
 
 # --- which trials ---------------------------------------------------------------------------------
 
+
 def _col(t: pd.DataFrame, name: str, default: Any) -> pd.Series:
     return t[name] if name in t else pd.Series(default, index=t.index)
 
@@ -143,21 +155,50 @@ def is_staged(trials: pd.DataFrame) -> bool:
     return STAGE in trials and trials[STAGE].notna().any()
 
 
-def scale_trials(trials: pd.DataFrame, metric: str, statuses: Sequence[str] = ("finished",)) -> tuple[pd.DataFrame, dict[str, int]]:
+def scale_trials(
+    trials: pd.DataFrame, metric: str, statuses: Sequence[str] = ("finished",)
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """The trials a response curve may use, and how many were left out and why (see the module docstring)."""
     from trainables.losses.registry import scaled_losses
 
     staged, scaled = is_staged(trials), scaled_losses()
     checks = [
-        (f"not FINISHED or no {metric}", lambda t: (t["status"] == "FINISHED") & _col(t, f"metric:{metric}", np.nan).notna()),
-        ("trial status not " + "/".join(statuses) + " (early-stopped trials never enter a curve)",
-         lambda t: _col(t, "tag:trial_status", statuses[0]).isin(statuses)),
-        ("screen stage (it places the window; never fitted)", lambda t: _col(t, STAGE, ESTIMATE_STAGE) == ESTIMATE_STAGE if staged else t["status"].notna()),
-        ("scale schedule is not constant", lambda t: _col(t, "param:scale.schedule", "constant") == "constant"),
-        ("output loss has no scale", lambda t: _col(t, "param:loss.output", scaled[0]).isin(scaled)),
-        ("no scale.start or data.num_classes", lambda t: _col(t, SCALE, np.nan).notna() & _col(t, CLASSES, np.nan).notna()),
-        ("data.num_classes < 3 (0 = all: count not recorded)", lambda t: pd.to_numeric(_col(t, CLASSES, 0), errors="coerce") >= 3),
-        ("scale.start not positive", lambda t: pd.to_numeric(_col(t, SCALE, np.nan), errors="coerce") > 0),
+        (
+            f"not FINISHED or no {metric}",
+            lambda t: (t["status"] == "FINISHED") & _col(t, f"metric:{metric}", np.nan).notna(),
+        ),
+        (
+            "trial status not "
+            + "/".join(statuses)
+            + " (early-stopped trials never enter a curve)",
+            lambda t: _col(t, "tag:trial_status", statuses[0]).isin(statuses),
+        ),
+        (
+            "screen stage (it places the window; never fitted)",
+            lambda t: (
+                _col(t, STAGE, ESTIMATE_STAGE) == ESTIMATE_STAGE if staged else t["status"].notna()
+            ),
+        ),
+        (
+            "scale schedule is not constant",
+            lambda t: _col(t, "param:scale.schedule", "constant") == "constant",
+        ),
+        (
+            "output loss has no scale",
+            lambda t: _col(t, "param:loss.output", scaled[0]).isin(scaled),
+        ),
+        (
+            "no scale.start or data.num_classes",
+            lambda t: _col(t, SCALE, np.nan).notna() & _col(t, CLASSES, np.nan).notna(),
+        ),
+        (
+            "data.num_classes < 3 (0 = all: count not recorded)",
+            lambda t: pd.to_numeric(_col(t, CLASSES, 0), errors="coerce") >= 3,
+        ),
+        (
+            "scale.start not positive",
+            lambda t: pd.to_numeric(_col(t, SCALE, np.nan), errors="coerce") > 0,
+        ),
     ]
     excluded: dict[str, int] = {}
     kept = trials
@@ -179,6 +220,7 @@ def seed_blocks(group: pd.DataFrame) -> pd.Series | None:
 
 # --- the fit --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _Fit:
     degree: int
@@ -197,11 +239,18 @@ def _design(d: np.ndarray, blocks: np.ndarray, n_blocks: int, degree: int) -> np
 
 
 def _ols(y: np.ndarray, x: np.ndarray, degree: int) -> _Fit:
-    from statsmodels.regression.linear_model import OLS  # not statsmodels.api: that import takes seconds
+    # not statsmodels.api: that import takes seconds
+    from statsmodels.regression.linear_model import OLS
 
     result = OLS(y, x).fit()
-    cov = np.asarray(result.cov_params()) if result.df_resid > 0 else np.full((x.shape[1],) * 2, np.nan)
-    return _Fit(degree, np.asarray(result.params), cov, float(result.df_resid), float(result.ssr), result)
+    cov = (
+        np.asarray(result.cov_params())
+        if result.df_resid > 0
+        else np.full((x.shape[1],) * 2, np.nan)
+    )
+    return _Fit(
+        degree, np.asarray(result.params), cov, float(result.df_resid), float(result.ssr), result
+    )
 
 
 def _lack_of_fit(model: _Fit, saturated: _Fit) -> float:
@@ -240,22 +289,33 @@ def _stationary(poly: np.ndarray, sign: float, region: tuple[float, float]) -> f
     inside = [r for r in peaks if region[0] <= r <= region[1]]
     if inside:
         return float(max(inside, key=lambda r: sign * f(r)))
-    return float(min(peaks, key=lambda r: abs(r - 0.5 * (region[0] + region[1])))) if peaks else float("nan")
+    return (
+        float(min(peaks, key=lambda r: abs(r - 0.5 * (region[0] + region[1]))))
+        if peaks
+        else float("nan")
+    )
 
 
 def _inflections(poly: np.ndarray) -> np.ndarray:
     """Real points where the fitted curve changes from concave to convex."""
-    roots = Polynomial(np.concatenate([[0.0], poly])).deriv(2).roots() if len(poly) > 2 else np.array([])
+    roots = (
+        Polynomial(np.concatenate([[0.0], poly])).deriv(2).roots()
+        if len(poly) > 2
+        else np.array([])
+    )
     return roots[np.abs(roots.imag) < 1e-9].real
 
 
-def _vertex_interval(fit: _Fit, n_blocks: int, vertex: float, span: tuple[float, float], t: float) -> tuple[float, float]:
+def _vertex_interval(
+    fit: _Fit, n_blocks: int, vertex: float, span: tuple[float, float], t: float
+) -> tuple[float, float]:
     """The stretch of d around ``vertex`` where H0: f'(d) = 0 is not rejected (inf: unbounded)."""
     lo, hi = span
     width = max(hi - lo, 1.0)
     grid = np.linspace(lo - width, hi + width, SEARCH_POINTS)
     stop_low, stop_high = grid[0], grid[-1]
-    for inflection in _inflections(fit.params[n_blocks:]):  # stay on the concave (or convex, for min) side
+    # stay on the concave (or convex, for min) side
+    for inflection in _inflections(fit.params[n_blocks:]):
         if inflection > vertex:
             stop_high = min(stop_high, inflection)
         else:
@@ -278,18 +338,23 @@ def _vertex_interval(fit: _Fit, n_blocks: int, vertex: float, span: tuple[float,
 
     def edge(i: int, j: int) -> float:  # i inside, j outside: interpolate where excess = 0
         if not (0 <= j < len(grid)) or grid[j] < stop_low or grid[j] > stop_high:
-            return float("inf") * (1 if j > i else -1)  # the slope never became significant on this side
+            # the slope never became significant on this side
+            return float("inf") * (1 if j > i else -1)
         frac = excess[i] / (excess[i] - excess[j])
         return float(grid[i] + frac * (grid[j] - grid[i]))
 
     return edge(left, left - 1), edge(right, right + 1)
 
 
-def local_levels(y: np.ndarray, level_idx: np.ndarray, n_levels: int, floor: float, share: float) -> np.ndarray:
+def local_levels(
+    y: np.ndarray, level_idx: np.ndarray, n_levels: int, floor: float, share: float
+) -> np.ndarray:
     """Which scale levels the split parabola is fitted on: the connected stretch around the best
     level whose mean stays within ``share`` of the depth from the best mean down to ``floor``
     (chance, 1/C); all levels when that leaves fewer than ``CUBIC_MIN_LEVELS``."""
-    means = np.bincount(level_idx, weights=y, minlength=n_levels) / np.maximum(np.bincount(level_idx, minlength=n_levels), 1)
+    means = np.bincount(level_idx, weights=y, minlength=n_levels) / np.maximum(
+        np.bincount(level_idx, minlength=n_levels), 1
+    )
     best = int(np.argmax(means))
     near = means >= means[best] - share * max(means[best] - floor, 0.0)
     low = high = best
@@ -298,14 +363,23 @@ def local_levels(y: np.ndarray, level_idx: np.ndarray, n_levels: int, floor: flo
     while high < n_levels - 1 and near[high + 1]:
         high += 1
     keep = np.zeros(n_levels, dtype=bool)
-    keep[low:high + 1] = True
+    keep[low : high + 1] = True
     return keep if keep.sum() >= CUBIC_MIN_LEVELS else np.ones(n_levels, dtype=bool)
 
 
-def fit_response(scales: Sequence[float], values: Sequence[float], seeds: Sequence[Any] | None = None, *,
-                 num_classes: int = 0, mode: str = "max", run_ids: Sequence[str] | None = None,
-                 warnings: Sequence[str] = (), curve: bool = True, model: str = "auto",
-                 local_share: float = LOCAL_SHARE) -> ClassResponse:
+def fit_response(
+    scales: Sequence[float],
+    values: Sequence[float],
+    seeds: Sequence[Any] | None = None,
+    *,
+    num_classes: int = 0,
+    mode: str = "max",
+    run_ids: Sequence[str] | None = None,
+    warnings: Sequence[str] = (),
+    curve: bool = True,
+    model: str = "auto",
+    local_share: float = LOCAL_SHARE,
+) -> ClassResponse:
     """Fit one class count's response curve (see the module docstring); never raises for thin data."""
     if model not in MODELS:
         raise ValueError(f"model {model!r}: expected one of {', '.join(MODELS)}")
@@ -326,24 +400,49 @@ def fit_response(scales: Sequence[float], values: Sequence[float], seeds: Sequen
     best = int(np.argmax(sign * y)) if n else 0
     adacos = adacos_fixed_scale(num_classes) if num_classes >= 3 else float("nan")
     base = dict(
-        num_classes=int(num_classes), trials=n, seeds=[str(v) for v in seed_names], scale_levels=[float(v) for v in levels],
-        adacos_scale=adacos, best_scale=float(s[best]) if n else float("nan"), best_value=float(y[best]) if n else float("nan"),
+        num_classes=int(num_classes),
+        trials=n,
+        seeds=[str(v) for v in seed_names],
+        scale_levels=[float(v) for v in levels],
+        adacos_scale=adacos,
+        best_scale=float(s[best]) if n else float("nan"),
+        best_value=float(y[best]) if n else float("nan"),
         best_run_id=str(run_ids[best]) if n and run_ids is not None else "",
-        points={"scale": s.tolist(), "value": y.tolist(), "seed": labels.tolist(),
-                "run_id": [str(r) for r in run_ids] if run_ids is not None else [""] * n},
+        points={
+            "scale": s.tolist(),
+            "value": y.tolist(),
+            "seed": labels.tolist(),
+            "run_id": [str(r) for r in run_ids] if run_ids is not None else [""] * n,
+        },
     )
     nan2 = (float("nan"), float("nan"))
-    blank = dict(model="", scale=float("nan"), ci=nan2, sd=float("nan"), lack_of_fit_p=float("nan"),
-                 lack_of_fit_p_model=float("nan"), curvature=float("nan"), curvature_ci=nan2, residual_sd=float("nan"))
+    blank = dict(
+        model="",
+        scale=float("nan"),
+        ci=nan2,
+        sd=float("nan"),
+        lack_of_fit_p=float("nan"),
+        lack_of_fit_p_model=float("nan"),
+        curvature=float("nan"),
+        curvature_ci=nan2,
+        residual_sd=float("nan"),
+    )
     if len(levels) < MIN_LEVELS:
         notes.append(f"fewer than {MIN_LEVELS} scale levels")
-        return ClassResponse(**base, **blank, interior=False, reason=f"{len(levels)} scale level(s): a curve needs >= {MIN_LEVELS}",
-                             warnings=notes)
+        return ClassResponse(
+            **base,
+            **blank,
+            interior=False,
+            reason=f"{len(levels)} scale level(s): a curve needs >= {MIN_LEVELS}",
+            warnings=notes,
+        )
     centre = 0.5 * (log_s.min() + log_s.max())
     d = log_s - centre
     k = len(seed_names)
     quad = _ols(y, _design(d, blocks, k, 2), 2)
-    level_design = np.column_stack([_design(d, blocks, k, 0), np.eye(len(levels))[level_idx][:, 1:]])
+    level_design = np.column_stack(
+        [_design(d, blocks, k, 0), np.eye(len(levels))[level_idx][:, 1:]]
+    )
     saturated = _ols(y, level_design, 0)
     if saturated.df <= 0:
         notes.append("no replicated scale levels: no lack-of-fit test")
@@ -355,36 +454,78 @@ def fit_response(scales: Sequence[float], values: Sequence[float], seeds: Sequen
         if sign > 0 and num_classes >= 3 and local_share < 1:
             keep = local_levels(y, level_idx, len(levels), 1.0 / num_classes, local_share)
         if not keep.all():
-            notes.append(f"fitted on the {int(keep.sum())} of {len(levels)} scale levels s = {levels[keep][0]:.3g} .. "
-                         f"{levels[keep][-1]:.3g} within {local_share:.0%} of the peak's depth above chance")
+            notes.append(
+                f"fitted on the {int(keep.sum())} of {len(levels)} scale levels s = {levels[keep][0]:.3g} .. "
+                f"{levels[keep][-1]:.3g} within {local_share:.0%} of the peak's depth above chance"
+            )
             rows = keep[level_idx]
             sub_idx = np.unique(level_idx[rows], return_inverse=True)[1]
-            sub_sat = _ols(y[rows], np.column_stack([_design(d[rows], blocks[rows], k, 0),
-                                                     np.eye(int(keep.sum()))[sub_idx][:, 1:]]), 0)
-            return _split_response(y[rows], d[rows], blocks[rows], k, centre, sign, levels[keep], sub_sat,
-                                   lof_quad, base, blank, notes, curve)
-        return _split_response(y, d, blocks, k, centre, sign, levels, saturated, lof_quad, base, blank, notes, curve)
+            sub_sat = _ols(
+                y[rows],
+                np.column_stack(
+                    [_design(d[rows], blocks[rows], k, 0), np.eye(int(keep.sum()))[sub_idx][:, 1:]]
+                ),
+                0,
+            )
+            return _split_response(
+                y[rows],
+                d[rows],
+                blocks[rows],
+                k,
+                centre,
+                sign,
+                levels[keep],
+                sub_sat,
+                lof_quad,
+                base,
+                blank,
+                notes,
+                curve,
+            )
+        return _split_response(
+            y, d, blocks, k, centre, sign, levels, saturated, lof_quad, base, blank, notes, curve
+        )
     degree = POLYNOMIALS[chosen]
     higher = _ols(y, _design(d, blocks, k, degree), degree) if degree > 2 else None
     if higher is not None and higher.df >= 1:
         fit = higher
         lof = _lack_of_fit(fit, saturated)
         if lof < ALPHA:
-            notes.append(f"the {DEGREES[degree]} lacks fit too (p = {lof:.2g}): the vertex may be biased")
+            notes.append(
+                f"the {DEGREES[degree]} lacks fit too (p = {lof:.2g}): the vertex may be biased"
+            )
     elif lof_quad < ALPHA:
-        notes.append(f"the quadratic lacks fit (p = {lof_quad:.2g})" + ("" if len(levels) >= CUBIC_MIN_LEVELS else
-                     f" and {len(levels)} levels are too few for a cubic") + ": the vertex may be biased")
+        notes.append(
+            f"the quadratic lacks fit (p = {lof_quad:.2g})"
+            + (
+                ""
+                if len(levels) >= CUBIC_MIN_LEVELS
+                else f" and {len(levels)} levels are too few for a cubic"
+            )
+            + ": the vertex may be biased"
+        )
     elif len(levels) < CUBIC_MIN_LEVELS:
-        notes.append(f"{len(levels)} scale levels: a quadratic, which assumes a symmetric peak (its vertex is biased "
-                     "towards the flat side of an asymmetric one)")
+        notes.append(
+            f"{len(levels)} scale levels: a quadratic, which assumes a symmetric peak (its vertex is biased "
+            "towards the flat side of an asymmetric one)"
+        )
     poly = fit.params[k:]
     resid_sd = float(np.sqrt(fit.ssr / fit.df)) if fit.df > 0 else float("nan")
-    common = dict(model=DEGREES[fit.degree], lack_of_fit_p=lof_quad, lack_of_fit_p_model=lof,
-                  residual_sd=resid_sd)
+    common = dict(
+        model=DEGREES[fit.degree],
+        lack_of_fit_p=lof_quad,
+        lack_of_fit_p_model=lof,
+        residual_sd=resid_sd,
+    )
     if fit.df <= 0:
-        return ClassResponse(**base, **{**blank, **common}, interior=False,
-                             reason="no residual degrees of freedom: no intervals", warnings=notes,
-                             curve=_curve(fit, k, d, centre, float("nan")) if curve else {})
+        return ClassResponse(
+            **base,
+            **{**blank, **common},
+            interior=False,
+            reason="no residual degrees of freedom: no intervals",
+            warnings=notes,
+            curve=_curve(fit, k, d, centre, float("nan")) if curve else {},
+        )
     t = float(stats.t.ppf(1 - ALPHA / 2, fit.df))
     span = (float(d.min()), float(d.max()))
     vertex = _stationary(poly, sign, span)
@@ -400,7 +541,10 @@ def fit_response(scales: Sequence[float], values: Sequence[float], seeds: Sequen
     else:
         ci_d = _vertex_interval(fit, k, vertex, span, t)
         if sign * curvature_ci[1 if sign > 0 else 0] >= 0:
-            reason = f"curvature's 95% interval [{curvature_ci[0]:.3g}, {curvature_ci[1]:.3g}] reaches 0: no interior " + ("maximum" if sign > 0 else "minimum")
+            reason = (
+                f"curvature's 95% interval [{curvature_ci[0]:.3g}, {curvature_ci[1]:.3g}] reaches 0: no interior "
+                + ("maximum" if sign > 0 else "minimum")
+            )
         elif not span[0] <= vertex <= span[1]:
             reason = f"vertex s = {np.exp(vertex + centre):.3g} outside the scanned scales [{levels[0]:.3g}, {levels[-1]:.3g}]"
         elif not np.all(np.isfinite(ci_d)):
@@ -408,11 +552,24 @@ def fit_response(scales: Sequence[float], values: Sequence[float], seeds: Sequen
     scale = float(np.exp(vertex + centre)) if np.isfinite(vertex) else float("nan")
     ci = (float(np.exp(ci_d[0] + centre)), float(np.exp(ci_d[1] + centre)))
     sd = float((ci[1] - ci[0]) / (2 * Z)) if np.all(np.isfinite(ci)) else float("nan")
-    if not reason and (vertex - span[0] < 0.15 * (span[1] - span[0]) or span[1] - vertex < 0.15 * (span[1] - span[0])):
+    if not reason and (
+        vertex - span[0] < 0.15 * (span[1] - span[0])
+        or span[1] - vertex < 0.15 * (span[1] - span[0])
+    ):
         notes.append("vertex near an edge of the scanned scales: widen or move the window")
-    return ClassResponse(**base, **common, scale=scale, ci=ci, sd=sd, curvature=curvature, curvature_ci=curvature_ci,
-                         interior=not reason, reason=reason, warnings=notes,
-                         curve=_curve(fit, k, d, centre, t) if curve else {})
+    return ClassResponse(
+        **base,
+        **common,
+        scale=scale,
+        ci=ci,
+        sd=sd,
+        curvature=curvature,
+        curvature_ci=curvature_ci,
+        interior=not reason,
+        reason=reason,
+        warnings=notes,
+        curve=_curve(fit, k, d, centre, t) if curve else {},
+    )
 
 
 def _curve(fit: _Fit, n_blocks: int, d: np.ndarray, centre: float, t: float) -> dict[str, list]:
@@ -421,14 +578,34 @@ def _curve(fit: _Fit, n_blocks: int, d: np.ndarray, centre: float, t: float) -> 
     rows = _design(grid, np.zeros(len(grid), dtype=int), n_blocks, fit.degree)
     rows[:, :n_blocks] = 1.0 / n_blocks
     value = rows @ fit.params
-    half = t * np.sqrt(np.einsum("ij,jk,ik->i", rows, fit.cov, rows)) if np.isfinite(t) else np.full(len(grid), np.nan)
-    return {"scale": np.exp(grid + centre).tolist(), "value": value.tolist(),
-            "low": (value - half).tolist(), "high": (value + half).tolist()}
+    half = (
+        t * np.sqrt(np.einsum("ij,jk,ik->i", rows, fit.cov, rows))
+        if np.isfinite(t)
+        else np.full(len(grid), np.nan)
+    )
+    return {
+        "scale": np.exp(grid + centre).tolist(),
+        "value": value.tolist(),
+        "low": (value - half).tolist(),
+        "high": (value + half).tolist(),
+    }
 
 
-def _split_response(y: np.ndarray, d: np.ndarray, blocks: np.ndarray, k: int, centre: float, sign: float,
-                    levels: np.ndarray, saturated: _Fit, lof_quad: float, base: dict, blank: dict, notes: list[str],
-                    curve: bool) -> ClassResponse:
+def _split_response(
+    y: np.ndarray,
+    d: np.ndarray,
+    blocks: np.ndarray,
+    k: int,
+    centre: float,
+    sign: float,
+    levels: np.ndarray,
+    saturated: _Fit,
+    lof_quad: float,
+    base: dict,
+    blank: dict,
+    notes: list[str],
+    curve: bool,
+) -> ClassResponse:
     """The split parabola's response (``analysis.split_peak``): a curvature of its own on each side of the vertex."""
     from analysis.split_peak import design, fit_split
 
@@ -440,22 +617,32 @@ def _split_response(y: np.ndarray, d: np.ndarray, blocks: np.ndarray, k: int, ce
         if lof < ALPHA:
             notes.append(f"the split parabola lacks fit (p = {lof:.2g}): the vertex may be biased")
     resid_sd = float(np.sqrt(fit.ssr / fit.df)) if fit.df > 0 else float("nan")
-    common = dict(model="split", lack_of_fit_p=lof_quad, lack_of_fit_p_model=lof, residual_sd=resid_sd)
+    common = dict(
+        model="split", lack_of_fit_p=lof_quad, lack_of_fit_p_model=lof, residual_sd=resid_sd
+    )
     if fit.df <= 0:
-        return ClassResponse(**base, **{**blank, **common}, interior=False,
-                             reason="no residual degrees of freedom: no intervals", warnings=notes)
+        return ClassResponse(
+            **base,
+            **{**blank, **common},
+            interior=False,
+            reason="no residual degrees of freedom: no intervals",
+            warnings=notes,
+        )
     t = float(stats.t.ppf(1 - ALPHA / 2, fit.df))
     sides = {}
     for side, column in (("below", k), ("above", k + 1)):
         value, half = 2 * fit.params[column], 2 * t * float(np.sqrt(fit.cov[column, column]))
         sides[side] = [float(value), float(value - half), float(value + half)]
-    weak = max(sides, key=lambda side: sign * sides[side][2 if sign > 0 else 1])  # the side nearest to no peak
+    # the side nearest to no peak
+    weak = max(sides, key=lambda side: sign * sides[side][2 if sign > 0 else 1])
     curvature, curvature_ci = sides[weak][0], (sides[weak][1], sides[weak][2])
     peak = "maximum" if sign > 0 else "minimum"
     reason = ""
     if sign * curvature_ci[1 if sign > 0 else 0] >= 0:
-        reason = (f"curvature's 95% interval [{curvature_ci[0]:.3g}, {curvature_ci[1]:.3g}] {weak} the vertex reaches 0: "
-                  f"no interior {peak}")
+        reason = (
+            f"curvature's 95% interval [{curvature_ci[0]:.3g}, {curvature_ci[1]:.3g}] {weak} the vertex reaches 0: "
+            f"no interior {peak}"
+        )
     elif fit.at_edge:
         reason = f"vertex s = {np.exp(fit.vertex + centre):.3g} at an edge of the scanned scales [{levels[0]:.3g}, {levels[-1]:.3g}]"
     elif not np.all(np.isfinite(fit.ci)):
@@ -472,14 +659,30 @@ def _split_response(y: np.ndarray, d: np.ndarray, blocks: np.ndarray, k: int, ce
         rows[:, :k] = 1.0 / k
         value = rows @ fit.params
         half = t * np.sqrt(np.einsum("ij,jk,ik->i", rows, fit.cov, rows))
-        band = {"scale": np.exp(grid + centre).tolist(), "value": value.tolist(),
-                "low": (value - half).tolist(), "high": (value + half).tolist()}
-    return ClassResponse(**base, **common, scale=float(np.exp(fit.vertex + centre)), ci=ci, sd=sd, curvature=curvature,
-                         curvature_ci=curvature_ci, interior=not reason, reason=reason, warnings=notes, curve=band,
-                         side_curvatures=sides)
+        band = {
+            "scale": np.exp(grid + centre).tolist(),
+            "value": value.tolist(),
+            "low": (value - half).tolist(),
+            "high": (value + half).tolist(),
+        }
+    return ClassResponse(
+        **base,
+        **common,
+        scale=float(np.exp(fit.vertex + centre)),
+        ci=ci,
+        sd=sd,
+        curvature=curvature,
+        curvature_ci=curvature_ci,
+        interior=not reason,
+        reason=reason,
+        warnings=notes,
+        curve=band,
+        side_curvatures=sides,
+    )
 
 
 # --- a study ---------------------------------------------------------------------------------------
+
 
 def _is_grid(levels: np.ndarray, counts: np.ndarray) -> bool:
     """Scales that look designed: replicated levels, or evenly spaced in ln s or in s."""
@@ -494,35 +697,64 @@ def _is_grid(levels: np.ndarray, counts: np.ndarray) -> bool:
 
 def _group_warnings(group: pd.DataFrame, staged: bool) -> list[str]:
     notes = []
-    levels, counts = np.unique(np.round(np.log(group[SCALE].to_numpy(float)), LEVEL_DIGITS), return_counts=True)
+    levels, counts = np.unique(
+        np.round(np.log(group[SCALE].to_numpy(float)), LEVEL_DIGITS), return_counts=True
+    )
     if not staged and not _is_grid(np.exp(levels), counts):
-        notes.append("adaptive sampler: scales were not designed (no stages, not a grid); the curve may be thin where the sampler did not look")
+        notes.append(
+            "adaptive sampler: scales were not designed (no stages, not a grid); the curve may be thin where the sampler did not look"
+        )
     blocks = seed_blocks(group)
     if blocks is not None and blocks.nunique() > 1:
         cells = pd.crosstab(blocks, np.round(np.log(group[SCALE].to_numpy(float)), LEVEL_DIGITS))
         if (cells == 0).any().any():
             notes.append("unbalanced: not every seed ran at every scale")
     skip = {SCALE, CLASSES, *SEED_COLUMNS}
-    varied = [c[len("param:"):] for c in group if c.startswith("param:") and c not in skip
-              and group[c].astype(str).nunique(dropna=False) > 1]
+    varied = [
+        c[len("param:") :]
+        for c in group
+        if c.startswith("param:")
+        and c not in skip
+        and group[c].astype(str).nunique(dropna=False) > 1
+    ]
     if varied:
-        notes.append("also varied within this C: " + ", ".join(sorted(varied)) + " (the curve averages over them)")
+        notes.append(
+            "also varied within this C: "
+            + ", ".join(sorted(varied))
+            + " (the curve averages over them)"
+        )
     return notes
 
 
-def class_responses(trials: pd.DataFrame, metric: str = VAL_ACCURACY, mode: str = "max",
-                    model: str = "auto") -> tuple[list[ClassResponse], dict[str, int]]:
+def class_responses(
+    trials: pd.DataFrame, metric: str = VAL_ACCURACY, mode: str = "max", model: str = "auto"
+) -> tuple[list[ClassResponse], dict[str, int]]:
     """One fitted response per class count of a study's trials, and the trials left out (reason -> count)."""
     kept, excluded = scale_trials(trials, metric)
     staged = is_staged(trials)
     out = []
     for c, group in kept.groupby(CLASSES, sort=True):
         blocks = seed_blocks(group)
-        out.append(fit_response(group[SCALE].to_numpy(float), group[f"metric:{metric}"].to_numpy(float),
-                                None if blocks is None else blocks.tolist(), num_classes=int(c), mode=mode,
-                                run_ids=group["run_id"].astype(str).tolist(), warnings=_group_warnings(group, staged),
-                                model=model))
+        out.append(
+            fit_response(
+                group[SCALE].to_numpy(float),
+                group[f"metric:{metric}"].to_numpy(float),
+                None if blocks is None else blocks.tolist(),
+                num_classes=int(c),
+                mode=mode,
+                run_ids=group["run_id"].astype(str).tolist(),
+                warnings=_group_warnings(group, staged),
+                model=model,
+            )
+        )
     return out, excluded
 
 
-__all__ = ["ClassResponse", "class_responses", "fit_response", "is_staged", "scale_trials", "seed_blocks"]
+__all__ = [
+    "ClassResponse",
+    "class_responses",
+    "fit_response",
+    "is_staged",
+    "scale_trials",
+    "seed_blocks",
+]

@@ -19,6 +19,7 @@ are t intervals on n - p degrees of freedom conditional on v-hat.
 Unlike a polynomial, the model has a curvature of its own on each side of the optimum, so a peak
 that is steep below and flat above does not pull the vertex towards the flat side.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,7 +52,9 @@ def design(d: np.ndarray, vertex: float, blocks: np.ndarray, n_blocks: int) -> n
     return np.column_stack([onehot, np.where(u < 0, u**2, 0.0), np.where(u >= 0, u**2, 0.0)])
 
 
-def _ssr(y: np.ndarray, d: np.ndarray, blocks: np.ndarray, n_blocks: int, vertices: np.ndarray) -> np.ndarray:
+def _ssr(
+    y: np.ndarray, d: np.ndarray, blocks: np.ndarray, n_blocks: int, vertices: np.ndarray
+) -> np.ndarray:
     """RSS of the least-squares fit at each vertex, all at once: the block effects are projected out
     (Frisch-Waugh), leaving two columns per vertex; a side that holds no point drops out."""
     v = np.atleast_1d(np.asarray(vertices, dtype=float))[:, None]
@@ -74,7 +77,8 @@ def _edge(grid: np.ndarray, excess: np.ndarray, i: int, j: int) -> float:
 
 def fit_split(y: np.ndarray, d: np.ndarray, blocks: np.ndarray, n_blocks: int) -> SplitFit:
     """Profile the vertex over [min d, max d] and fit the split parabola there (see the module docstring)."""
-    from statsmodels.regression.linear_model import OLS  # not statsmodels.api: that import takes seconds
+    # not statsmodels.api: that import takes seconds
+    from statsmodels.regression.linear_model import OLS
 
     y, d = np.asarray(y, dtype=float), np.asarray(d, dtype=float)
     p = n_blocks + 3
@@ -84,9 +88,12 @@ def fit_split(y: np.ndarray, d: np.ndarray, blocks: np.ndarray, n_blocks: int) -
     best = int(np.argmin(profile))
     vertex = float(grid[best])
     if 0 < best < len(grid) - 1:
-        refined = optimize.minimize_scalar(lambda v: float(_ssr(y, d, blocks, n_blocks, np.array([v]))[0]),
-                                           bounds=(grid[best - 1], grid[best + 1]), method="bounded",
-                                           options={"xatol": 1e-6})
+        refined = optimize.minimize_scalar(
+            lambda v: float(_ssr(y, d, blocks, n_blocks, np.array([v]))[0]),
+            bounds=(grid[best - 1], grid[best + 1]),
+            method="bounded",
+            options={"xatol": 1e-6},
+        )
         if refined.fun <= profile[best]:
             vertex = float(refined.x)
     x = design(d, vertex, blocks, n_blocks)
@@ -94,13 +101,31 @@ def fit_split(y: np.ndarray, d: np.ndarray, blocks: np.ndarray, n_blocks: int) -
     ssr = float(np.sum((y - x @ np.asarray(result.params)) ** 2))
     nan2 = (float("nan"), float("nan"))
     if df <= 0:
-        return SplitFit(vertex, best in (0, len(grid) - 1), nan2, np.asarray(result.params),
-                        np.full((p - 1, p - 1), np.nan), ssr, df, grid, profile)
+        return SplitFit(
+            vertex,
+            best in (0, len(grid) - 1),
+            nan2,
+            np.asarray(result.params),
+            np.full((p - 1, p - 1), np.nan),
+            ssr,
+            df,
+            grid,
+            profile,
+        )
     sigma2 = ssr / df
     cov = np.asarray(result.cov_params(scale=sigma2))
     if sigma2 <= 0:
-        return SplitFit(vertex, best in (0, len(grid) - 1), (vertex, vertex), np.asarray(result.params), cov, ssr, df,
-                        grid, profile)
+        return SplitFit(
+            vertex,
+            best in (0, len(grid) - 1),
+            (vertex, vertex),
+            np.asarray(result.params),
+            cov,
+            ssr,
+            df,
+            grid,
+            profile,
+        )
     critical = float(stats.f.ppf(1 - ALPHA, 1, df))
     excess = (profile - ssr) / sigma2 - critical  # <= 0: v not rejected
     at = int(np.clip(np.searchsorted(grid, vertex), 0, len(grid) - 1))
@@ -113,8 +138,17 @@ def fit_split(y: np.ndarray, d: np.ndarray, blocks: np.ndarray, n_blocks: int) -
         right += 1
     low = -np.inf if left == 0 else _edge(grid, excess, left, left - 1)
     high = np.inf if right == len(grid) - 1 else _edge(grid, excess, right, right + 1)
-    return SplitFit(vertex, best in (0, len(grid) - 1), (min(low, vertex), max(high, vertex)), np.asarray(result.params),
-                    cov, ssr, df, grid, profile)
+    return SplitFit(
+        vertex,
+        best in (0, len(grid) - 1),
+        (min(low, vertex), max(high, vertex)),
+        np.asarray(result.params),
+        cov,
+        ssr,
+        df,
+        grid,
+        profile,
+    )
 
 
 __all__ = ["SplitFit", "design", "fit_split"]

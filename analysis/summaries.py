@@ -4,6 +4,7 @@ Each ``*_info`` function takes the trials DataFrame of one study (``analysis.loa
 and returns lists and dicts that ``analysis.plots`` draws, in the manner of Optuna's
 ``_get_*_info`` helpers: nothing here draws and nothing in the plots computes.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,9 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-GROUPS = ("head", "tail", "many", "medium", "few")  # test_<group>_accuracy of a long-tailed study (trainables.metrics)
+# test_<group>_accuracy of a long-tailed study (trainables.metrics)
+GROUPS = ("head", "tail", "many", "medium", "few")
 # Per-class final metrics, whichever spelling the evaluation uses: test_class_3_recall, test_recall_class_3, ...
-PER_CLASS = re.compile(r"^metric:test_(?:recall_class_|class_recall_|per_class_|class_)(\d+)(?:_recall|_accuracy)?$")
+PER_CLASS = re.compile(
+    r"^metric:test_(?:recall_class_|class_recall_|per_class_|class_)(\d+)(?:_recall|_accuracy)?$"
+)
 SCHEDULE_SAMPLES = 20  # points per epoch of a planned scale curve
 
 
@@ -31,7 +35,9 @@ def ranked(trials: pd.DataFrame, metric: str, mode: str) -> pd.DataFrame:
 def group_key(trials: pd.DataFrame) -> pd.Series:
     """The Optuna group of each trial: its class count when recorded, else one group."""
     if "param:data.num_classes" in trials:
-        return trials["param:data.num_classes"].map(lambda c: f"C={int(c)}" if pd.notna(c) and c else "C=all")
+        return trials["param:data.num_classes"].map(
+            lambda c: f"C={int(c)}" if pd.notna(c) and c else "C=all"
+        )
     return pd.Series("all", index=trials.index)
 
 
@@ -52,9 +58,15 @@ def history_info(trials: pd.DataFrame, metric: str, mode: str) -> dict[str, Any]
         mask = (groups == name) & usable
         picked = values[mask]
         best = picked.cummax() if mode == "max" else picked.cummin()
-        series[name] = {"order": (picked.index + 1).tolist(), "value": picked.tolist(), "best_so_far": best.tolist()}
+        series[name] = {
+            "order": (picked.index + 1).tolist(),
+            "value": picked.tolist(),
+            "best_so_far": best.tolist(),
+        }
     return {
-        "metric": metric, "mode": mode, "trials": len(ordered),
+        "metric": metric,
+        "mode": mode,
+        "trials": len(ordered),
         "groups": series,
         "failed_order": (ordered.index[~usable] + 1).tolist(),  # trials without a usable value
     }
@@ -70,29 +82,60 @@ def group_info(trials: pd.DataFrame, metric: str, mode: str, k: int = 5) -> dict
     wanted = [f"metric:test_{g}_accuracy" for g in GROUPS] + ["metric:test_important_class_recall"]
     present = [c for c in wanted if c in best and best[c].notna().any()]
     columns = (["metric:test_accuracy"] if "metric:test_accuracy" in best else []) + present
-    groups = [c[len("metric:test_"):] for c in columns]
-    bars = [{"run_id": r["run_id"], "label": f"#{i + 1} {str(r['run_id'])[:8]}",
-             "values": {c[len("metric:test_"):]: _num(r[c]) for c in columns}} for i, (_, r) in enumerate(best.iterrows())]
+    groups = [c[len("metric:test_") :] for c in columns]
+    bars = [
+        {
+            "run_id": r["run_id"],
+            "label": f"#{i + 1} {str(r['run_id'])[:8]}",
+            "values": {c[len("metric:test_") :]: _num(r[c]) for c in columns},
+        }
+        for i, (_, r) in enumerate(best.iterrows())
+    ]
     per_class: dict[str, Any] = {"run_id": None, "classes": [], "values": []}
     if not best.empty:
         top = best.iloc[0]
-        found = sorted((int(m.group(1)), top[c]) for c in best for m in [PER_CLASS.match(c)] if m and pd.notna(top[c]))
-        per_class = {"run_id": top["run_id"], "classes": [c for c, _ in found], "values": [float(v) for _, v in found]}
-    return {"groups": groups if present else [], "trials": bars if present else [],
-            "per_class": per_class}
+        found = sorted(
+            (int(m.group(1)), top[c])
+            for c in best
+            for m in [PER_CLASS.match(c)]
+            if m and pd.notna(top[c])
+        )
+        per_class = {
+            "run_id": top["run_id"],
+            "classes": [c for c, _ in found],
+            "values": [float(v) for _, v in found],
+        }
+    return {
+        "groups": groups if present else [],
+        "trials": bars if present else [],
+        "per_class": per_class,
+    }
 
 
 def _num(value: Any) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    return (
+        None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    )
 
 
 def schedule_candidates(trials: pd.DataFrame, metric: str, mode: str, k: int = 5) -> pd.DataFrame:
     """The best trial of each distinct scale schedule (up to k), among losses that have a scale."""
     from trainables.losses.registry import scaled_losses
 
-    keys = [c for c in ("param:scale.schedule", "param:scale.start", "param:scale.end", "param:scale.switch_at",
-                        "param:train.pretrain_epochs", "param:train.epochs", "param:train.additional_epochs",
-                        "param:data.num_classes") if c in trials]
+    keys = [
+        c
+        for c in (
+            "param:scale.schedule",
+            "param:scale.start",
+            "param:scale.end",
+            "param:scale.switch_at",
+            "param:train.pretrain_epochs",
+            "param:train.epochs",
+            "param:train.additional_epochs",
+            "param:data.num_classes",
+        )
+        if c in trials
+    ]
     best = ranked(trials, metric, mode)
     if "param:loss.output" in best:
         best = best[best["param:loss.output"].isin(scaled_losses())]
@@ -116,34 +159,62 @@ def schedule_info(candidates: pd.DataFrame, measured: pd.DataFrame | None = None
         try:
             cfg = TrialConfig(
                 data=DataConfig(num_classes=int(get("data.num_classes", 0))),
-                scale=ScaleConfig(str(get("scale.schedule", "constant")), float(get("scale.start", 16.0)),
-                                  float(get("scale.end", 16.0)), float(get("scale.switch_at", 0.5))),
-                train=TrainConfig(epochs=int(get("train.epochs", 10)), pretrain_epochs=int(get("train.pretrain_epochs", 0)),
-                                  additional_epochs=int(get("train.additional_epochs", 0))),
+                scale=ScaleConfig(
+                    str(get("scale.schedule", "constant")),
+                    float(get("scale.start", 16.0)),
+                    float(get("scale.end", 16.0)),
+                    float(get("scale.switch_at", 0.5)),
+                ),
+                train=TrainConfig(
+                    epochs=int(get("train.epochs", 10)),
+                    pretrain_epochs=int(get("train.pretrain_epochs", 0)),
+                    additional_epochs=int(get("train.additional_epochs", 0)),
+                ),
             )
             x, y = [], []
             for epoch, phase, k in epoch_plan(cfg):
                 for f in np.linspace(0.0, 1.0, SCHEDULE_SAMPLES, endpoint=False):
                     x.append(epoch + float(f))
-                    y.append(scale_for(cfg, phase, k + float(f), cfg.data.num_classes) if phase.uses_objective else None)
+                    y.append(
+                        scale_for(cfg, phase, k + float(f), cfg.data.num_classes)
+                        if phase.uses_objective
+                        else None
+                    )
             x.append(float(epoch + 1))  # the end of training
-            y.append(scale_for(cfg, phase, float(k + 1), cfg.data.num_classes) if phase.uses_objective else None)
+            y.append(
+                scale_for(cfg, phase, float(k + 1), cfg.data.num_classes)
+                if phase.uses_objective
+                else None
+            )
         except (ValueError, TypeError) as exc:
             skipped.append(f"{row['run_id']}: {exc}")
             continue
         s = cfg.scale
-        label = f"{s.schedule} {s.start:.3g}" + (f"->{s.end:.3g}" if s.schedule in ("linear", "step", "quadratic", "cosine") else "")
+        label = f"{s.schedule} {s.start:.3g}" + (
+            f"->{s.end:.3g}" if s.schedule in ("linear", "step", "quadratic", "cosine") else ""
+        )
         label += f", C={cfg.data.num_classes or 'all'}"
-        logged = measured[measured["run_id"] == row["run_id"]] if measured is not None and len(measured) else None
-        curves.append({
-            "run_id": row["run_id"], "label": label, "epoch": x, "scale": y,
-            "measured_epoch": [] if logged is None else logged["step"].astype(float).tolist(),
-            "measured_scale": [] if logged is None else logged["value"].astype(float).tolist(),
-        })
+        logged = (
+            measured[measured["run_id"] == row["run_id"]]
+            if measured is not None and len(measured)
+            else None
+        )
+        curves.append(
+            {
+                "run_id": row["run_id"],
+                "label": label,
+                "epoch": x,
+                "scale": y,
+                "measured_epoch": [] if logged is None else logged["step"].astype(float).tolist(),
+                "measured_scale": [] if logged is None else logged["value"].astype(float).tolist(),
+            }
+        )
     return {"curves": curves, "skipped": skipped}
 
 
-def proxy_cosine_info(candidates: pd.DataFrame, means: pd.DataFrame, variances: pd.DataFrame | None = None) -> dict[str, Any]:
+def proxy_cosine_info(
+    candidates: pd.DataFrame, means: pd.DataFrame, variances: pd.DataFrame | None = None
+) -> dict[str, Any]:
     """Per-epoch mean pairwise cosine between class proxies, with mean +- 1 std, for each candidate trial.
 
     ``candidates`` are trials in the order to draw (e.g. ``ranked(...).head(5)``); ``means`` and
@@ -162,15 +233,27 @@ def proxy_cosine_info(candidates: pd.DataFrame, means: pd.DataFrame, variances: 
             var = v.drop_duplicates("step", keep="last").set_index("step")["value"].astype(float)
         std = np.sqrt(var.reindex(mean.index).clip(lower=0.0).fillna(0.0))
         scale = row.get("param:scale.start")
-        label = (f"s = {float(scale):.3g} " if scale is not None and pd.notna(scale) else "") + f"({str(row['run_id'])[:8]})"
-        curves.append({"run_id": row["run_id"], "label": label, "epoch": [float(e) for e in mean.index],
-                       "mean": mean.tolist(), "low": (mean - std).tolist(), "high": (mean + std).tolist()})
+        label = (
+            f"s = {float(scale):.3g} " if scale is not None and pd.notna(scale) else ""
+        ) + f"({str(row['run_id'])[:8]})"
+        curves.append(
+            {
+                "run_id": row["run_id"],
+                "label": label,
+                "epoch": [float(e) for e in mean.index],
+                "mean": mean.tolist(),
+                "low": (mean - std).tolist(),
+                "high": (mean + std).tolist(),
+            }
+        )
     return {"curves": curves}
 
 
 ARM_KEY = "param:loss.output"  # what tells the arms of a multi-objective study apart (CAMRI vs its CE baseline)
-PARETO_EXTRA = ("metric:test_accuracy", "metric:test_important_class_recall")  # shown beside the objectives
-BASELINE_TAG, BASELINE = "tag:arm", "baseline"  # trials of a study's baseline arm (study.stages), never on the front
+# shown beside the objectives
+PARETO_EXTRA = ("metric:test_accuracy", "metric:test_important_class_recall")
+# trials of a study's baseline arm (study.stages), never on the front
+BASELINE_TAG, BASELINE = ("tag:arm", "baseline")
 # what a front trial is judged on against the baseline: the important class's test recall (the front was
 # chosen on validation values, so those favour it), its validation recall when no test value is recorded
 BEATS_ON = ("test_important_class_recall", "val_important_class_recall")
@@ -206,37 +289,67 @@ def pareto_info(trials: pd.DataFrame, metrics: list[str], modes: list[str]) -> d
 
     columns = [f"metric:{m}" for m in metrics]
     done = trials[(trials["status"] == "FINISHED")] if "status" in trials else trials
-    done = done[done[columns].notna().all(axis=1)] if set(columns) <= set(done.columns) else done.iloc[:0]
+    done = (
+        done[done[columns].notna().all(axis=1)]
+        if set(columns) <= set(done.columns)
+        else done.iloc[:0]
+    )
     base = is_baseline(done)
     sign = np.array([1.0 if m == "max" else -1.0 for m in modes])
     front = np.zeros(len(done), dtype=bool)
     if (~base).any():
         front[~base.to_numpy()] = non_dominated(done[~base][columns].to_numpy(float) * sign)
     extra = [c for c in PARETO_EXTRA if c in done and c not in columns]
-    varying = [c for c in done[~base] if c.startswith("param:") and c != ARM_KEY and done[~base][c].nunique(dropna=True) > 1]
+    varying = [
+        c
+        for c in done[~base]
+        if c.startswith("param:") and c != ARM_KEY and done[~base][c].nunique(dropna=True) > 1
+    ]
     points = []
     for on_front, in_baseline, (_, row) in zip(front, base, done.iterrows()):
         arm = str(row.get(ARM_KEY, "all"))
-        points.append({
-            "run_id": row["run_id"], "arm": f"{arm} (baseline)" if in_baseline else arm, "front": bool(on_front),
-            "baseline": bool(in_baseline), "seed": _seed(row),
-            "values": {c[len("metric:"):]: float(row[c]) for c in columns},
-            "test": {c[len("metric:"):]: _num(row[c]) for c in extra},
-            "params": {c[len("param:"):]: (None if pd.isna(row[c]) else row[c]) for c in varying},
-        })
-    ordered = sorted((p for p in points if p["front"]), key=lambda p: sign[0] * -p["values"][metrics[0]])
+        points.append(
+            {
+                "run_id": row["run_id"],
+                "arm": f"{arm} (baseline)" if in_baseline else arm,
+                "front": bool(on_front),
+                "baseline": bool(in_baseline),
+                "seed": _seed(row),
+                "values": {c[len("metric:") :]: float(row[c]) for c in columns},
+                "test": {c[len("metric:") :]: _num(row[c]) for c in extra},
+                "params": {
+                    c[len("param:") :]: (None if pd.isna(row[c]) else row[c]) for c in varying
+                },
+            }
+        )
+    ordered = sorted(
+        (p for p in points if p["front"]), key=lambda p: sign[0] * -p["values"][metrics[0]]
+    )
     arms = {}
     for arm in sorted({p["arm"] for p in points}):
         mine = [p for p in points if p["arm"] == arm]
-        arms[arm] = {"trials": len(mine),
-                     **{m: mean_interval([p["values"][m] for p in mine]) for m in metrics},
-                     **{t: mean_interval([p["test"][t] for p in mine if p["test"][t] is not None])
-                        for t in (c[len("metric:"):] for c in extra)}}
-    baseline = baseline_info([p for p in points if p["baseline"]], metrics + [c[len("metric:"):] for c in extra])
+        arms[arm] = {
+            "trials": len(mine),
+            **{m: mean_interval([p["values"][m] for p in mine]) for m in metrics},
+            **{
+                t: mean_interval([p["test"][t] for p in mine if p["test"][t] is not None])
+                for t in (c[len("metric:") :] for c in extra)
+            },
+        }
+    baseline = baseline_info(
+        [p for p in points if p["baseline"]], metrics + [c[len("metric:") :] for c in extra]
+    )
     if baseline is not None:
         for point in ordered:
             point["vs_baseline"] = versus_baseline(point, baseline)
-    return {"metrics": metrics, "modes": modes, "points": points, "front": ordered, "arms": arms, "baseline": baseline}
+    return {
+        "metrics": metrics,
+        "modes": modes,
+        "points": points,
+        "front": ordered,
+        "arms": arms,
+        "baseline": baseline,
+    }
 
 
 def _seed(row: pd.Series) -> int:
@@ -258,9 +371,16 @@ def baseline_info(points: list[dict[str, Any]], metrics: list[str]) -> dict[str,
         return None
     by_seed = sorted(points, key=lambda p: p["seed"])
     return {
-        "arm": by_seed[0]["arm"], "trials": len(points), "seeds": [p["seed"] for p in by_seed],
-        "metrics": {m: {**prediction_interval([_value(p, m) for p in by_seed]),
-                        "per_seed": {p["seed"]: _value(p, m) for p in by_seed}} for m in metrics},
+        "arm": by_seed[0]["arm"],
+        "trials": len(points),
+        "seeds": [p["seed"] for p in by_seed],
+        "metrics": {
+            m: {
+                **prediction_interval([_value(p, m) for p in by_seed]),
+                "per_seed": {p["seed"]: _value(p, m) for p in by_seed},
+            }
+            for m in metrics
+        },
     }
 
 
@@ -269,21 +389,56 @@ def versus_baseline(point: dict[str, Any], baseline: dict[str, Any]) -> dict[str
     ``above`` its 95% prediction interval of one baseline run (it beats the baseline by more than the
     seeds move the baseline), ``below`` it, or ``within`` it; ``unknown`` with fewer than two baseline
     seeds. Also the trial minus the baseline's mean, and minus the baseline on the trial's own seed."""
-    metric = next((m for m in BEATS_ON if _value(point, m) is not None and m in baseline["metrics"]), None)
+    metric = next(
+        (m for m in BEATS_ON if _value(point, m) is not None and m in baseline["metrics"]), None
+    )
     if metric is None:
-        return {"metric": None, "verdict": "unknown", "value": None, "minus_mean": None, "minus_same_seed": None}
+        return {
+            "metric": None,
+            "verdict": "unknown",
+            "value": None,
+            "minus_mean": None,
+            "minus_same_seed": None,
+        }
     value, stats = _value(point, metric), baseline["metrics"][metric]
     same = stats["per_seed"].get(point["seed"])
     if stats["pred_low"] is None:
         verdict = "unknown"
     else:
-        verdict = "above" if value > stats["pred_high"] else "below" if value < stats["pred_low"] else "within"
-    return {"metric": metric, "verdict": verdict, "value": value,
-            "minus_mean": None if stats["mean"] is None else value - stats["mean"],
-            "minus_same_seed": None if same is None else value - same,
-            "pred_low": stats["pred_low"], "pred_high": stats["pred_high"]}
+        verdict = (
+            "above"
+            if value > stats["pred_high"]
+            else "below"
+            if value < stats["pred_low"]
+            else "within"
+        )
+    return {
+        "metric": metric,
+        "verdict": verdict,
+        "value": value,
+        "minus_mean": None if stats["mean"] is None else value - stats["mean"],
+        "minus_same_seed": None if same is None else value - same,
+        "pred_low": stats["pred_low"],
+        "pred_high": stats["pred_high"],
+    }
 
 
-__all__ = ["ARM_KEY", "BASELINE", "BASELINE_TAG", "BEATS_ON", "GROUPS", "PER_CLASS", "baseline_info", "group_info",
-           "history_info", "is_baseline", "non_dominated", "pareto_info", "proxy_cosine_info", "ranked",
-           "schedule_candidates", "schedule_info", "versus_baseline"]
+__all__ = [
+    "ARM_KEY",
+    "BASELINE",
+    "BASELINE_TAG",
+    "BEATS_ON",
+    "GROUPS",
+    "PER_CLASS",
+    "baseline_info",
+    "group_info",
+    "history_info",
+    "is_baseline",
+    "non_dominated",
+    "pareto_info",
+    "proxy_cosine_info",
+    "ranked",
+    "schedule_candidates",
+    "schedule_info",
+    "versus_baseline",
+]

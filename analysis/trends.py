@@ -20,17 +20,26 @@ Cross-check (not the headline): the argmax of a Gaussian-kernel smoother of metr
 (bandwidth in ln units) with a percentile bootstrap over trials. It ignores seeds and the design
 and reads an optimum even off a flat curve; it is kept to show how far a model-free reading lands.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from analysis.reference import THESIS_OPTIMA
-from analysis.response import CLASSES, SCALE, ClassResponse, class_responses, is_staged, scale_trials
+from analysis.response import (
+    CLASSES,
+    SCALE,
+    ClassResponse,
+    class_responses,
+    is_staged,
+    scale_trials,
+)
 from trainables.metric_names import VAL_ACCURACY
 from trainables.schedules import adacos_fixed_scale
 
@@ -40,8 +49,10 @@ N_BOOT = 1000
 MIN_CLASS_COUNTS = 3  # a and b with a lack-of-fit test need n - 2 >= 1
 Z = float(stats.norm.ppf(0.975))
 SQRT2 = float(np.sqrt(2.0))
-REFERENCE_NOTE = ("the thesis's optima are SoftTriple Recall@1 on unseen CUB-200 / Cars-196 classes: a different metric "
-                  "and dataset, not comparable to this study's s*")
+REFERENCE_NOTE = (
+    "the thesis's optima are SoftTriple Recall@1 on unseen CUB-200 / Cars-196 classes: a different metric "
+    "and dataset, not comparable to this study's s*"
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,8 @@ class LawFit:
     gamma_scale_factor: float  # the same for gamma
     n_points: int
     class_counts: list[int]
-    band: dict[str, list] = field(default_factory=dict, repr=False)  # num_classes, fit, low, high, adacos
+    # num_classes, fit, low, high, adacos
+    band: dict[str, list] = field(default_factory=dict, repr=False)
 
     @property
     def formula(self) -> str:
@@ -88,7 +100,9 @@ class TrendResult:
     bandwidth: float
     n_boot: int
     seed: int
-    reference: list[dict[str, Any]] = field(default_factory=lambda: [asdict(r) for r in THESIS_OPTIMA])
+    reference: list[dict[str, Any]] = field(
+        default_factory=lambda: [asdict(r) for r in THESIS_OPTIMA]
+    )
     reference_note: str = REFERENCE_NOTE
     model: str = "auto"  # the model rule of analysis.response.MODELS
 
@@ -110,7 +124,9 @@ def law(num_classes: np.ndarray, a: float, b: float) -> np.ndarray:
     return a * np.log(np.asarray(num_classes, dtype=float) - 1.0) + b
 
 
-def fit_law(num_classes: Sequence[float], scales: Sequence[float], sd: Sequence[float], band_to: float = 0.0) -> LawFit:
+def fit_law(
+    num_classes: Sequence[float], scales: Sequence[float], sd: Sequence[float], band_to: float = 0.0
+) -> LawFit:
     """WLS of s* on ln(C - 1) with known per-C sd (>= 3 distinct C); see the module docstring."""
     from statsmodels.regression.linear_model import WLS
 
@@ -119,7 +135,9 @@ def fit_law(num_classes: Sequence[float], scales: Sequence[float], sd: Sequence[
     sd = np.asarray(sd, dtype=float)
     n = len(c)
     if len(np.unique(c)) < MIN_CLASS_COUNTS:
-        raise ValueError(f"a fit of a and b with intervals needs >= {MIN_CLASS_COUNTS} distinct class counts, got {len(np.unique(c))}")
+        raise ValueError(
+            f"a fit of a and b with intervals needs >= {MIN_CLASS_COUNTS} distinct class counts, got {len(np.unique(c))}"
+        )
     if not (np.all(np.isfinite(sd)) and np.all(sd > 0)):
         raise ValueError("every vertex needs a finite positive sd")
     w = 1.0 / sd**2
@@ -140,15 +158,29 @@ def fit_law(num_classes: Sequence[float], scales: Sequence[float], sd: Sequence[
     half = Z * np.sqrt(np.einsum("ij,jk,ik->i", jac, cov, jac))
     fit = law(grid, a, b)
     return LawFit(
-        a=float(a), b=float(b), a_ci=(float(a - Z * se[0]), float(a + Z * se[0])),
-        b_ci=(float(b - Z * se[1]), float(b + Z * se[1])), covariance=cov.tolist(),
-        gamma=gamma, gamma_ci=(gamma - Z * gamma_se, gamma + Z * gamma_se),
-        chi2=chi2, df=n - 2, lack_of_fit_p=float(stats.chi2.sf(chi2, n - 2)), scale_factor=factor,
+        a=float(a),
+        b=float(b),
+        a_ci=(float(a - Z * se[0]), float(a + Z * se[0])),
+        b_ci=(float(b - Z * se[1]), float(b + Z * se[1])),
+        covariance=cov.tolist(),
+        gamma=gamma,
+        gamma_ci=(gamma - Z * gamma_se, gamma + Z * gamma_se),
+        chi2=chi2,
+        df=n - 2,
+        lack_of_fit_p=float(stats.chi2.sf(chi2, n - 2)),
+        scale_factor=factor,
         gamma_scale_factor=gamma_factor,
-        gamma_chi2=gamma_chi2, gamma_lack_of_fit_p=float(stats.chi2.sf(gamma_chi2, n - 1)),
-        n_points=n, class_counts=[int(v) for v in c],
-        band={"num_classes": grid.tolist(), "fit": fit.tolist(), "low": (fit - half).tolist(),
-              "high": (fit + half).tolist(), "adacos": [adacos_fixed_scale(v) for v in grid]},
+        gamma_chi2=gamma_chi2,
+        gamma_lack_of_fit_p=float(stats.chi2.sf(gamma_chi2, n - 1)),
+        n_points=n,
+        class_counts=[int(v) for v in c],
+        band={
+            "num_classes": grid.tolist(),
+            "fit": fit.tolist(),
+            "low": (fit - half).tolist(),
+            "high": (fit + half).tolist(),
+            "adacos": [adacos_fixed_scale(v) for v in grid],
+        },
     )
 
 
@@ -158,55 +190,119 @@ def law_over(responses: Sequence[ClassResponse]) -> tuple[LawFit | None, str]:
     counts = ", ".join(str(r.num_classes) for r in inside) or "none"
     if len(inside) < MIN_CLASS_COUNTS:
         left = [f"C = {r.num_classes}: {r.reason}" for r in responses if not r.interior]
-        return None, (f"law not fitted: {len(inside)} of {len(responses)} class count(s) have an interior vertex "
-                      f"({counts}); a and b with a lack-of-fit test need >= {MIN_CLASS_COUNTS}"
-                      + (f" ({'; '.join(left)})" if left else ""))
-    fit = fit_law([r.num_classes for r in inside], [r.scale for r in inside], [r.sd for r in inside])
-    return fit, (f"s*(C) = {fit.formula} (a in [{fit.a_ci[0]:.3g}, {fit.a_ci[1]:.3g}], b in [{fit.b_ci[0]:.3g}, "
-                 f"{fit.b_ci[1]:.3g}]); gamma = {fit.gamma:.3g} [{fit.gamma_ci[0]:.3g}, {fit.gamma_ci[1]:.3g}]; "
-                 f"law vs free vertices chi2 = {fit.chi2:.3g} on {fit.df} df, p = {fit.lack_of_fit_p:.2g}"
-                 + (f" (intervals widened x{fit.scale_factor:.2f} for that scatter)" if fit.scale_factor > 1 else "") + "; "
-                 f"over C = {counts}; AdaCos: a = 1.41, b = 0, gamma = 1")
+        return None, (
+            f"law not fitted: {len(inside)} of {len(responses)} class count(s) have an interior vertex "
+            f"({counts}); a and b with a lack-of-fit test need >= {MIN_CLASS_COUNTS}"
+            + (f" ({'; '.join(left)})" if left else "")
+        )
+    fit = fit_law(
+        [r.num_classes for r in inside], [r.scale for r in inside], [r.sd for r in inside]
+    )
+    return fit, (
+        f"s*(C) = {fit.formula} (a in [{fit.a_ci[0]:.3g}, {fit.a_ci[1]:.3g}], b in [{fit.b_ci[0]:.3g}, "
+        f"{fit.b_ci[1]:.3g}]); gamma = {fit.gamma:.3g} [{fit.gamma_ci[0]:.3g}, {fit.gamma_ci[1]:.3g}]; "
+        f"law vs free vertices chi2 = {fit.chi2:.3g} on {fit.df} df, p = {fit.lack_of_fit_p:.2g}"
+        + (
+            f" (intervals widened x{fit.scale_factor:.2f} for that scatter)"
+            if fit.scale_factor > 1
+            else ""
+        )
+        + "; "
+        f"over C = {counts}; AdaCos: a = 1.41, b = 0, gamma = 1"
+    )
 
 
 # --- cross-check: the kernel smoother ---------------------------------------------------------------
 
-def _smooth(log_s: np.ndarray, values: np.ndarray, counts: np.ndarray, grid: np.ndarray, bandwidth: float) -> np.ndarray:
+
+def _smooth(
+    log_s: np.ndarray, values: np.ndarray, counts: np.ndarray, grid: np.ndarray, bandwidth: float
+) -> np.ndarray:
     """Nadaraya-Watson curves on ``grid`` for each row of ``counts`` (trial multiplicities): (B, G)."""
     kernel = np.exp(-0.5 * ((grid[:, None] - log_s[None, :]) / bandwidth) ** 2)  # (G, n)
     return ((counts * values[None, :]) @ kernel.T) / np.maximum(counts @ kernel.T, 1e-300)
 
 
-def smoother_optimum(group: pd.DataFrame, metric: str, mode: str, bandwidth: float, n_boot: int,
-                     rng: np.random.Generator) -> dict[str, Any]:
+def smoother_optimum(
+    group: pd.DataFrame,
+    metric: str,
+    mode: str,
+    bandwidth: float,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> dict[str, Any]:
     """Argmax of the kernel-smoothed curve of one C with a percentile bootstrap over trials."""
     log_s = np.log(group[SCALE].to_numpy(float))
     values = group[f"metric:{metric}"].to_numpy(float)
     sign = 1.0 if mode == "max" else -1.0
     grid = np.linspace(log_s.min(), log_s.max(), GRID_POINTS)
     n = len(log_s)
-    s_star = float(np.exp(grid[np.argmax(sign * _smooth(log_s, values, np.ones((1, n)), grid, bandwidth)[0])]))
+    s_star = float(
+        np.exp(grid[np.argmax(sign * _smooth(log_s, values, np.ones((1, n)), grid, bandwidth)[0])])
+    )
     counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
     boot = np.exp(grid[np.argmax(sign * _smooth(log_s, values, counts, grid, bandwidth), axis=1)])
-    return {"num_classes": int(group[CLASSES].iloc[0]), "scale": s_star,
-            "ci_low": float(np.percentile(boot, 2.5)), "ci_high": float(np.percentile(boot, 97.5)),
-            "at_edge": bool(np.ptp(log_s) > 0 and s_star in (float(np.exp(grid[0])), float(np.exp(grid[-1]))))}
+    return {
+        "num_classes": int(group[CLASSES].iloc[0]),
+        "scale": s_star,
+        "ci_low": float(np.percentile(boot, 2.5)),
+        "ci_high": float(np.percentile(boot, 97.5)),
+        "at_edge": bool(
+            np.ptp(log_s) > 0 and s_star in (float(np.exp(grid[0])), float(np.exp(grid[-1])))
+        ),
+    }
 
 
-def scale_trend(trials: pd.DataFrame, metric: str = VAL_ACCURACY, mode: str = "max", *, experiment: str = "",
-                bandwidth: float = BANDWIDTH, n_boot: int = N_BOOT, seed: int = 0, model: str = "auto") -> TrendResult:
+def scale_trend(
+    trials: pd.DataFrame,
+    metric: str = VAL_ACCURACY,
+    mode: str = "max",
+    *,
+    experiment: str = "",
+    bandwidth: float = BANDWIDTH,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    model: str = "auto",
+) -> TrendResult:
     """Per-C response fits and, with >= 3 interior vertices, the law; never raises for too little data."""
     responses, excluded = class_responses(trials, metric, mode, model)
     kept, _ = scale_trials(trials, metric)
     rng = np.random.default_rng(seed)
-    cross = [smoother_optimum(g, metric, mode, bandwidth, n_boot, rng) for _, g in kept.groupby(CLASSES, sort=True)]
+    cross = [
+        smoother_optimum(g, metric, mode, bandwidth, n_boot, rng)
+        for _, g in kept.groupby(CLASSES, sort=True)
+    ]
     if not responses:
-        fit, message = None, f"no finished trial of a scaled loss with a constant scale, a class count >= 3 and {metric} recorded"
+        fit, message = (
+            None,
+            f"no finished trial of a scaled loss with a constant scale, a class count >= 3 and {metric} recorded",
+        )
     else:
         fit, message = law_over(responses)
-    return TrendResult(experiment=experiment, metric=metric, mode=mode, optima=responses, fit=fit, message=message,
-                       excluded=excluded, staged=is_staged(trials), cross_check=cross, bandwidth=bandwidth,
-                       n_boot=n_boot, seed=seed, model=model)
+    return TrendResult(
+        experiment=experiment,
+        metric=metric,
+        mode=mode,
+        optima=responses,
+        fit=fit,
+        message=message,
+        excluded=excluded,
+        staged=is_staged(trials),
+        cross_check=cross,
+        bandwidth=bandwidth,
+        n_boot=n_boot,
+        seed=seed,
+        model=model,
+    )
 
 
-__all__ = ["LawFit", "TrendResult", "fit_law", "law", "law_over", "scale_trend", "scale_trials", "smoother_optimum"]
+__all__ = [
+    "LawFit",
+    "TrendResult",
+    "fit_law",
+    "law",
+    "law_over",
+    "scale_trend",
+    "scale_trials",
+    "smoother_optimum",
+]

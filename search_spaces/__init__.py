@@ -5,7 +5,9 @@ suggests are named by their flat config key (``scale.start``, ``optim.lr``) or, 
 that is not itself a config value, by a ``search.`` label; every sampled point validates through
 ``TrialConfig.from_flat``. One module per concern: losses, scale, margins, head/tail, nuisance.
 """
+
+# the space modules register their spaces when imported
+from search_spaces import head_tail, heads, margins, nuisance, scale, seeds
 from search_spaces.registry import SPACES, compose, space_names
-from search_spaces import head_tail, heads, margins, nuisance, scale, seeds  # noqa: F401  (register the spaces)
 
 __all__ = ["SPACES", "compose", "space_names"]

@@ -1,7 +1,9 @@
 """Head/tail assignments: which class subset each loss term applies to (seed 001)."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from search_spaces.registry import SPACES
 

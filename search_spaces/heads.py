@@ -1,11 +1,14 @@
 """Loss combinations: the output-space term and the weighted extra terms."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from search_spaces.registry import SPACES
 
-FEATURE_WEIGHT_RANGE = (1e-3, 1.0)  # Center/PC weights used in seeds 000/001 lie in 0.001-0.1; search wider
+# Center/PC weights used in seeds 000/001 lie in 0.001-0.1; search wider
+FEATURE_WEIGHT_RANGE = (1e-3, 1.0)
 
 
 @SPACES.register("head_type")

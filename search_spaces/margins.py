@@ -2,9 +2,11 @@
 
 Each loss declares its margin parameter and search range (``margin_range`` on its class).
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from search_spaces.registry import SPACES
 
@@ -14,7 +16,11 @@ def margin(trial: Any, losses: Sequence[str] | None = None) -> dict[str, Any]:
     """Margin type (which margin loss) and value; with ``losses`` the type is searched too."""
     from trainables.losses.registry import LOSSES, margin_of  # torch: only once a space runs
 
-    output = trial.suggest_categorical("loss.output", list(losses)) if losses else trial.params.get("loss.output")
+    output = (
+        trial.suggest_categorical("loss.output", list(losses))
+        if losses
+        else trial.params.get("loss.output")
+    )
     declared = margin_of(output) if output in LOSSES else None
     if declared is None:
         return {}

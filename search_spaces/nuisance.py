@@ -1,7 +1,9 @@
 """Nuisance parameters (lr, weight decay, batch size), kept apart from the parameters under study."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from search_spaces.registry import SPACES
 
@@ -10,14 +12,18 @@ WEIGHT_DECAY_RANGE = (1e-5, 1e-3)
 
 
 @SPACES.register("lr")
-def learning_rate(trial: Any, low: float = LR_RANGE[0], high: float = LR_RANGE[1]) -> dict[str, Any]:
+def learning_rate(
+    trial: Any, low: float = LR_RANGE[0], high: float = LR_RANGE[1]
+) -> dict[str, Any]:
     trial.suggest_float("optim.lr", low, high, log=True)
     return {}
 
 
 @SPACES.register("nuisance")
 def nuisance(
-    trial: Any, lr: Sequence[float] = LR_RANGE, weight_decay: Sequence[float] = WEIGHT_DECAY_RANGE,
+    trial: Any,
+    lr: Sequence[float] = LR_RANGE,
+    weight_decay: Sequence[float] = WEIGHT_DECAY_RANGE,
     batch_sizes: Sequence[int] = (),
 ) -> dict[str, Any]:
     """lr and weight decay log-uniform; batch size from a list when given."""

@@ -5,9 +5,11 @@ A space is ``space(trial, **options) -> dict`` of constants; ``options`` come fr
 is a ``SpaceTrial``: its ``params`` include the study's fixed values, so a space that depends on
 ``loss.output`` works whether the output loss is searched or fixed in the base.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from trainables.registry import Registry
 
@@ -36,8 +38,12 @@ class ComposedSpace:
     """The named spaces applied in order, plus fixed constants; picklable, so Ray Tune can
     checkpoint the searcher that holds it and a resumed study keeps its sampler history."""
 
-    def __init__(self, names: tuple[str, ...] | list[str], options: Mapping[str, Mapping[str, Any]] | None = None,
-                 constants: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        names: tuple[str, ...] | list[str],
+        options: Mapping[str, Mapping[str, Any]] | None = None,
+        constants: Mapping[str, Any] | None = None,
+    ) -> None:
         self.names = tuple(names)
         self.options = {k: dict(v) for k, v in (options or {}).items()}
         self.constants = dict(constants or {})
@@ -56,7 +62,8 @@ class ComposedSpace:
 
 
 def compose(
-    names: tuple[str, ...] | list[str], options: Mapping[str, Mapping[str, Any]] | None = None,
+    names: tuple[str, ...] | list[str],
+    options: Mapping[str, Mapping[str, Any]] | None = None,
     constants: Mapping[str, Any] | None = None,
 ) -> ComposedSpace:
     """One define-by-run function that applies the named spaces in order and adds ``constants``."""

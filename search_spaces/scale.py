@@ -1,7 +1,9 @@
 """The softmax scale s: a constant, or a schedule with its start, end, switch point and phases."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from search_spaces.registry import SPACES
 
@@ -17,7 +19,9 @@ def _has_scale(trial: Any) -> bool:
 
 
 @SPACES.register("constant_scale")
-def constant_scale(trial: Any, low: float = SCALE_RANGE[0], high: float = SCALE_RANGE[1]) -> dict[str, Any]:
+def constant_scale(
+    trial: Any, low: float = SCALE_RANGE[0], high: float = SCALE_RANGE[1]
+) -> dict[str, Any]:
     """A constant scale, log-uniform; only for losses that have one (CE trials stay scale-free)."""
     if not _has_scale(trial):
         return {}
@@ -45,6 +49,8 @@ def scale_schedule(
     if schedule == "step":
         trial.suggest_float("scale.switch_at", 0.1, 0.9)
     if epochs and len(additional_fraction) > 1:
-        fraction = trial.suggest_categorical("search.additional_fraction", list(additional_fraction))
+        fraction = trial.suggest_categorical(
+            "search.additional_fraction", list(additional_fraction)
+        )
         return {"train.additional_epochs": int(round(fraction * epochs))}
     return {}

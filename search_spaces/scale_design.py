@@ -12,11 +12,12 @@ neighbours (in ln s), kept inside the screened range; at an edge of the screen t
 edge. Both the study (to plan stage 2 from stage 1's results) and ``study power`` (to simulate
 the same design) use these functions, so the simulation checks exactly what runs.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -36,7 +37,9 @@ class ScaleDesign:
 
     def __post_init__(self) -> None:
         if len(self.screen_scales) < 3 or self.window_points < 3 or len(self.seeds) < 1:
-            raise ValueError("a scale design needs >= 3 screen scales, >= 3 window points and >= 1 seed")
+            raise ValueError(
+                "a scale design needs >= 3 screen scales, >= 3 window points and >= 1 seed"
+            )
 
     @property
     def screen_trials(self) -> int:
@@ -65,7 +68,7 @@ def screen_centre(scales: Sequence[float], values: Sequence[float], mode: str = 
     best = int(np.nanargmax(np.where(finite, y, -np.inf)))
     if best in (0, len(x) - 1):
         return float(s[best])
-    xs, ys = x[best - 1:best + 2], y[best - 1:best + 2]
+    xs, ys = x[best - 1 : best + 2], y[best - 1 : best + 2]
     if not np.isfinite(ys).all():
         return float(s[best])
     curvature, slope, _ = np.polyfit(xs, ys, 2)

@@ -5,9 +5,11 @@ A seed is a block: it sets both ``train.seed`` (initialisation, data order, augm
 two cells compared on seed k differ only in what the cells differ in. With the grid sampler the
 seeds are a grid axis (``grid={"train.seed": (0, 1, 2), ...}``): every cell runs on every seed.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from search_spaces.registry import SPACES
 

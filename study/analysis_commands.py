@@ -1,4 +1,5 @@
 """``study trend`` and ``study replay``: the analysis side of the CLI, once arguments are parsed."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,10 @@ def checked_store(tracking_uri: str) -> str:
     """The normalized URI of a store that exists: reading commands never create an empty one."""
     uri = normalize_tracking_uri(tracking_uri)
     check_tracking_uri(uri)
-    if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).is_file():
-        raise UsageError(f"--tracking-uri {uri}: no MLflow store there yet (`study run` creates it)")
+    if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///") :]).is_file():
+        raise UsageError(
+            f"--tracking-uri {uri}: no MLflow store there yet (`study run` creates it)"
+        )
     return uri
 
 
@@ -32,7 +35,10 @@ def load_store(tracking_uri: str, experiment: str | None):
     except LookupError as exc:
         raise UsageError(str(exc)) from None
     if trials.empty:
-        raise UsageError(f"--tracking-uri {uri}: the store holds no trial runs" + (f" in study {experiment!r}" if experiment else ""))
+        raise UsageError(
+            f"--tracking-uri {uri}: the store holds no trial runs"
+            + (f" in study {experiment!r}" if experiment else "")
+        )
     return uri, trials
 
 
@@ -45,58 +51,91 @@ def trend_command(args: argparse.Namespace) -> int:
 
     bandwidth = BANDWIDTH if args.bandwidth is None else args.bandwidth
     if not bandwidth > 0:
-        raise UsageError(f"--bandwidth {bandwidth}: expected a positive width in ln(scale) units, e.g. {BANDWIDTH}")
+        raise UsageError(
+            f"--bandwidth {bandwidth}: expected a positive width in ln(scale) units, e.g. {BANDWIDTH}"
+        )
     uri, trials = load_store(args.tracking_uri, args.experiment)
     trends, missing = [], []
     for name, group in trials.groupby("experiment", sort=True):
         metric, mode = study_objective(group, args.metric, args.mode)
         if f"metric:{metric}" not in group:
-            recorded = sorted(c[len("metric:"):] for c in group if c.startswith("metric:"))
-            missing.append(f"study {name!r} recorded no metric {metric!r}; it has: {', '.join(recorded) or 'none'}")
-        trends.append(scale_trend(group, metric, mode, experiment=str(name), bandwidth=bandwidth,
-                                  n_boot=args.bootstrap or N_BOOT, seed=args.seed, model=args.model))
+            recorded = sorted(c[len("metric:") :] for c in group if c.startswith("metric:"))
+            missing.append(
+                f"study {name!r} recorded no metric {metric!r}; it has: {', '.join(recorded) or 'none'}"
+            )
+        trends.append(
+            scale_trend(
+                group,
+                metric,
+                mode,
+                experiment=str(name),
+                bandwidth=bandwidth,
+                n_boot=args.bootstrap or N_BOOT,
+                seed=args.seed,
+                model=args.model,
+            )
+        )
     usable = [t for t in trends if t.optima]
     if not usable:
-        raise UsageError("; ".join(missing or [f"study {t.experiment!r}: {t.message}" for t in trends]))
+        raise UsageError(
+            "; ".join(missing or [f"study {t.experiment!r}: {t.message}" for t in trends])
+        )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    written = plot_trend(usable, out / "trend")  # the thesis optima are another metric: JSON only, with a note
+    # the thesis optima are another metric: JSON only, with a note
+    written = plot_trend(usable, out / "trend")
     for t in usable:
         written += plot_scale_curves(t, out / f"{slug(t.experiment)}-scale_curves")
     data = {"tracking_uri": uri, "trends": [t.to_dict() for t in trends]}
     (out / "trend.json").write_text(json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n")
     for t in trends:
         print("\n".join(trend_lines(t)))
-    print(f"wrote {out / 'trend.json'} and {len(written)} figures ({', '.join(p.name for p in written[:2])}, ...)")
+    print(
+        f"wrote {out / 'trend.json'} and {len(written)} figures ({', '.join(p.name for p in written[:2])}, ...)"
+    )
     return 0
 
 
 def trend_lines(t: Any) -> list[str]:
     """The printed per-C table and the law's line of one study's TrendResult."""
-    lines = [f"study {t.experiment} ({t.metric}, {t.mode}"
-             + ("; estimation stage only" if t.staged else "") + "):"]
+    lines = [
+        f"study {t.experiment} ({t.metric}, {t.mode}"
+        + ("; estimation stage only" if t.staged else "")
+        + "):"
+    ]
     if t.optima:
-        lines.append(f"  {'C':>5} {'trials':>6} {'seeds':>5} {'levels':>6} {'model':>9} {'s*':>7} {'95% interval':>17} "
-                     f"{'LOF p':>6} {'curvature [95%]':>24} {'AdaCos':>6}")
+        lines.append(
+            f"  {'C':>5} {'trials':>6} {'seeds':>5} {'levels':>6} {'model':>9} {'s*':>7} {'95% interval':>17} "
+            f"{'LOF p':>6} {'curvature [95%]':>24} {'AdaCos':>6}"
+        )
     for o in t.optima:
         interval = f"[{o.ci[0]:.3g}, {o.ci[1]:.3g}]" if o.interior else "-"
-        curvature = f"{o.curvature:.3g} [{o.curvature_ci[0]:.3g}, {o.curvature_ci[1]:.3g}]" if o.model else "-"
-        lines.append(f"  {o.num_classes:>5d} {o.trials:>6d} {len(o.seeds):>5d} {len(o.scale_levels):>6d} {o.model or '-':>9} "
-                     f"{(f'{o.scale:.3g}' if o.interior else '-'):>7} {interval:>17} {o.lack_of_fit_p:>6.2g} {curvature:>24} "
-                     f"{o.adacos_scale:>6.3g}")
+        curvature = (
+            f"{o.curvature:.3g} [{o.curvature_ci[0]:.3g}, {o.curvature_ci[1]:.3g}]"
+            if o.model
+            else "-"
+        )
+        lines.append(
+            f"  {o.num_classes:>5d} {o.trials:>6d} {len(o.seeds):>5d} {len(o.scale_levels):>6d} {o.model or '-':>9} "
+            f"{(f'{o.scale:.3g}' if o.interior else '-'):>7} {interval:>17} {o.lack_of_fit_p:>6.2g} {curvature:>24} "
+            f"{o.adacos_scale:>6.3g}"
+        )
         if not o.interior:
             lines.append(f"        no vertex in the law: {o.reason}")
         lines += [f"        warning: {w}" for w in o.warnings]
     if t.excluded:
         lines.append("  left out: " + "; ".join(f"{n} ({r})" for r, n in t.excluded.items()))
     if t.cross_check:
-        lines.append("  cross-check, kernel-smoother argmax (not the estimate): "
-                     + ", ".join(f"C={c['num_classes']} {c['scale']:.3g}" for c in t.cross_check))
+        lines.append(
+            "  cross-check, kernel-smoother argmax (not the estimate): "
+            + ", ".join(f"C={c['num_classes']} {c['scale']:.3g}" for c in t.cross_check)
+        )
     lines.append(f"  {t.message}")
     return lines
 
 
-SCALE_DESIGNS = {"scale-vs-classes": "study.presets.scale_vs_classes"}  # preset -> module with design(size), VAL_PER_CLASS
+# preset -> module with design(size), VAL_PER_CLASS
+SCALE_DESIGNS = {"scale-vs-classes": "study.presets.scale_vs_classes"}
 
 
 def preset_design(preset: str, size: str | None) -> tuple[Any, int, str]:
@@ -106,14 +145,23 @@ def preset_design(preset: str, size: str | None) -> tuple[Any, int, str]:
     from study.presets import PRESETS
 
     if preset not in SCALE_DESIGNS:
-        raise UsageError(f"--preset {preset}: no two-stage scale design to simulate; presets with one: {', '.join(SCALE_DESIGNS)}")
+        raise UsageError(
+            f"--preset {preset}: no two-stage scale design to simulate; presets with one: {', '.join(SCALE_DESIGNS)}"
+        )
     size = size or PRESETS.get(preset).default_size
     module = importlib.import_module(SCALE_DESIGNS[preset])
     val = getattr(module, "VAL_PER_CLASS", 25)
     return module.design(size), int(val[size] if isinstance(val, dict) else val), size
 
 
-GENERIC_PEAK = {"top": 0.9, "curvature": 0.05, "asymmetry": 0.5, "train_noise": 0.01, "seed_effect": 0.01}  # no run measured
+# no run measured
+GENERIC_PEAK = {
+    "top": 0.9,
+    "curvature": 0.05,
+    "asymmetry": 0.5,
+    "train_noise": 0.01,
+    "seed_effect": 0.01,
+}
 
 
 def power_command(args: argparse.Namespace) -> int:
@@ -126,25 +174,53 @@ def power_command(args: argparse.Namespace) -> int:
     from analysis.report import json_safe
 
     design, val_per_class, size = preset_design(args.preset, args.size)
-    measured = getattr(importlib.import_module(SCALE_DESIGNS[args.preset]), "MEASURED_PEAKS", {}).get(size, {})
-    peak = {name: getattr(args, name) if getattr(args, name) is not None else measured.get(name, GENERIC_PEAK[name])
-            for name in GENERIC_PEAK}
-    for name, flag in (("top", "--top-accuracy"), ("curvature", "--curvature"), ("asymmetry", "--asymmetry"),
-                       ("train_noise", "--train-noise")):
+    measured = getattr(
+        importlib.import_module(SCALE_DESIGNS[args.preset]), "MEASURED_PEAKS", {}
+    ).get(size, {})
+    peak = {
+        name: getattr(args, name)
+        if getattr(args, name) is not None
+        else measured.get(name, GENERIC_PEAK[name])
+        for name in GENERIC_PEAK
+    }
+    for name, flag in (
+        ("top", "--top-accuracy"),
+        ("curvature", "--curvature"),
+        ("asymmetry", "--asymmetry"),
+        ("train_noise", "--train-noise"),
+    ):
         values = tuple(np.atleast_1d(peak[name]))
         if len(values) not in (1, len(design.class_counts)):
-            raise UsageError(f"{flag} {','.join(map(str, values))}: give one value or "
-                             f"{len(design.class_counts)} (one per class count {', '.join(map(str, design.class_counts))})")
-    truth = Truth(a=args.a, b=args.b, **peak, val_per_class=args.val_per_class or val_per_class,
-                  screen_shift=args.screen_shift, shape=args.shape, smooth_width=args.smooth_width)
+            raise UsageError(
+                f"{flag} {','.join(map(str, values))}: give one value or "
+                f"{len(design.class_counts)} (one per class count {', '.join(map(str, design.class_counts))})"
+            )
+    truth = Truth(
+        a=args.a,
+        b=args.b,
+        **peak,
+        val_per_class=args.val_per_class or val_per_class,
+        screen_shift=args.screen_shift,
+        shape=args.shape,
+        smooth_width=args.smooth_width,
+    )
     low = min(truth.optimum(c) for c in design.class_counts)
     if not low > 0:
-        raise UsageError(f"--a {args.a} --b {args.b}: the law gives s* = {low:.3g} <= 0 at some class count; "
-                         "expected a positive optimum scale at every C")
-    source = f"the peaks measured at {size} size" if measured else "generic peaks (no run of this size measured)"
-    print(f"simulating {args.studies} studies of {args.preset} ({size}, {source}): C = {', '.join(map(str, design.class_counts))}, "
-          f"screen {len(design.screen_scales)} scales, window {design.window_points} scales x +-{design.window_half_width:g} "
-          f"ln-units x {len(design.seeds)} seeds", flush=True)
+        raise UsageError(
+            f"--a {args.a} --b {args.b}: the law gives s* = {low:.3g} <= 0 at some class count; "
+            "expected a positive optimum scale at every C"
+        )
+    source = (
+        f"the peaks measured at {size} size"
+        if measured
+        else "generic peaks (no run of this size measured)"
+    )
+    print(
+        f"simulating {args.studies} studies of {args.preset} ({size}, {source}): C = {', '.join(map(str, design.class_counts))}, "
+        f"screen {len(design.screen_scales)} scales, window {design.window_points} scales x +-{design.window_half_width:g} "
+        f"ln-units x {len(design.seeds)} seeds",
+        flush=True,
+    )
     result = simulate(design, truth, studies=args.studies, seed=args.seed, model=args.model)
     print("\n".join(summary_lines(result)))
     print(f"({result.seconds:.1f} s)")
@@ -178,37 +254,64 @@ def replay_command(args: argparse.Namespace) -> int:
     except LookupError as exc:
         raise UsageError(str(exc)) from None
     if record.is_study_run:
-        raise UsageError(f"run {args.run_id} is the parent run of study {record.experiment!r}, not a trial; "
-                         "`study report` lists the trial runs")
+        raise UsageError(
+            f"run {args.run_id} is the parent run of study {record.experiment!r}, not a trial; "
+            "`study report` lists the trial runs"
+        )
     if not record.params:
         raise UsageError(f"run {args.run_id} recorded no params, so it cannot be replayed")
     try:
         cfg = TrialConfig.from_flat(flat_config(record.params, args.set or []))
     except ConfigError as exc:
-        raise UsageError(f"run {args.run_id}: its params do not form a valid TrialConfig: {exc}") from None
+        raise UsageError(
+            f"run {args.run_id}: its params do not form a valid TrialConfig: {exc}"
+        ) from None
     from trainables.routine import TrialDiverged, train  # torch: only once the config is valid
 
     outcome = record.tags.get("trial_status", record.status.lower())
-    print(f"replaying run {record.run_id} of study {record.experiment} (recorded: {outcome}): loss {cfg.loss.output}, "
-          f"scale {cfg.scale.schedule} {cfg.scale.start:g}, data {cfg.data.name} C={cfg.data.num_classes or 'all'}, "
-          f"{cfg.train.total_epochs} epochs, seed {cfg.train.seed}", flush=True)
+    print(
+        f"replaying run {record.run_id} of study {record.experiment} (recorded: {outcome}): loss {cfg.loss.output}, "
+        f"scale {cfg.scale.schedule} {cfg.scale.start:g}, data {cfg.data.name} C={cfg.data.num_classes or 'all'}, "
+        f"{cfg.train.total_epochs} epochs, seed {cfg.train.seed}",
+        flush=True,
+    )
 
     def report(metrics: dict[str, float], state: Any = None) -> None:
         shown = "  ".join(f"{k} {metrics[k]:.4f}" for k in EPOCH_KEYS if k in metrics)
-        print(f"epoch {int(metrics['epoch'])}/{cfg.train.total_epochs}  {shown}  ({metrics.get('epoch_time_s', 0):.1f} s)", flush=True)
+        print(
+            f"epoch {int(metrics['epoch'])}/{cfg.train.total_epochs}  {shown}  ({metrics.get('epoch_time_s', 0):.1f} s)",
+            flush=True,
+        )
 
     try:
         final = train(cfg, report)
     except TrialDiverged as exc:
         print(f"the replay diverged as a trial can: {exc}", flush=True)
         return 1
-    print("final: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(final.items()) if isinstance(v, float) and k != "epoch_time_s"))
+    print(
+        "final: "
+        + ", ".join(
+            f"{k} {v:.4f}"
+            for k, v in sorted(final.items())
+            if isinstance(v, float) and k != "epoch_time_s"
+        )
+    )
     for name in (VAL_ACCURACY, "test_accuracy"):
         recorded, replayed = record.metrics.get(name), final.get(name)
         if recorded is None or replayed is None:
             continue
-        print(f"{name}: recorded {recorded:.4f}, replayed {replayed:.4f} (difference {replayed - recorded:+.4f})")
+        print(
+            f"{name}: recorded {recorded:.4f}, replayed {replayed:.4f} (difference {replayed - recorded:+.4f})"
+        )
     return 0
 
 
-__all__ = ["checked_store", "flat_config", "load_store", "power_command", "replay_command", "trend_command", "trend_lines"]
+__all__ = [
+    "checked_store",
+    "flat_config",
+    "load_store",
+    "power_command",
+    "replay_command",
+    "trend_command",
+    "trend_lines",
+]

@@ -14,6 +14,7 @@
 - A cluster's trials run on several machines, so their MLflow store must be a server or a
   database every node reaches, not a sqlite or file store on one disk.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,9 +22,9 @@ import os
 import socket
 import sys
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from study.errors import UsageError
 
@@ -36,8 +37,10 @@ LOCAL_ADDRESSES = ("", "local")
 PENDING_TRIALS_ENV = "TUNE_MAX_PENDING_TRIALS_PG"
 CLUSTER_PENDING_TRIALS = 8
 DATABASE_SCHEMES = ("postgresql", "mysql", "mssql")  # SQLAlchemy URIs MLflow stores runs in
-AUTH_HINT = ("the cluster requires Ray's auth token: set RAY_AUTH_TOKEN to the head's ~/.ray/auth_token "
-             "(or RAY_AUTH_TOKEN_PATH to a copy of it), with RAY_AUTH_MODE=token")
+AUTH_HINT = (
+    "the cluster requires Ray's auth token: set RAY_AUTH_TOKEN to the head's ~/.ray/auth_token "
+    "(or RAY_AUTH_TOKEN_PATH to a copy of it), with RAY_AUTH_MODE=token"
+)
 
 
 def is_local(address: str | None) -> bool:
@@ -58,7 +61,8 @@ def check_store_for_cluster(tracking_uri: str, address: str | None) -> None:
         raise UsageError(
             f"--tracking-uri {tracking_uri}: a {scheme} store is a file on one machine, so with --address {address} "
             f"each node would record into its own copy; use the cluster's MLflow server (http://HEAD_IP:5000) "
-            f"or a database every node reaches (postgresql://USER:PASSWORD@HOST:5432/DB)")
+            f"or a database every node reaches (postgresql://USER:PASSWORD@HOST:5432/DB)"
+        )
 
 
 def check_address(address: str | None) -> None:
@@ -79,7 +83,9 @@ def check_database_uri(uri: str, timeout_s: int = 5) -> None:
         engine.dispose()
     except Exception as exc:  # noqa: BLE001 - drivers raise their own types (a missing one: ModuleNotFoundError)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise UsageError(f"--tracking-uri {redact(uri)}: the database cannot be opened ({first})") from None
+        raise UsageError(
+            f"--tracking-uri {redact(uri)}: the database cannot be opened ({first})"
+        ) from None
 
 
 def redact(uri: str) -> str:
@@ -121,8 +127,10 @@ def resolve_address(address: str, timeout_s: float = 5.0) -> str:
     the cluster that ``ray start`` started last on this machine); one line when there is none."""
     given = address
     if address.startswith("ray://"):
-        raise UsageError(f"--address {address}: Ray Client (ray://) is not supported; run the study on the cluster "
-                         f"(ray submit or ray job submit) with --address auto, or give the head's HOST:PORT (port 6379)")
+        raise UsageError(
+            f"--address {address}: Ray Client (ray://) is not supported; run the study on the cluster "
+            f"(ray submit or ray job submit) with --address auto, or give the head's HOST:PORT (port 6379)"
+        )
     if address == "auto":
         env = os.environ.get(ADDRESS_ENV, "")
         if env and env != "auto":
@@ -131,16 +139,22 @@ def resolve_address(address: str, timeout_s: float = 5.0) -> str:
             recorded = ray_temp_dir() / "ray_current_cluster"
             address = recorded.read_text().strip() if recorded.is_file() else ""
             if not address:
-                raise UsageError("--address auto: no running Ray cluster found on this machine; start one with "
-                                 "`ray start --head` or give its HOST:PORT")
+                raise UsageError(
+                    "--address auto: no running Ray cluster found on this machine; start one with "
+                    "`ray start --head` or give its HOST:PORT"
+                )
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"--address {given}: {address!r} is not HOST:PORT (e.g. 10.0.0.5:6379) or auto")
+        raise UsageError(
+            f"--address {given}: {address!r} is not HOST:PORT (e.g. 10.0.0.5:6379) or auto"
+        )
     try:
         with socket.create_connection((host, int(port)), timeout=timeout_s):
             pass
     except OSError as exc:
-        raise UsageError(f"--address {given}: no Ray cluster answers at {address} ({exc})") from None
+        raise UsageError(
+            f"--address {given}: no Ray cluster answers at {address} ({exc})"
+        ) from None
     return address
 
 
@@ -187,6 +201,14 @@ def connect(address: str) -> None:
 def connection_failure(address: str, resolved: str, exc: BaseException, said: str) -> str:
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     text = f"{type(exc).__name__} {exc} {said}"
-    if any(mark in text for mark in ("InvalidAuthToken", "Unauthenticated", "AuthenticationError", "authentication token")):
+    if any(
+        mark in text
+        for mark in (
+            "InvalidAuthToken",
+            "Unauthenticated",
+            "AuthenticationError",
+            "authentication token",
+        )
+    ):
         return f"--address {address}: cannot join the Ray cluster at {resolved}: {AUTH_HINT}"
     return f"--address {address}: cannot join the Ray cluster at {resolved} ({first})"

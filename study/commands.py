@@ -1,4 +1,5 @@
 """What each CLI command does, once its arguments are parsed."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,8 +11,8 @@ import sys
 import time
 from dataclasses import replace
 
-from study.cluster import check_address, check_store_for_cluster
 from study import stages
+from study.cluster import check_address, check_store_for_cluster
 from study.errors import UsageError
 from study.presets import PRESETS
 from study.spec import SPEC_FILE, StudySpec, load_spec, study_dir
@@ -20,8 +21,12 @@ from study.tracking import check_store, check_tracking_uri, normalize_tracking_u
 
 def spec_from_args(args: argparse.Namespace) -> StudySpec:
     """The study of ``--config FILE`` or ``--preset NAME --size SIZE``, with the flags applied."""
-    where = dict(tracking_uri=normalize_tracking_uri(args.tracking_uri), storage=args.storage, address=args.address,
-                 optuna_storage=args.optuna_storage or "")
+    where = dict(
+        tracking_uri=normalize_tracking_uri(args.tracking_uri),
+        storage=args.storage,
+        address=args.address,
+        optuna_storage=args.optuna_storage or "",
+    )
     if args.config:
         from study.config_file import load_study_file
 
@@ -37,11 +42,20 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         fields = preset.build(size, args.data_root)
         if getattr(args, "seeds", None):
             fields["seeds"] = args.seeds
-        spec = StudySpec(name=f"{args.preset}-{size}", preset=args.preset, size=size, **where, **fields)
+        spec = StudySpec(
+            name=f"{args.preset}-{size}", preset=args.preset, size=size, **where, **fields
+        )
     return spec.with_overrides(
-        name=args.name, trials=args.trials, sampler=args.sampler, scheduler=args.scheduler, seed=args.seed,
-        max_concurrent=args.max_concurrent, cpus_per_trial=args.cpus_per_trial,
-        gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures, checkpoint_every_s=args.checkpoint_every_s,
+        name=args.name,
+        trials=args.trials,
+        sampler=args.sampler,
+        scheduler=args.scheduler,
+        seed=args.seed,
+        max_concurrent=args.max_concurrent,
+        cpus_per_trial=args.cpus_per_trial,
+        gpus_per_trial=args.gpus_per_trial,
+        max_failures=args.max_failures,
+        checkpoint_every_s=args.checkpoint_every_s,
         system_metrics=args.system_metrics,
     )
 
@@ -52,12 +66,19 @@ def validate(spec: StudySpec, load_data: bool = True) -> None:
     from search_spaces import SPACES
     from study.samplers import SAMPLERS, SCHEDULERS
 
-    for registry, value, flag in ((SAMPLERS, spec.sampler, "--sampler"), (SCHEDULERS, spec.scheduler, "--scheduler")):
+    for registry, value, flag in (
+        (SAMPLERS, spec.sampler, "--sampler"),
+        (SCHEDULERS, spec.scheduler, "--scheduler"),
+    ):
         if value not in registry:
-            raise UsageError(f"{flag} {value!r} is unknown; choose one of: {', '.join(registry.names())}")
+            raise UsageError(
+                f"{flag} {value!r} is unknown; choose one of: {', '.join(registry.names())}"
+            )
     for name in spec.spaces:
         if name not in SPACES:
-            raise UsageError(f"search space {name!r} is unknown; choose from: {', '.join(SPACES.names())}")
+            raise UsageError(
+                f"search space {name!r} is unknown; choose from: {', '.join(SPACES.names())}"
+            )
     check_fields(spec)
     check_store_for_cluster(spec.tracking_uri, spec.address)
     check_address(spec.address)
@@ -74,20 +95,28 @@ def check_fields(spec: StudySpec) -> None:
     from study.samplers import grid_size
 
     if not STUDY_NAME.match(spec.name):
-        raise UsageError(f"study name {spec.name!r} is invalid; expected 1-100 letters, digits, '.', '_' or '-', "
-                         "starting with a letter or digit (it names a directory under --storage)")
+        raise UsageError(
+            f"study name {spec.name!r} is invalid; expected 1-100 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (it names a directory under --storage)"
+        )
     if spec.max_failures < 0:
-        raise UsageError(f"max_failures={spec.max_failures}: expected a whole number >= 0 (0 = no retries)")
+        raise UsageError(
+            f"max_failures={spec.max_failures}: expected a whole number >= 0 (0 = no retries)"
+        )
     if spec.sampler != "grid" or spec.design:  # a staged design plans its own grids (study.stages)
         return
     if not spec.grid:
-        raise UsageError(f"--sampler grid needs a grid of cells and study {spec.name!r} has none; use a preset with a "
-                         "grid (basics, head-tail, loss-combos) or a --config file with a 'grid' field")
+        raise UsageError(
+            f"--sampler grid needs a grid of cells and study {spec.name!r} has none; use a preset with a "
+            "grid (basics, head-tail, loss-combos) or a --config file with a 'grid' field"
+        )
     cells = grid_size(spec.grid)
     if spec.trials > cells:
         axes = " x ".join(f"{len(v)} {k}" for k, v in spec.grid.items())
-        raise UsageError(f"--trials {spec.trials}: the grid sampler runs each cell once and the grid has {cells} cells "
-                         f"({axes}); use --trials {cells} or fewer")
+        raise UsageError(
+            f"--trials {spec.trials}: the grid sampler runs each cell once and the grid has {cells} cells "
+            f"({axes}); use --trials {cells} or fewer"
+        )
 
 
 def try_spaces(spec: StudySpec, draws: int = 3) -> None:
@@ -99,8 +128,10 @@ def try_spaces(spec: StudySpec, draws: int = 3) -> None:
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     design = design_of(spec)
-    first = screen_spec(spec, design) if design is not None else spec  # a staged design: its first stage's grids
-    for tried in [first, *([baseline_spec(spec)] if spec.baseline else [])]:  # and the baseline arm's
+    # a staged design: its first stage's grids
+    first = screen_spec(spec, design) if design is not None else spec
+    # and the baseline arm's
+    for tried in [first, *([baseline_spec(spec)] if spec.baseline else [])]:
         _try_groups(tried, draws)
 
 
@@ -109,10 +140,9 @@ def _try_groups(tried: StudySpec, draws: int) -> None:
     import optuna
 
     from search_spaces import compose
+    from study.samplers import SAMPLERS
     from trainables.config import ConfigError, TrialConfig
     from trainables.validate import check_names
-
-    from study.samplers import SAMPLERS
 
     directions = ["maximize" if m == "max" else "minimize" for m in tried.modes]
     for index, group in enumerate(tried.groups):
@@ -127,8 +157,10 @@ def _try_groups(tried: StudySpec, draws: int) -> None:
             except ConfigError as exc:
                 raise UsageError(f"a sampled point is invalid: {exc}") from None
             except (TypeError, ValueError, KeyError) as exc:
-                raise UsageError(f"search space {'+'.join(tried.spaces)} fails with its options "
-                                 f"{dict(tried.space_options)}: {exc}") from None
+                raise UsageError(
+                    f"search space {'+'.join(tried.spaces)} fails with its options "
+                    f"{dict(tried.space_options)}: {exc}"
+                ) from None
             try:
                 study.tell(trial, [0.0] * len(directions))
             except RuntimeError:  # the grid sampler stops the study after its last cell
@@ -137,18 +169,40 @@ def _try_groups(tried: StudySpec, draws: int) -> None:
 
 def plan(spec: StudySpec) -> dict:
     return {
-        "study": spec.name, "preset": spec.preset, "size": spec.size, "description": spec.description,
-        "trials_per_group": spec.trials, "groups": [dict(g) for g in spec.groups],
-        "sampler": spec.sampler, "scheduler": spec.scheduler, "metric": spec.metric, "mode": spec.mode,
+        "study": spec.name,
+        "preset": spec.preset,
+        "size": spec.size,
+        "description": spec.description,
+        "trials_per_group": spec.trials,
+        "groups": [dict(g) for g in spec.groups],
+        "sampler": spec.sampler,
+        "scheduler": spec.scheduler,
+        "metric": spec.metric,
+        "mode": spec.mode,
         "resources_per_trial": {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial},
-        "max_concurrent": spec.max_concurrent or "no cap: as many as the cluster's free resources fit",
-        "max_failures": spec.max_failures, "checkpoint_every_s": spec.checkpoint_every_s,
-        "paired_seeds": list(spec.paired_seeds), "grid": {k: list(v) for k, v in spec.grid.items()},
-        "search_spaces": list(spec.spaces), "fixed_config": dict(spec.base),
-        "tracking_uri": spec.tracking_uri, "storage": spec.storage, "address": spec.address or "local",
+        "max_concurrent": spec.max_concurrent
+        or "no cap: as many as the cluster's free resources fit",
+        "max_failures": spec.max_failures,
+        "checkpoint_every_s": spec.checkpoint_every_s,
+        "paired_seeds": list(spec.paired_seeds),
+        "grid": {k: list(v) for k, v in spec.grid.items()},
+        "search_spaces": list(spec.spaces),
+        "fixed_config": dict(spec.base),
+        "tracking_uri": spec.tracking_uri,
+        "storage": spec.storage,
+        "address": spec.address or "local",
         **({"design": stages.describe(spec)} if spec.design else {}),
-        **({"baseline": {"values": dict(spec.baseline), "seeds": list(spec.baseline_seeds),
-                         "trials_per_group": len(spec.baseline_seeds)}} if spec.baseline else {}),
+        **(
+            {
+                "baseline": {
+                    "values": dict(spec.baseline),
+                    "seeds": list(spec.baseline_seeds),
+                    "trials_per_group": len(spec.baseline_seeds),
+                }
+            }
+            if spec.baseline
+            else {}
+        ),
     }
 
 
@@ -158,8 +212,10 @@ def run_command(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     validate(spec, load_data=not args.dry_run)
     if os.path.exists(os.path.join(study_dir(spec), SPEC_FILE)):
-        raise UsageError(f"a study named {spec.name!r} already exists under --storage {spec.storage}: "
-                         f"continue it with `study resume {spec.name} --storage {spec.storage}` or pick another --name")
+        raise UsageError(
+            f"a study named {spec.name!r} already exists under --storage {spec.storage}: "
+            f"continue it with `study resume {spec.name} --storage {spec.storage}` or pick another --name"
+        )
     optuna_url = optuna_store.location(spec.optuna_storage, spec.tracking_uri, spec.storage)
     optuna_store.check_new(optuna_url, spec.name)
     if args.dry_run:
@@ -170,8 +226,11 @@ def run_command(args: argparse.Namespace) -> int:
         else:
             print(json.dumps({**plan(spec), "optuna_storage": optuna_url}, indent=2, default=str))
         return 0
-    print(f"study {spec.name}: {stages.planned_trials(spec)} trials, sampler {spec.sampler}, "
-          f"scheduler {spec.scheduler}, tracking {spec.tracking_uri}", flush=True)
+    print(
+        f"study {spec.name}: {stages.planned_trials(spec)} trials, sampler {spec.sampler}, "
+        f"scheduler {spec.scheduler}, tracking {spec.tracking_uri}",
+        flush=True,
+    )
     return _execute(spec, resume=False)
 
 
@@ -181,29 +240,44 @@ def _execute(spec: StudySpec, resume: bool) -> int:
     started = time.monotonic()
     outcome = run_study(spec, resume=resume)
     if outcome.interrupted:
-        print(f"interrupted after {time.monotonic() - started:.0f} s; the state is saved. "
-              f"Resume with: study resume {spec.name} --storage {spec.storage}", flush=True)
+        print(
+            f"interrupted after {time.monotonic() - started:.0f} s; the state is saved. "
+            f"Resume with: study resume {spec.name} --storage {spec.storage}",
+            flush=True,
+        )
         return 130
-    print(f"done in {time.monotonic() - started:.0f} s: {outcome.trials} trials, {outcome.failed} failed; "
-          f"browse them with `study ui --tracking-uri {spec.tracking_uri}`", flush=True)
+    print(
+        f"done in {time.monotonic() - started:.0f} s: {outcome.trials} trials, {outcome.failed} failed; "
+        f"browse them with `study ui --tracking-uri {spec.tracking_uri}`",
+        flush=True,
+    )
     return exit_code(outcome.trials, outcome.failed)
 
 
 def exit_code(trials: int, failed: int) -> int:
     """0 when every trial ended, 3 when all failed, 4 when some did (``study.cli.EXIT_CODES``)."""
     if failed and failed >= trials:
-        print(f"every trial failed ({failed}): their MLflow runs carry the reason in the failure_reason tag", file=sys.stderr)
+        print(
+            f"every trial failed ({failed}): their MLflow runs carry the reason in the failure_reason tag",
+            file=sys.stderr,
+        )
         return 3
     if failed:
-        print(f"{failed} of {trials} trials failed: their MLflow runs carry the reason in the failure_reason tag", file=sys.stderr)
+        print(
+            f"{failed} of {trials} trials failed: their MLflow runs carry the reason in the failure_reason tag",
+            file=sys.stderr,
+        )
         return 4
     return 0
 
 
 def resume_command(args: argparse.Namespace) -> int:
     spec = load_spec(args.storage, args.name)
-    spec = spec.with_overrides(storage=args.storage, address=args.address,
-                               tracking_uri=normalize_tracking_uri(args.tracking_uri) if args.tracking_uri else None)
+    spec = spec.with_overrides(
+        storage=args.storage,
+        address=args.address,
+        tracking_uri=normalize_tracking_uri(args.tracking_uri) if args.tracking_uri else None,
+    )
     validate(spec)
     print(f"resuming study {spec.name} from {study_dir(spec)}", flush=True)
     return _execute(spec, resume=True)
@@ -216,21 +290,33 @@ def report_command(args: argparse.Namespace) -> int:
     uri, trials = load_store(args.tracking_uri, args.experiment)
     from study.parent_run import attach_report
 
-    report = write_report(trials, args.out, args.metric, args.mode, tracking_uri=uri, figures=not args.no_figures)
+    report = write_report(
+        trials, args.out, args.metric, args.mode, tracking_uri=uri, figures=not args.no_figures
+    )
     for study in report["studies"]:
         best, metric = study["best"], study["metric"]
         if study.get("pareto") is not None:  # several objectives: no single best trial
-            print(f"{study['experiment']}: Pareto front of {metric}: {len(study['pareto']['front'])} of "
-                  f"{len(study['pareto']['points'])} finished trials")
+            print(
+                f"{study['experiment']}: Pareto front of {metric}: {len(study['pareto']['front'])} of "
+                f"{len(study['pareto']['points'])} finished trials"
+            )
             continue
-        print(f"{study['experiment']}: best {metric} " + (f"{best[metric]:.4f} (run {best['run_id']})" if best else "none"))
+        print(
+            f"{study['experiment']}: best {metric} "
+            + (f"{best[metric]:.4f} (run {best['run_id']})" if best else "none")
+        )
         if best:
             print(f"  replay: {best['replay']}")
-    print(f"wrote {args.out}/report.md, report.html, report.json" + ("" if args.no_figures else f" and {args.out}/figures/"))
+    print(
+        f"wrote {args.out}/report.md, report.html, report.json"
+        + ("" if args.no_figures else f" and {args.out}/figures/")
+    )
     for study in report["studies"]:
         parent = attach_report(uri, study["experiment"], args.out)
         if parent:
-            print(f"attached the report to the parent run {parent} of study {study['experiment']} (artifacts report/)")
+            print(
+                f"attached the report to the parent run {parent} of study {study['experiment']} (artifacts report/)"
+            )
     return 0
 
 
@@ -240,8 +326,19 @@ def ui_command(args: argparse.Namespace) -> int:
     if uri.startswith(("http://", "https://")):  # a tracking server serves its own UI
         print(f"{uri} is an MLflow tracking server; its UI is at {uri.rstrip('/')}/", flush=True)
         return 0
-    mlflow = shutil.which("mlflow") or str(__import__("pathlib").Path(sys.executable).with_name("mlflow"))
-    command = [mlflow, "ui", "--backend-store-uri", uri, "--host", "127.0.0.1", "--port", str(args.port)]
+    mlflow = shutil.which("mlflow") or str(
+        __import__("pathlib").Path(sys.executable).with_name("mlflow")
+    )
+    command = [
+        mlflow,
+        "ui",
+        "--backend-store-uri",
+        uri,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+    ]
     print(f"MLflow UI for {uri} at http://127.0.0.1:{args.port} (Ctrl-C stops it)", flush=True)
     process = subprocess.Popen(command)
     try:

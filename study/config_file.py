@@ -11,6 +11,7 @@ Example::
 
 A grid study replicates every cell on paired seeds with ``seeds: 3`` (see ``StudySpec.seeds``).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,7 +23,8 @@ from study.errors import UsageError
 from study.spec import StudySpec
 from trainables.flat import ConfigError, type_name, typed
 
-SET_BY_COMMAND_LINE = ("tracking_uri", "storage", "address", "optuna_storage")  # flags, not file fields
+# flags, not file fields
+SET_BY_COMMAND_LINE = ("tracking_uri", "storage", "address", "optuna_storage")
 
 
 def load_study_file(path: str, **command_line: Any) -> StudySpec:
@@ -36,7 +38,9 @@ def load_study_file(path: str, **command_line: Any) -> StudySpec:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise UsageError(f"--config {path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise UsageError(
+            f"--config {path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}"
+        ) from None
     if not isinstance(raw, dict):
         raise UsageError(f"--config {path}: expected a mapping of study fields at the top level")
     hints = typing.get_type_hints(StudySpec)
@@ -44,7 +48,9 @@ def load_study_file(path: str, **command_line: Any) -> StudySpec:
     fields: dict[str, Any] = {"preset": "custom", "size": "custom"}
     for key, value in raw.items():
         if key not in allowed:
-            raise UsageError(f"--config {path}: unknown field {key!r}; allowed: {', '.join(allowed)}")
+            raise UsageError(
+                f"--config {path}: unknown field {key!r}; allowed: {', '.join(allowed)}"
+            )
         fields[key] = _typed(path, key, hints[key], value)
     for required in ("name", "trials", "base", "spaces"):
         if required not in fields:
@@ -57,7 +63,11 @@ def dump_study_file(spec: StudySpec) -> str:
     (``study run --dry-run --format yaml``); the command-line fields are left to the flags."""
     import yaml
 
-    fields = {f.name: _plain(getattr(spec, f.name)) for f in dataclasses.fields(StudySpec) if f.name not in SET_BY_COMMAND_LINE}
+    fields = {
+        f.name: _plain(getattr(spec, f.name))
+        for f in dataclasses.fields(StudySpec)
+        if f.name not in SET_BY_COMMAND_LINE
+    }
     header = f"# study {spec.name}: `study run --config FILE` runs it (--tracking-uri, --storage, --address as flags)\n"
     return header + yaml.safe_dump(fields, sort_keys=False, allow_unicode=True)
 
@@ -74,11 +84,15 @@ def _typed(path: str, key: str, hint: Any, value: Any) -> Any:
     """A YAML value as the StudySpec field's type (``trainables.flat.typed``); the grid's and
     groups' values as the tuples and mappings StudySpec holds."""
     if key == "groups" and isinstance(value, list) and not all(isinstance(g, dict) for g in value):
-        raise UsageError(f"--config {path}: field 'groups' must be a list of mappings of flat config keys")
+        raise UsageError(
+            f"--config {path}: field 'groups' must be a list of mappings of flat config keys"
+        )
     try:
         value = typed(hint, key, value)
     except ConfigError:
-        raise UsageError(f"--config {path}: field {key!r}={value!r} has the wrong type; expected {type_name(hint)}") from None
+        raise UsageError(
+            f"--config {path}: field {key!r}={value!r} has the wrong type; expected {type_name(hint)}"
+        ) from None
     if key == "grid":
         return {k: tuple(v) if isinstance(v, list) else (v,) for k, v in value.items()}
     return value

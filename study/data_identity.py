@@ -6,6 +6,7 @@ it also tags its MLflow run with ``data.fingerprint`` and ``data.sources``. ``Da
 Ray Tune stopper: the first trial of a data key sets the expected fingerprint; a trial that
 reports another one stops the whole study, and ``conflict`` says which trials, on which nodes.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,7 +31,8 @@ class DataIdentity(Stopper):
                     f"trials with the same data config saw different data: trial {first[1]} on node {first[2]} "
                     f"loaded data.fingerprint {first[0]}, trial {trial_id} on node {node} loaded {fingerprint}; "
                     f"the study stopped. Give every node the same fonts (glyphs) or dataset files "
-                    f"(compare the data.sources tags of the two MLflow runs)")
+                    f"(compare the data.sources tags of the two MLflow runs)"
+                )
         return bool(self.conflict)
 
     def stop_all(self) -> bool:

@@ -1,4 +1,5 @@
 """Defaults the command line and ``StudySpec`` share, each stated once."""
+
 from __future__ import annotations
 
 # the MLflow store without --tracking-uri or $MLFLOW_TRACKING_URI

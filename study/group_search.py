@@ -8,11 +8,13 @@ with trials of the same group (accuracies at different class counts are not comp
 Both are picklable: Ray Tune checkpoints them with the experiment, and ``study resume`` gets
 every group's sampler history back.
 """
+
 from __future__ import annotations
 
 import pickle
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from ray.tune.schedulers import TrialScheduler
 from ray.tune.search import Searcher
@@ -50,15 +52,22 @@ class GroupedSearcher(Searcher):
         self.exhausted = [False] * len(self.searchers)
         self.owner: dict[str, int] = {}  # trial id -> group index
 
-    def set_search_properties(self, metric: str | None, mode: str | None, config: dict, **spec: Any) -> bool:
+    def set_search_properties(
+        self, metric: str | None, mode: str | None, config: dict, **spec: Any
+    ) -> bool:
         results = [s.set_search_properties(metric, mode, config, **spec) for s in self.searchers]
         return all(results)
 
     def suggest(self, trial_id: str) -> dict | str | None:
-        open_groups = [i for i in range(len(self.searchers)) if not self.exhausted[i] and self.suggested[i] < self.budget]
+        open_groups = [
+            i
+            for i in range(len(self.searchers))
+            if not self.exhausted[i] and self.suggested[i] < self.budget
+        ]
         if not open_groups:
             return Searcher.FINISHED
-        for index in sorted(open_groups, key=lambda i: (self.suggested[i], i)):  # the group furthest behind first
+        # the group furthest behind first
+        for index in sorted(open_groups, key=lambda i: (self.suggested[i], i)):
             config = self.searchers[index].suggest(trial_id)
             if config == Searcher.FINISHED:
                 self.exhausted[index] = True
@@ -75,18 +84,28 @@ class GroupedSearcher(Searcher):
             return
         searcher = self.searchers[self.owner[trial_id]]
         metrics = searcher.metric if isinstance(searcher.metric, list) else [searcher.metric]
-        if all(m in result for m in metrics if m):  # an epoch that skipped validation (train.validate_every) has none
+        # an epoch that skipped validation (train.validate_every) has none
+        if all(m in result for m in metrics if m):
             with _already_told():
                 searcher.on_trial_result(trial_id, result)
 
-    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+    def on_trial_complete(
+        self, trial_id: str, result: dict | None = None, error: bool = False
+    ) -> None:
         if trial_id in self.owner:
             with _already_told():
-                self.searchers[self.owner[trial_id]].on_trial_complete(trial_id, result=result, error=error)
+                self.searchers[self.owner[trial_id]].on_trial_complete(
+                    trial_id, result=result, error=error
+                )
 
     def get_state(self) -> dict:
-        return {"searchers": self.searchers, "budget": self.budget, "suggested": self.suggested,
-                "exhausted": self.exhausted, "owner": self.owner}
+        return {
+            "searchers": self.searchers,
+            "budget": self.budget,
+            "suggested": self.suggested,
+            "exhausted": self.exhausted,
+            "owner": self.owner,
+        }
 
     def set_state(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -103,7 +122,9 @@ class GroupedSearcher(Searcher):
 class GroupedScheduler(TrialScheduler):
     """One trial scheduler per group; each trial is decided by its own group's scheduler."""
 
-    def __init__(self, schedulers: Sequence[TrialScheduler], groups: Sequence[Mapping[str, Any]]) -> None:
+    def __init__(
+        self, schedulers: Sequence[TrialScheduler], groups: Sequence[Mapping[str, Any]]
+    ) -> None:
         super().__init__()
         self.schedulers = list(schedulers)
         self.groups = [dict(g) for g in groups]

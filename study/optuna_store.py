@@ -10,6 +10,7 @@ a study run in stages (``study.stages``) prefixes the stage: ``NAME.screen/group
 The searcher's pickled state keeps the storage object, so ``study resume`` continues the same
 Optuna study.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,15 +24,16 @@ from typing import Any
 from study.errors import UsageError
 
 JOURNAL_FILE = "optuna.journal"
-RDB_SCHEMES = ("sqlite", "postgresql", "mysql", "oracle", "mssql")  # SQLAlchemy dialects Optuna's RDBStorage takes
+# SQLAlchemy dialects Optuna's RDBStorage takes
+RDB_SCHEMES = ("sqlite", "postgresql", "mysql", "oracle", "mssql")
 
 
 def default_location(tracking_uri: str, storage: str) -> str:
     """The journal file beside the MLflow sqlite file, else beside a local --storage, else here."""
     if tracking_uri.startswith("sqlite:///"):
-        return str(Path(tracking_uri[len("sqlite:///"):]).parent / JOURNAL_FILE)
+        return str(Path(tracking_uri[len("sqlite:///") :]).parent / JOURNAL_FILE)
     if tracking_uri.startswith("file://"):
-        return str(Path(tracking_uri[len("file://"):]).parent / JOURNAL_FILE)
+        return str(Path(tracking_uri[len("file://") :]).parent / JOURNAL_FILE)
     if "://" not in storage:
         return str(Path(storage).resolve() / JOURNAL_FILE)
     return str(Path(JOURNAL_FILE).resolve())
@@ -44,11 +46,13 @@ def location(optuna_storage: str, tracking_uri: str, storage: str) -> str:
         return default_location(tracking_uri, storage)
     if is_rdb(optuna_storage):
         if optuna_storage.startswith("sqlite:///") and not optuna_storage.startswith("sqlite:////"):
-            return "sqlite:///" + str(Path(optuna_storage[len("sqlite:///"):]).resolve())
+            return "sqlite:///" + str(Path(optuna_storage[len("sqlite:///") :]).resolve())
         return optuna_storage
     if "://" in optuna_storage:
-        raise UsageError(f"--optuna-storage {optuna_storage}: unsupported scheme; use an RDB URL "
-                         f"({', '.join(s + '://' for s in RDB_SCHEMES)}...) or a journal file path")
+        raise UsageError(
+            f"--optuna-storage {optuna_storage}: unsupported scheme; use an RDB URL "
+            f"({', '.join(s + '://' for s in RDB_SCHEMES)}...) or a journal file path"
+        )
     return str(Path(optuna_storage).expanduser().resolve())
 
 
@@ -77,8 +81,14 @@ def describe(storage: Any, study_name: str, spec: Any, group: dict[str, Any]) ->
     import optuna
 
     study = optuna.load_study(study_name=study_name, storage=storage)
-    for key, value in {"mlflow_experiment": spec.name, "tracking_uri": spec.tracking_uri, "group": dict(group),
-                       "metric": spec.metric, "mode": spec.mode, "sampler": spec.sampler}.items():
+    for key, value in {
+        "mlflow_experiment": spec.name,
+        "tracking_uri": spec.tracking_uri,
+        "group": dict(group),
+        "metric": spec.metric,
+        "mode": spec.mode,
+        "sampler": spec.sampler,
+    }.items():
         study.set_user_attr(key, value)
 
 
@@ -87,7 +97,9 @@ def existing_studies(url: str) -> list[str]:
     RDB without Optuna's tables holds none. A UsageError when the storage cannot be read."""
     if not is_rdb(url):
         if Path(url).is_dir():
-            raise UsageError(f"--optuna-storage {url}: is a directory; expected a journal file path or an RDB URL")
+            raise UsageError(
+                f"--optuna-storage {url}: is a directory; expected a journal file path or an RDB URL"
+            )
         return _names(url) if Path(url).exists() else []
     import sqlalchemy
 
@@ -97,7 +109,9 @@ def existing_studies(url: str) -> list[str]:
             if "studies" not in sqlalchemy.inspect(connection).get_table_names():
                 return []
     except (ImportError, sqlalchemy.exc.SQLAlchemyError) as exc:
-        raise UsageError(f"--optuna-storage {url}: cannot open it ({str(exc).splitlines()[0]})") from None
+        raise UsageError(
+            f"--optuna-storage {url}: cannot open it ({str(exc).splitlines()[0]})"
+        ) from None
     return _names(url)
 
 
@@ -105,9 +119,16 @@ def _names(url: str) -> list[str]:
     import optuna
 
     try:
-        return [s.study_name for s in optuna.get_all_study_summaries(storage=open_storage(url), include_best_trial=False)]
+        return [
+            s.study_name
+            for s in optuna.get_all_study_summaries(
+                storage=open_storage(url), include_best_trial=False
+            )
+        ]
     except Exception as exc:  # noqa: BLE001 - a corrupt journal or a foreign database: one line, not a traceback
-        raise UsageError(f"--optuna-storage {url}: not an Optuna storage ({type(exc).__name__}: {exc})") from None
+        raise UsageError(
+            f"--optuna-storage {url}: not an Optuna storage ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def belongs(optuna_name: str, name: str) -> bool:
@@ -120,25 +141,36 @@ def check_new(url: str, name: str) -> None:
     """A new study must not continue an old Optuna study of the same name (its history would mix in)."""
     taken = sorted(s for s in existing_studies(url) if belongs(s, name))
     if taken:
-        raise UsageError(f"Optuna study {taken[0]!r} already exists in {url}: continue it with `study resume {name}`, "
-                         f"pick another --name, or delete it with `optuna delete-study --study-name '{taken[0]}' --storage {url}`")
+        raise UsageError(
+            f"Optuna study {taken[0]!r} already exists in {url}: continue it with `study resume {name}`, "
+            f"pick another --name, or delete it with `optuna delete-study --study-name '{taken[0]}' --storage {url}`"
+        )
 
 
 def dashboard_command(args: argparse.Namespace) -> int:
     """optuna-dashboard on 127.0.0.1 for the study storage."""
     from study.tracking import normalize_tracking_uri
 
-    url = location(args.optuna_storage or "", normalize_tracking_uri(args.tracking_uri), args.storage)
+    url = location(
+        args.optuna_storage or "", normalize_tracking_uri(args.tracking_uri), args.storage
+    )
     found = existing_studies(url)
     if not found:
-        raise UsageError(f"no Optuna studies in {url} yet (`study run` writes them there; --optuna-storage names another)")
-    program = shutil.which("optuna-dashboard") or str(Path(sys.executable).with_name("optuna-dashboard"))
+        raise UsageError(
+            f"no Optuna studies in {url} yet (`study run` writes them there; --optuna-storage names another)"
+        )
+    program = shutil.which("optuna-dashboard") or str(
+        Path(sys.executable).with_name("optuna-dashboard")
+    )
     if not os.path.exists(program):
         raise UsageError("optuna-dashboard is not installed: pip install optuna-dashboard")
     command = [program, url, "--host", "127.0.0.1", "--port", str(args.port)]
     if not is_rdb(url):
         command[2:2] = ["--storage-class", "JournalFileStorage"]
-    print(f"optuna-dashboard for {url} ({len(found)} studies) at http://127.0.0.1:{args.port} (Ctrl-C stops it)", flush=True)
+    print(
+        f"optuna-dashboard for {url} ({len(found)} studies) at http://127.0.0.1:{args.port} (Ctrl-C stops it)",
+        flush=True,
+    )
     process = subprocess.Popen(command)
     try:
         return process.wait()
@@ -148,5 +180,16 @@ def dashboard_command(args: argparse.Namespace) -> int:
         return 0
 
 
-__all__ = ["JOURNAL_FILE", "belongs", "check_new", "dashboard_command", "default_location", "describe", "existing_studies", "is_rdb",
-           "location", "open_storage", "study_names"]
+__all__ = [
+    "JOURNAL_FILE",
+    "belongs",
+    "check_new",
+    "dashboard_command",
+    "default_location",
+    "describe",
+    "existing_studies",
+    "is_rdb",
+    "location",
+    "open_storage",
+    "study_names",
+]

@@ -5,6 +5,7 @@ ends the best value of each objective as a metric (``best_val_accuracy``) with t
 trial that reached it, the trial counts, and ``summary.md``; ``study report`` adds the report
 (``report/report.html`` and friends) to the same run.
 """
+
 from __future__ import annotations
 
 import time
@@ -28,10 +29,17 @@ def description(spec: StudySpec) -> str:
         "",
         f"- preset `{spec.preset}`, size `{spec.size}`; sampler `{spec.sampler}`, scheduler `{spec.scheduler}`",
         f"- objective: {objectives}",
-        f"- {spec.trials} trials" + (f" in each of {len(spec.groups)} groups: {'; '.join(groups)}" if groups else ""),
+        f"- {spec.trials} trials"
+        + (f" in each of {len(spec.groups)} groups: {'; '.join(groups)}" if groups else ""),
         f"- search spaces: {', '.join(spec.spaces)}",
-        *([f"- baseline arm: {', '.join(f'{k}={v}' for k, v in spec.baseline.items())} on seeds "
-           f"{', '.join(map(str, spec.baseline_seeds))} (trials tagged arm=baseline)"] if spec.baseline else []),
+        *(
+            [
+                f"- baseline arm: {', '.join(f'{k}={v}' for k, v in spec.baseline.items())} on seeds "
+                f"{', '.join(map(str, spec.baseline_seeds))} (trials tagged arm=baseline)"
+            ]
+            if spec.baseline
+            else []
+        ),
         f"- Optuna: `{url}`, studies named `{spec.name}` (`/group<i>` per group, `.<stage>` per stage); "
         f"`study dashboard` opens them",
         f"- replay any trial: `study replay RUN_ID --tracking-uri {spec.tracking_uri}`",
@@ -44,9 +52,14 @@ def best_runs(uri: str, experiment_id: str, parent_id: str, spec: StudySpec) -> 
     c = client(uri)
     found = {}
     for metric, mode in zip(spec.metrics, spec.modes):
-        runs = retry(lambda: c.search_runs(
-            [experiment_id], filter_string=f"tags.`{PARENT_RUN_ID}` = '{parent_id}' and attributes.status = 'FINISHED'",
-            order_by=[f"metrics.`{metric}` {'DESC' if mode == 'max' else 'ASC'}"], max_results=50))
+        runs = retry(
+            lambda: c.search_runs(
+                [experiment_id],
+                filter_string=f"tags.`{PARENT_RUN_ID}` = '{parent_id}' and attributes.status = 'FINISHED'",
+                order_by=[f"metrics.`{metric}` {'DESC' if mode == 'max' else 'ASC'}"],
+                max_results=50,
+            )
+        )
         runs = [r for r in runs if metric in r.data.metrics]
         if runs:
             found[metric] = runs[0]
@@ -56,8 +69,13 @@ def best_runs(uri: str, experiment_id: str, parent_id: str, spec: StudySpec) -> 
 def trial_counts(uri: str, experiment_id: str, parent_id: str) -> tuple[int, int]:
     """(trial runs that ended, of which failed) under the parent, over every invocation of the study."""
     c = client(uri)
-    runs = retry(lambda: c.search_runs([experiment_id], filter_string=f"tags.`{PARENT_RUN_ID}` = '{parent_id}'",
-                                       max_results=50000))
+    runs = retry(
+        lambda: c.search_runs(
+            [experiment_id],
+            filter_string=f"tags.`{PARENT_RUN_ID}` = '{parent_id}'",
+            max_results=50000,
+        )
+    )
     ended = [r for r in runs if r.info.status in ("FINISHED", "FAILED")]
     return len(ended), sum(r.info.status == "FAILED" for r in ended)
 
@@ -71,24 +89,44 @@ def summarize(spec: StudySpec, experiment_id: str, parent_id: str) -> str:
     best = best_runs(spec.tracking_uri, experiment_id, parent_id, spec)
     now = int(time.time() * 1000)
     metrics = [Metric(f"best_{m}", float(r.data.metrics[m]), now, 0) for m, r in best.items()]
-    metrics += [Metric("trials", float(trials), now, 0), Metric("trials_failed", float(failed), now, 0)]
+    metrics += [
+        Metric("trials", float(trials), now, 0),
+        Metric("trials_failed", float(failed), now, 0),
+    ]
     tags = [RunTag(f"best_{m}_run_id", r.info.run_id) for m, r in best.items()]
     if spec.metrics[0] in best:
         tags.append(RunTag("best_run_id", best[spec.metrics[0]].info.run_id))
     retry(lambda: c.log_batch(parent_id, metrics=metrics, tags=tags))
-    lines = [f"# {spec.name}", "", description(spec), "", "## Outcome", "",
-             f"{trials} trials ended, {failed} failed."]
+    lines = [
+        f"# {spec.name}",
+        "",
+        description(spec),
+        "",
+        "## Outcome",
+        "",
+        f"{trials} trials ended, {failed} failed.",
+    ]
     for metric, run in best.items():
-        lines.append(f"Best {metric}: {run.data.metrics[metric]:.4f} in run {run.info.run_id} ({run.info.run_name}); "
-                     f"replay with `study replay {run.info.run_id} --tracking-uri {spec.tracking_uri}`.")
+        lines.append(
+            f"Best {metric}: {run.data.metrics[metric]:.4f} in run {run.info.run_id} ({run.info.run_name}); "
+            f"replay with `study replay {run.info.run_id} --tracking-uri {spec.tracking_uri}`."
+        )
     if not best:
         lines.append("No trial finished with a value of the objective.")
     url = optuna_store.location(spec.optuna_storage, spec.tracking_uri, spec.storage)
-    studies = [name for name in optuna_store.existing_studies(url) if optuna_store.belongs(name, spec.name)]
-    lines += ["", f"Optuna studies in `{url}`: {', '.join(studies) or 'none'} "
-                  f"(`optuna.load_study(study_name=..., storage=...)`, or `study dashboard`)."]
-    lines += ["", f"The full report: `study report --experiment {spec.name} --tracking-uri {spec.tracking_uri}` "
-                  "(it also attaches the report to this run)."]
+    studies = [
+        name for name in optuna_store.existing_studies(url) if optuna_store.belongs(name, spec.name)
+    ]
+    lines += [
+        "",
+        f"Optuna studies in `{url}`: {', '.join(studies) or 'none'} "
+        f"(`optuna.load_study(study_name=..., storage=...)`, or `study dashboard`).",
+    ]
+    lines += [
+        "",
+        f"The full report: `study report --experiment {spec.name} --tracking-uri {spec.tracking_uri}` "
+        "(it also attaches the report to this run).",
+    ]
     text = "\n".join(lines) + "\n"
     retry(lambda: c.log_text(parent_id, text, "summary.md"))
     return text
@@ -117,4 +155,11 @@ def describe_experiment(uri: str, experiment_id: str, spec: StudySpec) -> None:
         retry(lambda: c.set_experiment_tag(experiment_id, NOTE, description(spec)))
 
 
-__all__ = ["attach_report", "best_runs", "describe_experiment", "description", "summarize", "trial_counts"]
+__all__ = [
+    "attach_report",
+    "best_runs",
+    "describe_experiment",
+    "description",
+    "summarize",
+    "trial_counts",
+]

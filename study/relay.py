@@ -9,9 +9,11 @@ store it was given now and its counters start at zero.
 ``IS_CALLBACK_CONTAINER`` makes Ray check, when this module is imported, that every hook of
 its ``Callback`` is forwarded: a Ray release that adds a hook fails here, loudly.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ray.tune import Callback, Stopper
 

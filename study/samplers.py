@@ -1,7 +1,9 @@
 """Optuna samplers and Ray Tune trial schedulers by name, seeded."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from trainables.registry import Registry
 
@@ -18,7 +20,9 @@ def tpe(seed: int, grid: Mapping[str, Sequence[Any]]) -> Any:
     of all sampling the same promising point."""
     import optuna
 
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=4, multivariate=True, constant_liar=True)
+    return optuna.samplers.TPESampler(
+        seed=seed, n_startup_trials=4, multivariate=True, constant_liar=True
+    )
 
 
 @SAMPLERS.register("random")
@@ -43,9 +47,12 @@ def qmc(seed: int, grid: Mapping[str, Sequence[Any]]) -> Any:
 
     import optuna
 
-    with warnings.catch_warnings():  # "QMCSampler is experimental": said once per group and dry run otherwise
+    # "QMCSampler is experimental": said once per group and dry run otherwise
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.QMCSampler(qmc_type="sobol", scramble=True, seed=seed, warn_independent_sampling=False)
+        return optuna.samplers.QMCSampler(
+            qmc_type="sobol", scramble=True, seed=seed, warn_independent_sampling=False
+        )
 
 
 @SAMPLERS.register("grid")
@@ -69,7 +76,12 @@ def asha(max_epochs: int) -> Any:
     """Asynchronous successive halving on epochs; the grace period lets every trial see a third of training."""
     from ray.tune.schedulers import ASHAScheduler
 
-    return ASHAScheduler(time_attr="training_iteration", max_t=max_epochs, grace_period=max(1, max_epochs // 3), reduction_factor=2)
+    return ASHAScheduler(
+        time_attr="training_iteration",
+        max_t=max_epochs,
+        grace_period=max(1, max_epochs // 3),
+        reduction_factor=2,
+    )
 
 
 @SCHEDULERS.register("median")
@@ -77,7 +89,9 @@ def median_stopping(max_epochs: int) -> Any:
     """Stop a trial whose running result falls below the median of the others at the same epoch."""
     from ray.tune.schedulers import MedianStoppingRule
 
-    return MedianStoppingRule(time_attr="training_iteration", grace_period=max(1, max_epochs // 3), min_samples_required=3)
+    return MedianStoppingRule(
+        time_attr="training_iteration", grace_period=max(1, max_epochs // 3), min_samples_required=3
+    )
 
 
 @SCHEDULERS.register("none")

@@ -1,11 +1,13 @@
 """StudySpec: what to search, how many trials, sampler, resources, tracking and storage."""
+
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 from search_spaces.seeds import SEED_KEY
 from study.defaults import DEFAULT_STORAGE, DEFAULT_TRACKING_URI
@@ -25,18 +27,26 @@ class StudySpec:
     trials: int  # trials per group
     base: Mapping[str, Any]  # fixed flat TrialConfig values shared by every trial
     spaces: tuple[str, ...]  # search_spaces registry keys, applied in order
-    space_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # space -> its keyword options
-    groups: tuple[Mapping[str, Any], ...] = ({},)  # one Optuna study per group, e.g. per class count
+    # space -> its keyword options
+    space_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # one Optuna study per group, e.g. per class count
+    groups: tuple[Mapping[str, Any], ...] = ({},)
     sampler: str = "tpe"
     scheduler: str = "asha"
-    metric: str = VAL_ACCURACY  # reported metric the sampler optimizes; "a,b" for several objectives
+    metric: str = (
+        VAL_ACCURACY  # reported metric the sampler optimizes; "a,b" for several objectives
+    )
     mode: str = "max"  # max | min, one per metric ("max,max")
     grid: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # the grid sampler's cells
-    group_grids: tuple[Mapping[str, tuple[Any, ...]], ...] = ()  # a grid per group instead of `grid` (staged designs)
-    design: Mapping[str, Any] = field(default_factory=dict)  # a staged design (ScaleDesign fields); {} = one stage (study.stages)
+    group_grids: tuple[
+        Mapping[str, tuple[Any, ...]], ...
+    ] = ()  # a grid per group instead of `grid` (staged designs)
+    # a staged design (ScaleDesign fields); {} = one stage (study.stages)
+    design: Mapping[str, Any] = field(default_factory=dict)
     seed: int = 0  # sampler seed
     seeds: int = 0  # paired seeds per grid cell (0 = the grid as given, 1 = one run per cell, N = every cell on seeds 0..N-1); also the baseline's seeds
-    baseline: Mapping[str, Any] = field(default_factory=dict)  # flat values of a baseline arm run on the paired seeds after the search (camri: loss.output=ce); {} = none
+    # flat values of a baseline arm run on the paired seeds after the search (camri: loss.output=ce); {} = none
+    baseline: Mapping[str, Any] = field(default_factory=dict)
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0  # fractional values let several trials share one GPU
     max_concurrent: int = 0  # 0 = as many as the cluster's CPUs (and GPUs) allow
@@ -53,11 +63,17 @@ class StudySpec:
         if self.trials < 1:
             raise UsageError(f"--trials {self.trials}: expected a positive whole number of trials")
         if len(self.metrics) != len(self.modes) or not set(self.modes) <= set(METRIC_MODES):
-            raise UsageError(f"mode={self.mode!r} is invalid: give max or min for each of the metrics {self.metric!r}")
+            raise UsageError(
+                f"mode={self.mode!r} is invalid: give max or min for each of the metrics {self.metric!r}"
+            )
         if self.multi_objective and self.scheduler != "none":
-            raise UsageError(f"scheduler={self.scheduler!r} needs one metric; several objectives ({self.metric}) need scheduler none")
+            raise UsageError(
+                f"scheduler={self.scheduler!r} needs one metric; several objectives ({self.metric}) need scheduler none"
+            )
         if not self.checkpoint_every_s >= 0:
-            raise UsageError(f"checkpoint_every_s={self.checkpoint_every_s!r}: expected seconds >= 0 (0 = every epoch)")
+            raise UsageError(
+                f"checkpoint_every_s={self.checkpoint_every_s!r}: expected seconds >= 0 (0 = every epoch)"
+            )
         if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
             raise UsageError("cpus_per_trial must be > 0 and gpus_per_trial >= 0")
         self._pair_seeds()
@@ -69,31 +85,47 @@ class StudySpec:
 
         fields = [f.name for f in dataclasses.fields(ScaleDesign)]
         try:
-            ScaleDesign(**{k: tuple(v) if isinstance(v, list) else v for k, v in dict(self.design).items()})
+            ScaleDesign(
+                **{k: tuple(v) if isinstance(v, list) else v for k, v in dict(self.design).items()}
+            )
         except (TypeError, ValueError) as exc:
-            raise UsageError(f"design={dict(self.design)!r} is invalid ({exc}); its fields are: {', '.join(fields)}") from None
+            raise UsageError(
+                f"design={dict(self.design)!r} is invalid ({exc}); its fields are: {', '.join(fields)}"
+            ) from None
         if any("data.num_classes" not in g for g in self.groups):
-            raise UsageError("a staged design estimates s* per class count: every group needs its data.num_classes")
+            raise UsageError(
+                "a staged design estimates s* per class count: every group needs its data.num_classes"
+            )
         if self.baseline:
-            raise UsageError("a baseline arm runs after a one-stage study; a staged design (design=...) has none: leave baseline out")
+            raise UsageError(
+                "a baseline arm runs after a one-stage study; a staged design (design=...) has none: leave baseline out"
+            )
 
     def _pair_seeds(self) -> None:
         """Replicate every grid cell on the same ``seeds`` (a ``train.seed`` axis of the grid and the
         ``seeds`` space, which ties ``data.subset_seed`` to it); the trials grow with the axis.
         Idempotent, so a saved spec loads back unchanged and ``--trials`` still overrides."""
         if self.seeds < 0 or isinstance(self.seeds, bool):
-            raise UsageError(f"seeds={self.seeds!r}: expected a positive whole number of paired seeds")
+            raise UsageError(
+                f"seeds={self.seeds!r}: expected a positive whole number of paired seeds"
+            )
         if self.seeds == 0:
             return
         if self.sampler != "grid":
-            if self.seeds > 1 and not self.baseline:  # with a baseline arm the seeds are the baseline's
-                raise UsageError(f"seeds={self.seeds} runs every grid cell on the same seeds; sampler {self.sampler!r} "
-                                 "has no cells: use the grid sampler or seeds 1")
+            # with a baseline arm the seeds are the baseline's
+            if self.seeds > 1 and not self.baseline:
+                raise UsageError(
+                    f"seeds={self.seeds} runs every grid cell on the same seeds; sampler {self.sampler!r} "
+                    "has no cells: use the grid sampler or seeds 1"
+                )
             return
         managed = "seeds" in self.spaces and SEED_KEY in self.grid
         if self.group_grids or ("seeds" in self.spaces and not managed):
-            raise UsageError(f"seeds={self.seeds}: this study's design draws its own seeds (the seeds space"
-                             + (" and a grid per group" if self.group_grids else "") + "); leave --seeds out")
+            raise UsageError(
+                f"seeds={self.seeds}: this study's design draws its own seeds (the seeds space"
+                + (" and a grid per group" if self.group_grids else "")
+                + "); leave --seeds out"
+            )
         before = len(self.grid[SEED_KEY]) if managed else 1
         grid = {k: v for k, v in self.grid.items() if k != SEED_KEY or not managed}
         spaces = tuple(s for s in self.spaces if s != "seeds" or not managed)
@@ -127,7 +159,9 @@ class StudySpec:
         """The fixed values of the baseline arm: the study's, with the baseline's own over them; the
         loss parameters of the study's loss are dropped when the baseline names another loss."""
         base = dict(self.base)
-        if "loss.output" in self.baseline and self.baseline["loss.output"] != base.get("loss.output"):
+        if "loss.output" in self.baseline and self.baseline["loss.output"] != base.get(
+            "loss.output"
+        ):
             base = {k: v for k, v in base.items() if not k.startswith("loss.params.")}
         return {**base, **self.baseline}
 
@@ -152,8 +186,10 @@ class StudySpec:
             try:
                 cfg = TrialConfig.from_flat({**base, **group})
                 if self.scheduler != "none" and cfg.train.validate_every != 1:
-                    raise UsageError(f"scheduler={self.scheduler!r} compares trials on {self.metrics[0]} after every epoch: "
-                                     f"train.validate_every must be 1 (it is {cfg.train.validate_every}), or use scheduler none")
+                    raise UsageError(
+                        f"scheduler={self.scheduler!r} compares trials on {self.metrics[0]} after every epoch: "
+                        f"train.validate_every must be 1 (it is {cfg.train.validate_every}), or use scheduler none"
+                    )
                 check_names(cfg)
                 if load_data:
                     check_data(cfg)
@@ -162,7 +198,7 @@ class StudySpec:
                 raise UsageError(str(exc)) from None
         return out
 
-    def with_overrides(self, **changes: Any) -> "StudySpec":
+    def with_overrides(self, **changes: Any) -> StudySpec:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
@@ -179,7 +215,9 @@ def save_spec(spec: StudySpec) -> None:
     """Write the spec beside the Ray Tune state so ``study resume NAME`` can rebuild it."""
     import pyarrow.fs
 
-    fs, path = pyarrow.fs.FileSystem.from_uri(study_dir(spec) if "://" in spec.storage else "file://" + study_dir(spec))
+    fs, path = pyarrow.fs.FileSystem.from_uri(
+        study_dir(spec) if "://" in spec.storage else "file://" + study_dir(spec)
+    )
     fs.create_dir(path, recursive=True)
     with fs.open_output_stream(f"{path}/{SPEC_FILE}") as out:
         out.write(json.dumps(dataclasses.asdict(spec), indent=2, default=list).encode())
@@ -195,11 +233,15 @@ def load_spec(storage: str, name: str) -> StudySpec:
         with fs.open_input_stream(path) as handle:
             raw = json.loads(handle.read().decode())
     except (FileNotFoundError, OSError):
-        raise UsageError(f"no study named {name!r} under --storage {storage} (expected {path})") from None
+        raise UsageError(
+            f"no study named {name!r} under --storage {storage} (expected {path})"
+        ) from None
     for key in ("spaces", "groups"):
         raw[key] = tuple(raw[key])
     raw["grid"] = {k: tuple(v) for k, v in raw["grid"].items()}
-    raw["group_grids"] = tuple({k: tuple(v) for k, v in g.items()} for g in raw.get("group_grids", ()))
+    raw["group_grids"] = tuple(
+        {k: tuple(v) for k, v in g.items()} for g in raw.get("group_grids", ())
+    )
     return StudySpec(**raw)
 
 

@@ -20,12 +20,14 @@ each of ``spec.baseline_seeds`` once per group (a grid over ``train.seed``, on t
 searched trials), every trial tagged ``arm=baseline`` so the analysis sets it apart from the searched
 trials.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
 from search_spaces.scale_design import ESTIMATE, SCREEN, ScaleDesign, screen_centre
 from search_spaces.seeds import SEED_KEY
@@ -89,16 +91,26 @@ def describe(spec: StudySpec) -> dict[str, Any]:
     screen = screen_spec(spec, design)
     return {
         "stages": [SCREEN, ESTIMATE],
-        "screen": {"scales": list(design.screen_scales), "seed": design.screen_seed,
-                   "trials_per_group": design.screen_trials,
-                   "epochs": {int(g[CLASSES_KEY]): int(g["train.epochs"]) for g in screen.groups},
-                   "lr_milestones": {int(g[CLASSES_KEY]): g.get("optim.lr_milestones", "") for g in screen.groups}},
-        "estimate": {"window": f"{design.window_points} scales evenly spaced in ln s over +-{design.window_half_width} "
-                               "around each class count's screen optimum (parabola through the best screen scale "
-                               "and its neighbours)",
-                     "paired_seeds": list(design.seeds), "trials_per_group": design.estimate_trials,
-                     "epochs": {int(g[CLASSES_KEY]): int(g.get("train.epochs", spec.base.get("train.epochs", 0)))
-                                for g in spec.groups}},
+        "screen": {
+            "scales": list(design.screen_scales),
+            "seed": design.screen_seed,
+            "trials_per_group": design.screen_trials,
+            "epochs": {int(g[CLASSES_KEY]): int(g["train.epochs"]) for g in screen.groups},
+            "lr_milestones": {
+                int(g[CLASSES_KEY]): g.get("optim.lr_milestones", "") for g in screen.groups
+            },
+        },
+        "estimate": {
+            "window": f"{design.window_points} scales evenly spaced in ln s over +-{design.window_half_width} "
+            "around each class count's screen optimum (parabola through the best screen scale "
+            "and its neighbours)",
+            "paired_seeds": list(design.seeds),
+            "trials_per_group": design.estimate_trials,
+            "epochs": {
+                int(g[CLASSES_KEY]): int(g.get("train.epochs", spec.base.get("train.epochs", 0)))
+                for g in spec.groups
+            },
+        },
         "trials": planned_trials(spec),
     }
 
@@ -108,23 +120,53 @@ def baseline_spec(spec: StudySpec) -> StudySpec:
     with the study's objectives (a grid over ``train.seed``; the class subset stays the study's, the
     one its searched trials saw)."""
     seeds = spec.baseline_seeds
-    return replace(spec, base=spec.baseline_base, baseline={}, spaces=("seeds",),
-                   space_options={"seeds": {"seeds": seeds, "subset": False}},
-                   grid={SEED_KEY: seeds}, group_grids=(), sampler="grid", scheduler="none", trials=len(seeds), seeds=0,
-                   design={})
+    return replace(
+        spec,
+        base=spec.baseline_base,
+        baseline={},
+        spaces=("seeds",),
+        space_options={"seeds": {"seeds": seeds, "subset": False}},
+        grid={SEED_KEY: seeds},
+        group_grids=(),
+        sampler="grid",
+        scheduler="none",
+        trials=len(seeds),
+        seeds=0,
+        design={},
+    )
 
 
 def screen_spec(spec: StudySpec, design: ScaleDesign) -> StudySpec:
     groups = tuple({**g, **_shortened(g, spec, design)} for g in spec.groups)
     grid = {SCALE_KEY: tuple(design.screen_scales), SEED_KEY: (design.screen_seed,)}
-    return replace(spec, groups=groups, grid=grid, group_grids=(), sampler="grid", scheduler="none",
-                   trials=design.screen_trials, design={})
+    return replace(
+        spec,
+        groups=groups,
+        grid=grid,
+        group_grids=(),
+        sampler="grid",
+        scheduler="none",
+        trials=design.screen_trials,
+        design={},
+    )
 
 
-def estimate_spec(spec: StudySpec, design: ScaleDesign, windows: Mapping[int, tuple[float, ...]]) -> StudySpec:
-    grids = tuple({SCALE_KEY: tuple(windows[int(g[CLASSES_KEY])]), SEED_KEY: tuple(design.seeds)} for g in spec.groups)
-    return replace(spec, grid={}, group_grids=grids, sampler="grid", scheduler="none",
-                   trials=design.estimate_trials, design={})
+def estimate_spec(
+    spec: StudySpec, design: ScaleDesign, windows: Mapping[int, tuple[float, ...]]
+) -> StudySpec:
+    grids = tuple(
+        {SCALE_KEY: tuple(windows[int(g[CLASSES_KEY])]), SEED_KEY: tuple(design.seeds)}
+        for g in spec.groups
+    )
+    return replace(
+        spec,
+        grid={},
+        group_grids=grids,
+        sampler="grid",
+        scheduler="none",
+        trials=design.estimate_trials,
+        design={},
+    )
 
 
 def _shortened(group: Mapping[str, Any], spec: StudySpec, design: ScaleDesign) -> dict[str, Any]:
@@ -135,12 +177,17 @@ def _shortened(group: Mapping[str, Any], spec: StudySpec, design: ScaleDesign) -
     out: dict[str, Any] = {"train.epochs": short}
     milestones = str(group.get("optim.lr_milestones", spec.base.get("optim.lr_milestones", "")))
     if milestones.strip():
-        moved = sorted({max(1, round(int(m) * short / epochs)) for m in milestones.split(",") if m.strip()} - {short})
+        moved = sorted(
+            {max(1, round(int(m) * short / epochs)) for m in milestones.split(",") if m.strip()}
+            - {short}
+        )
         out["optim.lr_milestones"] = ",".join(str(m) for m in moved if m < short)
     return out
 
 
-def place_windows(spec: StudySpec, design: ScaleDesign, screen: list[dict[str, Any]]) -> dict[int, tuple[float, ...]]:
+def place_windows(
+    spec: StudySpec, design: ScaleDesign, screen: list[dict[str, Any]]
+) -> dict[int, tuple[float, ...]]:
     """Each class count's estimation window from its screen results; saved for a resume."""
     metric, mode = spec.metrics[0], spec.modes[0]
     windows = {}
@@ -184,10 +231,24 @@ def result_rows(results: Any, metric: str) -> list[dict[str, Any]]:
     for result in results:
         row = dict(result.config or {})
         value = (result.metrics or {}).get(metric)
-        row[metric] = None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+        row[metric] = (
+            None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+        )
         rows.append(row)
     return rows
 
 
-__all__ = ["BASELINE", "Stage", "baseline_spec", "describe", "design_of", "estimate_spec", "load_windows", "next_stage", "place_windows", "planned_trials",
-           "result_rows", "screen_spec"]
+__all__ = [
+    "BASELINE",
+    "Stage",
+    "baseline_spec",
+    "describe",
+    "design_of",
+    "estimate_spec",
+    "load_windows",
+    "next_stage",
+    "place_windows",
+    "planned_trials",
+    "result_rows",
+    "screen_spec",
+]

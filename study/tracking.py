@@ -16,6 +16,7 @@ than sqlite's busy timeout). An HTTP store is retried by MLflow's own client, se
 ``MLFLOW_HTTP_REQUEST_MAX_RETRIES``, ``MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR`` and
 ``MLFLOW_HTTP_REQUEST_TIMEOUT``; anything else is raised at once.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -27,28 +28,32 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from study.errors import UsageError
 from trainables.flat import as_text
 
 T = TypeVar("T")
 PARENT_RUN_ID = "mlflow.parentRunId"
-RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0)  # after sqlite's own 20 s busy timeout: about half a minute more
-TRANSIENT = ("database is locked", "database table is locked")  # sqlite's words for a held write lock
+# after sqlite's own 20 s busy timeout: about half a minute more
+RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0)
+# sqlite's words for a held write lock
+TRANSIENT = ("database is locked", "database table is locked")
 EXPERIMENT_KIND = "mlflow.experimentKind"  # MLflow 3: which home page the UI opens an experiment on
 TRAINING_KIND = "custom_model_development"  # the training runs table (not the GenAI overview)
 NOTE = "mlflow.note.content"  # the description shown on a run's or experiment's page
-PER_CLASS_METRIC = re.compile(r"^test_class_\d+_recall$")  # kept in per_class_recall.csv, not as metrics
+# kept in per_class_recall.csv, not as metrics
+PER_CLASS_METRIC = re.compile(r"^test_class_\d+_recall$")
 METRICS_PER_BATCH = 1000  # the most metrics MLflow takes in one log_batch request
 
 
 def normalize_tracking_uri(uri: str) -> str:
     """Make a relative sqlite or file URI absolute, so Ray workers in other directories agree."""
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
-        return "sqlite:///" + str(Path(uri[len("sqlite:///"):]).resolve())
+        return "sqlite:///" + str(Path(uri[len("sqlite:///") :]).resolve())
     if "://" not in uri:
         return Path(uri).resolve().as_uri()
     return uri
@@ -57,12 +62,12 @@ def normalize_tracking_uri(uri: str) -> str:
 def check_tracking_uri(uri: str) -> None:
     """Fail with one line before anything is written when the store cannot be reached."""
     if uri.startswith("sqlite:///"):
-        parent = Path(uri[len("sqlite:///"):]).parent
+        parent = Path(uri[len("sqlite:///") :]).parent
         if not parent.is_dir():
             raise UsageError(f"--tracking-uri {uri}: directory {parent} does not exist")
         return
     if uri.startswith("file://"):
-        path = Path(uri[len("file://"):])
+        path = Path(uri[len("file://") :])
         if not path.parent.is_dir():
             raise UsageError(f"--tracking-uri {uri}: directory {path.parent} does not exist")
         # MLflow 3 keeps file stores in maintenance mode behind this switch; the user asked for one.
@@ -78,11 +83,14 @@ def check_tracking_uri(uri: str) -> None:
         return
     from study.cluster import DATABASE_SCHEMES, check_database_uri
 
-    if uri.split(":", 1)[0].split("+", 1)[0] in DATABASE_SCHEMES:  # postgresql://, postgresql+psycopg2://, ...
+    # postgresql://, postgresql+psycopg2://, ...
+    if uri.split(":", 1)[0].split("+", 1)[0] in DATABASE_SCHEMES:
         check_database_uri(uri)
         return
-    raise UsageError(f"--tracking-uri {uri}: unsupported scheme; use sqlite:///PATH, file:///PATH, http(s)://HOST:PORT "
-                     f"or a database such as postgresql://USER:PASSWORD@HOST:5432/DB")
+    raise UsageError(
+        f"--tracking-uri {uri}: unsupported scheme; use sqlite:///PATH, file:///PATH, http(s)://HOST:PORT "
+        f"or a database such as postgresql://USER:PASSWORD@HOST:5432/DB"
+    )
 
 
 def check_store(uri: str, experiment: str) -> None:
@@ -90,7 +98,7 @@ def check_store(uri: str, experiment: str) -> None:
     writable, and the study's experiment must not be deleted (MLflow would refuse to recreate it, and
     runs logged into it stay hidden). Read-only: a dry run creates nothing."""
     if uri.startswith("sqlite:///"):
-        path = Path(uri[len("sqlite:///"):])
+        path = Path(uri[len("sqlite:///") :])
         if not os.access(path.parent, os.W_OK):
             raise UsageError(f"--tracking-uri {uri}: directory {path.parent} is not writable")
         if not path.exists():
@@ -98,12 +106,18 @@ def check_store(uri: str, experiment: str) -> None:
         deleted = _sqlite_deleted_experiment(uri, path, experiment)
     elif uri.startswith(("http://", "https://")):
         found = client(uri).get_experiment_by_name(experiment)
-        deleted = found.experiment_id if found is not None and found.lifecycle_stage == "deleted" else None
+        deleted = (
+            found.experiment_id
+            if found is not None and found.lifecycle_stage == "deleted"
+            else None
+        )
     else:
         return
     if deleted is not None:
-        raise UsageError(f"--tracking-uri {uri}: MLflow experiment {experiment!r} (id {deleted}) is deleted; restore it "
-                         f"with `mlflow experiments restore --experiment-id {deleted}` or pick another --name")
+        raise UsageError(
+            f"--tracking-uri {uri}: MLflow experiment {experiment!r} (id {deleted}) is deleted; restore it "
+            f"with `mlflow experiments restore --experiment-id {deleted}` or pick another --name"
+        )
 
 
 def _sqlite_deleted_experiment(uri: str, path: Path, experiment: str) -> str | None:
@@ -111,15 +125,23 @@ def _sqlite_deleted_experiment(uri: str, path: Path, experiment: str) -> str | N
 
     try:
         with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
-            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = {
+                row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
             if not tables:
                 return None  # an empty file: MLflow creates its tables there
             if "experiments" not in tables:
-                raise UsageError(f"--tracking-uri {uri}: {path} is a sqlite database but not an MLflow store")
-            row = db.execute("SELECT experiment_id FROM experiments WHERE name = ? AND lifecycle_stage = 'deleted'",
-                             (experiment,)).fetchone()
+                raise UsageError(
+                    f"--tracking-uri {uri}: {path} is a sqlite database but not an MLflow store"
+                )
+            row = db.execute(
+                "SELECT experiment_id FROM experiments WHERE name = ? AND lifecycle_stage = 'deleted'",
+                (experiment,),
+            ).fetchone()
     except sqlite3.DatabaseError as exc:
-        raise UsageError(f"--tracking-uri {uri}: {path} is not an MLflow sqlite store ({exc})") from None
+        raise UsageError(
+            f"--tracking-uri {uri}: {path} is not an MLflow sqlite store ({exc})"
+        ) from None
     return None if row is None else str(row[0])
 
 
@@ -161,15 +183,20 @@ def source_tags(argv: list[str] | None = None) -> dict[str, str]:
     command = " ".join(["study", *(sys.argv[1:] if argv is None else argv)])
     tags = {t.MLFLOW_USER: user, t.MLFLOW_SOURCE_NAME: command[:500], t.MLFLOW_SOURCE_TYPE: "LOCAL"}
     here = str(Path(__file__).resolve().parent)
-    for key, value in ((t.MLFLOW_GIT_COMMIT, get_git_commit(here)), (t.MLFLOW_GIT_BRANCH, get_git_branch(here)),
-                       (t.MLFLOW_GIT_REPO_URL, get_git_repo_url(here))):
+    for key, value in (
+        (t.MLFLOW_GIT_COMMIT, get_git_commit(here)),
+        (t.MLFLOW_GIT_BRANCH, get_git_branch(here)),
+        (t.MLFLOW_GIT_REPO_URL, get_git_repo_url(here)),
+    ):
         if value:
             tags[key] = value
     if t.MLFLOW_GIT_COMMIT in tags:
         try:
             import git
 
-            tags[t.MLFLOW_GIT_DIRTY] = str(git.Repo(here, search_parent_directories=True).is_dirty()).lower()
+            tags[t.MLFLOW_GIT_DIRTY] = str(
+                git.Repo(here, search_parent_directories=True).is_dirty()
+            ).lower()
         except Exception:  # noqa: BLE001 - gitpython missing or the repository unreadable: no dirty flag
             pass
     return tags
@@ -183,15 +210,29 @@ def trial_run_name(flat: dict[str, Any]) -> str:
     if "data.num_classes" in flat:
         parts.append(f"C={int(flat['data.num_classes']) or 'all'}")
     loss = str(flat.get("loss.output", ""))
-    terms = sorted(k.split(".")[2] for k, v in flat.items()
-                   if k.startswith("loss.terms.") and k.endswith(".weight") and _number(v))
+    terms = sorted(
+        k.split(".")[2]
+        for k, v in flat.items()
+        if k.startswith("loss.terms.") and k.endswith(".weight") and _number(v)
+    )
     parts.append("+".join([loss, *terms]) if loss else "+".join(terms))
     if loss in scaled_losses() and "scale.start" in flat:
-        schedule, start, end = flat.get("scale.schedule", "constant"), flat["scale.start"], flat.get("scale.end")
-        parts.append(f"s={_short(start)}" if schedule == "constant" or end is None
-                     else f"s={_short(start)}->{_short(end)} {schedule}")
-    parts += [f"m={_short(v)}" for k, v in sorted(flat.items()) if k.startswith("loss.params.margin")]
-    parts += [f"{k[len('search.'):]}={v}" for k, v in sorted(flat.items()) if k.startswith("search.")]
+        schedule, start, end = (
+            flat.get("scale.schedule", "constant"),
+            flat["scale.start"],
+            flat.get("scale.end"),
+        )
+        parts.append(
+            f"s={_short(start)}"
+            if schedule == "constant" or end is None
+            else f"s={_short(start)}->{_short(end)} {schedule}"
+        )
+    parts += [
+        f"m={_short(v)}" for k, v in sorted(flat.items()) if k.startswith("loss.params.margin")
+    ]
+    parts += [
+        f"{k[len('search.') :]}={v}" for k, v in sorted(flat.items()) if k.startswith("search.")
+    ]
     if "train.seed" in flat:
         parts.append(f"seed={flat['train.seed']}")
     return " ".join(p for p in parts if p)[:250] or "trial"
@@ -226,7 +267,7 @@ def store_lock(uri: str):
 
     if not uri.startswith("sqlite:///"):
         return nullcontext()
-    return FileLock(uri[len("sqlite:///"):] + ".lock", timeout=600)
+    return FileLock(uri[len("sqlite:///") :] + ".lock", timeout=600)
 
 
 def experiment_id_for(uri: str, name: str) -> str:
@@ -239,20 +280,31 @@ def _experiment_id_for(uri: str, name: str) -> str:
     c = client(uri)
     found = retry(lambda: c.get_experiment_by_name(name))
     if found is not None:
-        if found.tags.get(EXPERIMENT_KIND) != TRAINING_KIND:  # a store from before: open it on the runs too
+        # a store from before: open it on the runs too
+        if found.tags.get(EXPERIMENT_KIND) != TRAINING_KIND:
             retry(lambda: c.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND, TRAINING_KIND))
         return found.experiment_id
     location = None
     if uri.startswith("sqlite:///"):
-        location = (Path(uri[len("sqlite:///"):]).parent / "mlartifacts" / name).as_uri()
-    return retry(lambda: c.create_experiment(name, artifact_location=location, tags={EXPERIMENT_KIND: TRAINING_KIND}))
+        location = (Path(uri[len("sqlite:///") :]).parent / "mlartifacts" / name).as_uri()
+    return retry(
+        lambda: c.create_experiment(
+            name, artifact_location=location, tags={EXPERIMENT_KIND: TRAINING_KIND}
+        )
+    )
 
 
 def find_parent_run(uri: str, experiment_id: str, study: str) -> str | None:
     """The study's parent run, when a resumed study already has one."""
     c = client(uri)
-    runs = retry(lambda: c.search_runs([experiment_id], filter_string=f"tags.role = 'study' and tags.study = '{study}'",
-                                       order_by=["attributes.start_time DESC"], max_results=1))
+    runs = retry(
+        lambda: c.search_runs(
+            [experiment_id],
+            filter_string=f"tags.role = 'study' and tags.study = '{study}'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+    )
     return runs[0].info.run_id if runs else None
 
 
@@ -262,8 +314,12 @@ def retire_orphans(uri: str, experiment_id: str, parent_run_id: str) -> int:
     abandoned and soft-delete them (``mlflow runs restore --run-id ID`` brings one back), so each trial
     appears once."""
     c = client(uri)
-    runs = retry(lambda: c.search_runs(
-        [experiment_id], filter_string=f"tags.`{PARENT_RUN_ID}` = '{parent_run_id}' and attributes.status = 'RUNNING'"))
+    runs = retry(
+        lambda: c.search_runs(
+            [experiment_id],
+            filter_string=f"tags.`{PARENT_RUN_ID}` = '{parent_run_id}' and attributes.status = 'RUNNING'",
+        )
+    )
     for run in runs:
         retry(lambda: c.set_tag(run.info.run_id, "trial_status", "abandoned"))
         retry(lambda: c.set_terminated(run.info.run_id, status="KILLED"))
@@ -281,24 +337,35 @@ class TrialRecorder:
     tags: tuple[tuple[str, str], ...]  # study, preset, size, sampler, ..., and the source_tags
     system_metrics: bool = False  # log CPU, memory, disk, network (and GPU) use as system/* metrics
 
-    def open(self, trial_id: str, trial_name: str, flat_config: dict[str, Any]) -> "TrialRun":
+    def open(self, trial_id: str, trial_name: str, flat_config: dict[str, Any]) -> TrialRun:
         c = client(self.tracking_uri)
-        existing = retry(lambda: c.search_runs(
-            [self.experiment_id],
-            filter_string=f"tags.trial_id = '{trial_id}' and tags.`{PARENT_RUN_ID}` = '{self.parent_run_id}'",
-            max_results=1,
-        ))
+        existing = retry(
+            lambda: c.search_runs(
+                [self.experiment_id],
+                filter_string=f"tags.trial_id = '{trial_id}' and tags.`{PARENT_RUN_ID}` = '{self.parent_run_id}'",
+                max_results=1,
+            )
+        )
         if existing:  # a retried or resumed trial continues its run
             run = existing[0]
             attempts = int(run.data.tags.get("attempts", "1")) + 1
             retry(lambda: c.update_run(run.info.run_id, status="RUNNING"))
             retry(lambda: c.set_tag(run.info.run_id, "attempts", str(attempts)))
             return TrialRun(c, run.info.run_id, self._monitor(run.info.run_id, resume=True))
-        tags = {**dict(self.tags), PARENT_RUN_ID: self.parent_run_id, "trial_id": trial_id, "trial_name": trial_name,
-                "attempts": "1"}
+        tags = {
+            **dict(self.tags),
+            PARENT_RUN_ID: self.parent_run_id,
+            "trial_id": trial_id,
+            "trial_name": trial_name,
+            "attempts": "1",
+        }
         if "data.num_classes" in flat_config:
             tags["class_count"] = str(flat_config["data.num_classes"])
-        run = retry(lambda: c.create_run(self.experiment_id, tags=tags, run_name=trial_run_name(flat_config)))
+        run = retry(
+            lambda: c.create_run(
+                self.experiment_id, tags=tags, run_name=trial_run_name(flat_config)
+            )
+        )
         run_id = run.info.run_id
         from mlflow.entities import Param
 
@@ -313,7 +380,9 @@ class TrialRecorder:
             return None
         from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
 
-        monitor = SystemMetricsMonitor(run_id, resume_logging=resume, tracking_uri=self.tracking_uri)
+        monitor = SystemMetricsMonitor(
+            run_id, resume_logging=resume, tracking_uri=self.tracking_uri
+        )
         monitor.start()
         return monitor
 
@@ -335,7 +404,9 @@ class TrialRun:
         self.pending += [
             Metric(k, float(v), now, step)
             for k, v in metrics.items()
-            if isinstance(v, (int, float)) and math.isfinite(float(v)) and not PER_CLASS_METRIC.match(k)
+            if isinstance(v, (int, float))
+            and math.isfinite(float(v))
+            and not PER_CLASS_METRIC.match(k)
         ]
         if flush:
             self.flush()
@@ -352,10 +423,21 @@ class TrialRun:
         from mlflow.entities import Dataset, DatasetInput, InputTag
         from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
-        dataset = Dataset(name=record["name"], digest=record["digest"], source_type=record["source_type"],
-                          source=json.dumps(record["source"]), profile=json.dumps(record["profile"]))
-        retry(lambda: self.client.log_inputs(
-            self.run_id, datasets=[DatasetInput(dataset, tags=[InputTag(MLFLOW_DATASET_CONTEXT, "training")])]))
+        dataset = Dataset(
+            name=record["name"],
+            digest=record["digest"],
+            source_type=record["source_type"],
+            source=json.dumps(record["source"]),
+            profile=json.dumps(record["profile"]),
+        )
+        retry(
+            lambda: self.client.log_inputs(
+                self.run_id,
+                datasets=[
+                    DatasetInput(dataset, tags=[InputTag(MLFLOW_DATASET_CONTEXT, "training")])
+                ],
+            )
+        )
 
     def close(self) -> None:
         """Send the kept epoch metrics, stop the system-metrics thread (if any) and flush what it sampled."""
@@ -369,7 +451,11 @@ class TrialRun:
     def set_tags(self, **tags: str) -> None:
         from mlflow.entities import RunTag
 
-        retry(lambda: self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()]))
+        retry(
+            lambda: self.client.log_batch(
+                self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()]
+            )
+        )
 
     def log_artifacts(self, directory: str) -> None:
         retry(lambda: self.client.log_artifacts(self.run_id, directory))

@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh MLflow sqlite store, the `study` CLI run in this process (``cli``) or
 as a real subprocess (``study_cli``, for the runs that start Ray and the exit-2 contract), and
 torch held to one CPU thread."""
+
 from __future__ import annotations
 
 import os
@@ -34,10 +35,15 @@ def store(tmp_path: Path) -> str:
 def run_study_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run ``python -m study.cli ARGS`` the way a user runs ``study``; never raises on exit codes."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    env.pop("MLFLOW_TRACKING_URI", None)  # mlflow.set_tracking_uri in an earlier in-process test exports it
+    # mlflow.set_tracking_uri in an earlier in-process test exports it
+    env.pop("MLFLOW_TRACKING_URI", None)
     return subprocess.run(
         [sys.executable, "-m", "study.cli", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

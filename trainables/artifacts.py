@@ -5,6 +5,7 @@ the study uploads them to the trial's MLflow run.
 ``train(..., write_artifacts=...)`` takes a writer such as ``partial(write_artifacts,
 directory=...)`` and calls it once, with the trial's state and its final evaluation.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,19 +30,26 @@ def write_artifacts(state: TrialState, final: Evaluation, directory: str | Path)
     out.mkdir(parents=True, exist_ok=True)
     data = state.data
     written: list[Path] = []
-    if data.retrieval or final.test_predictions is None:  # unseen test classes: no per-class predictions
+    # unseen test classes: no per-class predictions
+    if data.retrieval or final.test_predictions is None:
         return written + _cosine_histogram(state, out)
     y, p = data.test.y.cpu().numpy(), final.test_predictions.cpu().numpy()
     recall = metrics.per_class_recall(y, p, data.num_classes)
     counts = data.class_counts.numpy()
-    table = pd.DataFrame({
-        "class": range(data.num_classes), "name": list(data.class_names)[: data.num_classes],
-        "train_images": counts, "head": [c in set(data.head_classes) for c in range(data.num_classes)],
-        "test_recall": recall,
-    })
+    table = pd.DataFrame(
+        {
+            "class": range(data.num_classes),
+            "name": list(data.class_names)[: data.num_classes],
+            "train_images": counts,
+            "head": [c in set(data.head_classes) for c in range(data.num_classes)],
+            "test_recall": recall,
+        }
+    )
     table.to_csv(out / "per_class_recall.csv", index=False)
     written.append(out / "per_class_recall.csv")
-    written.append(_confusion(metrics.confusion_matrix(y, p, data.num_classes), out / "confusion_matrix.png"))
+    written.append(
+        _confusion(metrics.confusion_matrix(y, p, data.num_classes), out / "confusion_matrix.png")
+    )
     written += _cosine_histogram(state, out)
     written += _gradcam(state, out)
     return written
@@ -87,10 +95,18 @@ def _gradcam(state: TrialState, out: Path) -> list[Path]:
     if getattr(state.model, "cam_layer", None) is None:
         return []
     test = state.data.test
-    picked = torch.linspace(0, len(test) - 1, min(GRADCAM_IMAGES, len(test))).long()  # spread over the classes
+    picked = torch.linspace(
+        0, len(test) - 1, min(GRADCAM_IMAGES, len(test))
+    ).long()  # spread over the classes
     x, y = test.x[picked], test.y[picked]
     phase = state.final_phase
     with torch.enable_grad():
-        path = metrics.gradcam_grid(state.model, lambda e: state.logits(e, phase), x, y.cpu(),
-                                    out / "gradcam.png", class_names=state.data.class_names)
+        path = metrics.gradcam_grid(
+            state.model,
+            lambda e: state.logits(e, phase),
+            x,
+            y.cpu(),
+            out / "gradcam.png",
+            class_names=state.data.class_names,
+        )
     return [Path(path)]

@@ -9,10 +9,11 @@ the input is not ImageNet-like, and then starts from random weights:
 - ``image_size < SMALL_IMAGE_PX``: the first conv becomes 3x3 stride 1 and the first max-pool
   is removed (the usual CIFAR adaptation), so 32x32 inputs keep spatial detail.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
@@ -32,13 +33,19 @@ def load_state_file(path: str, what: str) -> dict[str, torch.Tensor]:
     """A state_dict from a local file; one clear error line if it is missing or unreadable."""
     file = Path(path).expanduser()
     if not file.is_file():
-        raise FileNotFoundError(f"model.pretrained_path={path!r}: no such file (expected a {what} state_dict saved with torch.save)")
+        raise FileNotFoundError(
+            f"model.pretrained_path={path!r}: no such file (expected a {what} state_dict saved with torch.save)"
+        )
     try:
         state = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as err:
-        raise ValueError(f"model.pretrained_path={path!r} is not a readable state_dict ({type(err).__name__})") from None
+        raise ValueError(
+            f"model.pretrained_path={path!r} is not a readable state_dict ({type(err).__name__})"
+        ) from None
     if not isinstance(state, dict):
-        raise ValueError(f"model.pretrained_path={path!r} holds a {type(state).__name__}, expected a {what} state_dict")
+        raise ValueError(
+            f"model.pretrained_path={path!r} holds a {type(state).__name__}, expected a {what} state_dict"
+        )
     return state
 
 
@@ -87,8 +94,11 @@ TORCHVISION_ARCHS: dict[str, tuple[Callable[[], nn.Module], Callable, Callable]]
     "resnet18": (lambda: _zoo().resnet18(weights=None), _resnet_parts, _adapt_resnet_stem),
     "resnet50": (lambda: _zoo().resnet50(weights=None), _resnet_parts, _adapt_resnet_stem),
     "googlenet": (
-        lambda: _zoo().googlenet(weights=None, aux_logits=False, init_weights=True, transform_input=False),
-        _googlenet_parts, _adapt_googlenet_stem,
+        lambda: _zoo().googlenet(
+            weights=None, aux_logits=False, init_weights=True, transform_input=False
+        ),
+        _googlenet_parts,
+        _adapt_googlenet_stem,
     ),
 }
 
@@ -101,12 +111,17 @@ class TorchvisionBackbone(nn.Module):
         build, parts, adapt_stem = TORCHVISION_ARCHS[arch]
         net = build()
         if cfg.pretrained_path:
-            state = {k: v for k, v in load_state_file(cfg.pretrained_path, f"torchvision {arch}").items()
-                     if not k.startswith(IGNORED_PREFIXES)}
+            state = {
+                k: v
+                for k, v in load_state_file(cfg.pretrained_path, f"torchvision {arch}").items()
+                if not k.startswith(IGNORED_PREFIXES)
+            }
             missing, unexpected = net.load_state_dict(state, strict=False)
             wrong = [k for k in missing if not k.startswith(IGNORED_PREFIXES)] + list(unexpected)
             if wrong:
-                raise ValueError(f"model.pretrained_path={cfg.pretrained_path!r} does not fit torchvision {arch}: {wrong[0]} ...")
+                raise ValueError(
+                    f"model.pretrained_path={cfg.pretrained_path!r} does not fit torchvision {arch}: {wrong[0]} ..."
+                )
         adapt_stem(net, in_channels, image_size < SMALL_IMAGE_PX)
         width, self.cam_layer = parts(net)
         self.backbone = net

@@ -9,15 +9,23 @@ A flat key is the dotted path of a field (``loss.output``, ``scale.start``); the
 naming the key, the value and what is allowed. Keys under ``search.`` label a sampled choice
 (``search.feature=pc``) for the sampler and the records; they do not configure the trial.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from trainables.config_checks import (  # noqa: F401 - the choices, importable from here too
-    CLASS_POOLS, CLASS_SUBSETS, OPTIMIZERS, SCALE_SCHEDULES, VALIDATIONS, check, check_loss,
+    CLASS_POOLS,
+    CLASS_SUBSETS,
+    OPTIMIZERS,
+    SCALE_SCHEDULES,
+    VALIDATIONS,
+    check,
+    check_loss,
 )
 from trainables.flat import ConfigError, Scalar, as_text, scalar, typed
 from trainables.moved_keys import renamed
@@ -174,7 +182,7 @@ class TrialConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     @classmethod
-    def from_flat(cls, flat: Mapping[str, Any]) -> "TrialConfig":
+    def from_flat(cls, flat: Mapping[str, Any]) -> TrialConfig:
         flat = renamed(flat)  # keys that moved (trainables.moved_keys)
         sections: dict[str, dict[str, Any]] = {f.name: {} for f in dataclasses.fields(cls)}
         loss_params: dict[str, ParamValue] = {}
@@ -184,9 +192,11 @@ class TrialConfig:
             if key.startswith(SEARCH_PREFIX):
                 continue
             if section not in sections or not rest:
-                raise ConfigError(f"unknown config key {key!r}; sections are: {', '.join(sections)}")
+                raise ConfigError(
+                    f"unknown config key {key!r}; sections are: {', '.join(sections)}"
+                )
             if section == "loss" and rest.startswith("params."):
-                loss_params[rest[len("params."):]] = scalar(key, value)
+                loss_params[rest[len("params.") :]] = scalar(key, value)
             elif section == "loss" and rest.startswith("terms."):
                 _, name, *tail = rest.split(".")
                 _add_term_key(terms.setdefault(name, {"params": {}}), key, tail, value)
@@ -197,7 +207,9 @@ class TrialConfig:
             sub_cls = _field_type(cls, f.name)
             values = sections[f.name]
             if f.name == "loss":
-                values = dict(values, params=loss_params, terms={n: TermConfig(**t) for n, t in terms.items()})
+                values = dict(
+                    values, params=loss_params, terms={n: TermConfig(**t) for n, t in terms.items()}
+                )
             built[f.name] = _build(sub_cls, f.name, values)
         return cls(**built)
 
@@ -215,12 +227,19 @@ class TrialConfig:
                         flat[f"loss.terms.{name}.classes"] = term.classes
                         if term.optimizer:
                             flat[f"loss.terms.{name}.optimizer"] = term.optimizer
-                        flat.update({f"loss.terms.{name}.params.{k}": v for k, v in sorted(term.params.items())})
+                        flat.update(
+                            {
+                                f"loss.terms.{name}.params.{k}": v
+                                for k, v in sorted(term.params.items())
+                            }
+                        )
                 else:
-                    flat[f"{f.name}.{g.name}"] = as_text(value) if isinstance(value, tuple) else value
+                    flat[f"{f.name}.{g.name}"] = (
+                        as_text(value) if isinstance(value, tuple) else value
+                    )
         return flat
 
-    def replace(self, **flat_updates: Any) -> "TrialConfig":
+    def replace(self, **flat_updates: Any) -> TrialConfig:
         """A copy with some flat keys changed (keys use ``__`` for dots: ``scale__start=10``)."""
         flat = self.to_flat()
         flat.update({k.replace("__", "."): v for k, v in flat_updates.items()})
@@ -246,7 +265,9 @@ def _add_term_key(term: dict[str, Any], key: str, tail: list[str], value: Any) -
     elif len(tail) == 2 and tail[0] == "params":
         term["params"][tail[1]] = scalar(key, value)
     else:
-        raise ConfigError(f"unknown config key {key!r}; a term has weight, classes, optimizer and params.<name>")
+        raise ConfigError(
+            f"unknown config key {key!r}; a term has weight, classes, optimizer and params.<name>"
+        )
 
 
 def _field_type(cls: type, name: str) -> Any:
@@ -260,6 +281,8 @@ def _build(sub_cls: type, section: str, values: Mapping[str, Any]) -> Any:
     for name, value in values.items():
         key = f"{section}.{name}"
         if name not in known:
-            raise ConfigError(f"unknown config key {key!r}; {section} has: {', '.join(sorted(known))}")
+            raise ConfigError(
+                f"unknown config key {key!r}; {section} has: {', '.join(sorted(known))}"
+            )
         kwargs[name] = typed(hints[name], key, value)
     return sub_cls(**kwargs)

@@ -2,9 +2,11 @@
 ``trainables.config``. A value that breaks a rule raises ``ConfigError`` naming the flat key, the
 value and what is allowed (``train.epochs=0 is invalid: expected >= 1``).
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from trainables.flat import ConfigError
 
@@ -12,7 +14,13 @@ CLASS_SUBSETS = ("all", "head", "tail")  # or an explicit comma list of class in
 CLASS_POOLS = ("smallest", "all")
 VALIDATIONS = ("holdout", "unseen_fonts")
 SCALE_SCHEDULES = (
-    "constant", "linear", "step", "quadratic", "cosine", "adacos_fixed", "adacos_dynamic",
+    "constant",
+    "linear",
+    "step",
+    "quadratic",
+    "cosine",
+    "adacos_fixed",
+    "adacos_dynamic",
 )
 OPTIMIZERS = ("sgd_momentum", "sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
@@ -51,14 +59,15 @@ RULES: dict[str, tuple[Rule, ...]] = {
         ("embedding_dim", lambda v: v >= 2, "expected >= 2"),
         ("dropout", lambda v: 0.0 <= v < 1.0, "expected 0 <= dropout < 1"),
     ),
-    "loss": (
-        ("output_classes", is_class_subset, CLASS_SUBSET_HELP),
-    ),
+    "loss": (("output_classes", is_class_subset, CLASS_SUBSET_HELP),),
     "loss.terms": (  # each term, under loss.terms.<name>
         ("classes", is_class_subset, CLASS_SUBSET_HELP),
         ("weight", lambda v: v >= 0, "expected >= 0"),
-        ("optimizer", lambda v: v in ("", *OPTIMIZERS),
-         f"choose one of: {', '.join(OPTIMIZERS)} (or leave it out: the trial's optimizer)"),
+        (
+            "optimizer",
+            lambda v: v in ("", *OPTIMIZERS),
+            f"choose one of: {', '.join(OPTIMIZERS)} (or leave it out: the trial's optimizer)",
+        ),
     ),
     "scale": (
         one_of("schedule", SCALE_SCHEDULES),
@@ -81,10 +90,16 @@ RULES: dict[str, tuple[Rule, ...]] = {
         ("batch_size", lambda v: v >= 2, "expected >= 2"),
         one_of("device", DEVICES),
         ("threads", lambda v: v >= 0, "expected >= 0"),
-        ("validate_every", lambda v: v >= 0,
-         "expected >= 0 epochs (0 = only after the last epoch)"),
-        ("silhouette_samples", lambda v: v == 0 or v >= 2,
-         "expected 0 (skip the score) or >= 2 embeddings"),
+        (
+            "validate_every",
+            lambda v: v >= 0,
+            "expected >= 0 epochs (0 = only after the last epoch)",
+        ),
+        (
+            "silhouette_samples",
+            lambda v: v == 0 or v >= 2,
+            "expected 0 (skip the score) or >= 2 embeddings",
+        ),
     ),
 }
 
@@ -105,6 +120,14 @@ def check_loss(loss: Any) -> None:
 
 
 __all__ = [
-    "CLASS_POOLS", "CLASS_SUBSETS", "DEVICES", "OPTIMIZERS", "RULES", "SCALE_SCHEDULES",
-    "VALIDATIONS", "check", "check_loss", "is_class_subset",
+    "CLASS_POOLS",
+    "CLASS_SUBSETS",
+    "DEVICES",
+    "OPTIMIZERS",
+    "RULES",
+    "SCALE_SCHEDULES",
+    "VALIDATIONS",
+    "check",
+    "check_loss",
+    "is_class_subset",
 ]

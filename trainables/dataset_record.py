@@ -7,6 +7,7 @@ tag) with the data config that selects from it (class subset, long tail, split, 
 ``data.root``, which differs between machines, nor ``data.augment``, which changes no stored
 image), so two runs with one digest trained on the same data.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,20 +20,25 @@ from trainables.config import DataConfig
 from trainables.data import DatasetBundle
 from trainables.data.roots import DATA_ENV
 
-
-NOT_SELECTING = ("root", "augment", "important_class")  # data config fields that do not change which images a trial gets
+# data config fields that do not change which images a trial gets
+NOT_SELECTING = ("root", "augment", "important_class")
 
 
 def dataset_record(cfg: DataConfig, data: DatasetBundle, fingerprint: str) -> dict[str, Any]:
     """``name``, ``digest``, ``source_type``, ``source`` (a dict) and ``profile`` (a dict) of ``data``,
     loaded by ``cfg`` from the source whose fingerprint is ``fingerprint``."""
     selection = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in NOT_SELECTING}
-    digest = hashlib.blake2b(f"{fingerprint}|{json.dumps(selection, sort_keys=True, default=str)}".encode(),
-                             digest_size=16).hexdigest()
+    digest = hashlib.blake2b(
+        f"{fingerprint}|{json.dumps(selection, sort_keys=True, default=str)}".encode(),
+        digest_size=16,
+    ).hexdigest()
     root = cfg.root or os.environ.get(DATA_ENV, "")
-    classes = f"C={data.num_classes}" + ("" if cfg.imbalance_ratio == 1.0 else f" rho={cfg.imbalance_ratio:g}")
+    classes = f"C={data.num_classes}" + (
+        "" if cfg.imbalance_ratio == 1.0 else f" rho={cfg.imbalance_ratio:g}"
+    )
     splits = {"train": data.train, "val": data.val, "test": data.test}
-    if data.val_unseen is not None:  # validation classes (retrieval), apart from the training and test classes
+    # validation classes (retrieval), apart from the training and test classes
+    if data.val_unseen is not None:
         splits["val_classes"] = data.val_unseen
     return {
         "name": f"{data.name or cfg.name} {classes}",
@@ -41,9 +47,12 @@ def dataset_record(cfg: DataConfig, data: DatasetBundle, fingerprint: str) -> di
         "source": {"uri": str(root)} if root else {"dataset": cfg.name, "built_in": True},
         "profile": {
             **{f"{label}_images": len(split) for label, split in splits.items()},
-            "classes": data.num_classes, "image_shape": list(data.train.x.shape[1:]),
-            "subset_seed": cfg.subset_seed, "imbalance_ratio": cfg.imbalance_ratio,
-            "retrieval": bool(data.retrieval), "source_fingerprint": fingerprint,
+            "classes": data.num_classes,
+            "image_shape": list(data.train.x.shape[1:]),
+            "subset_seed": cfg.subset_seed,
+            "imbalance_ratio": cfg.imbalance_ratio,
+            "retrieval": bool(data.retrieval),
+            "source_fingerprint": fingerprint,
         },
     }
 

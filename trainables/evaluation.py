@@ -1,6 +1,7 @@
 """Per-epoch evaluation of a trial: the validation metrics every epoch (all that the search and
 the schedulers read), the test set once, with the full metric set, after the last epoch; that
 final evaluation also hands over its test predictions, from which the artifacts are drawn."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from trainables.phases import Phase
 from trainables.state import TrialState
 
 PER_CLASS_METRICS_UP_TO = 100  # classes for which per-class recall is also logged as metrics
-EVAL_BATCH = {"cuda": 1024, "cpu": 128}  # images per forward pass; large CPU batches fall out of cache
+# images per forward pass; large CPU batches fall out of cache
+EVAL_BATCH = {"cuda": 1024, "cpu": 128}
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,17 @@ def embed(state: TrialState, split: Split, model: nn.Module | None = None) -> to
     state.model.eval()
     state.objective.eval()
     model = model if model is not None else inference_model(state.model)
-    parts = [state.forward(x, model) for x, _ in split.batches(EVAL_BATCH.get(state.device.type, 128), shuffle=False)]
+    parts = [
+        state.forward(x, model)
+        for x, _ in split.batches(EVAL_BATCH.get(state.device.type, 128), shuffle=False)
+    ]
     return torch.cat(parts) if parts else torch.empty(0, state.cfg.model.embedding_dim)
 
 
 @torch.no_grad()
-def predict(state: TrialState, split: Split, phase: Phase, model: nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def predict(
+    state: TrialState, split: Split, phase: Phase, model: nn.Module | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     embeddings = embed(state, split, model)
     return embeddings, state.logits(embeddings, phase).argmax(1)
 
@@ -60,7 +67,11 @@ def validation_recall(embeddings: torch.Tensor, labels: torch.Tensor) -> dict[st
     nearest other image has its class), the retrieval protocol on classes training never saw."""
     from trainables import metrics
 
-    return {"val_recall_at_1": float(metrics.recall_at_k(embeddings.float().cpu(), labels.cpu(), (1,))[1])}
+    return {
+        "val_recall_at_1": float(
+            metrics.recall_at_k(embeddings.float().cpu(), labels.cpu(), (1,))[1]
+        )
+    }
 
 
 def evaluate(state: TrialState, phase: Phase, final: bool) -> Evaluation:
@@ -76,8 +87,11 @@ def evaluate(state: TrialState, phase: Phase, final: bool) -> Evaluation:
     important = state.cfg.data.important_class
     if important >= 0:  # whatever the loss: CAMRI's second objective and its CE baseline's
         is_important = data.val.y == important
-        out["val_important_class_recall"] = float((val_pred[is_important] == important).float().mean())
-    if data.val_unseen is not None:  # retrieval on classes held out of training (selection, never the test classes)
+        out["val_important_class_recall"] = float(
+            (val_pred[is_important] == important).float().mean()
+        )
+    # retrieval on classes held out of training (selection, never the test classes)
+    if data.val_unseen is not None:
         out.update(validation_recall(embed(state, data.val_unseen, model), data.val_unseen.y))
     if phase.uses_objective:  # seed 002 tracks the proxies' spread per epoch
         weights = state.objective.class_weights()
@@ -87,22 +101,35 @@ def evaluate(state: TrialState, phase: Phase, final: bool) -> Evaluation:
         return Evaluation(out)
     if data.retrieval:
         test_emb = embed(state, data.test, model)
-        out.update({f"test_{k}": v for k, v in metrics.retrieval_report(test_emb, data.test.y).items()})
+        out.update(
+            {f"test_{k}": v for k, v in metrics.retrieval_report(test_emb, data.test.y).items()}
+        )
         out["test_accuracy"] = out["test_recall_at_1"]
         return Evaluation(out)
     test_emb, test_pred = predict(state, data.test, phase, model)
     out["test_accuracy"] = float((test_pred == data.test.y).float().mean())
     report = metrics.classification_report(
-        data.test.y.cpu().numpy(), test_pred.cpu().numpy(), data.num_classes,
-        head=data.head_classes, tail=data.tail_classes, many=data.many_classes,
-        medium=data.medium_classes, few=data.few_classes,
+        data.test.y.cpu().numpy(),
+        test_pred.cpu().numpy(),
+        data.num_classes,
+        head=data.head_classes,
+        tail=data.tail_classes,
+        many=data.many_classes,
+        medium=data.medium_classes,
+        few=data.few_classes,
         important_class=important if important >= 0 else None,
     )
     out.update({f"test_{k}": v for k, v in report.items() if k != "accuracy"})
-    if data.num_classes <= PER_CLASS_METRICS_UP_TO:  # per-class bars in the report; CSV artifact beyond
-        recall = metrics.per_class_recall(data.test.y.cpu().numpy(), test_pred.cpu().numpy(), data.num_classes)
+    # per-class bars in the report; CSV artifact beyond
+    if data.num_classes <= PER_CLASS_METRICS_UP_TO:
+        recall = metrics.per_class_recall(
+            data.test.y.cpu().numpy(), test_pred.cpu().numpy(), data.num_classes
+        )
         out.update({f"test_class_{k}_recall": float(r) for k, r in enumerate(recall)})
     clusters = metrics.feature_cluster_report(
-        test_emb.float().cpu(), data.test.y.cpu(), silhouette_samples=state.cfg.train.silhouette_samples)
+        test_emb.float().cpu(),
+        data.test.y.cpu(),
+        silhouette_samples=state.cfg.train.silhouette_samples,
+    )
     out.update({f"test_{k}": v for k, v in clusters.items()})
     return Evaluation(out, test_predictions=test_pred)

@@ -10,6 +10,7 @@ field, a param MLflow recorded as a string) becomes the typed value a field decl
 - ``as_text(value)``: the text ``typed`` and ``guess`` read back (``True``, ``3``, ``0.05``,
   ``20,40``).
 """
+
 from __future__ import annotations
 
 import typing

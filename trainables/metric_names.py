@@ -1,5 +1,6 @@
 """Names of the metrics a trial reports that other packages read: the search, the records, the
 analysis and the benchmarks import them from here instead of spelling the strings again."""
+
 from __future__ import annotations
 
 VAL_ACCURACY = "val_accuracy"  # on the validation split: the default objective of every search

@@ -5,10 +5,11 @@ Every model has ``.embedding_dim`` and ``.cam_layer`` (the Grad-CAM target layer
 ``resnet56`` (CIFAR ResNets, resnet_cifar.py); ``resnet18``, ``resnet50``, ``googlenet``
 (torchvision, backbones.py).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 import torch
 from torch import nn
@@ -29,10 +30,16 @@ class SmallCNN(nn.Module):
     def __init__(self, cfg: ModelConfig, in_channels: int, image_size: int) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
-            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+            nn.Conv2d(in_channels, 32, 3, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
             nn.MaxPool2d(2),
-            nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128), nn.ReLU(inplace=True),
+            nn.Conv2d(64, 128, 3, padding=1),
+            nn.BatchNorm2d(128),
+            nn.ReLU(inplace=True),
             nn.AdaptiveAvgPool2d(1),
         )
         self.cam_layer = self.features[-2]  # ReLU after the last conv: the Grad-CAM target
@@ -52,10 +59,19 @@ class PoolCNN(nn.Module):
 
     def __init__(self, cfg: ModelConfig, in_channels: int, image_size: int) -> None:
         super().__init__()
-        block = lambda cin, cout: (nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))  # noqa: E731
+
+        def block(cin: int, cout: int) -> tuple[nn.Module, ...]:
+            return (
+                nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(inplace=True),
+            )
+
         self.features = nn.Sequential(
-            *block(in_channels, 32), nn.MaxPool2d(2),
-            *block(32, 64), nn.MaxPool2d(2),
+            *block(in_channels, 32),
+            nn.MaxPool2d(2),
+            *block(32, 64),
+            nn.MaxPool2d(2),
             *block(64, 128),
             nn.AdaptiveAvgPool2d(1),
         )
@@ -92,5 +108,7 @@ def _load_own(model: nn.Module, cfg: ModelConfig) -> None:
     fitting = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     missing = [k for k in own if k not in fitting and not k.startswith("embed.")]
     if missing:
-        raise ValueError(f"model.pretrained_path={cfg.pretrained_path!r} does not fit {cfg.name}: {missing[0]} ...")
+        raise ValueError(
+            f"model.pretrained_path={cfg.pretrained_path!r} does not fit {cfg.name}: {missing[0]} ..."
+        )
     model.load_state_dict(fitting, strict=False)

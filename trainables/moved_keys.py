@@ -4,9 +4,11 @@
 apart is a fact about the data, measured whatever the loss (CAMRI and its cross-entropy baseline
 alike); CAMRI takes its important class from it.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from trainables.flat import ConfigError
 
@@ -21,7 +23,9 @@ def renamed(flat: Mapping[str, Any]) -> dict[str, Any]:
             continue
         value = out.pop(old)
         if new in out and not _same(out[new], value):
-            raise ConfigError(f"{old}={value!r} and {new}={out[new]!r} disagree: {old} is the old name of {new}; set only {new}")
+            raise ConfigError(
+                f"{old}={value!r} and {new}={out[new]!r} disagree: {old} is the old name of {new}; set only {new}"
+            )
         out.setdefault(new, value)
     return out
 

@@ -1,14 +1,17 @@
 """Optimizers by name, with a separate parameter group for class weights/proxies."""
+
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 
 from trainables.config import OptimConfig
 from trainables.registry import Registry
 
-OPTIMIZERS: Registry[Callable[[list[dict], OptimConfig], torch.optim.Optimizer]] = Registry("optimizer")
+OPTIMIZERS: Registry[Callable[[list[dict], OptimConfig], torch.optim.Optimizer]] = Registry(
+    "optimizer"
+)
 
 
 @OPTIMIZERS.register("sgd_momentum")
@@ -27,7 +30,9 @@ def adam(groups: list[dict], cfg: OptimConfig) -> torch.optim.Optimizer:
 
 
 def build_optimizer(
-    cfg: OptimConfig, backbone: Iterable[torch.nn.Parameter], class_weights: Iterable[torch.nn.Parameter]
+    cfg: OptimConfig,
+    backbone: Iterable[torch.nn.Parameter],
+    class_weights: Iterable[torch.nn.Parameter],
 ) -> torch.optim.Optimizer:
     """Backbone (and loss-internal) parameters at ``lr``; class weights/proxies at ``lr * multiplier``, no decay."""
     groups = [

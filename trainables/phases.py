@@ -4,10 +4,11 @@ With additional training (the thesis's proposal, seed 002) the main phase holds 
 ``scale.start`` and the schedule runs during the additional phase; without it the schedule
 spans the main phase.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from trainables.config import TrialConfig
 from trainables.schedules import scale_at

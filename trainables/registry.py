@@ -3,9 +3,11 @@
 Duplicate names fail at registration; a missing name fails with the list of choices,
 so a typo in a config gives one line that says what is allowed.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Generic, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 

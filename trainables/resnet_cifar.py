@@ -7,6 +7,7 @@ subsampled with stride 2 and zero-padded in channels, so shortcuts have no param
 ResNet-20 (n = 3) has 0.27M parameters with a 10-way output. Works for any number of input
 channels and any image size of at least 8 pixels (32x32 is the design size).
 """
+
 from __future__ import annotations
 
 import torch

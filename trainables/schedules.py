@@ -3,10 +3,11 @@
 Each schedule maps (progress, ScaleConfig, num_classes) to the scale s. Whether the schedule
 spans the main phase or only an "additional training" phase is decided by ``trainables.phases``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from trainables.config import ScaleConfig
 from trainables.registry import Registry
@@ -20,7 +21,9 @@ def adacos_fixed_scale(num_classes: int) -> float:
     C = 2 would give s = 0 (every logit equal), so C >= 3 is required.
     """
     if num_classes < 3:
-        raise ValueError(f"AdaCos's scale sqrt(2) ln(C - 1) needs C >= 3 classes, got C={num_classes} (C=2 gives s=0)")
+        raise ValueError(
+            f"AdaCos's scale sqrt(2) ln(C - 1) needs C >= 3 classes, got C={num_classes} (C=2 gives s=0)"
+        )
     return math.sqrt(2.0) * math.log(num_classes - 1)
 
 

@@ -2,6 +2,7 @@
 built from its config, with the checkpoint that restores it. The loop that steps it is
 ``trainables.routine``; evaluation and artifacts read it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,8 +39,11 @@ class TrialState:
         self.device = pick_device(cfg.train.device)
         self.data = (data or load_dataset(cfg.data, self.device)).to(self.device)
         d, c = cfg.model.embedding_dim, self.data.num_classes
-        self.model = build_model(cfg.model, self.data.in_channels, self.data.image_size).to(self.device)
-        self.model = self.model.to(memory_format=torch.channels_last)  # faster convolutions on CUDA and CPU alike
+        self.model = build_model(cfg.model, self.data.in_channels, self.data.image_size).to(
+            self.device
+        )
+        # faster convolutions on CUDA and CPU alike
+        self.model = self.model.to(memory_format=torch.channels_last)
         # the compiled module shares the model's parameters: state_dict, evaluation and Grad-CAM use the model
         self.train_model = torch.compile(self.model) if cfg.train.compile else self.model
         if self.device.type == "cuda":
@@ -48,18 +52,29 @@ class TrialState:
         # are checked once per epoch; on the CPU a step's check costs nothing and stops a NaN at once.
         self.check_each_step = self.device.type != "cuda"
         self.objective = Objective(
-            cfg.loss, c, d, self.data.head_classes, self.data.tail_classes,
-            dynamic=cfg.scale.schedule == "adacos_dynamic", data={"important_class": cfg.data.important_class},
+            cfg.loss,
+            c,
+            d,
+            self.data.head_classes,
+            self.data.tail_classes,
+            dynamic=cfg.scale.schedule == "adacos_dynamic",
+            data={"important_class": cfg.data.important_class},
         ).to(self.device)
         # CE pre-training trains the classifier that the main phase goes on with when the output
         # loss is CE itself (seeds 000 and 001 continue one model); any other output loss starts
         # its own head after a pre-training head of its own
         shared = isinstance(self.objective.output, CrossEntropy)
         self.pretrain_head = (
-            self.objective.output if shared else build_loss("ce", num_classes=c, embedding_dim=d).to(self.device)
+            self.objective.output
+            if shared
+            else build_loss("ce", num_classes=c, embedding_dim=d).to(self.device)
         )
         class_weights, other = self.objective.parameter_groups()
-        backbone = [*self.model.parameters(), *other, *([] if shared else self.pretrain_head.parameters())]
+        backbone = [
+            *self.model.parameters(),
+            *other,
+            *([] if shared else self.pretrain_head.parameters()),
+        ]
         self.optimizer = build_optimizer(cfg.optim, backbone, class_weights)
         self.optimizers = {"primary": self.optimizer}
         # terms that ask for an optimizer of their own (seed 001: PC's centres by plain SGD) get one
@@ -72,7 +87,9 @@ class TrialState:
         self.secondary_optimizer = None
         if self.objective.has_secondary:
             kind = self.objective.secondary_optimizer_name or cfg.optim.name
-            self.secondary_optimizer = build_optimizer(dataclasses.replace(cfg.optim, name=kind), backbone, class_weights)
+            self.secondary_optimizer = build_optimizer(
+                dataclasses.replace(cfg.optim, name=kind), backbone, class_weights
+            )
             self.optimizers["secondary"] = self.secondary_optimizer
         # one schedule per optimizer: COT decays its second optimizer's lr with the first's
         self.lr_schedules = {
@@ -90,8 +107,12 @@ class TrialState:
             "model": self.model.state_dict(),
             "objective": self.objective.state_dict(),
             "pretrain_head": self.pretrain_head.state_dict(),
-            "optimizers": {name: optimizer.state_dict() for name, optimizer in self.optimizers.items()},
-            "lr_schedules": {name: schedule.state_dict() for name, schedule in self.lr_schedules.items()},
+            "optimizers": {
+                name: optimizer.state_dict() for name, optimizer in self.optimizers.items()
+            },
+            "lr_schedules": {
+                name: schedule.state_dict() for name, schedule in self.lr_schedules.items()
+            },
             "generator": self.generator.get_state(),
             "next_epoch": self.next_epoch,
         }
@@ -118,7 +139,9 @@ class TrialState:
         """End of an epoch: every optimizer's lr follows ``optim.lr_milestones``, counted over all
         phases, also one that has not stepped yet (COT's second optimizer in CE pre-training)."""
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before")
+            warnings.filterwarnings(
+                "ignore", message=r"Detected call of `lr_scheduler.step\(\)` before"
+            )
             for schedule in self.lr_schedules.values():
                 schedule.step()
 
@@ -133,7 +156,11 @@ class TrialState:
         return model(x)
 
     def logits(self, embeddings: torch.Tensor, phase: Phase) -> torch.Tensor:
-        return self.objective.logits(embeddings) if phase.uses_objective else self.pretrain_head.logits(embeddings)
+        return (
+            self.objective.logits(embeddings)
+            if phase.uses_objective
+            else self.pretrain_head.logits(embeddings)
+        )
 
 
 __all__ = ["TrialState", "pick_device"]

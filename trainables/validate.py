@@ -2,6 +2,7 @@
 
 Run before Ray starts, so a typo is one line naming the key instead of a failed trial.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -23,11 +24,17 @@ def check_names(cfg: TrialConfig) -> None:
         *((f"loss.terms.{name}", name, LOSSES) for name in cfg.loss.terms),
     ):
         if value not in registry:
-            raise ConfigError(f"{key}={value!r} is unknown; choose one of: {', '.join(registry.names())}")
-    for key, value, default in (("data.class_pool", cfg.data.class_pool, "smallest"),
-                                ("data.validation", cfg.data.validation, "holdout")):
+            raise ConfigError(
+                f"{key}={value!r} is unknown; choose one of: {', '.join(registry.names())}"
+            )
+    for key, value, default in (
+        ("data.class_pool", cfg.data.class_pool, "smallest"),
+        ("data.validation", cfg.data.validation, "holdout"),
+    ):
         if value != default and cfg.data.name not in GLYPH_ONLY_DATASETS:
-            raise ConfigError(f"{key}={value!r} is only for the built-in glyphs; data.name={cfg.data.name!r} takes {default!r}")
+            raise ConfigError(
+                f"{key}={value!r} is only for the built-in glyphs; data.name={cfg.data.name!r} takes {default!r}"
+            )
     _check_params("loss.params", LOSSES.get(cfg.loss.output), cfg.loss.params)
     for name, term in cfg.loss.terms.items():
         _check_params(f"loss.terms.{name}.params", LOSSES.get(name), term.params)
@@ -40,10 +47,18 @@ def _check_builds(cfg: TrialConfig) -> None:
     from trainables.losses import Objective
     from trainables.models import build_model
 
-    classes = cfg.data.num_classes or 100  # 0 = all of the dataset's classes, known only once it loads
+    # 0 = all of the dataset's classes, known only once it loads
+    classes = cfg.data.num_classes or 100
     try:
-        Objective(cfg.loss, classes, cfg.model.embedding_dim, head=(0,), tail=(1,),
-                  dynamic=cfg.scale.schedule == "adacos_dynamic", data={"important_class": cfg.data.important_class})
+        Objective(
+            cfg.loss,
+            classes,
+            cfg.model.embedding_dim,
+            head=(0,),
+            tail=(1,),
+            dynamic=cfg.scale.schedule == "adacos_dynamic",
+            data={"important_class": cfg.data.important_class},
+        )
     except ConfigError:
         raise
     except (TypeError, ValueError) as exc:
@@ -58,13 +73,16 @@ def _check_params(prefix: str, factory: object, params: dict) -> None:
     accepted = inspect.signature(factory).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
         return
-    from_data = set(getattr(factory, "data_params", ()))  # set as data.<name>, never as a loss parameter
+    # set as data.<name>, never as a loss parameter
+    from_data = set(getattr(factory, "data_params", ()))
     allowed = sorted(set(accepted) - {"self", "num_classes", "embedding_dim"} - from_data)
     for key in params:
         if key in from_data:
             raise ConfigError(f"{prefix}.{key} is a fact of the data: set data.{key} instead")
         if key not in accepted:
-            raise ConfigError(f"{prefix}.{key} is unknown for this loss; it takes: {', '.join(allowed) or 'no parameters'}")
+            raise ConfigError(
+                f"{prefix}.{key} is unknown for this loss; it takes: {', '.join(allowed) or 'no parameters'}"
+            )
 
 
 def check_data(cfg: TrialConfig) -> None:
@@ -78,7 +96,9 @@ def check_data(cfg: TrialConfig) -> None:
     except (DatasetError, FileNotFoundError) as exc:
         raise ConfigError(str(exc).strip().splitlines()[0]) from None
     subsets = {"loss.output_classes": cfg.loss.output_classes}
-    subsets.update({f"loss.terms.{name}.classes": term.classes for name, term in cfg.loss.terms.items()})
+    subsets.update(
+        {f"loss.terms.{name}.classes": term.classes for name, term in cfg.loss.terms.items()}
+    )
     for key, classes in subsets.items():
         if classes in ("head", "tail"):
             chosen = data.head_classes if classes == "head" else data.tail_classes
@@ -90,10 +110,14 @@ def check_data(cfg: TrialConfig) -> None:
         elif classes != "all":
             bad = [c for c in classes.split(",") if int(c) >= data.num_classes]
             if bad:
-                raise ConfigError(f"{key}={classes!r} names classes {', '.join(bad)}; the dataset has classes 0..{data.num_classes - 1}")
+                raise ConfigError(
+                    f"{key}={classes!r} names classes {', '.join(bad)}; the dataset has classes 0..{data.num_classes - 1}"
+                )
     important = cfg.data.important_class
     if important >= 0 and not important < data.num_classes:
-        raise ConfigError(f"data.important_class={important} is not a class; expected -1 (none) or 0..{data.num_classes - 1}")
+        raise ConfigError(
+            f"data.important_class={important} is not a class; expected -1 (none) or 0..{data.num_classes - 1}"
+        )
 
 
 def torch_cpu():

@@ -11,6 +11,7 @@ those) against the running cluster:
   ``~/mlflow-server.url``, on the head's private address, which the workers reach. A given URI
   on localhost is moved to that address too: on a worker, localhost is the worker itself.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,7 +46,11 @@ def command_line(argv: list[str], server: str | None = None, env: dict | None = 
     env = os.environ if env is None else env
     args = list(argv[1:] if argv[:1] == ["--"] else argv)
     args = args if args and args[0] in SUBCOMMANDS else ["run", *args]
-    if args[0] in ("run", "resume") and _flag(args, "--address") is None and "--address" not in args:
+    if (
+        args[0] in ("run", "resume")
+        and _flag(args, "--address") is None
+        and "--address" not in args
+    ):
         args += ["--address", "auto"]
     if server is None:
         return args

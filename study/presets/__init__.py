@@ -4,7 +4,17 @@
 under an hour, ``full`` is the paper's protocol for a GPU cluster. At smoke and cpu sizes a
 preset whose dataset is not on disk uses the built-in glyphs with the same protocol shape.
 """
+
+# each preset module registers itself when imported
+from study.presets import (
+    basics,
+    camri,
+    head_tail,
+    loss_combos,
+    scale_schedules,
+    scale_vs_classes,
+    smoke,
+)
 from study.presets.base import PRESETS, SIZES, Preset, dataset_on_disk
-from study.presets import basics, camri, head_tail, loss_combos, scale_schedules, scale_vs_classes, smoke  # noqa: F401
 
 __all__ = ["PRESETS", "SIZES", "Preset", "dataset_on_disk"]

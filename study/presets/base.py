@@ -1,9 +1,11 @@
 """The preset registry and the dataset fallback shared by the presets."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from trainables.registry import Registry
 
@@ -13,10 +15,14 @@ MAIN_PRESET = "scale-vs-classes"  # what `study run` runs with no --preset: the 
 
 # where each on-disk dataset's loader looks under data.root (see trainables/data)
 ON_DISK_LAYOUT = {
-    "mnist": "MNIST/raw", "fashion_mnist": "FashionMNIST/raw",
-    "cifar10": "cifar-10-batches-py", "cifar10_lt": "cifar-10-batches-py",
-    "cifar100": "cifar-100-python", "cifar100_lt": "cifar-100-python",
-    "cub200": "CUB_200_2011", "cars196": "cars196",
+    "mnist": "MNIST/raw",
+    "fashion_mnist": "FashionMNIST/raw",
+    "cifar10": "cifar-10-batches-py",
+    "cifar10_lt": "cifar-10-batches-py",
+    "cifar100": "cifar-100-python",
+    "cifar100_lt": "cifar-100-python",
+    "cub200": "CUB_200_2011",
+    "cars196": "cars196",
 }
 
 
@@ -25,7 +31,9 @@ class Preset:
     summary: str  # one line for `study presets`
     build: Callable[[str, str], dict[str, Any]]  # (size, data_root) -> StudySpec fields
     default_size: str = DEFAULT_SIZE  # the size `study run --preset NAME` uses without --size
-    departures: Callable[[str], str] | None = None  # size -> what this size changes from the paper, and why
+    departures: Callable[[str], str] | None = (
+        None  # size -> what this size changes from the paper, and why
+    )
 
 
 PRESETS: Registry[Preset] = Registry("preset")
@@ -36,7 +44,9 @@ def dataset_on_disk(name: str, data_root: str) -> bool:
     return layout is None or (bool(data_root) and (Path(data_root) / layout).exists())
 
 
-def data_for(name: str, size: str, data_root: str, glyph_classes: int, extra: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+def data_for(
+    name: str, size: str, data_root: str, glyph_classes: int, extra: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], str]:
     """The dataset's flat config, or the glyphs at smoke/cpu size when it is not on disk (with a note)."""
     if size == "full" or dataset_on_disk(name, data_root):
         return {"data.name": name, "data.root": data_root, **(extra or {})}, ""

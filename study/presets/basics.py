@@ -1,5 +1,6 @@
 """`basics` (seed 003): which output loss goes with which output layer: BCE + sigmoid,
 CE + softmax, MSE on softmax."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,28 +19,44 @@ SMALLER = {  # scikit-learn's 8x8 digits (bundled, seconds per trial) instead of
 
 def build(size: str, data_root: str) -> dict[str, Any]:
     hyp = sized(size, HYP, SMALLER)
-    data, note = data_for("mnist", size, data_root, glyph_classes=10) if size == "full" else ({"data.name": "digits", "data.augment": False}, "")
+    data, note = (
+        data_for("mnist", size, data_root, glyph_classes=10)
+        if size == "full"
+        else ({"data.name": "digits", "data.augment": False}, "")
+    )
     return dict(
         trials=3,
-        base={**data, "model.name": "small_cnn", "train.epochs": hyp["train.epochs"], "train.batch_size": 64},
+        base={
+            **data,
+            "model.name": "small_cnn",
+            "train.epochs": hyp["train.epochs"],
+            "train.batch_size": 64,
+        },
         spaces=("head_type",),
         space_options={"head_type": {"choices": ("bce", "ce", "mse")}},
         sampler="grid",
         seeds=hyp["seeds"],
         grid={"loss.output": ("bce", "ce", "mse")},
         scheduler="none",
-        description="BCE / CE / MSE output losses (seed 003)" + note + ". Departs from the source: " + departures(size),
+        description="BCE / CE / MSE output losses (seed 003)"
+        + note
+        + ". Departs from the source: "
+        + departures(size),
     )
 
 
 def departures(size: str) -> str:
     """What this preset changes from seed 003's pairs, and why."""
     data = "MNIST" if size == "full" else "scikit-learn's 8x8 digits (bundled, seconds per trial)"
-    return ("seed 003 is a tutorial with no experiment or numbers: it pairs BCE with a sigmoid for two classes, CE with "
-            "softmax for several and MSE with a linear output for regression; here all three train the same "
-            f"10-class classifier on {data} (BCE one-vs-rest, MSE between softmax and the one-hot target, summed over "
-            "the classes where the seed averages them: ten times the seed's gradient at the same lr), each on "
-            f"paired seeds (by default {sized(size, HYP, SMALLER)['seeds']}), and are contrasted with CE + softmax.")
+    return (
+        "seed 003 is a tutorial with no experiment or numbers: it pairs BCE with a sigmoid for two classes, CE with "
+        "softmax for several and MSE with a linear output for regression; here all three train the same "
+        f"10-class classifier on {data} (BCE one-vs-rest, MSE between softmax and the one-hot target, summed over "
+        "the classes where the seed averages them: ten times the seed's gradient at the same lr), each on "
+        f"paired seeds (by default {sized(size, HYP, SMALLER)['seeds']}), and are contrasted with CE + softmax."
+    )
 
 
-PRESETS.register("basics")(Preset("seed 003: BCE/CE/MSE output pairs", build, departures=departures))
+PRESETS.register("basics")(
+    Preset("seed 003: BCE/CE/MSE output pairs", build, departures=departures)
+)

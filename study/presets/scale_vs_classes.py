@@ -18,6 +18,7 @@ The design, and why:
   on every seed at full length (cpu size: 9 scales over +-2 x 4 seeds, the best `study power`
   found for the split-parabola estimator within the 20-minute budget; see docs/main-job.md). No early stopping (early accuracy favours large s).
 """
+
 from __future__ import annotations
 
 import math
@@ -30,13 +31,17 @@ from search_spaces.scale_design import ScaleDesign
 from study.presets.base import PRESETS, Preset, sized
 
 BATCH = 64  # images per step
-STEPS = {"smoke": 96, "cpu": 320, "full": 3000}  # optimizer steps per estimate-stage trial, at every C
-PER_CLASS = {"smoke": 16, "cpu": 16, "full": 64}  # training images per class (train fonts x augmentations)
-VAL_PER_CLASS = {"smoke": 10, "cpu": 25, "full": 50}  # validation images per class, from unseen fonts
+# optimizer steps per estimate-stage trial, at every C
+STEPS = {"smoke": 96, "cpu": 320, "full": 3000}
+# training images per class (train fonts x augmentations)
+PER_CLASS = {"smoke": 16, "cpu": 16, "full": 64}
+# validation images per class, from unseen fonts
+VAL_PER_CLASS = {"smoke": 10, "cpu": 25, "full": 50}
 SCALE_SPACE = (0.1, 500.0)  # bounds of scale.start: hold every screen scale and every window
 LR_DROPS = (0.5, 0.75)  # fractions of training at which the lr falls tenfold
 HYP = {  # full size: a GPU cluster
-    "class_range": (17, 257, 5),  # lowest C, highest C, how many counts (evenly spaced in ln(C - 1))
+    # lowest C, highest C, how many counts (evenly spaced in ln(C - 1))
+    "class_range": (17, 257, 5),
     "screen_points": 8,  # stage 1 scales over 0.5..64
     "window_points": 9,  # stage 2 scales per C
     "window_half_width": 1.5,  # ln units: wide enough for both sides' curvature to show
@@ -45,28 +50,46 @@ HYP = {  # full size: a GPU cluster
     "model.name": "resnet20",
 }
 SMALLER = {
-    "smoke": {"class_range": (17, 65, 3), "screen_points": 5, "window_points": 3, "window_half_width": 1.0,
-              "seeds": 2, "data.image_size": 16, "model.name": "pool_cnn"},  # minutes on 2 cores: the shape only
-    "cpu": {"class_range": (33, 257, 5),
-            "window_half_width": 2.0, "seeds": 4,  # the best `study power` found in 20 minutes (docs/main-job.md)
-            "data.image_size": 16,  # pixels: small images keep the task from saturating
-            "model.name": "pool_cnn"},  # a laptop, the main job
+    # minutes on 2 cores: the shape only
+    "smoke": {
+        "class_range": (17, 65, 3),
+        "screen_points": 5,
+        "window_points": 3,
+        "window_half_width": 1.0,
+        "seeds": 2,
+        "data.image_size": 16,
+        "model.name": "pool_cnn",
+    },
+    # a laptop, the main job
+    "cpu": {
+        "class_range": (33, 257, 5),
+        "window_half_width": 2.0,
+        "seeds": 4,  # the best `study power` found in 20 minutes (docs/main-job.md)
+        "data.image_size": 16,  # pixels: small images keep the task from saturating
+        "model.name": "pool_cnn",
+    },
 }
 # The peaks a real cpu-size run of this design measured (2026-12-02, 220 trials, the split parabola per
 # C): accuracy at the optimum, steep-side curvature per ln-unit^2, flat/steep curvature ratio,
 # training noise beyond the validation set's binomial sd, seed-block sd. `study power` simulates
 # these at cpu size unless told otherwise; the other sizes have no run yet (generic defaults).
-MEASURED_PEAKS = {"cpu": {
-    "top": (0.977, 0.968, 0.924, 0.813, 0.508), "curvature": (0.0079, 0.0096, 0.0204, 0.0309, 0.0283),
-    "asymmetry": (0.57, 0.67, 0.66, 1.34, 4.59), "train_noise": (0.001, 0.004, 0.0063, 0.0142, 0.0172),
-    "seed_effect": 0.015,
-}}
+MEASURED_PEAKS = {
+    "cpu": {
+        "top": (0.977, 0.968, 0.924, 0.813, 0.508),
+        "curvature": (0.0079, 0.0096, 0.0204, 0.0309, 0.0283),
+        "asymmetry": (0.57, 0.67, 0.66, 1.34, 4.59),
+        "train_noise": (0.001, 0.004, 0.0063, 0.0142, 0.0172),
+        "seed_effect": 0.015,
+    }
+}
 
 
 def class_counts(size: str) -> tuple[int, ...]:
     """C with ln(C - 1) evenly spaced between the ends of each size's range."""
     low, high, n = sized(size, HYP, SMALLER)["class_range"]
-    return tuple(int(round(1 + math.exp(x))) for x in np.linspace(math.log(low - 1), math.log(high - 1), n))
+    return tuple(
+        int(round(1 + math.exp(x))) for x in np.linspace(math.log(low - 1), math.log(high - 1), n)
+    )
 
 
 def design(size: str) -> ScaleDesign:
@@ -74,7 +97,9 @@ def design(size: str) -> ScaleDesign:
     hyp = sized(size, HYP, SMALLER)
     return ScaleDesign(
         class_counts=class_counts(size),
-        screen_scales=tuple(float(f"{s:.3g}") for s in np.geomspace(0.5, 64.0, hyp["screen_points"])),
+        screen_scales=tuple(
+            float(f"{s:.3g}") for s in np.geomspace(0.5, 64.0, hyp["screen_points"])
+        ),
         screen_fraction=1.0 / 3.0,
         window_points=hyp["window_points"],
         window_half_width=hyp["window_half_width"],
@@ -95,8 +120,14 @@ def lr_milestones(epochs: int) -> str:
 
 def build(size: str, data_root: str) -> dict[str, Any]:
     plan, hyp = design(size), sized(size, HYP, SMALLER)
-    groups = tuple({"data.num_classes": c, "train.epochs": epochs_for(size, c),
-                    "optim.lr_milestones": lr_milestones(epochs_for(size, c))} for c in plan.class_counts)
+    groups = tuple(
+        {
+            "data.num_classes": c,
+            "train.epochs": epochs_for(size, c),
+            "optim.lr_milestones": lr_milestones(epochs_for(size, c)),
+        }
+        for c in plan.class_counts
+    )
     return dict(
         trials=plan.estimate_trials,
         base={
@@ -112,18 +143,28 @@ def build(size: str, data_root: str) -> dict[str, Any]:
             "train.batch_size": BATCH,
             "train.validate_every": 0,  # validation only after the last epoch: the curve needs the end point, and at C = 257 a pass per epoch costs half the training
             "train.silhouette_samples": 2000,  # a side metric here; on all 12,850 test images at C = 257 it cost 5.6 s of a 13 s trial
-            "optim.name": "adam", "optim.lr": 0.003,  # cosine heads learn slowly with plain SGD at lr 0.05
+            "optim.name": "adam",
+            "optim.lr": 0.003,  # cosine heads learn slowly with plain SGD at lr 0.05
         },
         groups=groups,
         spaces=("constant_scale", "seeds"),
-        space_options={"constant_scale": {"low": SCALE_SPACE[0], "high": SCALE_SPACE[1]}, "seeds": {"seeds": plan.seeds}},
+        space_options={
+            "constant_scale": {"low": SCALE_SPACE[0], "high": SCALE_SPACE[1]},
+            "seeds": {"seeds": plan.seeds},
+        },
         sampler="grid",
         scheduler="none",  # every trial trains fully: early accuracy favours large scales
         design=asdict(plan),
-        description=(f"optimum NormFace scale for C in {list(plan.class_counts)} on the built-in glyphs: "
-                     f"screen {len(plan.screen_scales)} scales, then {plan.window_points} scales x {len(plan.seeds)} "
-                     f"paired seeds per C, {STEPS[size]} steps per trial"),
+        description=(
+            f"optimum NormFace scale for C in {list(plan.class_counts)} on the built-in glyphs: "
+            f"screen {len(plan.screen_scales)} scales, then {plan.window_points} scales x {len(plan.seeds)} "
+            f"paired seeds per C, {STEPS[size]} steps per trial"
+        ),
     )
 
 
-PRESETS.register("scale-vs-classes")(Preset("main job: optimum cosine-softmax scale for each class count C (glyphs), fit s*(C)", build))
+PRESETS.register("scale-vs-classes")(
+    Preset(
+        "main job: optimum cosine-softmax scale for each class count C (glyphs), fit s*(C)", build
+    )
+)

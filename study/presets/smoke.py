@@ -1,4 +1,5 @@
 """`smoke`: the walking skeleton: CE or NormFace head, scale and lr, on scikit-learn's digits."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +11,8 @@ HYP = {  # full size: a search long enough for TPE to settle on a scale and an l
     "train.epochs": 30,
 }
 SMALLER = {
-    "smoke": {"trials": 4, "train.epochs": 4},  # seconds per trial: it only has to show every part runs
+    # seconds per trial: it only has to show every part runs
+    "smoke": {"trials": 4, "train.epochs": 4},
     "cpu": {"trials": 24, "train.epochs": 15},  # a laptop, under an hour
 }
 
@@ -20,13 +22,22 @@ def build(size: str, data_root: str) -> dict[str, Any]:
     return dict(
         trials=hyp["trials"],
         base={
-            "data.name": "digits", "data.augment": False,
-            "model.name": "small_cnn", "model.embedding_dim": 32,
-            "train.epochs": hyp["train.epochs"], "train.batch_size": 64,
+            "data.name": "digits",
+            "data.augment": False,
+            "model.name": "small_cnn",
+            "model.embedding_dim": 32,
+            "train.epochs": hyp["train.epochs"],
+            "train.batch_size": 64,
         },
         spaces=("head_type", "constant_scale", "lr"),
         description="CE vs cosine head with a searched scale and lr on scikit-learn's digits",
     )
 
 
-PRESETS.register("smoke")(Preset("walking skeleton: CE or NormFace head, scale and lr on digits (seconds per trial)", build, default_size="smoke"))
+PRESETS.register("smoke")(
+    Preset(
+        "walking skeleton: CE or NormFace head, scale and lr on digits (seconds per trial)",
+        build,
+        default_size="smoke",
+    )
+)

@@ -1,4 +1,5 @@
 """Fixtures of the analysis tests: a real MLflow sqlite store holding a small synthetic study."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Paired contrasts over seeds: intervals that cover a known difference, P(A>B), and the design's resolution."""
+
 from __future__ import annotations
 
 import math
@@ -10,7 +11,9 @@ import pytest
 from analysis.contrasts import compare_cells, mean_interval, paired_contrast, per_seed, resolution
 
 
-def _simulated(rng: np.random.Generator, seeds: int, delta: float, seed_sd: float, noise_sd: float) -> tuple[pd.Series, pd.Series]:
+def _simulated(
+    rng: np.random.Generator, seeds: int, delta: float, seed_sd: float, noise_sd: float
+) -> tuple[pd.Series, pd.Series]:
     """Two cells on the same seeds: a shared seed effect, the cell effect ``delta`` and independent noise."""
     shared = rng.normal(0.0, seed_sd, seeds)
     a = 90.0 + delta + shared + rng.normal(0.0, noise_sd, seeds)
@@ -25,17 +28,21 @@ def test_the_paired_interval_covers_a_known_difference_at_its_nominal_rate():
         a, b = _simulated(rng, seeds=5, delta=1.5, seed_sd=3.0, noise_sd=0.5)
         c = paired_contrast(a, b, n_resamples=200)
         covered += c["low"] <= 1.5 <= c["high"]
-    assert 0.91 <= covered / runs <= 0.99  # binomial(300, 0.95): 0.92-0.98 holds with > 99% probability
+    # binomial(300, 0.95): 0.92-0.98 holds with > 99% probability
+    assert 0.91 <= covered / runs <= 0.99
 
 
 def test_pairing_cancels_the_seed_effect_that_hides_the_difference_between_the_cell_means():
     a, b = _simulated(np.random.default_rng(3), seeds=6, delta=1.0, seed_sd=5.0, noise_sd=0.2)
     ca, cb = mean_interval(a.tolist()), mean_interval(b.tolist())
-    assert ca["low"] < cb["high"] and cb["low"] < ca["high"]  # the cells' own intervals overlap widely
+    # the cells' own intervals overlap widely
+    assert ca["low"] < cb["high"] and cb["low"] < ca["high"]
     c = paired_contrast(a, b)
-    assert c["pairs"] == 6 and 0.0 < c["low"] < 1.0 < c["high"] < 2.0  # the paired one resolves the difference
+    # the paired one resolves the difference
+    assert c["pairs"] == 6 and 0.0 < c["low"] < 1.0 < c["high"] < 2.0
     assert c["mean"] == pytest.approx(float((a - b).mean()))
-    assert c["p_improve"] == 1.0 and c["p_low"] == 1.0  # A beat B on every seed: every resample agrees
+    # A beat B on every seed: every resample agrees
+    assert c["p_improve"] == 1.0 and c["p_low"] == 1.0
 
 
 def test_probability_of_improvement_near_one_half_without_a_difference():
@@ -52,7 +59,8 @@ def test_ties_count_half_and_pairs_are_the_common_seeds():
     assert c["pairs"] == 3 and c["seeds"] == [0, 1, 2]
     assert c["p_improve"] == pytest.approx((0.5 + 1 + 0) / 3)
     one = paired_contrast(a.iloc[:1], b.iloc[:1])
-    assert one["pairs"] == 1 and one["low"] is None and one["p_low"] is None  # one seed: no interval
+    # one seed: no interval
+    assert one["pairs"] == 1 and one["low"] is None and one["p_low"] is None
 
 
 def test_resolution_is_about_2_8_sd_over_root_n_and_larger_with_the_t_distribution():
@@ -64,33 +72,65 @@ def test_resolution_is_about_2_8_sd_over_root_n_and_larger_with_the_t_distributi
 
 
 def _trials(rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "run_id": f"r{i}", "status": status, "param:search.output": out, "param:train.seed": seed,
-        "metric:val_accuracy": val, "metric:test_accuracy": test,
-    } for i, (out, seed, status, val, test) in enumerate(rows)])
+    return pd.DataFrame(
+        [
+            {
+                "run_id": f"r{i}",
+                "status": status,
+                "param:search.output": out,
+                "param:train.seed": seed,
+                "metric:val_accuracy": val,
+                "metric:test_accuracy": test,
+            }
+            for i, (out, seed, status, val, test) in enumerate(rows)
+        ]
+    )
 
 
 def test_per_seed_keeps_one_finished_trial_per_cell_and_seed_the_best_by_the_selection_metric():
-    trials = _trials([
-        ("ce", 0, "FINISHED", 0.50, 0.60), ("ce", 0, "FINISHED", 0.70, 0.65),  # two on seed 0: the better val wins
-        ("ce", 1, "FAILED", 0.99, 0.99), ("ce", 1, "FINISHED", 0.60, 0.62),
-        ("cot", 0, "FINISHED", 0.80, 0.70), ("cot", 1, "FINISHED", 0.75, 0.72),
-    ])
-    cells = {"CE": {"search.output": "ce"}, "COT": {"search.output": "cot"}, "none": {"search.output": "pc"}}
+    trials = _trials(
+        [
+            ("ce", 0, "FINISHED", 0.50, 0.60),
+            ("ce", 0, "FINISHED", 0.70, 0.65),  # two on seed 0: the better val wins
+            ("ce", 1, "FAILED", 0.99, 0.99),
+            ("ce", 1, "FINISHED", 0.60, 0.62),
+            ("cot", 0, "FINISHED", 0.80, 0.70),
+            ("cot", 1, "FINISHED", 0.75, 0.72),
+        ]
+    )
+    cells = {
+        "CE": {"search.output": "ce"},
+        "COT": {"search.output": "cot"},
+        "none": {"search.output": "pc"},
+    }
     values = per_seed(trials, cells, {"acc": ("test_accuracy", 100.0)}, "val_accuracy", "max")
     assert values.set_index(["cell", "seed"])["acc"].to_dict() == pytest.approx(
-        {("CE", 0): 65.0, ("CE", 1): 62.0, ("COT", 0): 70.0, ("COT", 1): 72.0})
+        {("CE", 0): 65.0, ("CE", 1): 62.0, ("COT", 0): 70.0, ("COT", 1): 72.0}
+    )
     assert values.set_index(["cell", "seed"]).loc[("CE", 0), "run_id"] == "r1"
     result = compare_cells(values, ["acc"], "CE", ["CE", "COT", "none"])
-    assert result["cells"]["COT"]["acc"]["mean"] == pytest.approx(71.0) and result["cells"]["none"]["seeds"] == 0
+    assert (
+        result["cells"]["COT"]["acc"]["mean"] == pytest.approx(71.0)
+        and result["cells"]["none"]["seeds"] == 0
+    )
     contrast = result["contrasts"]["COT"]["acc"]
     assert contrast["mean"] == pytest.approx(7.5) and contrast["pairs"] == 2
-    assert result["contrasts"]["none"]["acc"]["pairs"] == 0 and result["contrasts"]["none"]["acc"]["mean"] is None
+    assert (
+        result["contrasts"]["none"]["acc"]["pairs"] == 0
+        and result["contrasts"]["none"]["acc"]["mean"] is None
+    )
     assert result["resolution"]["acc"]["n"] == 2
-    assert result["resolution"]["acc"]["sd"] == pytest.approx(math.sqrt(2 * 2.5**2 / 1))  # sd of (5, 10)
+    # sd of (5, 10)
+    assert result["resolution"]["acc"]["sd"] == pytest.approx(math.sqrt(2 * 2.5**2 / 1))
 
 
 def test_trials_without_a_recorded_seed_count_as_seed_zero():
     trials = _trials([("ce", 0, "FINISHED", 0.5, 0.5)]).drop(columns="param:train.seed")
-    values = per_seed(trials, {"CE": {"search.output": "ce"}}, {"acc": ("test_accuracy", 1.0)}, "val_accuracy", "max")
+    values = per_seed(
+        trials,
+        {"CE": {"search.output": "ce"}},
+        {"acc": ("test_accuracy", 1.0)},
+        "val_accuracy",
+        "max",
+    )
     assert values["seed"].tolist() == [0]

@@ -1,4 +1,5 @@
 """analysis.load against a real MLflow sqlite store with finished, failed and running trials."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -23,9 +24,13 @@ def test_params_are_typed_and_metrics_hold_the_last_value(small_store):
     assert trials["param:loss.output"].eq("normface").all()
     source = small_store["trials"].set_index("run_id")
     for synthetic_id, run_id in list(small_store["ids"].items())[:3]:
-        assert trials.loc[run_id, "metric:val_accuracy"] == pytest.approx(source.loc[synthetic_id, "metric:val_accuracy"])
+        assert trials.loc[run_id, "metric:val_accuracy"] == pytest.approx(
+            source.loc[synthetic_id, "metric:val_accuracy"]
+        )
     failed = trials.loc[small_store["FAILED"]]
-    assert failed["tag:trial_status"] == "failed" and failed["tag:failure_reason"].startswith("TrialDiverged")
+    assert failed["tag:trial_status"] == "failed" and failed["tag:failure_reason"].startswith(
+        "TrialDiverged"
+    )
     assert trials.loc[small_store["RUNNING"], "metric:val_accuracy"] == pytest.approx(0.2)
 
 
@@ -39,7 +44,10 @@ def test_histories_of_finished_failed_and_running_trials(small_store):
     runs = [finished, small_store["FAILED"], small_store["RUNNING"]]
     history = load_metric_histories(small_store["uri"], runs, "val_accuracy")
     assert history.groupby("run_id")["step"].apply(list).to_dict() == {
-        finished: [1, 2], small_store["FAILED"]: [1], small_store["RUNNING"]: [1]}
+        finished: [1, 2],
+        small_store["FAILED"]: [1],
+        small_store["RUNNING"]: [1],
+    }
     assert load_metric_histories(small_store["uri"], [small_store["FAILED"]], "scale").empty
 
 

@@ -1,4 +1,5 @@
 """Every figure writes a non-empty PNG and SVG from the data its compute function returns."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,10 +15,17 @@ from analysis.trends import scale_trend
 @pytest.fixture(scope="module")
 def trials():
     t = synthetic_trials(class_counts=(5, 20, 100), per_class=8, seed=4)
-    t["param:train.epochs"], t["param:train.pretrain_epochs"], t["param:train.additional_epochs"] = 4, 1, 4
+    (
+        t["param:train.epochs"],
+        t["param:train.pretrain_epochs"],
+        t["param:train.additional_epochs"],
+    ) = 4, 1, 4
     t.loc[:3, "param:scale.schedule"] = "linear"
     t["param:scale.end"], t["param:scale.switch_at"] = 5.0, 0.5
-    t["metric:test_head_accuracy"], t["metric:test_tail_accuracy"] = t["metric:test_accuracy"] + 0.02, t["metric:test_accuracy"] - 0.2
+    t["metric:test_head_accuracy"], t["metric:test_tail_accuracy"] = (
+        t["metric:test_accuracy"] + 0.02,
+        t["metric:test_accuracy"] - 0.2,
+    )
     for k in range(4):
         t[f"metric:test_class_{k}_recall"] = 0.5 + 0.1 * k
     t.loc[5, "status"] = "FAILED"
@@ -40,7 +48,9 @@ def test_every_figure_writes_png_and_svg(trials, tmp_path):
     assert sum(info["importances"].values()) == pytest.approx(1.0)
     _written(plots.plot_importances(info, tmp_path / "importance"))
     groups = group_info(trials, "val_accuracy", "max")
-    assert groups["groups"] == ["accuracy", "head_accuracy", "tail_accuracy"] and groups["per_class"]["classes"] == [0, 1, 2, 3]
+    assert groups["groups"] == ["accuracy", "head_accuracy", "tail_accuracy"] and groups[
+        "per_class"
+    ]["classes"] == [0, 1, 2, 3]
     _written(plots.plot_groups(groups, tmp_path / "groups"))
     schedules = schedule_info(schedule_candidates(trials, "val_accuracy", "max"))
     assert schedules["curves"] and not schedules["skipped"]
@@ -53,7 +63,8 @@ def test_schedule_curves_follow_the_phases(trials):
     scale = curve["scale"]
     per_epoch = len(scale) // 9  # 1 pre-training + 4 main + 4 additional epochs
     assert all(v is None for v in scale[:per_epoch])  # pre-training has no scale
-    assert scale[per_epoch] == pytest.approx(linear["param:scale.start"].iloc[0])  # main phase: constant start
+    # main phase: constant start
+    assert scale[per_epoch] == pytest.approx(linear["param:scale.start"].iloc[0])
     assert scale[-1] == pytest.approx(5.0)  # the additional phase decays to scale.end
 
 

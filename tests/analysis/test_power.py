@@ -1,4 +1,5 @@
 """`study power`: the simulated two-stage design run through the real estimator."""
+
 from __future__ import annotations
 
 import json
@@ -10,12 +11,20 @@ from analysis.power import Truth, simulate
 from search_spaces.scale_design import ScaleDesign
 from study.cli import main
 
-DESIGN = ScaleDesign(class_counts=(17, 33, 65, 129, 257), screen_scales=tuple(np.geomspace(0.5, 64, 8)), screen_fraction=1 / 3,
-                     window_points=7, window_half_width=1.0, seeds=(0, 1, 2))
+DESIGN = ScaleDesign(
+    class_counts=(17, 33, 65, 129, 257),
+    screen_scales=tuple(np.geomspace(0.5, 64, 8)),
+    screen_fraction=1 / 3,
+    window_points=7,
+    window_half_width=1.0,
+    seeds=(0, 1, 2),
+)
 
 
 def test_a_strong_clean_signal_is_detected_and_covered():
-    truth = Truth(curvature=0.1, asymmetry=1.0, train_noise=0.003, seed_effect=0.01, val_per_class=400)
+    truth = Truth(
+        curvature=0.1, asymmetry=1.0, train_noise=0.003, seed_effect=0.01, val_per_class=400
+    )
     r = simulate(DESIGN, truth, studies=15, seed=1)
     assert r.law_fitted == 1.0 and r.power == 1.0
     assert r.coverage_a >= 0.8 and r.coverage_gamma >= 0.8 and r.median_width_a < 1.0
@@ -24,7 +33,8 @@ def test_a_strong_clean_signal_is_detected_and_covered():
     for p in r.per_class:
         assert p["interior"] >= 0.9
         low, high = p["window_accuracy"]
-        assert high == pytest.approx(0.9, abs=0.005) and 0.8 < low < high  # the window straddles the peak
+        # the window straddles the peak
+        assert high == pytest.approx(0.9, abs=0.005) and 0.8 < low < high
         assert p["drop_over_noise"] > 3
 
 
@@ -46,29 +56,56 @@ def test_study_power_prints_and_writes_the_numbers(tmp_path, capsys):
     out = tmp_path / "power.json"
     assert main(["power", "--studies", "4", "--seed", "1", "--json", str(out)]) == 0
     text = capsys.readouterr().out
-    for phrase in ("power to detect a > 0", "coverage of a's 95% interval", "median width of a's 95% interval",
-                   "of gamma's", "interior", "accuracy"):
+    for phrase in (
+        "power to detect a > 0",
+        "coverage of a's 95% interval",
+        "median width of a's 95% interval",
+        "of gamma's",
+        "interior",
+        "accuracy",
+    ):
         assert phrase in text
     data = json.loads(out.read_text())
     assert data["preset"] == "scale-vs-classes" and data["studies"] == 4 and data["model"] == "auto"
-    assert {"power", "coverage_a", "coverage_b", "coverage_gamma", "median_width_a", "law_fitted", "law_rejected"} <= set(data)
-    assert data["design"]["class_counts"] and len(data["per_class"]) == len(data["design"]["class_counts"])
-    assert {"interior", "coverage", "window_accuracy", "observed_accuracy", "drop_over_noise"} <= set(data["per_class"][0])
+    assert {
+        "power",
+        "coverage_a",
+        "coverage_b",
+        "coverage_gamma",
+        "median_width_a",
+        "law_fitted",
+        "law_rejected",
+    } <= set(data)
+    assert data["design"]["class_counts"] and len(data["per_class"]) == len(
+        data["design"]["class_counts"]
+    )
+    assert {
+        "interior",
+        "coverage",
+        "window_accuracy",
+        "observed_accuracy",
+        "drop_over_noise",
+    } <= set(data["per_class"][0])
 
 
 def test_study_power_on_the_smoke_design_with_a_quadratic(capsys):
-    assert main(["power", "--size", "smoke", "--studies", "3", "--top-accuracy", "0.95,0.9,0.85"]) == 0
+    assert (
+        main(["power", "--size", "smoke", "--studies", "3", "--top-accuracy", "0.95,0.9,0.85"]) == 0
+    )
     assert "estimator model: auto" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, match", [
-    (["--top-accuracy", "1.5"], "accuracy outside (0, 1]"),
-    (["--top-accuracy", "0.9,0.8"], "give one value or"),
-    (["--preset", "basics"], "no two-stage scale design"),
-    (["--curvature", "0"], "is not positive"),
-    (["--shape", "round"], "invalid choice"),
-    (["--a", "-5"], "expected a positive optimum scale"),
-])
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--top-accuracy", "1.5"], "accuracy outside (0, 1]"),
+        (["--top-accuracy", "0.9,0.8"], "give one value or"),
+        (["--preset", "basics"], "no two-stage scale design"),
+        (["--curvature", "0"], "is not positive"),
+        (["--shape", "round"], "invalid choice"),
+        (["--a", "-5"], "expected a positive optimum scale"),
+    ],
+)
 def test_study_power_bad_input_is_one_line(argv, match, capsys):
     try:
         code = main(["power", "--studies", "2", *argv])
@@ -87,7 +124,8 @@ def test_the_smooth_shape_peaks_at_the_optimum_without_a_corner(asymmetry):
     scales = kinked.optimum(c) * np.exp(u)
     acc = smooth.accuracy(scales, c, 0.9)
     assert abs(u[np.argmax(acc)]) < 1e-3 and acc.max() == pytest.approx(0.9)
-    assert np.all(np.diff(acc[u < 0]) > 0) and np.all(np.diff(acc[u > 0]) < 0)  # one peak, at the optimum
+    # one peak, at the optimum
+    assert np.all(np.diff(acc[u < 0]) > 0) and np.all(np.diff(acc[u > 0]) < 0)
     slope = np.gradient(np.gradient(acc, u), u)  # f'' jumps at a kink, not on the smooth shape
     near = np.abs(u) < 0.05
     assert np.ptp(slope[near]) < 0.02
@@ -99,7 +137,22 @@ def test_the_smooth_shape_peaks_at_the_optimum_without_a_corner(asymmetry):
 
 def test_study_power_with_a_smooth_peak_and_the_split_parabola(tmp_path, capsys):
     out = tmp_path / "power.json"
-    assert main(["power", "--shape", "smooth", "--model", "split", "--studies", "20", "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "power",
+                "--shape",
+                "smooth",
+                "--model",
+                "split",
+                "--studies",
+                "20",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "smooth peak" in capsys.readouterr().out
     data = json.loads(out.read_text())
     assert data["model"] == "split" and data["truth"]["shape"] == "smooth" and data["studies"] == 20

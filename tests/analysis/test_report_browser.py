@@ -3,6 +3,7 @@ decodes to a picture with a size, and the rendered page is not blank.
 
 Needs Debian's ``chromium`` (``.ci/run`` installs it); skipped with that reason where it is missing.
 """
+
 from __future__ import annotations
 
 import html
@@ -18,11 +19,22 @@ from analysis.load import load_trials
 from analysis.report import write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)"
+)
 
 # Flags for a sandbox-less container without a GPU or network, each run with a fresh profile.
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
 
 # Records each image's decoded size on <body data-images="..."> once the page has loaded.
 PROBE = """<script>
@@ -35,14 +47,21 @@ window.addEventListener("load", () => {
 
 def chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
-                          timeout=180, check=False)
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
 def report_page(small_store, tmp_path_factory):
     out = tmp_path_factory.mktemp("browser-report")
-    report = write_report(load_trials(small_store["uri"]), out, tracking_uri=small_store["uri"], n_boot=100)
+    report = write_report(
+        load_trials(small_store["uri"]), out, tracking_uri=small_store["uri"], n_boot=100
+    )
     return out, report
 
 
@@ -69,7 +88,9 @@ def test_the_rendered_report_is_not_blank(report_page, tmp_path):
 
     out, _ = report_page
     shot = tmp_path / "report.png"
-    done = chromium(tmp_path, "--window-size=1200,3000", f"--screenshot={shot}", (out / "report.html").as_uri())
+    done = chromium(
+        tmp_path, "--window-size=1200,3000", f"--screenshot={shot}", (out / "report.html").as_uri()
+    )
     assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
     image = Image.open(shot).convert("RGB")
     assert image.size == (1200, 3000)

@@ -1,4 +1,5 @@
 """write_report: Markdown, self-contained HTML and strict JSON that hold the best trial and the fit."""
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,8 @@ def test_the_three_files_hold_the_best_trial_and_its_replay_command(written, sma
     replay = f"study replay {best} --tracking-uri {small_store['uri']}"
     assert study["best"]["replay"] == replay
     assert study["status_counts"] == {"FINISHED": 18, "FAILED": 1, "RUNNING": 1}
-    assert [row["num_classes"] for row in study["per_class_count"]] == [5, 20, 100]  # C=10 has no finished trial
+    # C=10 has no finished trial
+    assert [row["num_classes"] for row in study["per_class_count"]] == [5, 20, 100]
     assert len(study["top"]) == 10 and study["top"][0]["run_id"] == best
     for name in ("report.md", "report.html"):
         text = (out / name).read_text()
@@ -46,7 +48,8 @@ def test_the_three_files_hold_the_best_trial_and_its_replay_command(written, sma
 def test_the_fit_and_the_importances_are_reported(written):
     out, report, _ = written
     trend = report["studies"][0]["trend"]
-    assert [o["num_classes"] for o in trend["optima"]] == [5, 20, 100]  # the C=10 trials failed or still run
+    # the C=10 trials failed or still run
+    assert [o["num_classes"] for o in trend["optima"]] == [5, 20, 100]
     fit = trend["fit"]
     assert fit["n_points"] == 3 and fit["a_ci"][0] < fit["a"] < fit["a_ci"][1]
     assert "a = " in (out / "report.md").read_text()
@@ -60,11 +63,15 @@ def test_html_is_self_contained_and_markdown_links_the_figures(written):
     figures = report["studies"][0]["figures"]
     assert {"history", "importance", "scale_curves", "trend", "schedules"} <= set(figures)
     page = (out / "report.html").read_text()
-    assert page.startswith("<!DOCTYPE html>") and page.count('src="data:image/png;base64,') == len(figures)
-    assert "src=\"figures/" not in page
+    assert page.startswith("<!DOCTYPE html>") and page.count('src="data:image/png;base64,') == len(
+        figures
+    )
+    assert 'src="figures/' not in page
     md = (out / "report.md").read_text()
     for path in figures.values():
-        assert (out / path).stat().st_size > 0 and (out / path).with_suffix(".svg").stat().st_size > 0
+        assert (out / path).stat().st_size > 0 and (out / path).with_suffix(
+            ".svg"
+        ).stat().st_size > 0
         assert f"]({path})" in md
 
 

@@ -1,4 +1,5 @@
 """The per-C response estimator on simulated curves with a known vertex (no MLflow)."""
+
 from __future__ import annotations
 
 import math
@@ -11,12 +12,28 @@ from synthetic_study import designed_trials, peak
 from analysis.response import LOCAL_SHARE, class_responses, fit_response, scale_trials
 
 
-def _curve(rng, star=1.6, *, offset=0.0, curvature=0.05, asymmetry=1.0, noise=0.01, seed_effect=0.01, points=7,
-           half_width=1.0, seeds=3, shape=peak):
+def _curve(
+    rng,
+    star=1.6,
+    *,
+    offset=0.0,
+    curvature=0.05,
+    asymmetry=1.0,
+    noise=0.01,
+    seed_effect=0.01,
+    points=7,
+    half_width=1.0,
+    seeds=3,
+    shape=peak,
+):
     """One C's estimation stage: ``points`` scales x ``seeds`` seed blocks around ln s* + offset."""
     x = np.tile(np.linspace(-half_width, half_width, points) + star + offset, seeds)
     blocks = np.repeat(np.arange(seeds), points)
-    y = shape(x, star, curvature, asymmetry) + rng.normal(0, seed_effect, seeds)[blocks] + rng.normal(0, noise, len(x))
+    y = (
+        shape(x, star, curvature, asymmetry)
+        + rng.normal(0, seed_effect, seeds)[blocks]
+        + rng.normal(0, noise, len(x))
+    )
     return np.exp(x), y, blocks
 
 
@@ -35,7 +52,9 @@ def test_vertex_intervals_cover_the_true_optimum(shape, model):
     star = 1.6
     covered, inside, errors = 0, 0, []
     for _ in range(100):
-        r = fit_response(*_curve(rng, star, **SHAPES[shape]), num_classes=33, curve=False, model=model)
+        r = fit_response(
+            *_curve(rng, star, **SHAPES[shape]), num_classes=33, curve=False, model=model
+        )
         if r.interior:
             inside += 1
             covered += r.ci[0] <= math.exp(star) <= r.ci[1]
@@ -43,7 +62,9 @@ def test_vertex_intervals_cover_the_true_optimum(shape, model):
     # the split parabola (auto) asks both sides for a curvature: with the window off-centre, the short flat side
     # (0.7 ln units) often cannot show one, and the vertex is then not called interior
     assert inside >= 60, f"{shape}: only {inside} of 100 curves had an interior vertex"
-    assert covered / inside >= 0.85, f"{shape}: 95% intervals covered the truth in {covered}/{inside}"
+    assert covered / inside >= 0.85, (
+        f"{shape}: 95% intervals covered the truth in {covered}/{inside}"
+    )
     assert abs(np.median(errors)) < 0.1
 
 
@@ -57,7 +78,8 @@ def test_the_quadratic_misses_an_asymmetric_peak_that_the_cubic_and_the_split_pa
             r = fit_response(*data, num_classes=33, curve=False, model=model)
             assert model != "auto" or r.model == "split"
             hits[model] += r.interior and r.ci[0] <= math.exp(1.6) <= r.ci[1]
-    assert hits["auto"] >= 50 and hits["cubic"] >= 40 and hits["quadratic"] <= 10, hits  # the cubic is not exact on a kink
+    # the cubic is not exact on a kink
+    assert hits["auto"] >= 50 and hits["cubic"] >= 40 and hits["quadratic"] <= 10, hits
 
 
 def test_design_matrix_fit_equals_the_statsmodels_formula():
@@ -67,15 +89,23 @@ def test_design_matrix_fit_equals_the_statsmodels_formula():
     rng = np.random.default_rng(1)
     s, y, blocks = _curve(rng, noise=0.01)
     r = fit_response(s, y, blocks, num_classes=33, model="quadratic")
-    frame = pd.DataFrame({"y": y, "seed": blocks, "d": np.log(s) - 0.5 * (np.log(s).min() + np.log(s).max()),
-                          "level": np.round(np.log(s), 6)})
+    frame = pd.DataFrame(
+        {
+            "y": y,
+            "seed": blocks,
+            "d": np.log(s) - 0.5 * (np.log(s).min() + np.log(s).max()),
+            "level": np.round(np.log(s), 6),
+        }
+    )
     quad = smf.ols("y ~ C(seed) + d + I(d**2)", frame).fit()
     saturated = smf.ols("y ~ C(seed) + C(level)", frame).fit()
     b1, b2 = quad.params["d"], quad.params["I(d ** 2)"]
     centre = 0.5 * (np.log(s).min() + np.log(s).max())
     assert r.scale == pytest.approx(math.exp(centre - b1 / (2 * b2)))
     assert r.curvature == pytest.approx(2 * b2)
-    assert r.curvature_ci[1] - r.curvature == pytest.approx(2 * (quad.conf_int().loc["I(d ** 2)", 1] - b2))
+    assert r.curvature_ci[1] - r.curvature == pytest.approx(
+        2 * (quad.conf_int().loc["I(d ** 2)", 1] - b2)
+    )
     assert r.lack_of_fit_p == pytest.approx(anova_lm(quad, saturated)["Pr(>F)"].iloc[1])
     assert r.residual_sd == pytest.approx(math.sqrt(quad.mse_resid))
 
@@ -84,11 +114,19 @@ def test_a_monotone_curve_has_no_interior_maximum():
     rng = np.random.default_rng(2)
     x = np.tile(np.linspace(0.0, 2.0, 7), 3)
     blocks = np.repeat(np.arange(3), 7)
-    r = fit_response(np.exp(x), 0.8 + 0.03 * x + rng.normal(0, 0.005, len(x)), blocks, num_classes=17)
+    r = fit_response(
+        np.exp(x), 0.8 + 0.03 * x + rng.normal(0, 0.005, len(x)), blocks, num_classes=17
+    )
     assert not r.interior and r.reason
     assert math.isnan(r.scale) or not r.interior
-    rising = fit_response(np.exp(x), 0.8 + 0.05 * x - 0.005 * x**2 + rng.normal(0, 0.003, len(x)), blocks, num_classes=17)
-    assert not rising.interior and rising.reason  # gently concave, still rising: the vertex lies beyond the scales
+    rising = fit_response(
+        np.exp(x),
+        0.8 + 0.05 * x - 0.005 * x**2 + rng.normal(0, 0.003, len(x)),
+        blocks,
+        num_classes=17,
+    )
+    # gently concave, still rising: the vertex lies beyond the scales
+    assert not rising.interior and rising.reason
 
 
 def test_a_flat_curve_has_no_interior_maximum():
@@ -118,13 +156,19 @@ def test_a_metric_to_minimise_finds_the_minimum():
     s, y, blocks = _curve(rng)
     high = fit_response(s, y, blocks, num_classes=17)
     low = fit_response(s, 1.0 - y, blocks, num_classes=17, mode="min")
-    assert low.interior and low.scale == pytest.approx(high.scale) and low.ci == pytest.approx(high.ci)
+    assert (
+        low.interior and low.scale == pytest.approx(high.scale) and low.ci == pytest.approx(high.ci)
+    )
     assert low.curvature == pytest.approx(-high.curvature)
 
 
 def test_thin_data_is_reported_not_raised():
     two = fit_response([1.0, 2.0, 1.0, 2.0], [0.5, 0.6, 0.5, 0.6], [0, 0, 1, 1], num_classes=10)
-    assert not two.interior and "a curve needs >= 3" in two.reason and "fewer than 3 scale levels" in two.warnings
+    assert (
+        not two.interior
+        and "a curve needs >= 3" in two.reason
+        and "fewer than 3 scale levels" in two.warnings
+    )
     three = fit_response([1.0, 2.0, 4.0], [0.5, 0.7, 0.6], None, num_classes=10)
     assert not three.interior and "no residual degrees of freedom" in three.reason
     assert "no seed recorded: no seed blocks" in three.warnings
@@ -136,7 +180,9 @@ def test_a_staged_study_fits_only_the_estimation_stage():
     trials = designed_trials(class_counts=(17, 65), seed=1)
     trials.loc[trials.index[-1], "tag:trial_status"] = "stopped_early"
     kept, excluded = scale_trials(trials, "val_accuracy")
-    assert set(kept["tag:stage"]) == {"estimate"} and "stopped_early" not in set(kept["tag:trial_status"])
+    assert set(kept["tag:stage"]) == {"estimate"} and "stopped_early" not in set(
+        kept["tag:trial_status"]
+    )
     assert excluded["screen stage (it places the window; never fitted)"] == 16
     assert sum(v for k, v in excluded.items() if k.startswith("trial status")) == 1
     responses, _ = class_responses(trials)
@@ -144,18 +190,27 @@ def test_a_staged_study_fits_only_the_estimation_stage():
     assert responses[0].trials == 21 and responses[1].trials == 20 and len(responses[0].seeds) == 3
     assert all(r.interior and r.model == "split" for r in responses)
     assert responses[1].warnings == ["unbalanced: not every seed ran at every scale"]
-    assert responses[0].points["run_id"][0].startswith("run-") and len(responses[0].curve["scale"]) > 10
+    assert (
+        responses[0].points["run_id"][0].startswith("run-")
+        and len(responses[0].curve["scale"]) > 10
+    )
 
 
 def test_an_adaptive_single_seed_study_gets_honest_warnings():
     rng = np.random.default_rng(7)
     s = np.exp(rng.uniform(0, math.log(64), 12))
-    trials = pd.DataFrame({
-        "run_id": [f"r{i}" for i in range(12)], "status": "FINISHED", "param:scale.start": s,
-        "param:data.num_classes": 20, "param:train.seed": 0, "param:optim.lr": rng.uniform(0.01, 0.1, 12),
-        "metric:val_accuracy": peak(np.log(s), math.log(5.0)) + rng.normal(0, 0.003, 12),
-        "tag:trial_status": "finished",
-    })
+    trials = pd.DataFrame(
+        {
+            "run_id": [f"r{i}" for i in range(12)],
+            "status": "FINISHED",
+            "param:scale.start": s,
+            "param:data.num_classes": 20,
+            "param:train.seed": 0,
+            "param:optim.lr": rng.uniform(0.01, 0.1, 12),
+            "metric:val_accuracy": peak(np.log(s), math.log(5.0)) + rng.normal(0, 0.003, 12),
+            "tag:trial_status": "finished",
+        }
+    )
     (r,), _ = class_responses(trials)
     text = " | ".join(r.warnings)
     assert "adaptive sampler: scales were not designed" in text
@@ -164,6 +219,7 @@ def test_an_adaptive_single_seed_study_gets_honest_warnings():
 
 
 # --- the split parabola: a curvature of its own on each side of a profiled vertex --------------------
+
 
 def _smooth_peak(log_s, log_star, curvature=0.05, asymmetry=0.5, top=0.9, width=0.5):
     """An asymmetric peak with no corner: the curvature passes from steep to flat by a logistic in u."""
@@ -177,7 +233,16 @@ def test_the_split_parabola_covers_the_vertex_of_an_asymmetric_peak(shape):
     rng = np.random.default_rng(11)
     star, covered, inside, errors = 1.6, 0, 0, []
     for _ in range(100):
-        data = _curve(rng, star, offset=rng.normal(0, 0.2), asymmetry=0.5, points=9, half_width=1.5, noise=0.012, shape=shape)
+        data = _curve(
+            rng,
+            star,
+            offset=rng.normal(0, 0.2),
+            asymmetry=0.5,
+            points=9,
+            half_width=1.5,
+            noise=0.012,
+            shape=shape,
+        )
         r = fit_response(*data, num_classes=33, curve=False, model="split")
         assert r.model == "split"
         if r.interior:
@@ -207,7 +272,9 @@ def test_the_split_interval_inverts_the_profile_f_test():
     best = rss(math.log(r.scale) - centre)
     critical = float(stats.f.ppf(0.95, 1, df))
     for end in r.ci:
-        assert (rss(math.log(end) - centre) - best) / (best / df) == pytest.approx(critical, rel=0.02)
+        assert (rss(math.log(end) - centre) - best) / (best / df) == pytest.approx(
+            critical, rel=0.02
+        )
     assert r.residual_sd == pytest.approx(math.sqrt(best / df))
     below, above = r.side_curvatures["below"], r.side_curvatures["above"]
     assert below[2] < 0 and above[2] < 0 and below[0] < above[0]  # steep below, flatter above
@@ -218,13 +285,26 @@ def test_the_split_parabola_finds_no_maximum_on_a_monotone_or_flat_curve():
     rng = np.random.default_rng(13)
     x = np.tile(np.linspace(0.0, 3.0, 9), 3)
     blocks = np.repeat(np.arange(3), 9)
-    rising = fit_response(np.exp(x), 0.8 + 0.03 * x + rng.normal(0, 0.005, len(x)), blocks, num_classes=17, model="split")
+    rising = fit_response(
+        np.exp(x),
+        0.8 + 0.03 * x + rng.normal(0, 0.005, len(x)),
+        blocks,
+        num_classes=17,
+        model="split",
+    )
     assert not rising.interior and rising.model == "split"
     assert "edge of the scanned scales" in rising.reason or "reaches 0" in rising.reason
-    concave = fit_response(np.exp(x), 0.8 + 0.05 * x - 0.005 * x**2 + rng.normal(0, 0.003, len(x)), blocks, num_classes=17,
-                           model="split")
+    concave = fit_response(
+        np.exp(x),
+        0.8 + 0.05 * x - 0.005 * x**2 + rng.normal(0, 0.003, len(x)),
+        blocks,
+        num_classes=17,
+        model="split",
+    )
     assert not concave.interior  # still rising at the last scale
-    flat = fit_response(*_curve(rng, curvature=0.0, points=9, half_width=1.5), num_classes=17, model="split")
+    flat = fit_response(
+        *_curve(rng, curvature=0.0, points=9, half_width=1.5), num_classes=17, model="split"
+    )
     assert not flat.interior and flat.reason
 
 
@@ -232,8 +312,12 @@ def test_the_split_parabola_needs_five_levels_and_falls_back_to_the_quadratic():
     rng = np.random.default_rng(14)
     r = fit_response(*_curve(rng, points=4), num_classes=17, model="split")
     assert r.model == "quadratic" and not r.side_curvatures
-    minimum = fit_response(*(lambda s, y, b: (s, 1.0 - y, b))(*_curve(rng, points=9, half_width=1.5)), num_classes=17,
-                           model="split", mode="min")
+    minimum = fit_response(
+        *(lambda s, y, b: (s, 1.0 - y, b))(*_curve(rng, points=9, half_width=1.5)),
+        num_classes=17,
+        model="split",
+        mode="min",
+    )
     assert minimum.model == "split" and minimum.interior and minimum.curvature > 0
 
 
@@ -253,7 +337,9 @@ def test_the_split_parabola_is_fitted_near_the_peak_where_accuracy_saturates(mon
     one = dataclasses.replace(design("cpu"), class_counts=(257,))
     coverage = {}
     for share in (LOCAL_SHARE, 1.0):
-        monkeypatch.setattr(power, "fit_response", functools.partial(fit_response, local_share=share))
+        monkeypatch.setattr(
+            power, "fit_response", functools.partial(fit_response, local_share=share)
+        )
         result = power.simulate(one, power.Truth(**measured), studies=60, seed=5)
         coverage[share] = result.per_class[0]["coverage"]
     assert coverage[LOCAL_SHARE] >= 0.88 and coverage[1.0] <= 0.7, coverage

@@ -1,5 +1,6 @@
 """Seed reproductions end to end: a real loss-combos study on paired seeds, then `study report`; and the
 Pareto report of a multi-objective (CAMRI) study read from a real MLflow store."""
+
 from __future__ import annotations
 
 import json
@@ -12,12 +13,34 @@ from analysis.summaries import non_dominated, pareto_info
 
 
 @pytest.mark.slow
-def test_loss_combos_on_paired_seeds_fills_the_paper_table_with_means_intervals_and_contrasts(study_cli, tmp_path):
+def test_loss_combos_on_paired_seeds_fills_the_paper_table_with_means_intervals_and_contrasts(
+    study_cli, tmp_path
+):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    done = study_cli("run", "--preset", "loss-combos", "--size", "smoke", "--seeds", "2", "--tracking-uri", uri,
-                     "--storage", str(tmp_path / "results"), timeout=1800)
+    done = study_cli(
+        "run",
+        "--preset",
+        "loss-combos",
+        "--size",
+        "smoke",
+        "--seeds",
+        "2",
+        "--tracking-uri",
+        uri,
+        "--storage",
+        str(tmp_path / "results"),
+        timeout=1800,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    done = study_cli("report", "--tracking-uri", uri, "--out", str(tmp_path / "reports"), "--no-figures", timeout=600)
+    done = study_cli(
+        "report",
+        "--tracking-uri",
+        uri,
+        "--out",
+        str(tmp_path / "reports"),
+        "--no-figures",
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
     (study,) = report["studies"]
@@ -29,15 +52,22 @@ def test_loss_combos_on_paired_seeds_fills_the_paper_table_with_means_intervals_
             assert row[f"{name} (ours)"] is not None, (row["losses"], name)
             assert row[f"{name} (ours) low"] <= row[f"{name} (ours)"] <= row[f"{name} (ours) high"]
     accuracy = [c for c in paper["contrasts"] if c["metric"] == "test accuracy (%)"]
-    assert [c["contrast"] for c in accuracy] == [f"{s} - CE" for s in ("Center", "PC", "CE + CoE", "Center + CoE", "PC + CoE")]
+    assert [c["contrast"] for c in accuracy] == [
+        f"{s} - CE" for s in ("Center", "PC", "CE + CoE", "Center + CoE", "PC + CoE")
+    ]
     for c in accuracy:
         assert c["pairs"] == 2 and c["low"] <= c["ours"] <= c["high"] and c["paper"] is not None
         assert 0.0 <= c["p_low"] <= c["p_improve"] <= c["p_high"] <= 1.0
     assert paper["resolution"]["test accuracy (%)"]["n"] == 2
     seeds = {(r["cell"], r["seed"]) for r in paper["per_seed"]}
-    assert seeds == {(cell, s) for cell in paper["cells"] for s in (0, 1)}  # every cell on the same seeds
+    # every cell on the same seeds
+    assert seeds == {(cell, s) for cell in paper["cells"] for s in (0, 1)}
     text = (tmp_path / "reports" / "report.md").read_text()
-    assert "PC + CoE - CE" in text and "Resolution of this design" in text and "Departures from the paper" in text
+    assert (
+        "PC + CoE - CE" in text
+        and "Resolution of this design" in text
+        and "Departures from the paper" in text
+    )
 
 
 def _camri_store(uri: str) -> list[str]:
@@ -46,11 +76,20 @@ def _camri_store(uri: str) -> list[str]:
 
     client = MlflowClient(tracking_uri=uri)
     exp = client.create_experiment("camri-smoke")
-    tags = {"preset": "camri", "size": "smoke", "metric": "val_accuracy,val_important_class_recall", "mode": "max,max",
-            "trial_status": "finished"}
+    tags = {
+        "preset": "camri",
+        "size": "smoke",
+        "metric": "val_accuracy,val_important_class_recall",
+        "mode": "max,max",
+        "trial_status": "finished",
+    }
     points = [  # (arm, margin, accuracy, important-class recall)
-        ("camri", 0.1, 0.90, 0.60), ("camri", 0.5, 0.85, 0.80), ("camri", 0.9, 0.70, 0.95),  # the front
-        ("camri", 0.3, 0.84, 0.59), ("ce", None, 0.88, 0.55), ("ce", None, 0.87, 0.50),
+        ("camri", 0.1, 0.90, 0.60),
+        ("camri", 0.5, 0.85, 0.80),
+        ("camri", 0.9, 0.70, 0.95),  # the front
+        ("camri", 0.3, 0.84, 0.59),
+        ("ce", None, 0.88, 0.55),
+        ("ce", None, 0.87, 0.50),
     ]
     ids = []
     for arm, margin, acc, recall in points:
@@ -58,31 +97,44 @@ def _camri_store(uri: str) -> list[str]:
         client.log_param(run.info.run_id, "loss.output", arm)
         if margin is not None:
             client.log_param(run.info.run_id, "loss.params.margin_rad", str(margin))
-        for name, value in (("val_accuracy", acc), ("val_important_class_recall", recall), ("test_accuracy", acc - 0.01)):
+        for name, value in (
+            ("val_accuracy", acc),
+            ("val_important_class_recall", recall),
+            ("test_accuracy", acc - 0.01),
+        ):
             client.log_metric(run.info.run_id, name, value)
         client.set_terminated(run.info.run_id, "FINISHED")
         ids.append(run.info.run_id)
     return ids
 
 
-def test_a_multi_objective_report_shows_the_pareto_front_and_plot_and_ranks_no_single_best(tmp_path):
+def test_a_multi_objective_report_shows_the_pareto_front_and_plot_and_ranks_no_single_best(
+    tmp_path,
+):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     ids = _camri_store(uri)
     report = write_report(load_trials(uri), tmp_path / "out", tracking_uri=uri)
     (study,) = report["studies"]
     assert study["best"] is None and study["top"] == []  # not ranked by the first objective
     front = study["pareto"]["front"]
-    assert {p["run_id"] for p in front} == set(ids[:3])  # the recall-heavy trial is on the front too
+    # the recall-heavy trial is on the front too
+    assert {p["run_id"] for p in front} == set(ids[:3])
     assert [p["values"]["val_accuracy"] for p in front] == [0.90, 0.85, 0.70]
-    assert front[0]["params"]["loss.params.margin_rad"] == pytest.approx(0.1) and front[0]["replay"].startswith("study replay")
+    assert front[0]["params"]["loss.params.margin_rad"] == pytest.approx(0.1) and front[0][
+        "replay"
+    ].startswith("study replay")
     arms = study["pareto"]["arms"]
     assert arms["ce"]["trials"] == 2 and arms["ce"]["val_accuracy"]["mean"] == pytest.approx(0.875)
     assert arms["ce"]["val_accuracy"]["low"] < 0.875 < arms["ce"]["val_accuracy"]["high"]
     png = tmp_path / "out" / study["figures"]["pareto"]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
-    assert png.with_suffix(".svg").read_text().count("<path") > 6  # points, front line and markers drawn
+    # points, front line and markers drawn
+    assert png.with_suffix(".svg").read_text().count("<path") > 6
     text = (tmp_path / "out" / "report.md").read_text()
-    assert "Pareto front of val_accuracy vs val_important_class_recall" in text and "Best trial" not in text
+    assert (
+        "Pareto front of val_accuracy vs val_important_class_recall" in text
+        and "Best trial" not in text
+    )
     assert "Departures from the paper" in text
 
 
@@ -90,11 +142,18 @@ def test_non_dominated_keeps_exactly_the_trials_nothing_beats_in_every_objective
     import numpy as np
 
     values = np.array([[0.9, 0.6], [0.85, 0.8], [0.7, 0.95], [0.84, 0.59], [0.9, 0.6], [0.5, 0.5]])
-    assert non_dominated(values).tolist() == [True, True, True, False, True, False]  # equal points both stay
+    # equal points both stay
+    assert non_dominated(values).tolist() == [True, True, True, False, True, False]
     # a "min" objective flips its sign
     import pandas as pd
 
-    trials = pd.DataFrame({"run_id": ["a", "b", "c"], "status": "FINISHED", "metric:acc": [0.9, 0.8, 0.7],
-                           "metric:loss": [0.5, 0.2, 0.3]})
+    trials = pd.DataFrame(
+        {
+            "run_id": ["a", "b", "c"],
+            "status": "FINISHED",
+            "metric:acc": [0.9, 0.8, 0.7],
+            "metric:loss": [0.5, 0.2, 0.3],
+        }
+    )
     info = pareto_info(trials, ["acc", "loss"], ["max", "min"])
     assert {p["run_id"] for p in info["front"]} == {"a", "b"}

@@ -1,4 +1,5 @@
 """`study trend`, `study replay` and `study report` in process, against real MLflow sqlite stores."""
+
 from __future__ import annotations
 
 import json
@@ -14,29 +15,57 @@ from study.cli import main
 def _one_line_error(capsys, argv, match):
     assert main(argv) == 2
     err = capsys.readouterr().err
-    ours = [line for line in err.splitlines() if line.startswith("study:")]  # MLflow may log its own lines
+    # MLflow may log its own lines
+    ours = [line for line in err.splitlines() if line.startswith("study:")]
     assert len(ours) == 1 and ours[0].startswith("study: error: ") and match in ours[0], err
 
 
 def test_trend_writes_the_fit_and_its_figures(small_store, tmp_path, capsys):
-    assert main(["trend", "--tracking-uri", small_store["uri"], "--out", str(tmp_path), "--bootstrap", "100"]) == 0
+    assert (
+        main(
+            [
+                "trend",
+                "--tracking-uri",
+                small_store["uri"],
+                "--out",
+                str(tmp_path),
+                "--bootstrap",
+                "100",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "C=5 " in out and "C=100" in out and "s*(C) = " in out and "AdaCos" in out
     data = json.loads((tmp_path / "trend.json").read_text())
     (trend,) = data["trends"]
-    assert trend["fit"]["n_points"] == 3 and [o["num_classes"] for o in trend["optima"]] == [5, 20, 100]
-    assert trend["adacos"]["a"] == pytest.approx(2 ** 0.5)
+    assert trend["fit"]["n_points"] == 3 and [o["num_classes"] for o in trend["optima"]] == [
+        5,
+        20,
+        100,
+    ]
+    assert trend["adacos"]["a"] == pytest.approx(2**0.5)
     assert {r["scale"] for r in trend["reference"]} == {15.0, 20.0}
-    for name in ("trend.png", "trend.svg", "scale-vs-classes-smoke-scale_curves.png", "scale-vs-classes-smoke-scale_curves.svg"):
+    for name in (
+        "trend.png",
+        "trend.svg",
+        "scale-vs-classes-smoke-scale_curves.png",
+        "scale-vs-classes-smoke-scale_curves.svg",
+    ):
         assert (tmp_path / name).stat().st_size > 0
 
 
 def test_trend_with_two_class_counts_reports_the_points_only(tmp_path, capsys):
     uri = f"sqlite:///{tmp_path / 'two.db'}"
     fill_store(uri, synthetic_trials(class_counts=(10, 100), per_class=3), experiment="two-counts")
-    assert main(["trend", "--tracking-uri", uri, "--out", str(tmp_path / "out"), "--bootstrap", "20"]) == 0
+    assert (
+        main(["trend", "--tracking-uri", uri, "--out", str(tmp_path / "out"), "--bootstrap", "20"])
+        == 0
+    )
     out = capsys.readouterr().out
-    table = [line.split() for line in out.splitlines() if line.strip().split(" ")[0] in ("10", "100")]
+    table = [
+        line.split() for line in out.splitlines() if line.strip().split(" ")[0] in ("10", "100")
+    ]
     assert [row[:2] for row in table] == [["10", "3"], ["100", "3"]]  # the per-C table: C, trials
     assert sum("law not fitted" in line for line in out.splitlines()) == 1 and "need >= 3" in out
     (trend,) = json.loads((tmp_path / "out" / "trend.json").read_text())["trends"]
@@ -45,21 +74,46 @@ def test_trend_with_two_class_counts_reports_the_points_only(tmp_path, capsys):
 
 def test_trend_and_report_errors_are_one_line(small_store, tmp_path, capsys):
     missing = f"sqlite:///{tmp_path / 'missing.db'}"
-    _one_line_error(capsys, ["trend", "--tracking-uri", missing, "--out", str(tmp_path)], "no MLflow store there yet")
+    _one_line_error(
+        capsys,
+        ["trend", "--tracking-uri", missing, "--out", str(tmp_path)],
+        "no MLflow store there yet",
+    )
     assert not (tmp_path / "missing.db").exists()
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     MlflowClient(tracking_uri=empty).create_experiment("nothing-yet")
-    _one_line_error(capsys, ["trend", "--tracking-uri", empty, "--out", str(tmp_path)], "holds no trial runs")
-    _one_line_error(capsys, ["report", "--tracking-uri", empty, "--out", str(tmp_path)], "holds no trial runs")
-    _one_line_error(capsys, ["trend", "--tracking-uri", small_store["uri"], "--experiment", "nope"], "no experiment named 'nope'")
-    _one_line_error(capsys, ["trend", "--tracking-uri", small_store["uri"], "--metric", "nope"], "recorded no metric 'nope'")
-    _one_line_error(capsys, ["trend", "--tracking-uri", small_store["uri"], "--bandwidth", "0"], "expected a positive width")
+    _one_line_error(
+        capsys, ["trend", "--tracking-uri", empty, "--out", str(tmp_path)], "holds no trial runs"
+    )
+    _one_line_error(
+        capsys, ["report", "--tracking-uri", empty, "--out", str(tmp_path)], "holds no trial runs"
+    )
+    _one_line_error(
+        capsys,
+        ["trend", "--tracking-uri", small_store["uri"], "--experiment", "nope"],
+        "no experiment named 'nope'",
+    )
+    _one_line_error(
+        capsys,
+        ["trend", "--tracking-uri", small_store["uri"], "--metric", "nope"],
+        "recorded no metric 'nope'",
+    )
+    _one_line_error(
+        capsys,
+        ["trend", "--tracking-uri", small_store["uri"], "--bandwidth", "0"],
+        "expected a positive width",
+    )
 
 
 def test_report_prints_the_best_trial_and_its_replay_command(small_store, tmp_path, capsys):
-    assert main(["report", "--tracking-uri", small_store["uri"], "--out", str(tmp_path), "--no-figures"]) == 0
+    assert (
+        main(
+            ["report", "--tracking-uri", small_store["uri"], "--out", str(tmp_path), "--no-figures"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
-    assert f"replay: study replay " in out and f"--tracking-uri {small_store['uri']}" in out
+    assert "replay: study replay " in out and f"--tracking-uri {small_store['uri']}" in out
     assert {p.name for p in tmp_path.iterdir()} == {"report.md", "report.html", "report.json"}
 
 
@@ -70,19 +124,33 @@ def test_recorded_params_rebuild_the_trial_config(small_store):
     record = load_run(small_store["uri"], small_store["FAILED"])
     rebuilt = TrialConfig.from_flat(flat_config(record.params))
     assert rebuilt == TrialConfig.from_flat(trial_params(10, 4.0))
-    changed = TrialConfig.from_flat(flat_config(record.params, ["train.epochs=3", "loss.params.margin_cos=0.2"]))
+    changed = TrialConfig.from_flat(
+        flat_config(record.params, ["train.epochs=3", "loss.params.margin_cos=0.2"])
+    )
     assert changed.train.epochs == 3 and changed.loss.params["margin_cos"] == 0.2
 
 
 def test_replay_errors_are_one_line(small_store, capsys):
     client = MlflowClient(tracking_uri=small_store["uri"])
-    (parent,) = client.search_runs([client.get_experiment_by_name("scale-vs-classes-smoke").experiment_id],
-                                   filter_string="tags.role = 'study'")
+    (parent,) = client.search_runs(
+        [client.get_experiment_by_name("scale-vs-classes-smoke").experiment_id],
+        filter_string="tags.role = 'study'",
+    )
     uri = small_store["uri"]
     _one_line_error(capsys, ["replay", "0" * 32, "--tracking-uri", uri], "no run")
-    _one_line_error(capsys, ["replay", parent.info.run_id, "--tracking-uri", uri], "is the parent run of study")
-    _one_line_error(capsys, ["replay", small_store["FAILED"], "--tracking-uri", uri, "--set", "oops"], "expected KEY=VALUE")
-    _one_line_error(capsys, ["replay", small_store["FAILED"], "--tracking-uri", uri, "--set", "scale.start=-1"], "scale.start")
+    _one_line_error(
+        capsys, ["replay", parent.info.run_id, "--tracking-uri", uri], "is the parent run of study"
+    )
+    _one_line_error(
+        capsys,
+        ["replay", small_store["FAILED"], "--tracking-uri", uri, "--set", "oops"],
+        "expected KEY=VALUE",
+    )
+    _one_line_error(
+        capsys,
+        ["replay", small_store["FAILED"], "--tracking-uri", uri, "--set", "scale.start=-1"],
+        "scale.start",
+    )
 
 
 def test_replay_trains_the_recorded_trial_without_the_search(small_store, capsys):

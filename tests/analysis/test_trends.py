@@ -1,4 +1,5 @@
 """The law s*(C) = a ln(C - 1) + b over per-C vertices, and scale_trend on synthetic studies (no MLflow)."""
+
 from __future__ import annotations
 
 import math
@@ -27,7 +28,9 @@ def test_the_law_recovers_a_b_and_gamma_with_honest_intervals():
     assert hits["lof"] / 300 <= 0.09  # the chi-square test holds its level when the law is true
     adacos = math.sqrt(2) * np.log(COUNTS - 1)
     for _ in range(300):
-        fit = fit_law(COUNTS, 1.1 * adacos + rng.normal(0, 0.3, len(COUNTS)), np.full(len(COUNTS), 0.3))
+        fit = fit_law(
+            COUNTS, 1.1 * adacos + rng.normal(0, 0.3, len(COUNTS)), np.full(len(COUNTS), 0.3)
+        )
         hits["gamma"] += fit.gamma_ci[0] <= 1.1 <= fit.gamma_ci[1]
     assert 0.91 <= hits["gamma"] / 300 <= 0.99
 
@@ -39,8 +42,14 @@ def law(c, a, b):
 def test_exact_points_give_an_exact_fit_and_a_wrong_law_is_rejected():
     sd = np.full(len(COUNTS), 0.1)
     fit = fit_law(COUNTS, law(COUNTS, 2.0, 3.0), sd)
-    assert fit.a == pytest.approx(2.0) and fit.b == pytest.approx(3.0) and fit.chi2 == pytest.approx(0, abs=1e-9)
-    assert fit.a_ci[1] - fit.a_ci[0] == pytest.approx(2 * 1.959964 * 0.1 / np.std(np.log(COUNTS - 1)) / np.sqrt(5), rel=1e-4)
+    assert (
+        fit.a == pytest.approx(2.0)
+        and fit.b == pytest.approx(3.0)
+        and fit.chi2 == pytest.approx(0, abs=1e-9)
+    )
+    assert fit.a_ci[1] - fit.a_ci[0] == pytest.approx(
+        2 * 1.959964 * 0.1 / np.std(np.log(COUNTS - 1)) / np.sqrt(5), rel=1e-4
+    )
     band = fit.band
     assert all(lo <= f <= hi for lo, f, hi in zip(band["low"], band["fit"], band["high"]))
     curved = fit_law(COUNTS, 2.0 + 0.5 * np.log(COUNTS - 1) ** 2, sd)
@@ -63,8 +72,14 @@ def test_scale_trend_on_a_designed_study_recovers_the_law(designed):
     assert fit is not None and fit.class_counts == list(COUNTS)
     assert fit.a_ci[0] <= math.sqrt(2) <= fit.a_ci[1] and fit.b_ci[0] <= 0 <= fit.b_ci[1]
     assert fit.gamma_ci[0] <= 1.0 <= fit.gamma_ci[1] and fit.a_ci[0] > 0
-    assert designed.staged and designed.excluded == {"screen stage (it places the window; never fitted)": 40}
-    assert "s*(C) = " in designed.message and "gamma" in designed.message and "AdaCos" in designed.message
+    assert designed.staged and designed.excluded == {
+        "screen stage (it places the window; never fitted)": 40
+    }
+    assert (
+        "s*(C) = " in designed.message
+        and "gamma" in designed.message
+        and "AdaCos" in designed.message
+    )
     for o in designed.optima:
         assert o.interior and o.model == "split" and len(o.seeds) == 3 and o.trials == 21
         assert o.ci[0] < o.scale < o.ci[1]
@@ -74,9 +89,33 @@ def test_scale_trend_on_a_designed_study_recovers_the_law(designed):
 def test_the_json_holds_vertices_law_gamma_and_lack_of_fit(designed):
     out = designed.to_dict()
     for o in out["optima"]:
-        assert {"scale", "ci", "ci_low", "ci_high", "sd", "lack_of_fit_p", "lack_of_fit_p_model", "interior", "reason",
-                "curvature", "curvature_ci", "model", "warnings"} <= set(o) and "points" not in o
-    assert {"a", "b", "a_ci", "b_ci", "gamma", "gamma_ci", "lack_of_fit_p", "chi2", "df", "gamma_lack_of_fit_p"} <= set(out["fit"])
+        assert {
+            "scale",
+            "ci",
+            "ci_low",
+            "ci_high",
+            "sd",
+            "lack_of_fit_p",
+            "lack_of_fit_p_model",
+            "interior",
+            "reason",
+            "curvature",
+            "curvature_ci",
+            "model",
+            "warnings",
+        } <= set(o) and "points" not in o
+    assert {
+        "a",
+        "b",
+        "a_ci",
+        "b_ci",
+        "gamma",
+        "gamma_ci",
+        "lack_of_fit_p",
+        "chi2",
+        "df",
+        "gamma_lack_of_fit_p",
+    } <= set(out["fit"])
     assert "band" not in out["fit"] and "band" in designed.to_dict(curves=True)["fit"]
     assert out["adacos"]["gamma"] == 1.0 and "different metric" in out["reference_note"]
 
@@ -84,7 +123,10 @@ def test_the_json_holds_vertices_law_gamma_and_lack_of_fit(designed):
 def test_too_few_interior_vertices_give_the_table_and_one_line():
     two = scale_trend(designed_trials(class_counts=(17, 129), seed=1), n_boot=20)
     assert two.fit is None and len(two.optima) == 2 and all(o.interior for o in two.optima)
-    assert two.message.startswith("law not fitted: 2 of 2 class count(s) have an interior vertex") and "\n" not in two.message
+    assert (
+        two.message.startswith("law not fitted: 2 of 2 class count(s) have an interior vertex")
+        and "\n" not in two.message
+    )
     flat = designed_trials(class_counts=(17, 33, 65), curvature=0.0, seed=2)
     result = scale_trend(flat, n_boot=20)
     assert result.fit is None and "law not fitted" in result.message
@@ -94,7 +136,9 @@ def test_too_few_interior_vertices_give_the_table_and_one_line():
 
 
 def test_an_adaptive_user_study_is_fitted_with_warnings():
-    result = scale_trend(synthetic_trials(class_counts=(10, 40, 160), per_class=30, seed=2), n_boot=50)
+    result = scale_trend(
+        synthetic_trials(class_counts=(10, 40, 160), per_class=30, seed=2), n_boot=50
+    )
     assert [o.num_classes for o in result.optima] == [10, 40, 160] and not result.staged
     assert all(any("no seed recorded" in w for w in o.warnings) for o in result.optima)
     assert result.fit is not None  # 30 trials per C on a clean peak: enough, despite the design
@@ -102,7 +146,10 @@ def test_an_adaptive_user_study_is_fitted_with_warnings():
 
 def test_seeded_cross_check_is_reproducible_and_minimising_mirrors_maximising():
     trials = designed_trials(class_counts=(17, 65, 257), seed=4)
-    assert scale_trend(trials, n_boot=100, seed=7).to_dict() == scale_trend(trials, n_boot=100, seed=7).to_dict()
+    assert (
+        scale_trend(trials, n_boot=100, seed=7).to_dict()
+        == scale_trend(trials, n_boot=100, seed=7).to_dict()
+    )
     trials["metric:val_loss"] = 1.0 - trials["metric:val_accuracy"]
     low = scale_trend(trials, "val_loss", "min", n_boot=20)
     high = scale_trend(trials, "val_accuracy", "max", n_boot=20)

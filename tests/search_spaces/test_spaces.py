@@ -1,4 +1,5 @@
 """Spaces only suggest: FixedTrial points and seeded random draws all validate through TrialConfig."""
+
 from __future__ import annotations
 
 import optuna
@@ -14,9 +15,18 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 def test_fixed_trial_gives_a_valid_config():
     space = compose(("head_type", "constant_scale", "lr"))
-    constants = space(optuna.trial.FixedTrial({"loss.output": "normface", "scale.start": 12.5, "optim.lr": 0.02}))
-    cfg = TrialConfig.from_flat({"loss.output": "normface", "scale.start": 12.5, "optim.lr": 0.02, **constants})
-    assert (cfg.loss.output, cfg.scale.start, cfg.scale.schedule, cfg.optim.lr) == ("normface", 12.5, "constant", 0.02)
+    constants = space(
+        optuna.trial.FixedTrial({"loss.output": "normface", "scale.start": 12.5, "optim.lr": 0.02})
+    )
+    cfg = TrialConfig.from_flat(
+        {"loss.output": "normface", "scale.start": 12.5, "optim.lr": 0.02, **constants}
+    )
+    assert (cfg.loss.output, cfg.scale.start, cfg.scale.schedule, cfg.optim.lr) == (
+        "normface",
+        12.5,
+        "constant",
+        0.02,
+    )
 
 
 def test_ce_trials_do_not_search_a_scale():
@@ -50,8 +60,15 @@ def test_seeded_draws_repeat():
 
 
 def test_scale_schedule_sets_the_additional_phase():
-    params = {"scale.schedule": "linear", "scale.start": 20.0, "scale.end": 5.0, "search.additional_fraction": 1.0}
-    constants = compose(("scale_schedule",), {"scale_schedule": {"epochs": 50}})(optuna.trial.FixedTrial(params))
+    params = {
+        "scale.schedule": "linear",
+        "scale.start": 20.0,
+        "scale.end": 5.0,
+        "search.additional_fraction": 1.0,
+    }
+    constants = compose(("scale_schedule",), {"scale_schedule": {"epochs": 50}})(
+        optuna.trial.FixedTrial(params)
+    )
     cfg = TrialConfig.from_flat({**params, **constants})
     assert cfg.train.additional_epochs == 50 and cfg.scale.end == 5.0
 
@@ -65,7 +82,11 @@ def test_head_tail_assignment_becomes_term_subsets():
 
 def _grid_presets(staged: bool) -> list[str]:
     built = {p: PRESETS.get(p).build("smoke", "") for p in PRESETS.names()}
-    return [p for p, f in built.items() if f.get("sampler") == "grid" and bool(f.get("design")) == staged]
+    return [
+        p
+        for p, f in built.items()
+        if f.get("sampler") == "grid" and bool(f.get("design")) == staged
+    ]
 
 
 @pytest.mark.parametrize("preset", _grid_presets(staged=False))
@@ -80,15 +101,28 @@ def test_each_stage_of_a_staged_design_enumerates_its_cells_exactly_once(preset,
     from study.spec import StudySpec
     from study.stages import next_stage
 
-    spec = StudySpec(name="staged", preset=preset, size="smoke", storage=str(tmp_path), **PRESETS.get(preset).build("smoke", ""))
+    spec = StudySpec(
+        name="staged",
+        preset=preset,
+        size="smoke",
+        storage=str(tmp_path),
+        **PRESETS.get(preset).build("smoke", ""),
+    )
     screen = next_stage(spec, {})
     for index in range(len(screen.spec.groups)):
-        _enumerate_grid(screen.spec.grid_of(index), spec.spaces, spec.space_options, screen.spec.trials)
-    rows = [{"data.num_classes": g["data.num_classes"], "scale.start": s, "val_accuracy": 0.5}
-            for g in spec.groups for s in screen.spec.grid["scale.start"]]
+        _enumerate_grid(
+            screen.spec.grid_of(index), spec.spaces, spec.space_options, screen.spec.trials
+        )
+    rows = [
+        {"data.num_classes": g["data.num_classes"], "scale.start": s, "val_accuracy": 0.5}
+        for g in spec.groups
+        for s in screen.spec.grid["scale.start"]
+    ]
     estimate = next_stage(spec, {"screen": rows})
     for index in range(len(estimate.spec.groups)):
-        _enumerate_grid(estimate.spec.grid_of(index), spec.spaces, spec.space_options, estimate.spec.trials)
+        _enumerate_grid(
+            estimate.spec.grid_of(index), spec.spaces, spec.space_options, estimate.spec.trials
+        )
 
 
 def _enumerate_grid(grid, spaces, space_options, trials):
@@ -114,7 +148,9 @@ def test_preset_spaces_yield_valid_configs(preset, size, tmp_path):
 
     try:
         fields = PRESETS.get(preset).build(size, str(tmp_path))
-    except UsageError as exc:  # a full-size protocol that needs local weights says where to put them
+    except (
+        UsageError
+    ) as exc:  # a full-size protocol that needs local weights says where to put them
         assert "pretrained" in str(exc) and str(tmp_path) in str(exc)
         return
     for group in fields.get("groups", ({},)):
@@ -136,9 +172,15 @@ def test_fixed_output_loss_reaches_the_margin_and_scale_spaces():
 
 # What each space exists to draw: a space of a preset that never draws its key is a silent no-op.
 SPACE_DRAWS = {
-    "head_type": "loss.output", "loss_combination": "search.feature", "margin": "loss.params.margin_",
-    "constant_scale": "scale.start", "scale_schedule": "scale.schedule", "head_tail": "search.pc_on",
-    "lr": "optim.lr", "nuisance": "optim.weight_decay", "seeds": "train.seed",
+    "head_type": "loss.output",
+    "loss_combination": "search.feature",
+    "margin": "loss.params.margin_",
+    "constant_scale": "scale.start",
+    "scale_schedule": "scale.schedule",
+    "head_tail": "search.pc_on",
+    "lr": "optim.lr",
+    "nuisance": "optim.weight_decay",
+    "seeds": "train.seed",
 }
 
 
@@ -157,7 +199,11 @@ def test_each_preset_space_draws_what_it_exists_for(preset, size):
         pytest.skip(str(exc))
     grid = {k: list(v) for k, v in fields.get("grid", {}).items()}
     for group in fields.get("groups", ({},)):
-        sampler = optuna.samplers.GridSampler(grid, seed=0) if grid else optuna.samplers.RandomSampler(seed=0)
+        sampler = (
+            optuna.samplers.GridSampler(grid, seed=0)
+            if grid
+            else optuna.samplers.RandomSampler(seed=0)
+        )
         study = optuna.create_study(sampler=sampler)
         space = compose(fields["spaces"], fields.get("space_options"), {**fields["base"], **group})
         drawn: set[str] = set()
@@ -170,7 +216,11 @@ def test_each_preset_space_draws_what_it_exists_for(preset, size):
             except RuntimeError:  # the grid is done
                 break
         for name in fields["spaces"]:
-            assert any(key.startswith(SPACE_DRAWS[name]) for key in drawn), (name, group, sorted(drawn))
+            assert any(key.startswith(SPACE_DRAWS[name]) for key in drawn), (
+                name,
+                group,
+                sorted(drawn),
+            )
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -179,9 +229,16 @@ def test_head_tail_preset_gives_pc_plain_sgd_and_complement_momentum_sgd(size):
     fields = PRESETS.get("head-tail").build(size, "")
     space = compose(fields["spaces"], fields.get("space_options"), fields["base"])
     params = {"search.pc_on": "head", "search.complement_on": "tail"}
-    cfg = TrialConfig.from_flat({**fields["base"], **params, **space(optuna.trial.FixedTrial(params))})
+    cfg = TrialConfig.from_flat(
+        {**fields["base"], **params, **space(optuna.trial.FixedTrial(params))}
+    )
     assert cfg.optim.name == "sgd_momentum"
-    assert (cfg.loss.terms["pc"].optimizer, cfg.loss.terms["complement"].optimizer) == ("sgd", "sgd_momentum")
+    assert (cfg.loss.terms["pc"].optimizer, cfg.loss.terms["complement"].optimizer) == (
+        "sgd",
+        "sgd_momentum",
+    )
     params = {"search.pc_on": "none", "search.complement_on": "none"}
-    cfg = TrialConfig.from_flat({**fields["base"], **params, **space(optuna.trial.FixedTrial(params))})
+    cfg = TrialConfig.from_flat(
+        {**fields["base"], **params, **space(optuna.trial.FixedTrial(params))}
+    )
     assert cfg.loss.terms == {}

@@ -1,4 +1,5 @@
 """Helpers for tests that start real Ray processes: a short temp dir, store queries, cleanup by PID."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,13 @@ def ray_temp_dir() -> str:
 def start_study(args: list[str], cwd: Path, ray_tmp: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", RAY_TMPDIR=ray_tmp)
     return subprocess.Popen(
-        [sys.executable, "-m", "study.cli", *args], cwd=cwd, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [sys.executable, "-m", "study.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -32,13 +38,17 @@ def trial_runs(store: str, experiment: str) -> list:
     found = client.get_experiment_by_name(experiment)
     if found is None:
         return []
-    return [r for r in client.search_runs([found.experiment_id]) if r.data.tags.get("role") != "study"]
+    return [
+        r for r in client.search_runs([found.experiment_id]) if r.data.tags.get("role") != "study"
+    ]
 
 
 def parent_runs(store: str, experiment: str) -> list:
     client = MlflowClient(tracking_uri=store)
     found = client.get_experiment_by_name(experiment)
-    return [r for r in client.search_runs([found.experiment_id]) if r.data.tags.get("role") == "study"]
+    return [
+        r for r in client.search_runs([found.experiment_id]) if r.data.tags.get("role") == "study"
+    ]
 
 
 def wait_for(predicate, timeout_s: float, what: str, every_s: float = 1.0) -> None:
@@ -154,8 +164,19 @@ class Postgres:
         data = os.path.join(self.directory, "data")
         steps = [
             [initdb, "-D", data, "-U", "mlflow", "--auth=trust", "-E", "UTF8"],
-            [pg_ctl, "-D", data, "-l", os.path.join(self.directory, "log"), "-w", "-t", "60", "start",
-             "-o", f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"],
+            [
+                pg_ctl,
+                "-D",
+                data,
+                "-l",
+                os.path.join(self.directory, "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+                "-o",
+                f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1",
+            ],
             [createdb, "-h", "127.0.0.1", "-p", str(self.port), "-U", "mlflow", "mlflow"],
         ]
         for step in steps:
@@ -167,8 +188,13 @@ class Postgres:
     def stop(self) -> None:
         pg_ctl = _postgres_tool("pg_ctl")
         if pg_ctl:
-            subprocess.run(self._as_owner([pg_ctl, "-D", os.path.join(self.directory, "data"), "-m", "immediate", "stop"]),
-                           capture_output=True, timeout=60)
+            subprocess.run(
+                self._as_owner(
+                    [pg_ctl, "-D", os.path.join(self.directory, "data"), "-m", "immediate", "stop"]
+                ),
+                capture_output=True,
+                timeout=60,
+            )
         subprocess.run(["rm", "-rf", self.directory], check=False)
 
 
@@ -181,16 +207,32 @@ class MlflowServer:
         self.log = Path(artifacts).parent / f"mlflow-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "MlflowServer":
+    def start(self) -> MlflowServer:
         self.process = subprocess.Popen(
-            [MLFLOW, "server", "--backend-store-uri", self.backend, "--artifacts-destination", str(self.artifacts),
-             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
-            stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                MLFLOW,
+                "server",
+                "--backend-store-uri",
+                self.backend,
+                "--artifacts-destination",
+                str(self.artifacts),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+            ],
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             wait_http(f"{self.uri}/health")
         except AssertionError:
-            raise AssertionError(f"mlflow server did not answer: {self.log.read_text()[-2000:]}") from None
+            raise AssertionError(
+                f"mlflow server did not answer: {self.log.read_text()[-2000:]}"
+            ) from None
         return self
 
     def stop(self) -> None:
@@ -213,18 +255,34 @@ class RayStartCluster:
         self.env.pop("RAY_ADDRESS", None)
 
     def _ray(self, *args: str, env: dict) -> None:
-        done = subprocess.run([RAY, "start", *args, "--node-ip-address=127.0.0.1", "--disable-usage-stats"],
-                              env=env, capture_output=True, text=True, timeout=180)
+        done = subprocess.run(
+            [RAY, "start", *args, "--node-ip-address=127.0.0.1", "--disable-usage-stats"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         if done.returncode != 0:
-            raise RuntimeError(f"ray start {' '.join(args)} failed: {done.stdout[-1500:]}{done.stderr[-1500:]}")
+            raise RuntimeError(
+                f"ray start {' '.join(args)} failed: {done.stdout[-1500:]}{done.stderr[-1500:]}"
+            )
 
     def start_head(self) -> None:
         # RAY_AUTH_MODE unset and a token present: Ray >= 2.59 turns token authentication on
-        self._ray("--head", f"--port={self.port}", f"--num-cpus={self.head_cpus}", "--include-dashboard=false",
-                  env=self.env)
+        self._ray(
+            "--head",
+            f"--port={self.port}",
+            f"--num-cpus={self.head_cpus}",
+            "--include-dashboard=false",
+            env=self.env,
+        )
 
     def add_worker(self, cpus: int = 1) -> None:
-        self._ray(f"--address={self.address}", f"--num-cpus={cpus}", env=dict(self.env, RAY_AUTH_MODE="token"))
+        self._ray(
+            f"--address={self.address}",
+            f"--num-cpus={cpus}",
+            env=dict(self.env, RAY_AUTH_MODE="token"),
+        )
 
     def worker_raylets(self) -> list[int]:
         """PIDs of the worker nodes' raylets (the head's raylet is the one the GCS started first)."""
@@ -236,7 +294,11 @@ class RayStartCluster:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
             except OSError:
                 continue
-            if self.temp in cmdline and "/raylet" in cmdline.split("\0")[0] and "--head" not in cmdline:
+            if (
+                self.temp in cmdline
+                and "/raylet" in cmdline.split("\0")[0]
+                and "--head" not in cmdline
+            ):
                 raylets.append(int(pid))
         return raylets
 

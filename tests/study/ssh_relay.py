@@ -1,6 +1,7 @@
 """ssh's ProxyCommand for an sshd on a port other than 22 (Ray's cluster YAML has no ssh port
 option, but it passes ``auth.ssh_proxy_command``): ``python ssh_relay.py HOST PORT`` relays its
 stdin and stdout to HOST:PORT."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Bad input: one line naming the problem and what is allowed, exit code 2, nothing written. The
 cases run ``study.cli.main`` in this process (the ``cli`` fixture); a few run as a real process too."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,7 +26,10 @@ FLAG_CASES = [
     (["run", "--checkpoint-every-s", "-5"], "-5 is not >= 0"),
     (["run", "--checkpoint-every-s", "nan"], "nan is not >= 0"),
     (["run", "--checkpoint-every-s", "often"], "'often' is not a number"),
-    (["run", "--address", "127.0.0.1:9", "--tracking-uri", "http://127.0.0.1:9/"], "no Ray cluster answers at 127.0.0.1:9"),
+    (
+        ["run", "--address", "127.0.0.1:9", "--tracking-uri", "http://127.0.0.1:9/"],
+        "no Ray cluster answers at 127.0.0.1:9",
+    ),
     (["run", "--config", "/no/such/study.yaml"], "no such file"),
     (["resume", "never-ran"], "no study named 'never-ran'"),
     (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
@@ -34,10 +38,15 @@ FLAG_CASES = [
     (["run", "--name", "a b"], "'a b' is not a valid study name"),
     (["resume", "../up"], "'../up' is not a valid study name"),
     (["run", "--max-failures", "-5"], "-5 is negative"),
-    (["run", "--preset", "loss-combos", "--seeds", "1", "--sampler", "grid", "--trials", "500"],
-     "--trials 500: the grid sampler runs each cell once and the grid has 6 cells"),
+    (
+        ["run", "--preset", "loss-combos", "--seeds", "1", "--sampler", "grid", "--trials", "500"],
+        "--trials 500: the grid sampler runs each cell once and the grid has 6 cells",
+    ),
     (["run", "--preset", "smoke", "--sampler", "grid"], "--sampler grid needs a grid of cells"),
-    (["run", "--optuna-storage", "ftp://host/optuna"], "--optuna-storage ftp://host/optuna: unsupported scheme"),
+    (
+        ["run", "--optuna-storage", "ftp://host/optuna"],
+        "--optuna-storage ftp://host/optuna: unsupported scheme",
+    ),
     (["run", "--format", "toml", "--dry-run"], "invalid choice: 'toml'"),
 ]
 
@@ -45,35 +54,91 @@ FLAG_CASES = [
 FILE_CASES = [
     ("name: x\ntrials: [1\n", "malformed YAML"),
     ("- just\n- a list\n", "expected a mapping"),
-    (f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\ncolour: red\n", "unknown field 'colour'"),
-    (f"name: x\ntrials: three\nbase: {GOOD_BASE}\nspaces: [lr]\n", "field 'trials'='three' has the wrong type"),
-    (f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\ncheckpoint_every_s: -1\n", "checkpoint_every_s=-1"),
+    (
+        f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\ncolour: red\n",
+        "unknown field 'colour'",
+    ),
+    (
+        f"name: x\ntrials: three\nbase: {GOOD_BASE}\nspaces: [lr]\n",
+        "field 'trials'='three' has the wrong type",
+    ),
+    (
+        f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\ncheckpoint_every_s: -1\n",
+        "checkpoint_every_s=-1",
+    ),
     ("name: x\ntrials: 2\nspaces: [lr]\n", "missing field 'base'"),
-    (f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [wiggle]\n", "search space 'wiggle' is unknown"),
-    ("name: x\ntrials: 2\nbase: {loss.output: sphereface}\nspaces: [lr]\n", "loss.output='sphereface' is unknown"),
-    ("name: x\ntrials: 2\nbase: {data.name: imagenet}\nspaces: [lr]\n", "data.name='imagenet' is unknown"),
+    (
+        f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [wiggle]\n",
+        "search space 'wiggle' is unknown",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {loss.output: sphereface}\nspaces: [lr]\n",
+        "loss.output='sphereface' is unknown",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {data.name: imagenet}\nspaces: [lr]\n",
+        "data.name='imagenet' is unknown",
+    ),
     ("name: x\ntrials: 2\nbase: {model.name: vit}\nspaces: [lr]\n", "model.name='vit' is unknown"),
-    ("name: x\ntrials: 2\nbase: {train.epochz: 3}\nspaces: [lr]\n", "unknown config key 'train.epochz'"),
+    (
+        "name: x\ntrials: 2\nbase: {train.epochz: 3}\nspaces: [lr]\n",
+        "unknown config key 'train.epochz'",
+    ),
     ("name: x\ntrials: 2\nbase: {train.epochs: 0}\nspaces: [lr]\n", "train.epochs=0 is invalid"),
-    ("name: x\ntrials: 2\nbase: {train.epochs: many}\nspaces: [lr]\n", "train.epochs='many' is invalid"),
+    (
+        "name: x\ntrials: 2\nbase: {train.epochs: many}\nspaces: [lr]\n",
+        "train.epochs='many' is invalid",
+    ),
     ("name: x\ntrials: 2\nbase: {scale.start: 0}\nspaces: [lr]\n", "scale.start=0.0 is invalid"),
     ("name: x\ntrials: 2\nbase: {scale.start: -3}\nspaces: [lr]\n", "scale.start=-3.0 is invalid"),
-    ("name: x\ntrials: 2\nbase: {loss.output: cosface, loss.params.margin_cos: -0.2}\nspaces: [lr]\n", "margin must be >= 0"),
-    ("name: x\ntrials: 2\nbase: {loss.output: arcface, loss.params.margin_deg: 30}\nspaces: [lr]\n", "loss.params.margin_deg is unknown"),
-    ("name: x\ntrials: 2\nbase: {data.name: digits, data.num_classes: 50}\nspaces: [lr]\n", "data.num_classes=50"),
-    ("name: x\ntrials: 2\nbase: {data.name: digits, loss.terms.pc.weight: 0.1, loss.terms.pc.classes: head,"
-     " data.head_threshold: 100000}\nspaces: [lr]\n", "loss.terms.pc.classes='head' is empty"),
-    ("name: x\ntrials: 2\nbase: {data.name: digits, loss.terms.pc.weight: 0.1, loss.terms.pc.classes: tail,"
-     " data.head_threshold: 1}\nspaces: [lr]\n", "loss.terms.pc.classes='tail' is empty"),
-    ("name: x\ntrials: 2\nbase: {data.name: cifar10, data.root: /no/such/data}\nspaces: [lr]\n", "/no/such/data"),
-    ("name: x\ntrials: 2\nbase: {data.name: digits, optim.name: lbfgs}\nspaces: [lr]\n", "optim.name='lbfgs' is invalid"),
-    ("name: x\ntrials: 2\nbase: {data.name: digits}\nspaces: [lr]\nmode: upward\n", "mode='upward' is invalid"),
-    ("name: x\ntrials: 2\nbase: {data.name: digits}\nspaces: [lr]\nmetric: a,b\nmode: max,max\n", "need scheduler none"),
+    (
+        "name: x\ntrials: 2\nbase: {loss.output: cosface, loss.params.margin_cos: -0.2}\nspaces: [lr]\n",
+        "margin must be >= 0",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {loss.output: arcface, loss.params.margin_deg: 30}\nspaces: [lr]\n",
+        "loss.params.margin_deg is unknown",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {data.name: digits, data.num_classes: 50}\nspaces: [lr]\n",
+        "data.num_classes=50",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {data.name: digits, loss.terms.pc.weight: 0.1, loss.terms.pc.classes: head,"
+        " data.head_threshold: 100000}\nspaces: [lr]\n",
+        "loss.terms.pc.classes='head' is empty",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {data.name: digits, loss.terms.pc.weight: 0.1, loss.terms.pc.classes: tail,"
+        " data.head_threshold: 1}\nspaces: [lr]\n",
+        "loss.terms.pc.classes='tail' is empty",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {data.name: cifar10, data.root: /no/such/data}\nspaces: [lr]\n",
+        "/no/such/data",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {data.name: digits, optim.name: lbfgs}\nspaces: [lr]\n",
+        "optim.name='lbfgs' is invalid",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {data.name: digits}\nspaces: [lr]\nmode: upward\n",
+        "mode='upward' is invalid",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {data.name: digits}\nspaces: [lr]\nmetric: a,b\nmode: max,max\n",
+        "need scheduler none",
+    ),
     (f"name: ../x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\n", "study name '../x' is invalid"),
     (f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\nmax_failures: -1\n", "max_failures=-1"),
-    (f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\nsystem_metrics: maybe\n", "field 'system_metrics'='maybe'"),
-    (f"name: x\ntrials: 9\nbase: {GOOD_BASE}\nspaces: [lr]\nsampler: grid\ngrid: {{optim.lr: [0.1, 0.01]}}\n",
-     "--trials 9: the grid sampler runs each cell once and the grid has 2 cells"),
+    (
+        f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\nsystem_metrics: maybe\n",
+        "field 'system_metrics'='maybe'",
+    ),
+    (
+        f"name: x\ntrials: 9\nbase: {GOOD_BASE}\nspaces: [lr]\nsampler: grid\ngrid: {{optim.lr: [0.1, 0.01]}}\n",
+        "--trials 9: the grid sampler runs each cell once and the grid has 2 cells",
+    ),
 ]
 
 
@@ -109,7 +174,9 @@ def test_dry_run_prints_the_plan_and_writes_nothing(cli, tmp_path):
 
 def test_bad_space_options_fail_before_ray(cli, tmp_path, tmp_path_factory):
     config = tmp_path_factory.mktemp("config") / "study.yaml"
-    config.write_text("name: x\ntrials: 2\nbase: {data.name: digits}\nspaces: [lr]\nspace_options: {lr: {low: 0.01, high: 1.0e30}}\n")
+    config.write_text(
+        "name: x\ntrials: 2\nbase: {data.name: digits}\nspaces: [lr]\nspace_options: {lr: {low: 0.01, high: 1.0e30}}\n"
+    )
     done = cli("run", "--config", str(config), "--storage", str(tmp_path / "results"))
     _assert_rejected(done, "search space lr fails with its options", tmp_path)
 
@@ -124,8 +191,9 @@ PROCESS_CASES = [
 
 
 @pytest.mark.parametrize("args, fragment", PROCESS_CASES)
-def test_a_real_process_exits_2_with_one_line_and_writes_nothing(study_cli, tmp_path, tmp_path_factory, args,
-                                                                fragment):
+def test_a_real_process_exits_2_with_one_line_and_writes_nothing(
+    study_cli, tmp_path, tmp_path_factory, args, fragment
+):
     config = tmp_path_factory.mktemp("config") / "study.yaml"
     config.write_text("name: x\ntrials: [1\n")
     args = [str(config) if a == "MALFORMED" else a for a in args]

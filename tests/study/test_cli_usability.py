@@ -1,6 +1,7 @@
 """The CLI as a new user meets it: --version, --help with choices and defaults, a dry run whose YAML
 --config reads back unchanged, $MLFLOW_TRACKING_URI, the store checks of a dry run, exit codes, and
 the pieces of MLflow recording that need no Ray (run names, retries, the progress line)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from study.callbacks import ProgressLine
 from study.commands import exit_code
-from study.tracking import trial_run_name, transient
+from study.tracking import transient, trial_run_name
 
 
 def test_version(cli):
@@ -25,10 +26,20 @@ def test_version(cli):
 
 def test_help_lists_choices_defaults_and_exit_codes(cli):
     text = " ".join(cli("run", "--help").stdout.split())  # argparse wraps lines
-    for expected in ("--sampler {cmaes,grid,nsga2,qmc,random,tpe}", "--scheduler {asha,median,none}",
-                     "scale-vs-classes", "smoke", "default: scale-vs-classes", "tpe (scale-schedules",
-                     "$MLFLOW_TRACKING_URI if set, else sqlite:///mlflow.db", "3 = every trial failed",
-                     "4 = some trials failed", "--format {json,yaml}", "--system-metrics", "--optuna-storage"):
+    for expected in (
+        "--sampler {cmaes,grid,nsga2,qmc,random,tpe}",
+        "--scheduler {asha,median,none}",
+        "scale-vs-classes",
+        "smoke",
+        "default: scale-vs-classes",
+        "tpe (scale-schedules",
+        "$MLFLOW_TRACKING_URI if set, else sqlite:///mlflow.db",
+        "3 = every trial failed",
+        "4 = some trials failed",
+        "--format {json,yaml}",
+        "--system-metrics",
+        "--optuna-storage",
+    ):
         assert expected in text, expected
     assert "dashboard" in cli("--help").stdout
 
@@ -44,18 +55,38 @@ def test_dry_run_yaml_is_read_back_unchanged(cli, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["study.yaml"]  # a dry run writes nothing
 
 
-@pytest.mark.parametrize("preset", ["smoke", "basics", "camri", "head-tail", "loss-combos", "scale-schedules", "scale-vs-classes"])
+@pytest.mark.parametrize(
+    "preset",
+    ["smoke", "basics", "camri", "head-tail", "loss-combos", "scale-schedules", "scale-vs-classes"],
+)
 def test_every_preset_survives_the_yaml_round_trip(tmp_path, preset):
     from study.cli import build_parser
     from study.commands import spec_from_args
     from study.config_file import dump_study_file, load_study_file
 
-    args = build_parser().parse_args(["run", "--preset", preset, "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}",
-                                      "--storage", str(tmp_path / "r"), "--seed", "7", "--system-metrics"])
+    args = build_parser().parse_args(
+        [
+            "run",
+            "--preset",
+            preset,
+            "--tracking-uri",
+            f"sqlite:///{tmp_path / 'm.db'}",
+            "--storage",
+            str(tmp_path / "r"),
+            "--seed",
+            "7",
+            "--system-metrics",
+        ]
+    )
     spec = spec_from_args(args)
     (tmp_path / "study.yaml").write_text(dump_study_file(spec))
-    back = load_study_file(str(tmp_path / "study.yaml"), tracking_uri=spec.tracking_uri, storage=spec.storage,
-                           address=spec.address, optuna_storage=spec.optuna_storage)
+    back = load_study_file(
+        str(tmp_path / "study.yaml"),
+        tracking_uri=spec.tracking_uri,
+        storage=spec.storage,
+        address=spec.address,
+        optuna_storage=spec.optuna_storage,
+    )
     as_json = lambda s: json.dumps(dataclasses.asdict(s), sort_keys=True, default=list)  # noqa: E731 - tuples == lists
     assert as_json(back) == as_json(spec)
     assert dump_study_file(back) == dump_study_file(spec)
@@ -79,11 +110,25 @@ def _rejected(done, fragment: str) -> None:
 
 def test_dry_run_rejects_a_file_that_is_not_an_mlflow_store(cli, tmp_path):
     (tmp_path / "notes.db").write_text("not a database at all\n" * 100)
-    done = cli("run", "--preset", "smoke", "--dry-run", "--tracking-uri", f"sqlite:///{tmp_path / 'notes.db'}")
+    done = cli(
+        "run",
+        "--preset",
+        "smoke",
+        "--dry-run",
+        "--tracking-uri",
+        f"sqlite:///{tmp_path / 'notes.db'}",
+    )
     _rejected(done, "is not an MLflow sqlite store")
     with sqlite3.connect(tmp_path / "other.db") as db:
         db.execute("CREATE TABLE songs (title TEXT)")
-    done = cli("run", "--preset", "smoke", "--dry-run", "--tracking-uri", f"sqlite:///{tmp_path / 'other.db'}")
+    done = cli(
+        "run",
+        "--preset",
+        "smoke",
+        "--dry-run",
+        "--tracking-uri",
+        f"sqlite:///{tmp_path / 'other.db'}",
+    )
     _rejected(done, "is a sqlite database but not an MLflow store")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db", "other.db"]
 
@@ -102,8 +147,17 @@ def test_dry_run_rejects_an_existing_optuna_study_of_the_same_name(cli, tmp_path
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
     journal = tmp_path / "optuna.journal"
-    optuna.create_study(study_name="smoke-smoke", storage=JournalStorage(JournalFileBackend(str(journal))))
-    done = cli("run", "--preset", "smoke", "--dry-run", "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    optuna.create_study(
+        study_name="smoke-smoke", storage=JournalStorage(JournalFileBackend(str(journal)))
+    )
+    done = cli(
+        "run",
+        "--preset",
+        "smoke",
+        "--dry-run",
+        "--tracking-uri",
+        f"sqlite:///{tmp_path / 'mlflow.db'}",
+    )
     _rejected(done, "Optuna study 'smoke-smoke' already exists")
     assert not (tmp_path / "mlflow.db").exists()
 
@@ -115,13 +169,34 @@ def test_exit_codes_say_whether_trials_failed():
 
 
 def test_trial_runs_are_named_for_what_they_train():
-    flat = {"data.num_classes": 20, "loss.output": "normface", "scale.schedule": "constant", "scale.start": 12.4,
-            "scale.end": 12.4, "train.seed": 1, "optim.lr": 0.1}
+    flat = {
+        "data.num_classes": 20,
+        "loss.output": "normface",
+        "scale.schedule": "constant",
+        "scale.start": 12.4,
+        "scale.end": 12.4,
+        "train.seed": 1,
+        "optim.lr": 0.1,
+    }
     assert trial_run_name(flat) == "C=20 normface s=12.4 seed=1"
-    flat.update({"loss.output": "arcface", "loss.params.margin_rad": 0.5, "scale.schedule": "linear", "scale.end": 4,
-                 "loss.terms.pc.weight": 0.1, "search.pc_on": "head", "data.num_classes": 0})
+    flat.update(
+        {
+            "loss.output": "arcface",
+            "loss.params.margin_rad": 0.5,
+            "scale.schedule": "linear",
+            "scale.end": 4,
+            "loss.terms.pc.weight": 0.1,
+            "search.pc_on": "head",
+            "data.num_classes": 0,
+        }
+    )
     assert trial_run_name(flat) == "C=all arcface+pc s=12.4->4 linear m=0.5 pc_on=head seed=1"
-    assert trial_run_name({"data.num_classes": 10, "loss.output": "ce", "scale.start": 16.0, "train.seed": 0}) == "C=10 ce seed=0"
+    assert (
+        trial_run_name(
+            {"data.num_classes": 10, "loss.output": "ce", "scale.start": 16.0, "train.seed": 0}
+        )
+        == "C=10 ce seed=0"
+    )
 
 
 def test_only_a_locked_sqlite_store_counts_as_transient():
@@ -136,7 +211,8 @@ def test_only_a_locked_sqlite_store_counts_as_transient():
     except MlflowException as wrapped:
         assert transient(wrapped)
     assert not transient(MlflowException("RESOURCE_DOES_NOT_EXIST: run 'x' not found"))
-    assert not transient(ConnectionError("connection refused"))  # MLflow's HTTP client retries these itself
+    # MLflow's HTTP client retries these itself
+    assert not transient(ConnectionError("connection refused"))
 
 
 def test_a_permanent_tracking_error_is_raised_at_once():
@@ -156,12 +232,18 @@ def test_a_permanent_tracking_error_is_raised_at_once():
 def test_the_progress_line_never_shows_nan():
     line = ProgressLine("val_accuracy", "max", total=3)
     trials = [
-        SimpleNamespace(status="TERMINATED", trial_id="a", last_result={"val_accuracy": float("nan"), "trial_failed": 1.0}),
+        SimpleNamespace(
+            status="TERMINATED",
+            trial_id="a",
+            last_result={"val_accuracy": float("nan"), "trial_failed": 1.0},
+        ),
         SimpleNamespace(status="RUNNING", trial_id="b", last_result={}),
     ]
     text = line._line(trials)
     assert "nan" not in text.lower() and "best" not in text and "1 failed" in text
-    trials.append(SimpleNamespace(status="TERMINATED", trial_id="c", last_result={"val_accuracy": 0.75}))
+    trials.append(
+        SimpleNamespace(status="TERMINATED", trial_id="c", last_result={"val_accuracy": 0.75})
+    )
     assert "best val_accuracy 0.7500 (c)" in line._line(trials)
 
 
@@ -175,13 +257,30 @@ def test_the_dataset_digest_follows_the_data():
 
     def record(**kw):
         cfg = DataConfig(name="digits", **kw)
-        return dataset_record(cfg, load_dataset(cfg, torch.device("cpu")), dataset_fingerprint(cfg)["data.fingerprint"])
+        return dataset_record(
+            cfg,
+            load_dataset(cfg, torch.device("cpu")),
+            dataset_fingerprint(cfg)["data.fingerprint"],
+        )
 
-    a, again, fewer, other = record(num_classes=5), record(num_classes=5), record(num_classes=4), record(num_classes=5, subset_seed=1)
-    assert a["digest"] == again["digest"] == record(num_classes=5, augment=False, root="/elsewhere")["digest"]
+    a, again, fewer, other = (
+        record(num_classes=5),
+        record(num_classes=5),
+        record(num_classes=4),
+        record(num_classes=5, subset_seed=1),
+    )
+    assert (
+        a["digest"]
+        == again["digest"]
+        == record(num_classes=5, augment=False, root="/elsewhere")["digest"]
+    )
     assert len({a["digest"], fewer["digest"], other["digest"]}) == 3
     assert len(a["digest"]) == 32 and len(a["profile"]["source_fingerprint"]) > 0
-    assert a["name"] == "digits C=5" and a["profile"]["classes"] == 5 and a["profile"]["train_images"] > 0
+    assert (
+        a["name"] == "digits C=5"
+        and a["profile"]["classes"] == 5
+        and a["profile"]["train_images"] > 0
+    )
     assert a["source_type"] == "code"
 
 

@@ -1,6 +1,7 @@
 """Cluster-scale searches on real Ray processes, loopback only: a driver killed with SIGKILL then
 resumed, and Ctrl-C. A `ray start` cluster losing its worker node mid-study is in
 test_cluster_connect.py, the cluster configs in test_cluster_configs.py."""
+
 from __future__ import annotations
 
 import signal
@@ -8,7 +9,14 @@ import signal
 import pytest
 
 from tests.study.cluster_helpers import (
-    kill_group, kill_processes_under, parent_runs, ray_temp_dir, start_study, study_file, trial_runs, wait_for,
+    kill_group,
+    kill_processes_under,
+    parent_runs,
+    ray_temp_dir,
+    start_study,
+    study_file,
+    trial_runs,
+    wait_for,
 )
 
 
@@ -28,7 +36,11 @@ def test_driver_killed_then_resumed_without_duplicates(tmp_path, study_cli):
     args = ["--tracking-uri", store, "--storage", str(tmp_path / "results")]
     process = start_study(["run", "--config", str(config), *args], tmp_path, ray_tmp)
     try:
-        wait_for(lambda: any(r.info.status == "FINISHED" for r in trial_runs(store, "killed")), 240, "a finished trial")
+        wait_for(
+            lambda: any(r.info.status == "FINISHED" for r in trial_runs(store, "killed")),
+            240,
+            "a finished trial",
+        )
     finally:
         kill_group(process)
         kill_processes_under(ray_tmp)
@@ -38,7 +50,8 @@ def test_driver_killed_then_resumed_without_duplicates(tmp_path, study_cli):
     assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-3000:]
     _assert_each_trial_once(store, "killed", 5)
     finished_before = {r.info.run_id for r in before if r.info.status == "FINISHED"}
-    assert finished_before <= {r.info.run_id for r in trial_runs(store, "killed")}  # kept, not re-run
+    # kept, not re-run
+    assert finished_before <= {r.info.run_id for r in trial_runs(store, "killed")}
 
 
 @pytest.mark.slow
@@ -49,7 +62,13 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, study_cli):
     args = ["--tracking-uri", store, "--storage", str(tmp_path / "results")]
     process = start_study(["run", "--config", str(config), *args], tmp_path, ray_tmp)
     try:
-        wait_for(lambda: any(r.data.metrics.get("epoch", 0) >= 1 for r in trial_runs(store, "interrupted")), 240, "a trial's first epoch")
+        wait_for(
+            lambda: any(
+                r.data.metrics.get("epoch", 0) >= 1 for r in trial_runs(store, "interrupted")
+            ),
+            240,
+            "a trial's first epoch",
+        )
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=120)
     finally:

@@ -1,5 +1,6 @@
 """Data identity: each trial's fingerprint of the data it loaded, and a study that stops when two
 trials of one data config saw different data (e.g. nodes with different fonts rendering glyphs)."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,7 +10,12 @@ from study.relay import RelayStopper, register
 from trainables.config import TrialConfig
 from trainables.data.fingerprint import data_key, dataset_fingerprint, digest_files
 
-GLYPHS = {"data.name": "glyphs", "data.num_classes": 5, "data.image_size": 16, "data.max_per_class": 20}
+GLYPHS = {
+    "data.name": "glyphs",
+    "data.num_classes": 5,
+    "data.image_size": 16,
+    "data.max_per_class": 20,
+}
 
 
 def result(key: str, fingerprint: str, node: str) -> dict:
@@ -30,7 +36,14 @@ def test_a_second_fingerprint_for_one_data_config_stops_the_study_and_says_where
     identity("t1", result("k5", "aaa", "10.0.0.1"))
     assert identity("t2", result("k5", "bbb", "10.0.0.2"))
     assert identity.stop_all()
-    for part in ("trial t1 on node 10.0.0.1", "aaa", "trial t2 on node 10.0.0.2", "bbb", "same fonts", "data.sources"):
+    for part in (
+        "trial t1 on node 10.0.0.1",
+        "aaa",
+        "trial t2 on node 10.0.0.2",
+        "bbb",
+        "same fonts",
+        "data.sources",
+    ):
         assert part in identity.conflict
     assert "\n" not in identity.conflict
 
@@ -61,7 +74,9 @@ def test_file_digests_see_content_not_only_names_and_sizes(tmp_path):
     assert digest_files([a / "batch"], relative_to=a) == digest_files([b / "batch"], relative_to=b)
 
 
-@pytest.mark.parametrize("change, same", [({"data.num_classes": 6}, False), ({"train.epochs": 9}, True)])
+@pytest.mark.parametrize(
+    "change, same", [({"data.num_classes": 6}, False), ({"train.epochs": 9}, True)]
+)
 def test_the_data_key_is_the_data_config(change, same):
     base = TrialConfig.from_flat(GLYPHS).to_flat()
     changed = TrialConfig.from_flat({**GLYPHS, **change}).to_flat()

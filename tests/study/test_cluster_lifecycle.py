@@ -7,6 +7,7 @@ The node is a dedicated unprivileged user with an sshd of its own (tests/study/s
 its MLflow server records into a throwaway PostgreSQL given in tracking.env (the head has no sudo
 to install one). `ray start --head` + `study run --address` in separate processes, without the
 launcher, is tests/study/test_cluster_connect.py."""
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,15 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from tests.study.cluster_helpers import RAY, ROOT, Postgres, free_port, parent_runs, trial_runs, wait_for
+from tests.study.cluster_helpers import (
+    RAY,
+    ROOT,
+    Postgres,
+    free_port,
+    parent_runs,
+    trial_runs,
+    wait_for,
+)
 from tests.study.ssh_node import USER, SshNode, cmdline, kill, processes_of, ray_ssh_control_dir
 
 pytestmark = pytest.mark.slow
@@ -44,9 +53,13 @@ def loopback_config(node: SshNode, tracking_env: Path, head_port: int) -> dict:
         config["auth"]["ssh_proxy_command"] = node.proxy_command()
     assert "~/study-tracking.env" in config["file_mounts"]
     config["file_mounts"]["~/study-tracking.env"] = str(tracking_env)
-    head = [c.replace("--num-cpus=0", "--num-cpus=2").replace("--port=6379", f"--port={head_port}")
-            for c in config["head_start_ray_commands"]]
-    assert head != config["head_start_ray_commands"], "the shipped head command changed: update this test"
+    head = [
+        c.replace("--num-cpus=0", "--num-cpus=2").replace("--port=6379", f"--port={head_port}")
+        for c in config["head_start_ray_commands"]
+    ]
+    assert head != config["head_start_ray_commands"], (
+        "the shipped head command changed: update this test"
+    )
     config["head_start_ray_commands"] = head
     return config
 
@@ -66,15 +79,29 @@ def launcher_env(home: Path) -> dict:
     --generate` writes ~/.ray/auth_token, which must not be the invoking user's real one."""
     for sub in ("tmp", "raytmp"):
         (home / sub).mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, HOME=str(home), TMPDIR=str(home / "tmp"), RAY_TMPDIR=str(home / "raytmp"),
-               RAY_USAGE_STATS_ENABLED="0", PATH=f"{Path(RAY).parent}:{os.environ.get('PATH', '')}")
-    for name in ("RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "MLFLOW_TRACKING_URI"):
+    env = dict(
+        os.environ,
+        HOME=str(home),
+        TMPDIR=str(home / "tmp"),
+        RAY_TMPDIR=str(home / "raytmp"),
+        RAY_USAGE_STATS_ENABLED="0",
+        PATH=f"{Path(RAY).parent}:{os.environ.get('PATH', '')}",
+    )
+    for name in (
+        "RAY_ADDRESS",
+        "RAY_AUTH_MODE",
+        "RAY_AUTH_TOKEN",
+        "RAY_AUTH_TOKEN_PATH",
+        "MLFLOW_TRACKING_URI",
+    ):
         env.pop(name, None)
     return env
 
 
 def ray(*args: str, env: dict, timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run([RAY, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [RAY, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def said(done: subprocess.CompletedProcess) -> str:
@@ -109,7 +136,9 @@ def test_ray_up_submit_and_down_on_the_shipped_onprem_config(tmp_path):
         pytest.skip(reason)
     node = SshNode(tmp_path)
     env = launcher_env(tmp_path / "home")
-    mux = ray_ssh_control_dir(yaml.safe_load((CLUSTERS / "onprem.yaml").read_text())["cluster_name"])
+    mux = ray_ssh_control_dir(
+        yaml.safe_load((CLUSTERS / "onprem.yaml").read_text())["cluster_name"]
+    )
     mux_before = {p for p in processes_of(0) if cmdline(p).startswith(f"ssh: {mux}")}
     mux_dirs = [d for d in (Path(mux), Path(mux).parent) if not d.exists()]
     tunnel = None
@@ -119,12 +148,21 @@ def test_ray_up_submit_and_down_on_the_shipped_onprem_config(tmp_path):
         # a machine shared with other Ray users: this user's Ray keeps its files apart from /tmp/ray
         node.prepend_to_bashrc('export RAY_TMPDIR="$HOME/rt"')
         config = tmp_path / "onprem.yaml"
-        config.write_text(yaml.safe_dump(loopback_config(
-            node, tracking_env(tmp_path / "tracking.env", postgres.uri, free_port()), free_port())))
+        config.write_text(
+            yaml.safe_dump(
+                loopback_config(
+                    node,
+                    tracking_env(tmp_path / "tracking.env", postgres.uri, free_port()),
+                    free_port(),
+                )
+            )
+        )
 
         # the YAML's header: the cluster's token
         done = ray("get-auth-token", "--generate", env=env, timeout=120)
-        assert done.returncode == 0 and (tmp_path / "home" / ".ray" / "auth_token").exists(), said(done)
+        assert done.returncode == 0 and (tmp_path / "home" / ".ray" / "auth_token").exists(), said(
+            done
+        )
 
         started = time.monotonic()
         done = ray("up", "-y", str(config), env=env, timeout=900)
@@ -134,27 +172,46 @@ def test_ray_up_submit_and_down_on_the_shipped_onprem_config(tmp_path):
         done = ray("exec", str(config), "cat ~/mlflow-server.url", env=env, timeout=120)
         urls = re.findall(r"http://[0-9.]+:\d+", done.stdout)
         assert done.returncode == 0 and urls, said(done)
-        host, port = urls[-1][len("http://"):].split(":")
+        host, port = urls[-1][len("http://") :].split(":")
         local = free_port()  # docs/cluster.md's tunnel to the server's private address
-        tunnel = subprocess.Popen(["ssh", *node.ssh_options(), "-N", "-L", f"{local}:{host}:{port}",
-                                   f"{USER}@127.0.0.1"], start_new_session=True)
+        tunnel = subprocess.Popen(
+            ["ssh", *node.ssh_options(), "-N", "-L", f"{local}:{host}:{port}", f"{USER}@127.0.0.1"],
+            start_new_session=True,
+        )
         server = f"http://127.0.0.1:{local}"
 
-        done = ray("submit", "--tmux", str(config), "study/clusters/submit_study.py", "--", *SUBMIT, env=env,
-                   timeout=300)
+        done = ray(
+            "submit",
+            "--tmux",
+            str(config),
+            "study/clusters/submit_study.py",
+            "--",
+            *SUBMIT,
+            env=env,
+            timeout=300,
+        )
         assert done.returncode == 0, said(done)
 
         def finished() -> bool:
             study = parent_runs(server, EXPERIMENT)
-            return bool(study) and all(r.info.status in ("FINISHED", "FAILED", "KILLED") for r in study)
+            return bool(study) and all(
+                r.info.status in ("FINISHED", "FAILED", "KILLED") for r in study
+            )
 
         try:
-            wait_for(finished, 600, "the study's parent run to end in the head's MLflow server", every_s=3)
+            wait_for(
+                finished,
+                600,
+                "the study's parent run to end in the head's MLflow server",
+                every_s=3,
+            )
         except AssertionError as error:
             raise AssertionError(f"{error}\n{Diagnostics(node)}") from None
         study, trials = parent_runs(server, EXPERIMENT), trial_runs(server, EXPERIMENT)
         assert [r.info.status for r in study] == ["FINISHED"], Diagnostics(node)
-        assert len(trials) == 2 and all(r.info.status == "FINISHED" for r in trials), Diagnostics(node)
+        assert len(trials) == 2 and all(r.info.status == "FINISHED" for r in trials), Diagnostics(
+            node
+        )
         assert all(0 <= r.data.metrics["val_accuracy"] <= 1 for r in trials)
         assert len({r.data.tags["trial_id"] for r in trials}) == 2
         history = MlflowClient(server).get_metric_history(trials[0].info.run_id, "epoch")
@@ -162,7 +219,9 @@ def test_ray_up_submit_and_down_on_the_shipped_onprem_config(tmp_path):
 
         done = ray("down", "-y", str(config), env=env, timeout=300)
         assert done.returncode == 0, said(done)
-        ray_left = [p for p in processes_of(node.uid) if re.search(r"raylet|gcs_server|ray::", cmdline(p))]
+        ray_left = [
+            p for p in processes_of(node.uid) if re.search(r"raylet|gcs_server|ray::", cmdline(p))
+        ]
         assert not ray_left, [cmdline(p) for p in ray_left]
         kept = trial_runs(postgres.uri, EXPERIMENT)  # `ray down` keeps the records
         assert sorted(r.info.run_id for r in kept) == sorted(r.info.run_id for r in trials)
@@ -174,6 +233,12 @@ def test_ray_up_submit_and_down_on_the_shipped_onprem_config(tmp_path):
         node.stop()
         postgres.stop()
         # Ray's ssh ControlMaster processes for this cluster, left when their sessions died
-        kill([p for p in processes_of(0) if cmdline(p).startswith(f"ssh: {mux}") and p not in mux_before])
+        kill(
+            [
+                p
+                for p in processes_of(0)
+                if cmdline(p).startswith(f"ssh: {mux}") and p not in mux_before
+            ]
+        )
         for directory in mux_dirs:  # and their socket directories, when this test made them
             shutil.rmtree(directory, ignore_errors=True)

@@ -1,4 +1,5 @@
 """`study run --preset smoke` through real Ray Tune, Optuna and an MLflow sqlite store, then `study report`."""
+
 from __future__ import annotations
 
 import json
@@ -11,11 +12,21 @@ TRIALS = 3
 
 @pytest.mark.slow
 def test_smoke_study_records_every_trial_and_reports_the_best(study_cli, store, tmp_path):
-    done = study_cli("run", "--preset", "smoke", "--trials", str(TRIALS), "--tracking-uri", store,
-                     "--storage", str(tmp_path / "results"))
+    done = study_cli(
+        "run",
+        "--preset",
+        "smoke",
+        "--trials",
+        str(TRIALS),
+        "--tracking-uri",
+        store,
+        "--storage",
+        str(tmp_path / "results"),
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"trials {TRIALS}/{TRIALS} done" in done.stdout
-    assert not list((tmp_path / "results").rglob("trial_state.pt"))  # seconds-long trials never reach a checkpoint (60 s)
+    # seconds-long trials never reach a checkpoint (60 s)
+    assert not list((tmp_path / "results").rglob("trial_state.pt"))
 
     client = MlflowClient(tracking_uri=store)
     experiment = client.get_experiment_by_name("smoke-smoke")
@@ -36,9 +47,15 @@ def test_smoke_study_records_every_trial_and_reports_the_best(study_cli, store, 
         assert 0.0 <= history[-1].value <= 1.0
         assert "train_loss" in run.data.metrics
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-        if run.data.tags["trial_status"] == "finished":  # the test set is evaluated once, after the last epoch
+        # the test set is evaluated once, after the last epoch
+        if run.data.tags["trial_status"] == "finished":
             assert "test_accuracy" in run.data.metrics
-            assert {"config.json", "per_class_recall.csv", "confusion_matrix.png", "gradcam.png"} <= artifacts
+            assert {
+                "config.json",
+                "per_class_recall.csv",
+                "confusion_matrix.png",
+                "gradcam.png",
+            } <= artifacts
 
     best = max(trials, key=lambda r: r.data.metrics["val_accuracy"])
     out = tmp_path / "report"
@@ -59,31 +76,56 @@ def test_scale_vs_classes_smoke_runs_both_stages_and_fits_the_trend(study_cli, s
     from study.presets.scale_vs_classes import design
 
     plan = design("smoke")
-    done = study_cli("run", "--preset", "scale-vs-classes", "--size", "smoke", "--tracking-uri", store,
-                     "--storage", str(tmp_path / "results"))
+    done = study_cli(
+        "run",
+        "--preset",
+        "scale-vs-classes",
+        "--size",
+        "smoke",
+        "--tracking-uri",
+        store,
+        "--storage",
+        str(tmp_path / "results"),
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    windows = json.loads((tmp_path / "results" / "scale-vs-classes-smoke" / "windows.json").read_text())
+    windows = json.loads(
+        (tmp_path / "results" / "scale-vs-classes-smoke" / "windows.json").read_text()
+    )
     assert sorted(map(int, windows)) == sorted(plan.class_counts)
 
     client = MlflowClient(tracking_uri=store)
     experiment = client.get_experiment_by_name("scale-vs-classes-smoke")
-    trials = [r for r in client.search_runs([experiment.experiment_id]) if r.data.tags.get("role") != "study"]
+    trials = [
+        r
+        for r in client.search_runs([experiment.experiment_id])
+        if r.data.tags.get("role") != "study"
+    ]
     assert len(trials) == len(plan.class_counts) * (plan.screen_trials + plan.estimate_trials)
     for c in plan.class_counts:
         mine = [r for r in trials if int(r.data.params["data.num_classes"]) == c]
         screen = [r for r in mine if r.data.tags["stage"] == "screen"]
         estimate = [r for r in mine if r.data.tags["stage"] == "estimate"]
-        assert sorted(float(r.data.params["scale.start"]) for r in screen) == sorted(plan.screen_scales)
+        assert sorted(float(r.data.params["scale.start"]) for r in screen) == sorted(
+            plan.screen_scales
+        )
         assert {r.data.params["train.seed"] for r in screen} == {str(plan.screen_seed)}
-        cells = {(float(r.data.params["scale.start"]), int(r.data.params["train.seed"])) for r in estimate}
-        assert cells == {(s, k) for s in windows[str(c)] for k in plan.seeds}  # every scale on every seed
+        cells = {
+            (float(r.data.params["scale.start"]), int(r.data.params["train.seed"]))
+            for r in estimate
+        }
+        # every scale on every seed
+        assert cells == {(s, k) for s in windows[str(c)] for k in plan.seeds}
         for r in estimate:
-            assert r.data.params["data.subset_seed"] == r.data.params["train.seed"]  # a seed is a block
+            # a seed is a block
+            assert r.data.params["data.subset_seed"] == r.data.params["train.seed"]
             assert r.info.status == "FINISHED" and 0.0 <= r.data.metrics["val_accuracy"] <= 1.0
             # validated only after the last epoch, the trial sent its epochs in one request: all of them
             steps = [m.step for m in client.get_metric_history(r.info.run_id, "train_loss")]
             assert steps == list(range(1, int(r.data.params["train.epochs"]) + 1))
-        assert all(int(r.data.params["train.epochs"]) < int(estimate[0].data.params["train.epochs"]) for r in screen)
+        assert all(
+            int(r.data.params["train.epochs"]) < int(estimate[0].data.params["train.epochs"])
+            for r in screen
+        )
 
     trend = study_cli("trend", "--tracking-uri", store, "--out", str(tmp_path / "trend"))
     assert trend.returncode == 0, trend.stderr[-3000:]
@@ -91,6 +133,6 @@ def test_scale_vs_classes_smoke_runs_both_stages_and_fits_the_trend(study_cli, s
     (study,) = data["trends"]
     per_c = {int(o["num_classes"]): o for o in study["optima"]}
     assert sorted(per_c) == sorted(plan.class_counts)
-    for c, optimum in per_c.items():
+    for optimum in per_c.values():
         assert optimum["trials"] == plan.estimate_trials  # the screen never enters the curve
     assert (tmp_path / "trend" / "trend.png").stat().st_size > 10_000

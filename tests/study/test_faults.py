@@ -1,5 +1,6 @@
 """Faults inside a study: a diverging trial fails alone, two studies share one sqlite store,
 transient tracking errors are retried, and generated configs are run or rejected cleanly."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -9,14 +10,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from study.tracking import retry
-from tests.study.cluster_helpers import kill_group, kill_processes_under, ray_temp_dir, start_study, trial_runs
+from tests.study.cluster_helpers import (
+    kill_group,
+    kill_processes_under,
+    ray_temp_dir,
+    start_study,
+    trial_runs,
+)
 from trainables.config import ConfigError, TrialConfig
 from trainables.routine import TrialDiverged, train
 from trainables.validate import check_names
 
 
 @pytest.mark.slow
-def test_a_nan_trial_fails_with_its_reason_and_the_study_goes_on(study_cli, tmp_path, tmp_path_factory):
+def test_a_nan_trial_fails_with_its_reason_and_the_study_goes_on(
+    study_cli, tmp_path, tmp_path_factory
+):
     config = tmp_path_factory.mktemp("config") / "nan.yaml"
     config.write_text(
         "name: nan-study\ntrials: 2\nsampler: grid\nscheduler: none\n"
@@ -25,7 +34,9 @@ def test_a_nan_trial_fails_with_its_reason_and_the_study_goes_on(study_cli, tmp_
         "grid: {optim.lr: [0.01, 1.0e+30]}\n"
     )
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    done = study_cli("run", "--config", str(config), "--tracking-uri", store, "--storage", str(tmp_path / "r"))
+    done = study_cli(
+        "run", "--config", str(config), "--tracking-uri", store, "--storage", str(tmp_path / "r")
+    )
     assert done.returncode == 4, done.stderr[-3000:]  # some trials failed (study.cli.EXIT_CODES)
     assert "2 trials, 1 failed" in done.stdout and "1 of 2 trials failed" in done.stderr
     runs = {float(r.data.params["optim.lr"]): r for r in trial_runs(store, "nan-study")}
@@ -40,8 +51,25 @@ def test_two_studies_write_one_sqlite_store_at_once(tmp_path):
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     temps = [ray_temp_dir(), ray_temp_dir()]
     runs = [
-        start_study(["run", "--preset", "smoke", "--trials", "2", "--name", name, "--tracking-uri", store,
-                     "--storage", str(tmp_path / "results"), "--max-concurrent", "1"], tmp_path, temp)
+        start_study(
+            [
+                "run",
+                "--preset",
+                "smoke",
+                "--trials",
+                "2",
+                "--name",
+                name,
+                "--tracking-uri",
+                store,
+                "--storage",
+                str(tmp_path / "results"),
+                "--max-concurrent",
+                "1",
+            ],
+            tmp_path,
+            temp,
+        )
         for name, temp in zip(("left", "right"), temps)
     ]
     try:
@@ -80,10 +108,24 @@ def test_a_persistent_tracking_error_is_raised_not_swallowed(monkeypatch):
 FLAT_VALUES = st.fixed_dictionaries(
     {},
     optional={
-        "loss.output": st.sampled_from(["ce", "normface", "cosface", "arcface", "bce", "mse", "softtriple", "sphereface", "center"]),
+        "loss.output": st.sampled_from(
+            [
+                "ce",
+                "normface",
+                "cosface",
+                "arcface",
+                "bce",
+                "mse",
+                "softtriple",
+                "sphereface",
+                "center",
+            ]
+        ),
         "loss.params.margin_rad": st.one_of(st.floats(-1, 2), st.text(max_size=3)),
         "scale.start": st.one_of(st.floats(-5, 80), st.just("big")),
-        "scale.schedule": st.sampled_from(["constant", "linear", "step", "quadratic", "cosine", "wiggly"]),
+        "scale.schedule": st.sampled_from(
+            ["constant", "linear", "step", "quadratic", "cosine", "wiggly"]
+        ),
         "train.epochs": st.one_of(st.integers(-1, 2), st.floats(0, 2)),
         "loss.terms.pc.weight": st.floats(-0.1, 0.1),
         "loss.terms.pc.classes": st.sampled_from(["all", "head", "tail", "0,1", "x"]),

@@ -1,6 +1,7 @@
 """Each preset's settings at each size, pinned: a preset is its full size plus what the smaller
 sizes change (``study.presets.base.sized``), and rewriting one must not move a value. The golden
 rows are what `study run --preset P --size S` planned when the presets were positional triples."""
+
 from __future__ import annotations
 
 import pytest
@@ -56,8 +57,14 @@ def test_a_preset_at_a_size_keeps_its_values(preset, size, weights_root):
     fields = PRESETS.get(preset).build(size, root)
     base = fields["base"]
     epochs = base.get("train.epochs") or tuple(g["train.epochs"] for g in fields["groups"])
-    got = (fields["trials"], fields.get("seeds", 0), base["data.name"], base["model.name"], epochs,
-           base["train.batch_size"])
+    got = (
+        fields["trials"],
+        fields.get("seeds", 0),
+        base["data.name"],
+        base["model.name"],
+        epochs,
+        base["train.batch_size"],
+    )
     assert got == GOLDEN[preset, size]
 
 

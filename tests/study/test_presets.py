@@ -1,4 +1,5 @@
 """Every preset at every size passes --dry-run: a plan is printed, nothing is written."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import pytest
 
 from study.presets import PRESETS, SIZES
 
-
-NEEDS_LOCAL_FILES = {("scale-schedules", "full")}  # fine-tunes pretrained weights read from --data-root
+# fine-tunes pretrained weights read from --data-root
+NEEDS_LOCAL_FILES = {("scale-schedules", "full")}
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -30,11 +31,24 @@ GRID_PRESETS = ("loss-combos", "head-tail", "basics")
 def test_grid_presets_run_every_cell_on_the_same_paired_seeds(cli, preset):
     plans = {}
     for size, seeds in (("smoke", None), ("cpu", None), ("cpu", "4"), ("cpu", "1")):
-        done = cli("run", "--preset", preset, "--size", size, "--dry-run", *(["--seeds", seeds] if seeds else []))
+        done = cli(
+            "run",
+            "--preset",
+            preset,
+            "--size",
+            size,
+            "--dry-run",
+            *(["--seeds", seeds] if seeds else []),
+        )
         assert done.returncode == 0, done.stderr
         plans[size, seeds] = json.loads(done.stdout)
-    assert plans["smoke", None]["paired_seeds"] == [0, 1] and plans["cpu", None]["paired_seeds"] == [0, 1, 2]
-    assert plans["cpu", "4"]["paired_seeds"] == [0, 1, 2, 3] and plans["cpu", "1"]["paired_seeds"] == []
+    assert plans["smoke", None]["paired_seeds"] == [0, 1] and plans["cpu", None][
+        "paired_seeds"
+    ] == [0, 1, 2]
+    assert (
+        plans["cpu", "4"]["paired_seeds"] == [0, 1, 2, 3]
+        and plans["cpu", "1"]["paired_seeds"] == []
+    )
     one = plans["cpu", "1"]
     cells = 1
     for values in one["grid"].values():
@@ -42,7 +56,8 @@ def test_grid_presets_run_every_cell_on_the_same_paired_seeds(cli, preset):
     assert "train.seed" not in one["grid"] and one["trials_per_group"] == cells  # one run per cell
     for (size, seeds), plan in plans.items():
         n = len(plan["paired_seeds"]) or 1
-        assert plan["trials_per_group"] == cells * n, (size, seeds)  # every cell on every seed, once
+        # every cell on every seed, once
+        assert plan["trials_per_group"] == cells * n, (size, seeds)
         assert ("seeds" in plan["search_spaces"]) == (n > 1)
         assert plan["grid"].get("train.seed", []) == plan["paired_seeds"]
         assert "Departs from" in plan["description"]
@@ -54,8 +69,11 @@ def test_seeds_need_a_grid_and_a_positive_count(cli, tmp_path):
     assert "seeds=3" in done.stderr and "grid sampler" in done.stderr
     done = cli("run", "--preset", "loss-combos", "--seeds", "0", "--dry-run")
     assert done.returncode == 2 and "--seeds" in done.stderr
-    done = cli("run", "--preset", "scale-vs-classes", "--size", "smoke", "--seeds", "3", "--dry-run")
-    assert done.returncode == 2 and "draws its own seeds" in done.stderr  # its design has its own paired seeds
+    done = cli(
+        "run", "--preset", "scale-vs-classes", "--size", "smoke", "--seeds", "3", "--dry-run"
+    )
+    # its design has its own paired seeds
+    assert done.returncode == 2 and "draws its own seeds" in done.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -63,7 +81,8 @@ def test_a_study_file_replicates_its_grid_with_the_seeds_field(cli, tmp_path):
     (tmp_path / "study.yaml").write_text(
         "name: combos\ntrials: 2\nseeds: 3\nsampler: grid\nscheduler: none\n"
         "base: {data.name: digits, data.augment: false, model.name: small_cnn, train.epochs: 1}\n"
-        "spaces: [head_type]\nspace_options: {head_type: {choices: [ce, mse]}}\ngrid: {loss.output: [ce, mse]}\n")
+        "spaces: [head_type]\nspace_options: {head_type: {choices: [ce, mse]}}\ngrid: {loss.output: [ce, mse]}\n"
+    )
     done = cli("run", "--config", "study.yaml", "--dry-run")
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
@@ -77,8 +96,13 @@ def test_a_saved_replicated_spec_loads_back_unchanged(tmp_path):
 
     from study.spec import StudySpec, load_spec, save_spec
 
-    spec = StudySpec(name="x", preset="loss-combos", size="smoke", storage=str(tmp_path),
-                     **PRESETS.get("loss-combos").build("smoke", ""))
+    spec = StudySpec(
+        name="x",
+        preset="loss-combos",
+        size="smoke",
+        storage=str(tmp_path),
+        **PRESETS.get("loss-combos").build("smoke", ""),
+    )
     save_spec(spec)
     again = load_spec(str(tmp_path), "x")
     assert again == spec and again.trials == 12 and again.paired_seeds == (0, 1)
@@ -87,7 +111,16 @@ def test_a_saved_replicated_spec_loads_back_unchanged(tmp_path):
 
 
 def test_scale_schedules_at_full_size_needs_its_pretrained_weights(cli, tmp_path):
-    done = cli("run", "--preset", "scale-schedules", "--size", "full", "--data-root", str(tmp_path), "--dry-run")
+    done = cli(
+        "run",
+        "--preset",
+        "scale-schedules",
+        "--size",
+        "full",
+        "--data-root",
+        str(tmp_path),
+        "--dry-run",
+    )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     where = tmp_path / "pretrained" / "googlenet-imagenet.pth"
     assert str(where) in done.stderr and "model.pretrained_path" in done.stderr
@@ -96,20 +129,35 @@ def test_scale_schedules_at_full_size_needs_its_pretrained_weights(cli, tmp_path
 
     where.parent.mkdir()
     torch.save(googlenet(weights=None, aux_logits=False, init_weights=False).state_dict(), where)
-    done = cli("run", "--preset", "scale-schedules", "--size", "full", "--data-root", str(tmp_path), "--dry-run")
+    done = cli(
+        "run",
+        "--preset",
+        "scale-schedules",
+        "--size",
+        "full",
+        "--data-root",
+        str(tmp_path),
+        "--dry-run",
+    )
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     base = plan["fixed_config"]
     assert base["model.pretrained_path"] == str(where) and base["data.image_size"] == 224
-    assert base["train.epochs"] == base["train.additional_epochs"] == 50  # every arm: 50 + 50 epochs
-    assert plan["metric"] == "val_recall_at_1" and base["data.val_classes"] == 20  # selection never on the test classes
+    # every arm: 50 + 50 epochs
+    assert base["train.epochs"] == base["train.additional_epochs"] == 50
+    # selection never on the test classes
+    assert plan["metric"] == "val_recall_at_1" and base["data.val_classes"] == 20
 
 
 def test_scale_schedules_at_smoke_size_is_retrieval_on_unseen_glyph_classes(cli):
     done = cli("run", "--preset", "scale-schedules", "--size", "smoke", "--dry-run")
     plan = json.loads(done.stdout)
-    assert plan["fixed_config"]["data.name"] == "glyph_retrieval" and plan["metric"] == "val_recall_at_1"
-    assert plan["fixed_config"]["data.val_classes"] == 4  # validation classes, apart from the training and test ones
+    assert (
+        plan["fixed_config"]["data.name"] == "glyph_retrieval"
+        and plan["metric"] == "val_recall_at_1"
+    )
+    # validation classes, apart from the training and test ones
+    assert plan["fixed_config"]["data.val_classes"] == 4
     assert plan["fixed_config"]["train.additional_epochs"] == plan["fixed_config"]["train.epochs"]
 
 

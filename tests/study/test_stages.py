@@ -1,5 +1,6 @@
 """The two-stage scale design: what each stage runs, where the windows land, and that a resume
 estimates on the windows it placed first (no Ray: the planning is plain functions)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,8 +17,13 @@ from study.stages import load_windows, next_stage, planned_trials
 
 
 def preset_spec(size: str, storage: str) -> StudySpec:
-    return StudySpec(name=f"svc-{size}", preset="scale-vs-classes", size=size, storage=storage,
-                     **PRESETS.get("scale-vs-classes").build(size, ""))
+    return StudySpec(
+        name=f"svc-{size}",
+        preset="scale-vs-classes",
+        size=size,
+        storage=storage,
+        **PRESETS.get("scale-vs-classes").build(size, ""),
+    )
 
 
 def peaked(scale: float, centre: float) -> float:
@@ -35,7 +41,9 @@ def test_class_counts_are_evenly_spaced_in_log_c_minus_1(size):
 def test_every_class_count_trains_about_the_same_number_of_steps(size):
     from study.presets.scale_vs_classes import BATCH, PER_CLASS, STEPS
 
-    steps = [epochs_for(size, c) * math.ceil(c * PER_CLASS[size] / BATCH) for c in class_counts(size)]
+    steps = [
+        epochs_for(size, c) * math.ceil(c * PER_CLASS[size] / BATCH) for c in class_counts(size)
+    ]
     assert all(abs(s / STEPS[size] - 1) < 0.2 for s in steps), steps
 
 
@@ -48,7 +56,10 @@ def test_screen_stage_runs_the_screen_grid_on_one_seed_at_a_third_of_the_epochs(
     assert stage.spec.trials == len(plan.screen_scales) and stage.spec.scheduler == "none"
     for full, short in zip(spec.groups, stage.spec.groups):
         assert short["train.epochs"] == math.ceil(full["train.epochs"] / 3)
-        assert all(int(m) < short["train.epochs"] for m in filter(None, short["optim.lr_milestones"].split(",")))
+        assert all(
+            int(m) < short["train.epochs"]
+            for m in filter(None, short["optim.lr_milestones"].split(","))
+        )
     assert stage.storage_path.endswith("/svc-cpu/screen")
 
 
@@ -56,8 +67,11 @@ def test_estimate_stage_centres_each_window_on_its_screen_optimum_with_paired_se
     spec = preset_spec("cpu", str(tmp_path))
     plan = design("cpu")
     centres = {c: 2.0 + i for i, c in enumerate(plan.class_counts)}
-    screen = [{"data.num_classes": c, "scale.start": s, "val_accuracy": peaked(s, centres[c])}
-              for c in plan.class_counts for s in plan.screen_scales]
+    screen = [
+        {"data.num_classes": c, "scale.start": s, "val_accuracy": peaked(s, centres[c])}
+        for c in plan.class_counts
+        for s in plan.screen_scales
+    ]
     stage = next_stage(spec, {"screen": screen})
     assert stage.name == "estimate" and stage.spec.trials == plan.window_points * len(plan.seeds)
     for group, grid in zip(spec.groups, stage.spec.group_grids):
@@ -65,17 +79,23 @@ def test_estimate_stage_centres_each_window_on_its_screen_optimum_with_paired_se
         assert grid["train.seed"] == plan.seeds
         scales = grid["scale.start"]
         assert len(scales) == plan.window_points
-        assert math.log(scales[-1] / scales[0]) == pytest.approx(2 * plan.window_half_width, abs=0.01)
+        assert math.log(scales[-1] / scales[0]) == pytest.approx(
+            2 * plan.window_half_width, abs=0.01
+        )
         middle = scales[len(scales) // 2]
-        assert abs(math.log(middle / centres[c])) < 0.35  # the parabola through 3 screen points finds the peak
+        # the parabola through 3 screen points finds the peak
+        assert abs(math.log(middle / centres[c])) < 0.35
     assert next_stage(spec, {"screen": screen, "estimate": []}) is None
 
 
 def test_a_resumed_study_estimates_on_the_windows_it_placed_first(tmp_path):
     spec = preset_spec("smoke", str(tmp_path))
     plan = design("smoke")
-    screen = [{"data.num_classes": c, "scale.start": s, "val_accuracy": peaked(s, 4.0)}
-              for c in plan.class_counts for s in plan.screen_scales]
+    screen = [
+        {"data.num_classes": c, "scale.start": s, "val_accuracy": peaked(s, 4.0)}
+        for c in plan.class_counts
+        for s in plan.screen_scales
+    ]
     first = next_stage(spec, {"screen": screen}).spec.group_grids
     other = [dict(r, val_accuracy=peaked(r["scale.start"], 30.0)) for r in screen]
     assert next_stage(spec, {"screen": other}).spec.group_grids == first
@@ -88,12 +108,22 @@ def test_screen_centre_stays_at_an_edge_optimum_and_ignores_failed_trials():
     values = [peaked(s, 8.0) for s in scales]
     values[4] = float("nan")  # the trial at the peak failed
     assert 4 <= screen_centre(scales, values) <= 16
-    assert screen_centre(scales, [1.0 - v for v in values], mode="min") == pytest.approx(screen_centre(scales, values))
+    assert screen_centre(scales, [1.0 - v for v in values], mode="min") == pytest.approx(
+        screen_centre(scales, values)
+    )
 
 
 def test_plain_studies_are_one_stage_and_count_their_trials_as_before(tmp_path):
-    spec = StudySpec(name="plain", preset="custom", size="custom", trials=4, base={"data.name": "digits"},
-                     spaces=("lr",), groups=({"data.num_classes": 5}, {"data.num_classes": 10}), storage=str(tmp_path))
+    spec = StudySpec(
+        name="plain",
+        preset="custom",
+        size="custom",
+        trials=4,
+        base={"data.name": "digits"},
+        spaces=("lr",),
+        groups=({"data.num_classes": 5}, {"data.num_classes": 10}),
+        storage=str(tmp_path),
+    )
     stage = next_stage(spec, {})
     assert stage.name == "" and stage.spec is spec and not stage.tags
     assert next_stage(spec, {"": []}) is None and planned_trials(spec) == 8
@@ -108,7 +138,13 @@ def test_a_bad_design_is_one_line_naming_its_fields(tmp_path):
 
 
 def test_design_windows_are_log_symmetric():
-    plan = ScaleDesign(class_counts=(5, 9), screen_scales=(1, 4, 16), screen_fraction=0.5, window_points=5,
-                       window_half_width=1.0, seeds=(0, 1))
+    plan = ScaleDesign(
+        class_counts=(5, 9),
+        screen_scales=(1, 4, 16),
+        screen_fraction=0.5,
+        window_points=5,
+        window_half_width=1.0,
+        seeds=(0, 1),
+    )
     window = plan.window(4.0)
     assert window[2] == 4.0 and window[0] * window[-1] == pytest.approx(16.0, rel=1e-3)

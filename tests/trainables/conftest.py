@@ -4,6 +4,7 @@ Each fixture returns the ``data.root`` to load from; images are tiny and few per
 real layout (CIFAR pickles, MNIST IDX, CUB lists, Cars annotations, an ImageFolder tree).
 The session gets its own dataset cache through ``$STUDY_CACHE_DIR`` (never ``~/.cache``).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -32,7 +33,13 @@ def _images(rng: np.random.Generator, n: int, channels: int, size: int) -> np.nd
     return rng.integers(0, 256, size=(n, channels, size, size), dtype=np.uint8)
 
 
-def write_cifar(root: Path, num_classes: int, train_per_class: int, test_per_class: int, bytes_keys: bool = False) -> Path:
+def write_cifar(
+    root: Path,
+    num_classes: int,
+    train_per_class: int,
+    test_per_class: int,
+    bytes_keys: bool = False,
+) -> Path:
     """CIFAR-10 (5 data batches) or CIFAR-100 (train/test) python pickles under ``root``."""
     rng = np.random.default_rng(0)
     key = (lambda k: k.encode()) if bytes_keys else (lambda k: k)
@@ -46,7 +53,9 @@ def write_cifar(root: Path, num_classes: int, train_per_class: int, test_per_cla
         rng.shuffle(y)
         rows = _images(rng, len(y), 3, 32).reshape(len(y), -1)
         with open(folder / name, "wb") as f:
-            pickle.dump({key("data"): rows, key(label_key): y.tolist(), key("batch_label"): name}, f)
+            pickle.dump(
+                {key("data"): rows, key(label_key): y.tolist(), key("batch_label"): name}, f
+            )
 
     if ten:
         for i in range(1, 6):
@@ -57,12 +66,16 @@ def write_cifar(root: Path, num_classes: int, train_per_class: int, test_per_cla
     else:
         dump("train", train_per_class)
         dump("test", test_per_class)
-        (folder / "meta").write_bytes(pickle.dumps({key("fine_label_names"): [f"fine{i}" for i in range(100)]}))
+        (folder / "meta").write_bytes(
+            pickle.dumps({key("fine_label_names"): [f"fine{i}" for i in range(100)]})
+        )
     return root
 
 
 def _idx(path: Path, array: np.ndarray, gz: bool) -> None:
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(struct.pack(">I", d) for d in array.shape)
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(
+        struct.pack(">I", d) for d in array.shape
+    )
     data = header + array.astype(np.uint8).tobytes()
     if gz:
         path = path.with_name(path.name + ".gz")
@@ -84,7 +97,9 @@ def write_mnist(root: Path, folder: str, per_class: int = 4, gz: bool = False) -
 
 def _jpeg(path: Path, rng: np.random.Generator, size: tuple[int, int] = (40, 30)) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(path, quality=90)
+    Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(
+        path, quality=90
+    )
 
 
 def write_cub(root: Path, num_classes: int = 6, per_class: int = 4) -> Path:
@@ -120,8 +135,15 @@ def write_cars(root: Path, num_classes: int = 6, per_class: int = 4) -> Path:
         rel = f"car_ims/{i + 1:06d}.jpg"
         _jpeg(folder / rel, rng, (48, 32))
         c = i // per_class + 1
-        ann[0, i] = (np.array([rel]), np.array([[1]]), np.array([[1]]), np.array([[40]]), np.array([[30]]),
-                     np.array([[c]], dtype=np.uint8), np.array([[i % 2]], dtype=np.uint8))
+        ann[0, i] = (
+            np.array([rel]),
+            np.array([[1]]),
+            np.array([[1]]),
+            np.array([[40]]),
+            np.array([[30]]),
+            np.array([[c]], dtype=np.uint8),
+            np.array([[i % 2]], dtype=np.uint8),
+        )
     names = np.empty((1, num_classes), dtype=object)
     for c in range(num_classes):
         names[0, c] = np.array([f"Car Model {c + 1}"])
@@ -129,7 +151,9 @@ def write_cars(root: Path, num_classes: int = 6, per_class: int = 4) -> Path:
     return root
 
 
-def write_image_folder(root: Path, classes: tuple[str, ...] = ("cat", "dog", "emu"), per_class: int = 5) -> Path:
+def write_image_folder(
+    root: Path, classes: tuple[str, ...] = ("cat", "dog", "emu"), per_class: int = 5
+) -> Path:
     """``<root>/<class>/<image>.png`` (mixed sizes and modes)."""
     rng = np.random.default_rng(4)
     for c in classes:
@@ -148,7 +172,9 @@ def cifar10_root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cifar100_root(tmp_path: Path) -> Path:
-    return write_cifar(tmp_path / "data", 100, train_per_class=12, test_per_class=2, bytes_keys=True)
+    return write_cifar(
+        tmp_path / "data", 100, train_per_class=12, test_per_class=2, bytes_keys=True
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Batched on-device augmentation: each image gets its own crop shift and flip."""
+
 from __future__ import annotations
 
 import torch

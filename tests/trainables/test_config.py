@@ -1,4 +1,5 @@
 """TrialConfig: the flat round trip and the errors that name the key."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,8 +30,13 @@ def test_nested_round_trip_with_params_terms_and_tuples():
     }
     cfg = TrialConfig.from_flat(flat)
     assert cfg.loss.params == {"margin_cos": 0.35}
-    assert cfg.loss.terms["pc"] == TermConfig(weight=0.1, classes="head", params={}, optimizer="sgd")
-    assert cfg.loss.terms["center"].optimizer == "" and "loss.terms.center.optimizer" not in cfg.to_flat()
+    assert cfg.loss.terms["pc"] == TermConfig(
+        weight=0.1, classes="head", params={}, optimizer="sgd"
+    )
+    assert (
+        cfg.loss.terms["center"].optimizer == ""
+        and "loss.terms.center.optimizer" not in cfg.to_flat()
+    )
     assert cfg.loss.terms["center"].params == {"alpha": 0.5}
     assert cfg.optim.lr_milestones == (20, 40)
     assert cfg.scale.start == 20.0 and isinstance(cfg.scale.start, float)

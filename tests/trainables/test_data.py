@@ -1,4 +1,5 @@
 """Datasets from miniature on-disk copies: formats, errors, class subsets, long tails, splits."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,8 +31,19 @@ def check_bundle(b: DatasetBundle, channels: int, size: int) -> None:
 
 
 def test_registry_lists_every_dataset() -> None:
-    expected = {"glyphs", "digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "cifar10_lt",
-                "cifar100_lt", "cub200", "cars196", "image_folder"}
+    expected = {
+        "glyphs",
+        "digits",
+        "mnist",
+        "fashion_mnist",
+        "cifar10",
+        "cifar100",
+        "cifar10_lt",
+        "cifar100_lt",
+        "cub200",
+        "cars196",
+        "image_folder",
+    }
     assert expected <= set(DATASETS.names())
 
 
@@ -67,7 +79,14 @@ def test_cifar_lt_defaults_to_rho_100(cifar100_root: Path) -> None:
 
 
 def test_class_subset_and_long_tail_on_any_dataset(cifar100_root: Path) -> None:
-    b = load("cifar100", cifar100_root, num_classes=7, subset_seed=3, imbalance_ratio=4.0, max_per_class=8)
+    b = load(
+        "cifar100",
+        cifar100_root,
+        num_classes=7,
+        subset_seed=3,
+        imbalance_ratio=4.0,
+        max_per_class=8,
+    )
     assert b.num_classes == 7 and len(b.class_names) == 7
     assert b.class_counts.tolist() == long_tail_counts(7, 8, 4.0)
     picked = choose_classes(100, 7, 3, "cifar100").tolist()
@@ -119,7 +138,10 @@ def test_image_folder_with_train_test_folders(tmp_path: Path) -> None:
     assert len(b.test) == 6 and len(b.train) + len(b.val) == 12
 
 
-@pytest.mark.parametrize("name", ["cifar10", "cifar100_lt", "mnist", "fashion_mnist", "cub200", "cars196", "image_folder"])
+@pytest.mark.parametrize(
+    "name",
+    ["cifar10", "cifar100_lt", "mnist", "fashion_mnist", "cub200", "cars196", "image_folder"],
+)
 def test_missing_dataset_is_one_line_naming_the_path(name: str, tmp_path: Path) -> None:
     with pytest.raises(DatasetError) as err:
         load(name, tmp_path)
@@ -171,21 +193,30 @@ def test_cifar100_lt_trains_on_all_10847_images_and_validates_on_unused_ones() -
     train, val = long_tail_split(y, 100, 0, 100.0, seed=0, val_fraction=0.1)
     counts = long_tail_counts(100, 500, 100.0)
     assert len(train) == 10_847 and torch.bincount(y[train], minlength=100).tolist() == counts
-    assert torch.equal(train, long_tail_indices(y, 100, 0, 100.0, seed=0))  # the same images as the tail alone
+    # the same images as the tail alone
+    assert torch.equal(train, long_tail_indices(y, 100, 0, 100.0, seed=0))
     assert torch.bincount(y[val], minlength=100).tolist() == [min(50, 500 - n) for n in counts]
     assert len(val) == 4_918 and not set(train.tolist()) & set(val.tolist())
 
 
-def test_a_long_tailed_dataset_keeps_its_images_and_validates_on_the_rest(cifar100_root: Path) -> None:
+def test_a_long_tailed_dataset_keeps_its_images_and_validates_on_the_rest(
+    cifar100_root: Path,
+) -> None:
     b = load("cifar100_lt", cifar100_root)
     counts = long_tail_counts(100, 12, 100.0)
-    assert len(b.train) == sum(counts) and torch.bincount(b.train.y, minlength=100).tolist() == counts
+    assert (
+        len(b.train) == sum(counts) and torch.bincount(b.train.y, minlength=100).tolist() == counts
+    )
     assert b.class_counts.tolist() == counts  # head/tail are decided on the training set itself
     assert torch.bincount(b.val.y, minlength=100).tolist() == [min(1, 12 - n) for n in counts]
     train_images = {row.numpy().tobytes() for row in b.train.x.flatten(1)}
     assert not any(row.numpy().tobytes() in train_images for row in b.val.x.flatten(1))
-    balanced = load("cifar100", cifar100_root)  # no tail: the validation split is held out of the pool
-    assert len(balanced.train) + len(balanced.val) == 1200 and balanced.class_counts.tolist() == [12] * 100
+    # no tail: the validation split is held out of the pool
+    balanced = load("cifar100", cifar100_root)
+    assert (
+        len(balanced.train) + len(balanced.val) == 1200
+        and balanced.class_counts.tolist() == [12] * 100
+    )
 
 
 def test_a_long_tail_that_leaves_nothing_to_validate_on_is_one_line(cifar100_root: Path) -> None:
@@ -202,7 +233,8 @@ def test_subsets_and_holdout() -> None:
     assert sy.tolist() == [0, 1, 0, 1] and sx.tolist() == [2.0, 7.0, 12.0, 17.0]
     y = torch.tensor([0] * 10 + [1] * 5 + [2])
     kept, held = stratified_holdout(y, 0.2, seed=0)
-    assert torch.bincount(y[held], minlength=3).tolist() == [2, 1, 0]  # class 2 keeps its only image
+    # class 2 keeps its only image
+    assert torch.bincount(y[held], minlength=3).tolist() == [2, 1, 0]
     assert sorted(kept.tolist() + held.tolist()) == list(range(16))
 
 
@@ -213,7 +245,9 @@ def test_head_tail_and_shot_splits(cifar100_root: Path) -> None:
     assert all(counts[c] < 20 for c in few) and all(20 <= counts[c] <= 100 for c in medium)
     b = load("cifar100_lt", cifar100_root, imbalance_ratio=10.0, head_threshold=5)
     assert set(b.head_classes) | set(b.tail_classes) == set(range(100))
-    assert all(b.class_counts[c] >= 5 for c in b.head_classes) and all(b.class_counts[c] < 5 for c in b.tail_classes)
+    assert all(b.class_counts[c] >= 5 for c in b.head_classes) and all(
+        b.class_counts[c] < 5 for c in b.tail_classes
+    )
     assert b.few_classes == tuple(range(100)) and b.many_classes == ()
 
 
@@ -226,5 +260,7 @@ def test_digits_builtin() -> None:
 def test_batches_cover_the_split_once(cifar10_root: Path) -> None:
     b = load("cifar10", cifar10_root)
     g = torch.Generator().manual_seed(0)
-    ys = torch.cat([y for _, y in b.train.batches(16, shuffle=True, generator=g, augment=True, flip=b.flip_ok)])
+    ys = torch.cat(
+        [y for _, y in b.train.batches(16, shuffle=True, generator=g, augment=True, flip=b.flip_ok)]
+    )
     assert sorted(ys.tolist()) == sorted(b.train.y.tolist())

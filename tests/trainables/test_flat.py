@@ -1,8 +1,10 @@
 """The flat-value codec: text from the command line, YAML or MLflow params read back as the declared
 types, and written so that it reads back the same."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -11,23 +13,39 @@ from analysis.load import _typed as typed_column
 from trainables.flat import ConfigError, as_text, guess, scalar, typed
 
 
-@pytest.mark.parametrize("hint, value, expected", [
-    (bool, "False", False), (bool, "1", True), (bool, 0, False),
-    (int, "7", 7), (int, 7.0, 7), (float, "1e-3", 0.001), (float, 2, 2.0),
-    (str, "adam", "adam"), (tuple[int, ...], "20,40", (20, 40)), (tuple[str, ...], ["lr"], ("lr",)),
-    (Mapping[str, Any], {"a": 1}, {"a": 1}),
-])
+@pytest.mark.parametrize(
+    "hint, value, expected",
+    [
+        (bool, "False", False),
+        (bool, "1", True),
+        (bool, 0, False),
+        (int, "7", 7),
+        (int, 7.0, 7),
+        (float, "1e-3", 0.001),
+        (float, 2, 2.0),
+        (str, "adam", "adam"),
+        (tuple[int, ...], "20,40", (20, 40)),
+        (tuple[str, ...], ["lr"], ("lr",)),
+        (Mapping[str, Any], {"a": 1}, {"a": 1}),
+    ],
+)
 def test_typed_converts_to_the_declared_type(hint, value, expected):
     got = typed(hint, "k", value)
     assert got == expected and type(got) is type(expected)
 
 
-@pytest.mark.parametrize("hint, value, named", [
-    (bool, "maybe", "expected bool"), (int, 2.5, "expected int"), (int, True, "expected int"),
-    (float, "fast", "expected float"), (str, 3, "expected str"),
-    (tuple[int, ...], 3, "expected a list"),
-    (Mapping[str, Any], [1], "expected a mapping"),
-])
+@pytest.mark.parametrize(
+    "hint, value, named",
+    [
+        (bool, "maybe", "expected bool"),
+        (int, 2.5, "expected int"),
+        (int, True, "expected int"),
+        (float, "fast", "expected float"),
+        (str, 3, "expected str"),
+        (tuple[int, ...], 3, "expected a list"),
+        (Mapping[str, Any], [1], "expected a mapping"),
+    ],
+)
 def test_typed_names_the_key_the_value_and_the_type(hint, value, named):
     with pytest.raises(ConfigError) as info:
         typed(hint, "k", value)

@@ -1,4 +1,5 @@
 """The built-in glyph dataset: determinism, disjoint fonts, no duplicate classes, config handling."""
+
 from __future__ import annotations
 
 import shutil
@@ -9,8 +10,7 @@ import pytest
 import torch
 
 from trainables.config import DataConfig
-from trainables.data import DatasetError, load_dataset, long_tail_counts
-from trainables.data import glyph_inventory, glyphs
+from trainables.data import DatasetError, glyph_inventory, glyphs, load_dataset, long_tail_counts
 from trainables.data.cache import cache_dir
 from trainables.data.fonts import discover_font_files, usable_faces
 from trainables.data.glyph_render import GlyphRasterizer, place
@@ -34,13 +34,17 @@ def test_default_is_digits_and_latin_letters() -> None:
     assert 40 <= len(inv["chars"]) <= 62
 
 
-def test_two_builds_give_the_same_tensors_and_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    glyphs.glyph_class_pool(SMALL.num_classes)  # the font inventory, built once in the session cache
+def test_two_builds_give_the_same_tensors_and_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the font inventory, built once in the session cache
+    glyphs.glyph_class_pool(SMALL.num_classes)
     inventory = cache_dir() / "glyph_inventory"
     files = []
     arrays = []
     for run in ("a", "b"):
-        shutil.copytree(inventory, tmp_path / run / "glyph_inventory")  # the renders are built afresh
+        # the renders are built afresh
+        shutil.copytree(inventory, tmp_path / run / "glyph_inventory")
         monkeypatch.setenv("STUDY_CACHE_DIR", str(tmp_path / run))
         arrays.append(glyphs.glyph_arrays(SMALL))
         files.append(next((tmp_path / run / "glyphs").glob("*.pt")).read_bytes())
@@ -54,7 +58,9 @@ def test_train_and_test_fonts_are_disjoint() -> None:
     inv = glyphs.glyph_class_pool(SMALL.num_classes)
     train_fonts, test_fonts = set(a["train_font"].tolist()), set(a["test_font"].tolist())
     assert train_fonts and test_fonts and not train_fonts & test_fonts
-    assert all(inv["test_fonts"][f] for f in test_fonts) and not any(inv["test_fonts"][f] for f in train_fonts)
+    assert all(inv["test_fonts"][f] for f in test_fonts) and not any(
+        inv["test_fonts"][f] for f in train_fonts
+    )
 
 
 def test_no_two_classes_render_identically() -> None:
@@ -71,7 +77,10 @@ def test_lookalikes_are_removed_by_render() -> None:
     faces = usable_faces(discover_font_files())
     rast = GlyphRasterizer([f.path for f in faces])
     chars = ["A", "\u0391", "\u0410", "o", "O", "E", "F"]  # Latin A, Greek Alpha, Cyrillic A
-    support = [[i for i, f in enumerate(faces) if ord(c) in f.codepoints and rast.draws(i, c)] for c in chars]
+    support = [
+        [i for i, f in enumerate(faces) if ord(c) in f.codepoints and rast.draws(i, c)]
+        for c in chars
+    ]
     kept = [chars[i] for i in glyph_inventory._deduplicate(rast, chars, support, len(faces))]
     assert kept == ["A", "o", "E", "F"]
 
@@ -86,9 +95,14 @@ def test_tofu_is_not_a_glyph() -> None:
 
 
 def test_long_tail_and_subset_seed() -> None:
-    b = load_dataset(DataConfig(name="glyphs", num_classes=12, max_per_class=24, imbalance_ratio=8.0), torch.device("cpu"))
+    b = load_dataset(
+        DataConfig(name="glyphs", num_classes=12, max_per_class=24, imbalance_ratio=8.0),
+        torch.device("cpu"),
+    )
     assert b.class_counts.tolist() == long_tail_counts(12, 24, 8.0)
-    other = glyphs.glyph_arrays(DataConfig(name="glyphs", num_classes=12, subset_seed=1, max_per_class=24))
+    other = glyphs.glyph_arrays(
+        DataConfig(name="glyphs", num_classes=12, subset_seed=1, max_per_class=24)
+    )
     assert other["chars"] != glyphs.glyph_arrays(SMALL)["chars"]
 
 

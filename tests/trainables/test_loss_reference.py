@@ -1,4 +1,5 @@
 """Each loss against its paper's definition, with the logits rebuilt by hand."""
+
 from __future__ import annotations
 
 import math
@@ -55,7 +56,8 @@ def test_mse_on_softmax_averages_over_classes(batch):
     x, y = batch
     loss = make("mse")
     p = torch.softmax(x @ loss.weight.T + loss.bias, dim=1)
-    ref = sum(((p[i] - F.one_hot(y[i], C)) ** 2).sum() / C for i in range(B)) / B  # (1/C) sum_k, then batch mean
+    # (1/C) sum_k, then batch mean
+    ref = sum(((p[i] - F.one_hot(y[i], C)) ** 2).sum() / C for i in range(B)) / B
     torch.testing.assert_close(loss(x, y), ref)
 
 
@@ -73,7 +75,9 @@ def test_complement_entropy_hand_value():
 def test_complement_standalone_uses_its_own_head(batch):
     x, y = batch
     loss = make("complement")
-    torch.testing.assert_close(loss(x, y, scale=S), loss.from_logits(x @ loss.weight.T + loss.bias, y))
+    torch.testing.assert_close(
+        loss(x, y, scale=S), loss.from_logits(x @ loss.weight.T + loss.bias, y)
+    )
 
 
 def test_normface(batch):
@@ -148,7 +152,9 @@ def test_adacos_dynamic_rule_by_hand(batch):
     weight = objective.output.weight
     cos = cosines(x, weight).detach()
     s0 = math.sqrt(2) * math.log(C - 1)
-    b_avg = sum(math.exp(s0 * cos[i, k].item()) for i in range(B) for k in range(C) if k != y[i]) / B
+    b_avg = (
+        sum(math.exp(s0 * cos[i, k].item()) for i in range(B) for k in range(C) if k != y[i]) / B
+    )
     thetas = sorted(math.acos(cos[i, y[i]].item()) for i in range(B))
     theta_med = thetas[(B - 1) // 2]  # torch.median: the lower of the two middle values
     s1 = math.log(b_avg) / math.cos(min(math.pi / 4, theta_med))
@@ -177,13 +183,17 @@ def test_softtriple_by_loops(batch):
     margin = delta * F.one_hot(y, C)
     reg = sum(
         math.sqrt(2 + 1e-5 - 2 * float(w[c * k + a] @ w[c * k + b]))
-        for c in range(C) for a in range(k) for b in range(a + 1, k)
+        for c in range(C)
+        for a in range(k)
+        for b in range(a + 1, k)
     ) / (C * k * (k - 1))
     ref = F.cross_entropy(S * (relaxed - margin), y) + tau * reg
     torch.testing.assert_close(loss(x, y, scale=S), ref)
 
 
-@pytest.mark.parametrize("labels", [[0, 1, 2, 3, 0, 2], [0, 1, 1, 0, 0, 2]], ids=["all-present", "class-3-absent"])
+@pytest.mark.parametrize(
+    "labels", [[0, 1, 2, 3, 0, 2], [0, 1, 1, 0, 0, 2]], ids=["all-present", "class-3-absent"]
+)
 def test_proxy_anchor_by_loops(batch, labels):
     x, y = batch[0], torch.tensor(labels)
     alpha, delta = 32.0, 0.1
@@ -191,13 +201,20 @@ def test_proxy_anchor_by_loops(batch, labels):
     cos = cosines(x, loss.weight.detach())
     present = sorted(set(y.tolist()))
     pos = sum(
-        math.log(1 + sum(math.exp(-alpha * (cos[i, p].item() - delta)) for i in range(B) if y[i] == p))
+        math.log(
+            1 + sum(math.exp(-alpha * (cos[i, p].item() - delta)) for i in range(B) if y[i] == p)
+        )
         for p in present
     ) / len(present)
-    neg = sum(
-        math.log(1 + sum(math.exp(alpha * (cos[i, p].item() + delta)) for i in range(B) if y[i] != p))
-        for p in range(C)
-    ) / C
+    neg = (
+        sum(
+            math.log(
+                1 + sum(math.exp(alpha * (cos[i, p].item() + delta)) for i in range(B) if y[i] != p)
+            )
+            for p in range(C)
+        )
+        / C
+    )
     assert loss(x, y, scale=S).item() == pytest.approx(pos + neg, rel=1e-9)
 
 
@@ -230,7 +247,9 @@ def test_pc_paper_formula_with_gamma_term(batch, normalize):
     for i in range(B):
         alpha = float(((f[i] - w[y[i]]) ** 2).sum())
         push = sum(
-            float(((f[i] - w[j]) ** 2).sum() + ((w[y[i]] - w[j]) ** 2).sum()) for j in range(C) if j != y[i]
+            float(((f[i] - w[j]) ** 2).sum() + ((w[y[i]] - w[j]) ** 2).sum())
+            for j in range(C)
+            if j != y[i]
         )
         total += alpha - push / (C - 1)
     assert loss(x, y).item() == pytest.approx(total / B, rel=1e-9)

@@ -1,5 +1,6 @@
 """Contract tests run over every registered loss: the declared facts and hooks, shapes,
 gradients, extremes, low precision."""
+
 from __future__ import annotations
 
 import pytest
@@ -46,7 +47,10 @@ def test_declared_facts_match_what_the_loss_does(name):
     ``secondary_update``: it has a form on another term's logits."""
     cls = LOSSES.get(name)
     assert (name in scaled_losses()) == cls.scaled
-    x, y = torch.randn(6, D, generator=torch.Generator().manual_seed(4)), torch.tensor([0, 1, 2, 3, 0, 1])
+    x, y = (
+        torch.randn(6, D, generator=torch.Generator().manual_seed(4)),
+        torch.tensor([0, 1, 2, 3, 0, 1]),
+    )
     torch.manual_seed(0)
     if cls.output_space:
         objective = Objective(LossConfig(output=name), C, D, head=(0, 1), tail=(2, 3))
@@ -58,6 +62,7 @@ def test_declared_facts_match_what_the_loss_does(name):
 
         def at(scale):
             return loss(x, y, scale=scale)
+
     assert (not torch.allclose(at(4.0), at(16.0))) == cls.scaled
     margin = margin_of(name)
     if margin is not None:
@@ -65,11 +70,16 @@ def test_declared_facts_match_what_the_loss_does(name):
 
         def with_margin(value):
             torch.manual_seed(0)
-            return build_loss(name, num_classes=C, embedding_dim=D, **{margin.param: value})(x, y, scale=8.0)
+            return build_loss(name, num_classes=C, embedding_dim=D, **{margin.param: value})(
+                x, y, scale=8.0
+            )
 
         assert with_margin(margin.high) > with_margin(margin.low)
     if cls.secondary_update:
-        assert build_loss(name, num_classes=C, embedding_dim=D).from_logits(torch.randn(6, C), y).shape == ()
+        assert (
+            build_loss(name, num_classes=C, embedding_dim=D).from_logits(torch.randn(6, C), y).shape
+            == ()
+        )
 
 
 @pytest.mark.parametrize("name", LOSSES.names())
@@ -154,7 +164,9 @@ def test_unknown_parameter_names_the_allowed_ones():
 def test_parameters_from_strings_are_converted():
     loss = build_loss("adacos", num_classes=C, embedding_dim=D, dynamic="true")
     assert loss.dynamic is True
-    assert build_loss("softtriple", num_classes=C, embedding_dim=D, centers_per_class=2.0).weight.shape == (2 * C, D)
+    assert build_loss(
+        "softtriple", num_classes=C, embedding_dim=D, centers_per_class=2.0
+    ).weight.shape == (2 * C, D)
     with pytest.raises(ConfigError, match="centers_per_class"):
         build_loss("softtriple", num_classes=C, embedding_dim=D, centers_per_class=2.5)
 

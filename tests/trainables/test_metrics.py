@@ -1,4 +1,5 @@
 """Metrics against scikit-learn and hand-computed cases."""
+
 from __future__ import annotations
 
 import math
@@ -19,18 +20,29 @@ Y_PRED = np.array([0, 0, 1, 0, 1, 2, 2, 2, 0, 1])
 
 def test_classification_metrics_match_sklearn() -> None:
     assert metrics.accuracy(Y_TRUE, Y_PRED) == pytest.approx(skm.accuracy_score(Y_TRUE, Y_PRED))
-    assert metrics.balanced_accuracy(Y_TRUE, Y_PRED) == pytest.approx(skm.balanced_accuracy_score(Y_TRUE, Y_PRED))
+    assert metrics.balanced_accuracy(Y_TRUE, Y_PRED) == pytest.approx(
+        skm.balanced_accuracy_score(Y_TRUE, Y_PRED)
+    )
     recall = metrics.per_class_recall(torch.tensor(Y_TRUE), torch.tensor(Y_PRED), 5)
     np.testing.assert_allclose(recall[:4], [0.75, 0.5, 2 / 3, 0.0])
     assert math.isnan(recall[4])  # class 4 never occurs
     np.testing.assert_array_equal(
-        metrics.confusion_matrix(Y_TRUE, Y_PRED, 5), skm.confusion_matrix(Y_TRUE, Y_PRED, labels=range(5))
+        metrics.confusion_matrix(Y_TRUE, Y_PRED, 5),
+        skm.confusion_matrix(Y_TRUE, Y_PRED, labels=range(5)),
     )
 
 
 def test_group_accuracy_and_report() -> None:
     report = metrics.classification_report(
-        Y_TRUE, Y_PRED, 4, head=(0, 1), tail=(2, 3), many=(0,), medium=(1, 2), few=(), important_class=2
+        Y_TRUE,
+        Y_PRED,
+        4,
+        head=(0, 1),
+        tail=(2, 3),
+        many=(0,),
+        medium=(1, 2),
+        few=(),
+        important_class=2,
     )
     assert report["accuracy"] == pytest.approx(0.6)
     assert report["head_accuracy"] == pytest.approx((0.75 + 0.5) / 2)
@@ -39,7 +51,10 @@ def test_group_accuracy_and_report() -> None:
     assert report["medium_accuracy"] == pytest.approx((0.5 + 2 / 3) / 2)
     assert "few_accuracy" not in report  # empty group: omitted
     assert report["important_class_recall"] == pytest.approx(2 / 3)
-    assert set(metrics.classification_report(Y_TRUE, Y_PRED, 4)) == {"accuracy", "balanced_accuracy"}
+    assert set(metrics.classification_report(Y_TRUE, Y_PRED, 4)) == {
+        "accuracy",
+        "balanced_accuracy",
+    }
 
 
 def test_recall_at_k_hand_built_2d() -> None:
@@ -84,7 +99,9 @@ def _reference_r_metrics(e: torch.Tensor, y: torch.Tensor) -> tuple[float, float
         r = int((y == y[q]).sum()) - 1
         if r == 0:
             continue
-        order = [int(i) for i in torch.argsort(sim[q], descending=True, stable=True) if int(i) != q][:r]
+        order = [
+            int(i) for i in torch.argsort(sim[q], descending=True, stable=True) if int(i) != q
+        ][:r]
         rel = [int(y[i] == y[q]) for i in order]
         maps.append(sum(rel[i] * sum(rel[: i + 1]) / (i + 1) for i in range(r)) / r)
         rps.append(sum(rel) / r)
@@ -104,7 +121,9 @@ def test_cluster_metrics_match_sklearn() -> None:
     x = np.concatenate([rng.normal(0, 1, (30, 4)) + 5, rng.normal(0, 1, (30, 4)) - 5])
     y = np.repeat([0, 1], 30)
     assert metrics.silhouette(x, y, metric="euclidean") == pytest.approx(skm.silhouette_score(x, y))
-    assert metrics.calinski_harabasz(torch.tensor(x), torch.tensor(y)) == pytest.approx(skm.calinski_harabasz_score(x, y))
+    assert metrics.calinski_harabasz(torch.tensor(x), torch.tensor(y)) == pytest.approx(
+        skm.calinski_harabasz_score(x, y)
+    )
     capped = metrics.silhouette(x, y, max_samples=20, metric="euclidean")
     assert -1 <= capped <= 1 and capped != pytest.approx(skm.silhouette_score(x, y))
     assert math.isnan(metrics.silhouette(x, np.zeros(60)))
@@ -118,10 +137,15 @@ def test_cluster_metrics_take_every_feature_of_a_large_test_set() -> None:
     x = rng.normal(0, 1, (10_000, 3)) + 3 * rng.normal(0, 1, (10, 3))[y]
     whole = skm.calinski_harabasz_score(x, y)
     assert metrics.calinski_harabasz(x, y) == pytest.approx(whole)
-    assert metrics.calinski_harabasz(x[::5], y[::5]) == pytest.approx(whole / 5, rel=0.2)  # why a sample would not do
+    # why a sample would not do
+    assert metrics.calinski_harabasz(x[::5], y[::5]) == pytest.approx(whole / 5, rel=0.2)
     report = metrics.feature_cluster_report(x[:3000], y[:3000])
-    assert report["silhouette"] == pytest.approx(skm.silhouette_score(x[:3000], y[:3000], metric="cosine"))
-    assert report["calinski_harabasz"] == pytest.approx(skm.calinski_harabasz_score(x[:3000], y[:3000]))
+    assert report["silhouette"] == pytest.approx(
+        skm.silhouette_score(x[:3000], y[:3000], metric="cosine")
+    )
+    assert report["calinski_harabasz"] == pytest.approx(
+        skm.calinski_harabasz_score(x[:3000], y[:3000])
+    )
 
 
 def test_softtriple_proxy_statistics_are_over_one_proxy_per_class() -> None:
@@ -131,18 +155,28 @@ def test_softtriple_proxy_statistics_are_over_one_proxy_per_class() -> None:
     from trainables.losses import Objective
 
     obj = Objective(LossConfig(output="softtriple", params={"centers_per_class": 2}), 3, 2, (), ())
-    centers = torch.tensor([[1.0, 0.0], [0.0, 1.0],  # class 0: proxy along (1, 1)
-                            [-2.0, 0.0], [0.0, -2.0],  # class 1: proxy along (-1, -1)
-                            [1.0, 0.0], [0.0, -3.0]])  # class 2: proxy along (1, -1)
+    # class 2: proxy along (1, -1)
+    centers = torch.tensor(
+        [
+            [1.0, 0.0],
+            [0.0, 1.0],  # class 0: proxy along (1, 1)
+            [-2.0, 0.0],
+            [0.0, -2.0],  # class 1: proxy along (-1, -1)
+            [1.0, 0.0],
+            [0.0, -3.0],
+        ]
+    )
     with torch.no_grad():
         obj.output.weight.copy_(centers)
     proxies = obj.class_weights()
-    s = 2 ** -0.5
+    s = 2**-0.5
     assert torch.allclose(proxies, torch.tensor([[s, s], [-s, -s], [s, -s]]), atol=1e-6)
     stats = metrics.proxy_cosine_stats(proxies)  # proxy pairs: cosines -1, 0, 0
     assert stats["proxy_cos_mean"] == pytest.approx(-1 / 3)
     assert stats["proxy_cos_var"] == pytest.approx(np.var([-1.0, 0.0, 0.0]))
-    assert metrics.proxy_cosine_stats(centers)["proxy_cos_var"] != pytest.approx(stats["proxy_cos_var"])
+    assert metrics.proxy_cosine_stats(centers)["proxy_cos_var"] != pytest.approx(
+        stats["proxy_cos_var"]
+    )
 
 
 def test_proxy_cosine_statistics() -> None:
@@ -164,15 +198,23 @@ def test_gradcam_grid_writes_png(name: str, tmp_path: Path) -> None:
     maps = metrics.gradcam_maps(model, lambda e: e @ weights.T, images, [0, 1, 2, 0, 1])
     assert maps.shape == (5, 16, 16) and maps.min() >= 0 and maps.max() <= 1 + 1e-6
     assert model.training  # mode restored
-    path = metrics.gradcam_grid(model, lambda e: e @ weights.T, images, torch.tensor([0, 1, 2, 0, 1]),
-                                tmp_path / "cam" / "grid.png", class_names=["a", "b", "c"])
+    path = metrics.gradcam_grid(
+        model,
+        lambda e: e @ weights.T,
+        images,
+        torch.tensor([0, 1, 2, 0, 1]),
+        tmp_path / "cam" / "grid.png",
+        class_names=["a", "b", "c"],
+    )
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     from PIL import Image
 
     grid = np.asarray(Image.open(path).convert("RGB")).astype(int)
     assert grid.shape == (96 + 14, 5 * 96, 3)  # one row of five 96 px tiles under 14 px captions
     tiles = grid[14:]
-    assert (np.abs(tiles[..., 0] - tiles[..., 2]) > 30).mean() > 0.1  # the jet heat map tints gray images
+    assert (
+        np.abs(tiles[..., 0] - tiles[..., 2]) > 30
+    ).mean() > 0.1  # the jet heat map tints gray images
 
 
 def test_silhouette_samples_caps_or_skips_the_score() -> None:
@@ -183,7 +225,8 @@ def test_silhouette_samples_caps_or_skips_the_score() -> None:
     x = rng.normal(0, 1, (2000, 4)) + 2 * rng.normal(0, 1, (20, 4))[y]
     capped = metrics.feature_cluster_report(x, y, silhouette_samples=500)
     assert capped["silhouette"] == pytest.approx(
-        skm.silhouette_score(x, y, metric="cosine", sample_size=500, random_state=0))
+        skm.silhouette_score(x, y, metric="cosine", sample_size=500, random_state=0)
+    )
     assert capped["silhouette"] != pytest.approx(skm.silhouette_score(x, y, metric="cosine"))
     skipped = metrics.feature_cluster_report(x, y, silhouette_samples=0)
     assert "silhouette" not in skipped

@@ -1,4 +1,5 @@
 """Models: output shapes, parameter counts, Grad-CAM layers, dropout, local pretrained weights."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,7 +30,9 @@ def test_every_model_embeds(name: str, channels: int) -> None:
     assert isinstance(m.cam_layer, nn.Module) and any(m.cam_layer is mod for mod in m.modules())
 
 
-@pytest.mark.parametrize("name, params", [("resnet20", 269_722), ("resnet32", 464_154), ("resnet56", 853_018)])
+@pytest.mark.parametrize(
+    "name, params", [("resnet20", 269_722), ("resnet32", 464_154), ("resnet56", 853_018)]
+)
 def test_cifar_resnet_parameter_counts(name: str, params: int) -> None:
     # He et al. 2016: 0.27M, 0.46M, 0.85M with a 10-way output (here a 10-d embedding)
     assert n_params(build_model(ModelConfig(name=name, embedding_dim=10), 3, 32)) == params
@@ -38,10 +41,16 @@ def test_cifar_resnet_parameter_counts(name: str, params: int) -> None:
 def test_option_a_shortcut_has_no_parameters() -> None:
     m = build_model(ModelConfig(name="resnet20", embedding_dim=10), 3, 32)
     block = m.layer2[0]
-    assert sum(p.numel() for n, p in block.named_parameters() if "conv" not in n and "bn" not in n) == 0
+    assert (
+        sum(p.numel() for n, p in block.named_parameters() if "conv" not in n and "bn" not in n)
+        == 0
+    )
     x = torch.randn(1, 16, 32, 32)
     assert block.shortcut(x).shape == (1, 32, 16, 16)
-    assert torch.equal(block.shortcut(x)[:, 8:24], x[:, :, ::2, ::2]) and block.shortcut(x)[:, :8].abs().sum() == 0
+    assert (
+        torch.equal(block.shortcut(x)[:, 8:24], x[:, :, ::2, ::2])
+        and block.shortcut(x)[:, :8].abs().sum() == 0
+    )
 
 
 def test_torchvision_backbones_on_imagenet_sizes() -> None:
@@ -49,7 +58,9 @@ def test_torchvision_backbones_on_imagenet_sizes() -> None:
     assert m.backbone.conv1.kernel_size == (7, 7)  # stem kept for larger inputs
     assert m(torch.randn(1, 3, 96, 96)).shape == (1, 16)
     small = build_model(ModelConfig(name="resnet18", embedding_dim=16), 3, 32)
-    assert small.backbone.conv1.kernel_size == (3, 3) and isinstance(small.backbone.maxpool, nn.Identity)
+    assert small.backbone.conv1.kernel_size == (3, 3) and isinstance(
+        small.backbone.maxpool, nn.Identity
+    )
 
 
 def test_dropout_before_embedding() -> None:
@@ -71,14 +82,20 @@ def test_pretrained_own_model_weights(tmp_path: Path) -> None:
     source = build_model(ModelConfig(name="resnet20", embedding_dim=8), 3, 32)
     path = tmp_path / "r20.pt"
     torch.save(source.state_dict(), path)
-    m = build_model(ModelConfig(name="resnet20", embedding_dim=16, pretrained_path=str(path)), 3, 32)
+    m = build_model(
+        ModelConfig(name="resnet20", embedding_dim=16, pretrained_path=str(path)), 3, 32
+    )
     assert torch.equal(m.layer1[0].conv1.weight, source.layer1[0].conv1.weight)
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet20"])
 def test_missing_pretrained_file_is_one_line(name: str, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no such file") as err:
-        build_model(ModelConfig(name=name, embedding_dim=8, pretrained_path=str(tmp_path / "nope.pt")), 3, 32)
+        build_model(
+            ModelConfig(name=name, embedding_dim=8, pretrained_path=str(tmp_path / "nope.pt")),
+            3,
+            32,
+        )
     assert "\n" not in str(err.value)
 
 

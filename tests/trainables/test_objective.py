@@ -1,4 +1,5 @@
 """The Objective: term weighting, class subsets, second update, rule updates, scales, parameters."""
+
 from __future__ import annotations
 
 import math
@@ -32,19 +33,23 @@ def neg_complement_entropy(logits, labels):
     p = logits.softmax(1)
     h = torch.zeros(())
     for i, y in enumerate(labels.tolist()):
-        q = torch.cat([p[i, :y], p[i, y + 1:]]) / (1 - p[i, y])
+        q = torch.cat([p[i, :y], p[i, y + 1 :]]) / (1 - p[i, y])
         h = h - (q * q.log()).sum() / (logits.shape[1] - 1)
     return -h / len(labels)
 
 
 def test_total_is_output_plus_weighted_terms():
-    obj = objective(terms={"center": TermConfig(weight=0.3), "pc": TermConfig(weight=0.1, classes="head")})
+    obj = objective(
+        terms={"center": TermConfig(weight=0.3), "pc": TermConfig(weight=0.1, classes="head")}
+    )
     x = embeddings()
     parts = obj(x, LABELS, scale=10.0)
     assert set(parts) == {"ce", "center", "pc", "total"}
     torch.testing.assert_close(parts["ce"], obj.output(x, LABELS))
-    torch.testing.assert_close(parts["total"], parts["ce"] + 0.3 * parts["center"] + 0.1 * parts["pc"])
-    head = (LABELS < 2)
+    torch.testing.assert_close(
+        parts["total"], parts["ce"] + 0.3 * parts["center"] + 0.1 * parts["pc"]
+    )
+    head = LABELS < 2
     torch.testing.assert_close(parts["pc"], obj.terms["pc"](x[head], LABELS[head]))
 
 
@@ -61,7 +66,9 @@ def test_output_term_on_a_subset():
     obj = objective(output="normface", output_classes="tail")
     x = embeddings()
     tail = LABELS >= 2
-    torch.testing.assert_close(obj(x, LABELS, scale=8.0)["normface"], obj.output(x[tail], LABELS[tail], scale=8.0))
+    torch.testing.assert_close(
+        obj(x, LABELS, scale=8.0)["normface"], obj.output(x[tail], LABELS[tail], scale=8.0)
+    )
 
 
 def test_empty_subset_is_a_zero_with_a_graph():
@@ -107,7 +114,8 @@ def test_after_step_updates_centers_of_their_subset_only():
     centers = obj.terms["center"].weight
     for c in HEAD:
         members = x[LABELS == c]
-        expected = 0.5 * members.sum(0) / (1 + len(members))  # from zero: c - alpha * (n c - sum f) / (1 + n)
+        # from zero: c - alpha * (n c - sum f) / (1 + n)
+        expected = 0.5 * members.sum(0) / (1 + len(members))
         torch.testing.assert_close(centers[c], expected)
     assert (centers[list(TAIL)] == 0).all()
 
@@ -131,8 +139,11 @@ def test_adacos_uses_its_own_scale_and_dynamic_switches_it_on():
     fixed = objective(output="adacos").train()
     fixed(embeddings(), LABELS, scale=30.0)
     assert fixed.scale(30.0) == pytest.approx(math.sqrt(2) * math.log(C - 1))
-    by_loss_param = Objective(LossConfig(output="adacos", params={"dynamic": "true"}), C, D, HEAD, TAIL)
-    for dynamic in (objective(output="adacos", dynamic=True), by_loss_param):  # the schedule, or the loss's own
+    by_loss_param = Objective(
+        LossConfig(output="adacos", params={"dynamic": "true"}), C, D, HEAD, TAIL
+    )
+    # the schedule, or the loss's own
+    for dynamic in (objective(output="adacos", dynamic=True), by_loss_param):
         s0 = dynamic.scale(30.0)
         x = embeddings()
         expected = float(adacos_rule(dynamic.output.cosine(x), LABELS, s0))
@@ -161,7 +172,9 @@ def test_feature_space_output_is_rejected():
 
 
 def test_objective_trains_the_total_and_keeps_shapes():
-    obj = objective(output="arcface", terms={"pc": TermConfig(weight=0.1, classes="head")}, margin_rad=0.3)
+    obj = objective(
+        output="arcface", terms={"pc": TermConfig(weight=0.1, classes="head")}, margin_rad=0.3
+    )
     x = embeddings()
     parts = obj(x, LABELS, scale=16.0)
     parts["total"].backward()

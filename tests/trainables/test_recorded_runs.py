@@ -1,6 +1,7 @@
 """What real tiny studies leave in their MLflow store, read back with the analysis loader:
 the cells' search labels, the margins CAMRI searched, both optimizers' learning rates under
 Complement Objective Training, and the long tail's training and validation sizes."""
+
 from __future__ import annotations
 
 import itertools
@@ -29,7 +30,9 @@ def test_every_trial_records_the_cell_it_belongs_to(loss_combos):
     assert cells == set(itertools.product(grid["search.output"], grid["search.feature"]))
     assert len(trials) == len(cells)
     for _, run in trials.iterrows():  # the label and the config it stands for agree
-        has_complement = run.get("param:loss.terms.complement.weight") == run.get("param:loss.terms.complement.weight")
+        has_complement = run.get("param:loss.terms.complement.weight") == run.get(
+            "param:loss.terms.complement.weight"
+        )
         assert has_complement == (run["param:search.output"] == "complement_ce")
 
 
@@ -65,8 +68,15 @@ def test_camri_searches_its_margin_and_scale(tmp_path):
 def head_tail(tmp_path_factory):
     """head-tail at smoke size (long-tailed glyphs), four of its cells, one seed."""
     grid = {"search.pc_on": ["none", "head"], "search.complement_on": ["none", "tail"]}
-    base = {"data.image_size": 16, "train.batch_size": 64, "train.pretrain_epochs": 1, "train.epochs": 1}
-    return run_small_preset("head-tail", tmp_path_factory.mktemp("head-tail"), base, grid=grid, trials=4, seeds=1)
+    base = {
+        "data.image_size": 16,
+        "train.batch_size": 64,
+        "train.pretrain_epochs": 1,
+        "train.epochs": 1,
+    }
+    return run_small_preset(
+        "head-tail", tmp_path_factory.mktemp("head-tail"), base, grid=grid, trials=4, seeds=1
+    )
 
 
 @pytest.mark.slow
@@ -99,7 +109,10 @@ def test_head_tail_trains_pc_centres_with_plain_sgd(head_tail):
     store, trials = head_tail
     assert trials["status"].eq("FINISHED").all() and len(trials) == 4
     for _, run in trials.iterrows():
-        pc_on, complement_on = run["param:search.pc_on"] != "none", run["param:search.complement_on"] != "none"
+        pc_on, complement_on = (
+            run["param:search.pc_on"] != "none",
+            run["param:search.complement_on"] != "none",
+        )
         assert (run.get("param:loss.terms.pc.optimizer") == "sgd") == pc_on
         assert (run.get("param:loss.terms.complement.optimizer") == "sgd_momentum") == complement_on
         assert (run.get("metric:lr_pc") == 0.05) == pc_on  # its own optimizer reported its lr

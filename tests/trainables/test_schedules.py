@@ -1,4 +1,5 @@
 """Scale schedules: endpoints, monotonicity, shape, and AdaCos's fixed values."""
+
 from __future__ import annotations
 
 import math
@@ -52,7 +53,9 @@ def test_endpoints_and_monotonicity(schedule, start, end):
 
 
 def test_linear_midpoint():
-    assert scale_at(0.5, ScaleConfig(schedule="linear", start=20.0, end=5.0), 10) == pytest.approx(12.5)
+    assert scale_at(0.5, ScaleConfig(schedule="linear", start=20.0, end=5.0), 10) == pytest.approx(
+        12.5
+    )
 
 
 def test_step_switches_at_switch_at():
@@ -66,13 +69,17 @@ def test_quadratic_is_convex_fast_drop_first():
     first_half = scale_at(0.0, cfg, 10) - scale_at(0.5, cfg, 10)
     second_half = scale_at(0.5, cfg, 10) - scale_at(1.0, cfg, 10)
     assert first_half == pytest.approx(12.0) and second_half == pytest.approx(4.0)
-    assert scale_at(0.5, cfg, 10) < scale_at(0.5, ScaleConfig(schedule="linear", start=20.0, end=4.0), 10)
+    assert scale_at(0.5, cfg, 10) < scale_at(
+        0.5, ScaleConfig(schedule="linear", start=20.0, end=4.0), 10
+    )
 
 
 def test_cosine_is_slow_at_both_ends():
     cfg = ScaleConfig(schedule="cosine", start=20.0, end=4.0)
     assert scale_at(0.5, cfg, 10) == pytest.approx(12.0)
-    assert scale_at(0.0, cfg, 10) - scale_at(0.1, cfg, 10) < scale_at(0.45, cfg, 10) - scale_at(0.55, cfg, 10)
+    assert scale_at(0.0, cfg, 10) - scale_at(0.1, cfg, 10) < scale_at(0.45, cfg, 10) - scale_at(
+        0.55, cfg, 10
+    )
 
 
 def test_progress_is_clamped():

@@ -5,14 +5,28 @@ Importing this package registers every dataset: ``glyphs`` (built-in default), `
 ``cub200``, ``cars196`` and ``image_folder``. Folder datasets above ``STREAM_ABOVE_IMAGES``
 images stream from disk through a DataLoader (``StreamingSplit``) instead.
 """
+
+# the dataset modules register their loaders when imported
+from trainables.data import builtin, cifar, folder, glyphs, mnist, retrieval
 from trainables.data.base import DATASETS, DatasetBundle, Split, augment_batch, load_dataset
 from trainables.data.errors import DatasetError
-from trainables.data.streaming import STREAM_ABOVE_IMAGES, StreamingSplit
 from trainables.data.longtail import long_tail_counts, long_tail_indices
+from trainables.data.streaming import STREAM_ABOVE_IMAGES, StreamingSplit
 from trainables.data.subsets import choose_classes, head_tail_split, shot_split, stratified_holdout
-from trainables.data import builtin, cifar, folder, glyphs, mnist, retrieval  # noqa: F401,E402  (register)
 
 __all__ = [
-    "DATASETS", "DatasetBundle", "DatasetError", "STREAM_ABOVE_IMAGES", "Split", "StreamingSplit", "augment_batch", "choose_classes", "head_tail_split",
-    "load_dataset", "long_tail_counts", "long_tail_indices", "shot_split", "stratified_holdout",
+    "DATASETS",
+    "DatasetBundle",
+    "DatasetError",
+    "STREAM_ABOVE_IMAGES",
+    "Split",
+    "StreamingSplit",
+    "augment_batch",
+    "choose_classes",
+    "head_tail_split",
+    "load_dataset",
+    "long_tail_counts",
+    "long_tail_indices",
+    "shot_split",
+    "stratified_holdout",
 ]

@@ -16,6 +16,7 @@ Large folder datasets pass ``ImagePaths`` (files, not pixels) instead of image t
 
 The test split is never subsampled, so it stays balanced when the source is.
 """
+
 from __future__ import annotations
 
 import torch
@@ -35,7 +36,9 @@ def to_unit_float(x: torch.Tensor, image_size: int = 0) -> torch.Tensor:
     """uint8 [0, 255] -> float32 [0, 1] (floats pass through), resized to ``image_size`` if > 0."""
     out = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
     if image_size and out.shape[-1] != image_size:
-        out = F.interpolate(out, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False)
+        out = F.interpolate(
+            out, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
+        )
     return out
 
 
@@ -46,20 +49,32 @@ def _standardize(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tenso
 
 
 def _train_val_test(
-    x: torch.Tensor, y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-    num_classes: int, cfg: DataConfig, imbalance_ratio: float,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    test_x: torch.Tensor,
+    test_y: torch.Tensor,
+    num_classes: int,
+    cfg: DataConfig,
+    imbalance_ratio: float,
     val: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[Split | StreamingSplit, Split | StreamingSplit, Split | StreamingSplit, bool]:
     """(train, val, test, whether val was held out of the training pool)."""
     in_pool = val is None and imbalance_ratio == 1.0
-    if val is None and imbalance_ratio > 1.0:  # step 3: the tail trains whole, validates on what it left
-        keep, held = long_tail_split(y, num_classes, cfg.max_per_class, imbalance_ratio, cfg.subset_seed, cfg.val_fraction)
+    # step 3: the tail trains whole, validates on what it left
+    if val is None and imbalance_ratio > 1.0:
+        keep, held = long_tail_split(
+            y, num_classes, cfg.max_per_class, imbalance_ratio, cfg.subset_seed, cfg.val_fraction
+        )
         if not len(held):
-            raise DatasetError(f"data.imbalance_ratio={imbalance_ratio:g} with data.max_per_class={cfg.max_per_class}: "
-                               "the long tail uses every image, none is left to validate on; lower data.max_per_class")
+            raise DatasetError(
+                f"data.imbalance_ratio={imbalance_ratio:g} with data.max_per_class={cfg.max_per_class}: "
+                "the long tail uses every image, none is left to validate on; lower data.max_per_class"
+            )
         val, x, y = (x[held], y[held]), x[keep], y[keep]
     else:
-        keep = long_tail_indices(y, num_classes, cfg.max_per_class, imbalance_ratio, cfg.subset_seed)
+        keep = long_tail_indices(
+            y, num_classes, cfg.max_per_class, imbalance_ratio, cfg.subset_seed
+        )
         x, y = x[keep], y[keep]
     if val is None:  # step 3: held out of the training pool
         tr, va = stratified_holdout(y, cfg.val_fraction, cfg.subset_seed)
@@ -74,9 +89,17 @@ def _train_val_test(
 
 
 def classification_bundle(
-    train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-    class_names: tuple[str, ...], cfg: DataConfig, *, name: str, flip_ok: bool,
-    imbalance_ratio: float | None = None, val: tuple[torch.Tensor, torch.Tensor] | None = None,
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    test_x: torch.Tensor,
+    test_y: torch.Tensor,
+    class_names: tuple[str, ...],
+    cfg: DataConfig,
+    *,
+    name: str,
+    flip_ok: bool,
+    imbalance_ratio: float | None = None,
+    val: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> DatasetBundle:
     """Bundle of a dataset with a labelled training pool and a test set over the same classes.
 
@@ -85,22 +108,41 @@ def classification_bundle(
     without it step 3 holds one out of the training pool.
     """
     if cfg.val_classes:
-        raise DatasetError(f"data.val_classes={cfg.val_classes} holds classes out for retrieval, and {name} is a "
-                           "classification dataset: leave data.val_classes at 0, or use cub200, cars196 or glyph_retrieval")
+        raise DatasetError(
+            f"data.val_classes={cfg.val_classes} holds classes out for retrieval, and {name} is a "
+            "classification dataset: leave data.val_classes at 0, or use cub200, cars196 or glyph_retrieval"
+        )
     classes = choose_classes(len(class_names), cfg.num_classes, cfg.subset_seed, name)
     train_x, train_y = select_classes(train_x, train_y, classes)
     test_x, test_y = select_classes(test_x, test_y, classes)
     if val is not None:
         val = select_classes(*val, classes)
     rho = cfg.imbalance_ratio if imbalance_ratio is None else imbalance_ratio
-    train, val, test, in_pool = _train_val_test(train_x, train_y, test_x, test_y, len(classes), cfg, rho, val)
+    train, val, test, in_pool = _train_val_test(
+        train_x, train_y, test_x, test_y, len(classes), cfg, rho, val
+    )
     names = tuple(class_names[i] for i in classes.tolist())
-    return DatasetBundle(train, val, test, len(classes), names, cfg.head_threshold, flip_ok, name=name,
-                         val_in_pool=in_pool)
+    return DatasetBundle(
+        train,
+        val,
+        test,
+        len(classes),
+        names,
+        cfg.head_threshold,
+        flip_ok,
+        name=name,
+        val_in_pool=in_pool,
+    )
 
 
 def retrieval_bundle(
-    x: torch.Tensor, y: torch.Tensor, class_names: tuple[str, ...], cfg: DataConfig, *, name: str, flip_ok: bool
+    x: torch.Tensor,
+    y: torch.Tensor,
+    class_names: tuple[str, ...],
+    cfg: DataConfig,
+    *,
+    name: str,
+    flip_ok: bool,
 ) -> DatasetBundle:
     """Metric-learning split by class: the first half of the classes trains (val drawn from
     them), the second half is the test set of unseen classes (``retrieval=True``).
@@ -112,24 +154,45 @@ def retrieval_bundle(
     half = (len(classes) + 1) // 2
     n_train = half - cfg.val_classes
     if cfg.val_classes and not (cfg.val_classes >= 2 and n_train >= 2):
-        allowed = f"expected 2..{half - 2}" if half >= 4 else "it needs at least 4 (use more classes, or data.val_classes 0)"
-        raise DatasetError(f"data.val_classes={cfg.val_classes}: the validation classes come out of the training half "
-                           f"({half} of {len(classes)} classes), and Recall@1 needs two of them, the classifier two "
-                           f"training classes; {allowed}")
-    train_classes, val_classes, test_classes = classes[:n_train], classes[n_train:half], classes[half:]
+        allowed = (
+            f"expected 2..{half - 2}"
+            if half >= 4
+            else "it needs at least 4 (use more classes, or data.val_classes 0)"
+        )
+        raise DatasetError(
+            f"data.val_classes={cfg.val_classes}: the validation classes come out of the training half "
+            f"({half} of {len(classes)} classes), and Recall@1 needs two of them, the classifier two "
+            f"training classes; {allowed}"
+        )
+    train_classes, val_classes, test_classes = (
+        classes[:n_train],
+        classes[n_train:half],
+        classes[half:],
+    )
     train_x, train_y = select_classes(x, y, train_classes)
     # the validation classes go with the test classes through the split (never subsampled, standardized
     # with the training statistics), labels 0..V-1 before the test classes' V..; then they part
     test_x, test_y = select_classes(x, y, torch.cat([val_classes, test_classes]))
-    train, val, test, in_pool = _train_val_test(train_x, train_y, test_x, test_y, n_train, cfg, cfg.imbalance_ratio)
+    train, val, test, in_pool = _train_val_test(
+        train_x, train_y, test_x, test_y, n_train, cfg, cfg.imbalance_ratio
+    )
     unseen = None
     if cfg.val_classes:
         is_val = test.y < cfg.val_classes
         unseen, test = test.take(is_val), test.take(~is_val)
         test.y = test.y - cfg.val_classes
     return DatasetBundle(
-        train, val, test, n_train, tuple(class_names[i] for i in train_classes.tolist()),
-        cfg.head_threshold, flip_ok, retrieval=True,
-        test_class_names=tuple(class_names[i] for i in test_classes.tolist()), name=name, val_in_pool=in_pool,
-        val_unseen=unseen, val_class_names=tuple(class_names[i] for i in val_classes.tolist()),
+        train,
+        val,
+        test,
+        n_train,
+        tuple(class_names[i] for i in train_classes.tolist()),
+        cfg.head_threshold,
+        flip_ok,
+        retrieval=True,
+        test_class_names=tuple(class_names[i] for i in test_classes.tolist()),
+        name=name,
+        val_in_pool=in_pool,
+        val_unseen=unseen,
+        val_class_names=tuple(class_names[i] for i in val_classes.tolist()),
     )

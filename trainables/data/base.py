@@ -1,8 +1,9 @@
 """Dataset bundle, in-memory splits, the dataset registry and the dataset error."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import torch
 
@@ -13,7 +14,7 @@ from trainables.registry import Registry
 
 __all__ = ["DATASETS", "DatasetBundle", "DatasetError", "Split", "augment_batch", "load_dataset"]
 
-DATASETS: Registry[Callable[[DataConfig], "DatasetBundle"]] = Registry("dataset")
+DATASETS: Registry[Callable[[DataConfig], DatasetBundle]] = Registry("dataset")
 
 
 @dataclass
@@ -29,36 +30,52 @@ class Split:
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
-    def to(self, device: torch.device) -> "Split":
+    def to(self, device: torch.device) -> Split:
         return Split(self.x.to(device), self.y.to(device))
 
-    def take(self, mask: torch.Tensor) -> "Split":
+    def take(self, mask: torch.Tensor) -> Split:
         """The images where ``mask`` (a boolean tensor over the split) holds."""
         return Split(self.x[mask], self.y[mask])
 
     def batches(
-        self, batch_size: int, *, shuffle: bool, generator: torch.Generator | None = None, augment: bool = False, flip: bool = True
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool,
+        generator: torch.Generator | None = None,
+        augment: bool = False,
+        flip: bool = True,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Index slicing over the resident tensor; augmentation runs batched on the device."""
         n = len(self)
         order = torch.randperm(n, generator=generator).to(self.x.device) if shuffle else None
         for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size] if order is not None else slice(start, start + batch_size)
+            idx = (
+                order[start : start + batch_size]
+                if order is not None
+                else slice(start, start + batch_size)
+            )
             x, y = self.x[idx], self.y[idx]
             if augment:
                 x = augment_batch(x, generator, flip=flip)
             yield x, y
 
 
-def augment_batch(x: torch.Tensor, generator: torch.Generator | None, pad: int = 2, flip: bool = True) -> torch.Tensor:
+def augment_batch(
+    x: torch.Tensor, generator: torch.Generator | None, pad: int = 2, flip: bool = True
+) -> torch.Tensor:
     """Random crop with zero padding (each image shifted by up to ``pad`` pixels, its own shift)
     and a random horizontal flip per image, batched on the tensor's device."""
     b, c, h, w = x.shape
     padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
     shifts = torch.randint(0, 2 * pad + 1, (2, b), generator=generator).to(x.device)
-    rows = (shifts[0][:, None] + torch.arange(h, device=x.device))[:, None, :, None].expand(b, c, h, w + 2 * pad)
+    rows = (shifts[0][:, None] + torch.arange(h, device=x.device))[:, None, :, None].expand(
+        b, c, h, w + 2 * pad
+    )
     out = padded.gather(2, rows)
-    cols = (shifts[1][:, None] + torch.arange(w, device=x.device))[:, None, None, :].expand(b, c, h, w)
+    cols = (shifts[1][:, None] + torch.arange(w, device=x.device))[:, None, None, :].expand(
+        b, c, h, w
+    )
     out = out.gather(3, cols)
     if not flip:
         return out
@@ -88,7 +105,9 @@ class DatasetBundle:
     test_class_names: tuple[str, ...] = ()  # names of the test labels; () = class_names
     name: str = ""  # registry key of the dataset that built the bundle
     val_in_pool: bool = True  # val was held out of the labelled training pool (False: a long tail's unused images, unseen fonts)
-    val_unseen: Split | None = None  # retrieval: images of the validation classes, never trained on; None = no such classes
+    val_unseen: Split | None = (
+        None  # retrieval: images of the validation classes, never trained on; None = no such classes
+    )
     val_class_names: tuple[str, ...] = ()  # names of the val_unseen labels
 
     @property
@@ -135,8 +154,12 @@ class DatasetBundle:
         """Few-shot classes: fewer than 20 labelled training images."""
         return shot_split(self.class_counts)[2]
 
-    def to(self, device: torch.device) -> "DatasetBundle":
-        self.train, self.val, self.test = self.train.to(device), self.val.to(device), self.test.to(device)
+    def to(self, device: torch.device) -> DatasetBundle:
+        self.train, self.val, self.test = (
+            self.train.to(device),
+            self.val.to(device),
+            self.test.to(device),
+        )
         if self.val_unseen is not None:
             self.val_unseen = self.val_unseen.to(device)
         return self

@@ -1,4 +1,5 @@
 """Datasets that ship with installed packages: scikit-learn's digits."""
+
 from __future__ import annotations
 
 import torch
@@ -24,4 +25,6 @@ def digits(cfg: DataConfig) -> DatasetBundle:
     y = torch.tensor(raw.target, dtype=torch.int64)
     pool, test = stratified_holdout(y, DIGITS_TEST_FRACTION, TEST_SPLIT_SEED)
     names = tuple(str(i) for i in range(10))
-    return classification_bundle(x[pool], y[pool], x[test], y[test], names, cfg, name="digits", flip_ok=False)
+    return classification_bundle(
+        x[pool], y[pool], x[test], y[test], names, cfg, name="digits", flip_ok=False
+    )

@@ -4,14 +4,16 @@ Files live under ``$STUDY_CACHE_DIR`` (default ``~/.cache/loss-scale-study``) as
 ``<kind>/<sha256 of the parameters>.pt``, written atomically (temp file + rename) so concurrent
 trials never read half a file; a file that fails to load is rebuilt.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 
@@ -31,7 +33,9 @@ def params_hash(params: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def cached(kind: str, params: Mapping[str, Any], build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def cached(
+    kind: str, params: Mapping[str, Any], build: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
     """Load ``<cache>/<kind>/<hash>.pt`` or build it, save it with ``torch.save`` and return it.
 
     ``build`` returns a dict of tensors, numbers, strings and lists of them (what

@@ -10,6 +10,7 @@ CIFAR-10-LT / CIFAR-100-LT: class i keeps floor(n_max * rho^(-i/(C-1))) training
 with ``data.subset_seed`` (n_max = ``data.max_per_class`` or 5,000 / 500); the test set stays
 balanced. rho is ``data.imbalance_ratio``, and the usual 100 when that is left at 1.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -49,10 +50,17 @@ class CifarSource:
 
 CIFAR_SOURCES = {
     "cifar10": CifarSource(
-        "cifar-10-batches-py", tuple(f"data_batch_{i}" for i in range(1, 6)), ("test_batch",),
-        "labels", "batches.meta", "label_names", 10,
+        "cifar-10-batches-py",
+        tuple(f"data_batch_{i}" for i in range(1, 6)),
+        ("test_batch",),
+        "labels",
+        "batches.meta",
+        "label_names",
+        10,
     ),
-    "cifar100": CifarSource("cifar-100-python", ("train",), ("test",), "fine_labels", "meta", "fine_label_names", 100),
+    "cifar100": CifarSource(
+        "cifar-100-python", ("train",), ("test",), "fine_labels", "meta", "fine_label_names", 100
+    ),
 }
 
 
@@ -71,10 +79,14 @@ def read_cifar_pickle(path: Path, layout: str) -> dict:
             raise TypeError("not a dict")
         return _str_keys(obj)
     except Exception as err:  # pickle raises many types on corrupt input
-        raise DatasetError(f"{path} is not a CIFAR pickle ({type(err).__name__}): expected {layout}") from None
+        raise DatasetError(
+            f"{path} is not a CIFAR pickle ({type(err).__name__}): expected {layout}"
+        ) from None
 
 
-def _read_batches(folder: Path, files: tuple[str, ...], source: CifarSource) -> tuple[torch.Tensor, torch.Tensor]:
+def _read_batches(
+    folder: Path, files: tuple[str, ...], source: CifarSource
+) -> tuple[torch.Tensor, torch.Tensor]:
     xs, ys = [], []
     for name in files:
         d = read_cifar_pickle(folder / name, source.layout())
@@ -84,7 +96,9 @@ def _read_batches(folder: Path, files: tuple[str, ...], source: CifarSource) -> 
             if len(x) != len(y) or (len(y) and (y.min() < 0 or y.max() >= source.num_classes)):
                 raise ValueError("labels do not match images")
         except (KeyError, ValueError) as err:
-            raise DatasetError(f"{folder / name} has no valid data/{source.label_key} ({err}): expected {source.layout()}") from None
+            raise DatasetError(
+                f"{folder / name} has no valid data/{source.label_key} ({err}): expected {source.layout()}"
+            ) from None
         xs.append(torch.from_numpy(x))
         ys.append(torch.from_numpy(y))
     return torch.cat(xs), torch.cat(ys)
@@ -105,9 +119,21 @@ def load_cifar(cfg: DataConfig, name: str, source: CifarSource, long_tailed: boo
         raise DatasetError(f"{folder} is missing: expected {source.layout()}")
     train_x, train_y = _read_batches(folder, source.train_files, source)
     test_x, test_y = _read_batches(folder, source.test_files, source)
-    rho = (cfg.imbalance_ratio if cfg.imbalance_ratio != 1.0 else LT_DEFAULT_IMBALANCE) if long_tailed else None
+    rho = (
+        (cfg.imbalance_ratio if cfg.imbalance_ratio != 1.0 else LT_DEFAULT_IMBALANCE)
+        if long_tailed
+        else None
+    )
     return classification_bundle(
-        train_x, train_y, test_x, test_y, _class_names(folder, source), cfg, name=name, flip_ok=True, imbalance_ratio=rho
+        train_x,
+        train_y,
+        test_x,
+        test_y,
+        _class_names(folder, source),
+        cfg,
+        name=name,
+        flip_ok=True,
+        imbalance_ratio=rho,
     )
 
 

@@ -1,4 +1,5 @@
 """The one error type of the data package."""
+
 from __future__ import annotations
 
 __all__ = ["DatasetError"]

@@ -13,12 +13,14 @@
 
 Raw bytes are hashed, never standardized floats, whose last bits may differ between CPUs.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import torch
@@ -73,7 +75,9 @@ def data_key(flat_config: dict[str, Any]) -> str:
     import json
 
     data = {k: v for k, v in flat_config.items() if k.startswith("data.")}
-    return hashlib.blake2b(json.dumps(data, sort_keys=True, default=str).encode(), digest_size=8).hexdigest()
+    return hashlib.blake2b(
+        json.dumps(data, sort_keys=True, default=str).encode(), digest_size=8
+    ).hexdigest()
 
 
 def dataset_fingerprint(cfg: DataConfig) -> dict[str, str]:
@@ -88,7 +92,10 @@ def _glyphs(cfg: DataConfig) -> dict[str, str]:
     inventory = glyph_class_pool(cfg.num_classes, cfg.class_pool)
     arrays = glyph_arrays(cfg)
     splits = [arrays[k] for k in sorted(arrays) if k.endswith(("_x", "_y"))]
-    return {"data.fingerprint": digest_arrays(*splits), "data.sources": digest_files(inventory["font_paths"])}
+    return {
+        "data.fingerprint": digest_arrays(*splits),
+        "data.sources": digest_files(inventory["font_paths"]),
+    }
 
 
 FINGERPRINTS.register("glyphs")(_glyphs)

@@ -5,6 +5,7 @@ subfolder names); otherwise a stratified 20% of each class (fixed seed) is the t
 are decoded to RGB at ``data.image_size`` (default 64) and held in memory (see image_files),
 or streamed from disk per batch above ``STREAM_ABOVE_IMAGES`` images in all (see streaming).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,7 +23,9 @@ from trainables.data.subsets import stratified_holdout
 
 __all__ = ["FOLDER_LAYOUT", "scan_class_folders"]
 
-FOLDER_LAYOUT = "<root>/<class>/<image> or <root>/{train,test}/<class>/<image> (an ImageFolder tree)"
+FOLDER_LAYOUT = (
+    "<root>/<class>/<image> or <root>/{train,test}/<class>/<image> (an ImageFolder tree)"
+)
 FOLDER_TEST_FRACTION = 0.2  # share of each class held out as test when there is no test/ folder
 TEST_SPLIT_SEED = 0  # fixed, so the test set does not move with data.subset_seed
 
@@ -31,13 +34,17 @@ def scan_class_folders(root: Path) -> dict[str, list[Path]]:
     """Class name -> sorted image files of ``root/<class>/``; class folders without images are skipped."""
     classes = {}
     for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        files = sorted(f for f in sub.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+        files = sorted(
+            f for f in sub.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file()
+        )
         if files:
             classes[sub.name] = files
     return classes
 
 
-def _labelled(tree: dict[str, list[Path]], names: tuple[str, ...]) -> tuple[list[Path], torch.Tensor]:
+def _labelled(
+    tree: dict[str, list[Path]], names: tuple[str, ...]
+) -> tuple[list[Path], torch.Tensor]:
     index = {n: i for i, n in enumerate(names)}
     paths = [f for n, files in tree.items() for f in files]
     labels = [index[n] for n, files in tree.items() for _ in files]
@@ -50,10 +57,16 @@ def image_folder(cfg: DataConfig) -> DatasetBundle:
     root = data_root(cfg, FOLDER_LAYOUT)
     size = cfg.image_size or DEFAULT_FOLDER_IMAGE_SIZE
     split_dirs = (root / "train").is_dir() and (root / "test").is_dir()
-    trees = {s: scan_class_folders(root / s) for s in ("train", "test")} if split_dirs else {"all": scan_class_folders(root)}
+    trees = (
+        {s: scan_class_folders(root / s) for s in ("train", "test")}
+        if split_dirs
+        else {"all": scan_class_folders(root)}
+    )
     names = tuple(sorted({n for tree in trees.values() for n in tree}))
     if len(names) < 2:
-        raise DatasetError(f"{root} holds {len(names)} class folders with images: expected {FOLDER_LAYOUT}")
+        raise DatasetError(
+            f"{root} holds {len(names)} class folders with images: expected {FOLDER_LAYOUT}"
+        )
     if split_dirs:
         train_paths, train_y = _labelled(trees["train"], names)
         test_paths, test_y = _labelled(trees["test"], names)
@@ -65,4 +78,6 @@ def image_folder(cfg: DataConfig) -> DatasetBundle:
         x = images_or_paths(paths, size, FOLDER_LAYOUT, should_stream(len(paths)))
         pool, test = stratified_holdout(y, FOLDER_TEST_FRACTION, TEST_SPLIT_SEED)
         train_x, train_y, test_x, test_y = x[pool], y[pool], x[test], y[test]
-    return classification_bundle(train_x, train_y, test_x, test_y, names, cfg, name="image_folder", flip_ok=True)
+    return classification_bundle(
+        train_x, train_y, test_x, test_y, names, cfg, name="image_folder", flip_ok=True
+    )

@@ -8,6 +8,7 @@ Modern text faces keep their letters while their OT1 punctuation slots (``<`` dr
 are refused per character. Faces with the same full name are kept once (Python packages
 first, then system folders). Extra folders: ``$STUDY_FONT_DIRS`` (os.pathsep-separated).
 """
+
 from __future__ import annotations
 
 import os
@@ -18,9 +19,15 @@ from pathlib import Path
 __all__ = ["FONT_DIRS_ENV", "FontFace", "discover_font_files", "read_face", "usable_faces"]
 
 FONT_DIRS_ENV = "STUDY_FONT_DIRS"
-SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
+SYSTEM_FONT_DIRS = (
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "~/.fonts",
+    "~/.local/share/fonts",
+)
 FONT_SUFFIXES = (".ttf", ".otf")
-EXCLUDED_FONT_PREFIXES = ("cmex", "cmsy", "lastresort")  # they draw symbols at letter code points (see above)
+# they draw symbols at letter code points (see above)
+EXCLUDED_FONT_PREFIXES = ("cmex", "cmsy", "lastresort")
 MIN_ALNUM_COVERAGE = 0.9  # share of 0-9A-Za-z a face must draw to count as a text font
 ALNUM = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
@@ -47,7 +54,9 @@ def discover_font_files() -> list[Path]:
     files: list[Path] = []
     for d in _font_dirs():
         if d.is_dir():
-            found = sorted(p for p in d.rglob("*") if p.suffix.lower() in FONT_SUFFIXES and p.is_file())
+            found = sorted(
+                p for p in d.rglob("*") if p.suffix.lower() in FONT_SUFFIXES and p.is_file()
+            )
             files += [p for p in found if not p.name.lower().startswith(EXCLUDED_FONT_PREFIXES)]
     return files
 
@@ -56,7 +65,8 @@ def _agrees(glyph_name: str, codepoint: int) -> bool:
     from fontTools import agl
 
     decoded = agl.toUnicode(glyph_name)
-    return decoded in ("", chr(codepoint))  # unknown names (glyph123) are given the benefit of the doubt
+    # unknown names (glyph123) are given the benefit of the doubt
+    return decoded in ("", chr(codepoint))
 
 
 def read_face(path: Path) -> FontFace | None:
@@ -83,4 +93,3 @@ def usable_faces(files: list[Path]) -> list[FontFace]:
         if face is not None and face.name not in faces:
             faces[face.name] = face
     return [faces[n] for n in sorted(faces)]
-

@@ -16,6 +16,7 @@ train/test assignment and the characters that become classes:
 
 Every 4th font in name order (indices 1, 5, 9, ...) is a test font; the others train.
 """
+
 from __future__ import annotations
 
 import functools
@@ -35,10 +36,16 @@ __all__ = ["build_inventory", "glyph_inventory"]
 
 MIN_TRAIN_FONTS = 4  # a class needs at least this many train fonts ...
 MIN_TEST_FONTS = 2  # ... and this many test fonts
-TEST_FONT_EVERY = 4  # font i (sorted by name) is a test font when i % 4 == 1: a quarter of the fonts
-DUPLICATE_DISTANCE_PX = 2.4  # 32-px pixels; separates o/O (1.5), x/X (2.0) from b/h (3.1), 5/S (3.2)
+TEST_FONT_EVERY = (
+    4  # font i (sorted by name) is a test font when i % 4 == 1: a quarter of the fonts
+)
+DUPLICATE_DISTANCE_PX = (
+    2.4  # 32-px pixels; separates o/O (1.5), x/X (2.0) from b/h (3.1), 5/S (3.2)
+)
 PREFILTER_RADIUS_PX = 2.0  # 32-px pixels
-PREFILTER_COVERAGE = 0.85  # median two-way ink coverage within the radius that triggers the exact test
+PREFILTER_COVERAGE = (
+    0.85  # median two-way ink coverage within the radius that triggers the exact test
+)
 INVENTORY_VERSION = 1  # bump when the rules above change
 
 
@@ -46,7 +53,9 @@ def _masks(rast: GlyphRasterizer, font: int, chars: list[str], size_px: int) -> 
     return np.stack([place(rast.raster(font, c), size_px) > 127 for c in chars])
 
 
-def _prefilter(rast: GlyphRasterizer, chars: list[str], support: list[list[int]], n_fonts: int) -> np.ndarray:
+def _prefilter(
+    rast: GlyphRasterizer, chars: list[str], support: list[list[int]], n_fonts: int
+) -> np.ndarray:
     """(K, K) median over fonts of the two-way ink coverage within PREFILTER_RADIUS_PX."""
     k = len(chars)
     cover = np.full((n_fonts, k, k), np.nan, dtype=np.float32)
@@ -56,8 +65,12 @@ def _prefilter(rast: GlyphRasterizer, chars: list[str], support: list[list[int]]
             continue
         masks = _masks(rast, font, [chars[i] for i in idx], 32)
         near = np.stack([distance_transform_edt(~m) <= PREFILTER_RADIUS_PX for m in masks])
-        m, n = masks.reshape(len(idx), -1).astype(np.float32), near.reshape(len(idx), -1).astype(np.float32)
-        directed = (m @ n.T) / np.maximum(m.sum(1, keepdims=True), 1)  # share of row's ink near column's ink
+        m, n = (
+            masks.reshape(len(idx), -1).astype(np.float32),
+            near.reshape(len(idx), -1).astype(np.float32),
+        )
+        # share of row's ink near column's ink
+        directed = (m @ n.T) / np.maximum(m.sum(1, keepdims=True), 1)
         cover[font][np.ix_(idx, idx)] = np.minimum(directed, directed.T)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pairs: no font draws both
@@ -84,7 +97,11 @@ class _Distances:
 
 
 def _deduplicate(
-    rast: GlyphRasterizer, chars: list[str], support: list[list[int]], n_fonts: int, first_new: int = 0
+    rast: GlyphRasterizer,
+    chars: list[str],
+    support: list[list[int]],
+    n_fonts: int,
+    first_new: int = 0,
 ) -> list[int]:
     """Indices of the characters kept, earliest first; ``chars[:first_new]`` are kept already."""
     similar = _prefilter(rast, chars, support, n_fonts) >= PREFILTER_COVERAGE
@@ -119,19 +136,30 @@ def build_inventory(num_tiers: int, previous: dict[str, Any] | None = None) -> d
     rast = GlyphRasterizer([f.path for f in faces])
     chars, tiers, support = [], [], []
     if previous is not None:
-        chars, tiers, support = list(previous["chars"]), list(previous["tiers"]), [list(s) for s in previous["support"]]
+        chars, tiers, support = (
+            list(previous["chars"]),
+            list(previous["tiers"]),
+            [list(s) for s in previous["support"]],
+        )
     first_new = len(chars)
     for tier in range(num_tiers - 1 if previous is not None else 0, num_tiers):
         for c in GLYPH_TIERS[tier][1]:
             fonts = [i for i, f in enumerate(faces) if ord(c) in f.codepoints and rast.draws(i, c)]
-            if sum(test[i] for i in fonts) >= MIN_TEST_FONTS and sum(not test[i] for i in fonts) >= MIN_TRAIN_FONTS:
+            if (
+                sum(test[i] for i in fonts) >= MIN_TEST_FONTS
+                and sum(not test[i] for i in fonts) >= MIN_TRAIN_FONTS
+            ):
                 chars.append(c)
                 tiers.append(tier)
                 support.append(fonts)
     kept = _deduplicate(rast, chars, support, len(faces), first_new)
     return {
-        "fonts": [f.name for f in faces], "font_paths": [f.path for f in faces], "test_fonts": test,
-        "chars": [chars[i] for i in kept], "tiers": [tiers[i] for i in kept], "support": [support[i] for i in kept],
+        "fonts": [f.name for f in faces],
+        "font_paths": [f.path for f in faces],
+        "test_fonts": test,
+        "chars": [chars[i] for i in kept],
+        "tiers": [tiers[i] for i in kept],
+        "support": [support[i] for i in kept],
     }
 
 
@@ -145,8 +173,11 @@ def glyph_inventory(num_tiers: int) -> dict[str, Any]:
         st = p.stat()
         files.append([str(p), st.st_size, st.st_mtime_ns])
     params = {
-        "version": INVENTORY_VERSION, "tiers": [t for _, t in GLYPH_TIERS[:num_tiers]], "files": files,
-        "pillow": PIL.__version__, "fonttools": fontTools.version,
+        "version": INVENTORY_VERSION,
+        "tiers": [t for _, t in GLYPH_TIERS[:num_tiers]],
+        "files": files,
+        "pillow": PIL.__version__,
+        "fonttools": fontTools.version,
     }
     previous = (lambda: glyph_inventory(num_tiers - 1)) if num_tiers > 1 else (lambda: None)
     return cached("glyph_inventory", params, lambda: build_inventory(num_tiers, previous()))

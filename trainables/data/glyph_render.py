@@ -6,6 +6,7 @@ shift) on a canvas twice the output size and halves it with a box filter (2x sup
 then adds Gaussian noise. The glyph's longer side spans ``FIT_FRACTION`` of the image, so
 characters are compared by shape, not by their size in the font (o and O look alike).
 """
+
 from __future__ import annotations
 
 import math
@@ -21,7 +22,8 @@ FIT_FRACTION = 0.8  # the glyph's longer side spans this share of the image befo
 SCALE_RANGE = (0.8, 1.05)  # multiplies the fitted size
 ROTATION_DEG = 10.0  # uniform in +-ROTATION_DEG degrees
 SHIFT_PX = 1.5  # uniform in +-SHIFT_PX output pixels, per axis
-STROKE_PX_CHOICES = (0, 1, 2)  # extra outline on the master raster (bolder strokes), in master pixels
+# extra outline on the master raster (bolder strokes), in master pixels
+STROKE_PX_CHOICES = (0, 1, 2)
 NOISE_STD_MAX = 0.08  # Gaussian pixel noise, std uniform in [0, NOISE_STD_MAX] of the [0, 1] range
 NOTDEF_PROBE = 0x10FFFD  # a private-use code point no font maps: draws the .notdef (tofu) glyph
 
@@ -46,7 +48,9 @@ def draw_augment(rng: np.random.Generator) -> GlyphAugment:
         angle_deg=ROTATION_DEG * (2 * u[1] - 1),
         shift_x_px=SHIFT_PX * (2 * u[2] - 1),
         shift_y_px=SHIFT_PX * (2 * u[3] - 1),
-        stroke_px=STROKE_PX_CHOICES[min(int(u[4] * len(STROKE_PX_CHOICES)), len(STROKE_PX_CHOICES) - 1)],
+        stroke_px=STROKE_PX_CHOICES[
+            min(int(u[4] * len(STROKE_PX_CHOICES)), len(STROKE_PX_CHOICES) - 1)
+        ],
         noise_std=NOISE_STD_MAX * u[5],
     )
 
@@ -68,7 +72,14 @@ class GlyphRasterizer:
             im = None
             if right > left and bottom > top:
                 canvas = Image.new("L", (right - left + 2, bottom - top + 2), 0)
-                ImageDraw.Draw(canvas).text((1 - left, 1 - top), char, font=f, fill=255, stroke_width=stroke_px, stroke_fill=255)
+                ImageDraw.Draw(canvas).text(
+                    (1 - left, 1 - top),
+                    char,
+                    font=f,
+                    fill=255,
+                    stroke_width=stroke_px,
+                    stroke_fill=255,
+                )
                 box = canvas.getbbox()
                 im = canvas.crop(box) if box else None
             self._rasters[key] = im
@@ -100,4 +111,3 @@ def add_noise(image: np.ndarray, noise_std: float, rng: np.random.Generator) -> 
     """Gaussian noise (std in units of the [0, 1] range) added and clipped back to uint8."""
     noise = rng.standard_normal(image.shape) * (255.0 * noise_std)
     return np.clip(image + noise, 0, 255).round().astype(np.uint8)
-

@@ -5,6 +5,7 @@ counts use digits and Latin letters and larger ones add Greek, Cyrillic, mathema
 punctuation, accented Latin letters and further scripts. When two characters look alike, the
 earlier one keeps the class (Latin A stays, Greek Alpha goes).
 """
+
 from __future__ import annotations
 
 import string
@@ -26,6 +27,14 @@ GLYPH_TIERS: tuple[tuple[str, str], ...] = (
         "→←↑↓↔↕⇒⇐⇔⇑⇓↦∼≅≃≪≫⊢⊣⊤⋆⋅⌈⌉⌊⌋⟨⟩∗∖≺≻⊏⊐⊓⊔⊖⊘⊚⊛",
     ),
     ("punctuation", "!?#$%&@*§¶©®™€£¥¢¿¡()[]{}/\\|~^'\"`;:,.•†‡°‰′″‹›«»–—_¤ƒ♠♣♥♦♪♫☺☼★☆✓✗"),
-    ("latin_extended", "ßæÆœŒøØðÐþÞłŁŋŊħĦıȷ" + _span(0xC0, 0xDD, skip=(0xC6, 0xD0, 0xD7, 0xD8)) + _span(0xE0, 0xFF, skip=(0xE6, 0xF0, 0xF7, 0xF8, 0xFE))),
-    ("other_scripts", _span(0x5D0, 0x5EA) + _span(0x531, 0x556) + _span(0x561, 0x586) + _span(0x10D0, 0x10F0)),
+    (
+        "latin_extended",
+        "ßæÆœŒøØðÐþÞłŁŋŊħĦıȷ"
+        + _span(0xC0, 0xDD, skip=(0xC6, 0xD0, 0xD7, 0xD8))
+        + _span(0xE0, 0xFF, skip=(0xE6, 0xF0, 0xF7, 0xF8, 0xFE)),
+    ),
+    (
+        "other_scripts",
+        _span(0x5D0, 0x5EA) + _span(0x531, 0x556) + _span(0x561, 0x586) + _span(0x10D0, 0x10F0),
+    ),
 )

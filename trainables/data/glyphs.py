@@ -17,6 +17,7 @@ train-font images, spread round-robin over its train fonts, and 50 test-font ima
 The renders are deterministic (fixed seeds per character and font) and cached under
 ``$STUDY_CACHE_DIR/glyphs`` keyed by a hash of everything that defines them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,7 +40,9 @@ from trainables.data.subsets import choose_classes
 __all__ = ["GLYPH_TEST_PER_CLASS", "GLYPH_TRAIN_PER_CLASS", "glyph_arrays", "glyph_class_pool"]
 
 GLYPH_IMAGE_SIZE = 32  # pixels, when data.image_size is 0
-GLYPH_TRAIN_PER_CLASS = 200  # train-font images per class (train + validation) when data.max_per_class is 0
+GLYPH_TRAIN_PER_CLASS = (
+    200  # train-font images per class (train + validation) when data.max_per_class is 0
+)
 GLYPH_TEST_PER_CLASS = 50  # test-font images per class
 GLYPH_VAL_PER_CLASS = 25  # validation-font images per class (data.validation = unseen_fonts)
 RENDER_SEED = 7919  # renders depend on (character, font, split, copy) only, never on data seeds
@@ -62,22 +65,36 @@ def glyph_class_pool(num_classes: int, pool: str = "smallest") -> dict[str, Any]
     )
 
 
-def _render_class(rast: GlyphRasterizer, char: str, fonts: list[int], names: list[str], count: int, split: int, size: int):
+def _render_class(
+    rast: GlyphRasterizer,
+    char: str,
+    fonts: list[int],
+    names: list[str],
+    count: int,
+    split: int,
+    size: int,
+):
     images = np.empty((count, size, size), dtype=np.uint8)
     font_of = np.empty(count, dtype=np.int64)
     row = 0
     for slot, font in enumerate(fonts):
         copies = count // len(fonts) + (slot < count % len(fonts))
-        rng = np.random.default_rng([RENDER_SEED, split, ord(char), zlib.crc32(names[font].encode())])
+        rng = np.random.default_rng(
+            [RENDER_SEED, split, ord(char), zlib.crc32(names[font].encode())]
+        )
         for _ in range(copies):
             aug = draw_augment(rng)
-            images[row] = add_noise(place(rast.raster(font, char, aug.stroke_px), size, aug), aug.noise_std, rng)
+            images[row] = add_noise(
+                place(rast.raster(font, char, aug.stroke_px), size, aug), aug.noise_std, rng
+            )
             font_of[row] = font
             row += 1
     return images, font_of
 
 
-def split_fonts(support: list[int], test_fonts: list[bool], splits: tuple[str, ...]) -> dict[str, list[int]]:
+def split_fonts(
+    support: list[int], test_fonts: list[bool], splits: tuple[str, ...]
+) -> dict[str, list[int]]:
     """One character's fonts per split: its train fonts, and its unseen (test) fonts; with a
     ``val`` split the unseen fonts alternate (in font order) between validation and test, so the
     two never share a font and both exist for every class (each has >= MIN_TEST_FONTS = 2)."""
@@ -91,7 +108,9 @@ def split_fonts(support: list[int], test_fonts: list[bool], splits: tuple[str, .
 SPLIT_IDS = {"train": 0, "test": 1, "val": 2}  # seeds the renders of each split
 
 
-def _render(inv: dict[str, Any], chars: list[str], per_class: dict[str, int], size: int) -> dict[str, Any]:
+def _render(
+    inv: dict[str, Any], chars: list[str], per_class: dict[str, int], size: int
+) -> dict[str, Any]:
     rast = GlyphRasterizer(inv["font_paths"])
     support = dict(zip(inv["chars"], inv["support"]))
     out: dict[str, Any] = {"chars": chars, "fonts": inv["fonts"]}
@@ -99,7 +118,9 @@ def _render(inv: dict[str, Any], chars: list[str], per_class: dict[str, int], si
         xs, fonts, ys = [], [], []
         for label, c in enumerate(chars):
             mine = split_fonts(support[c], inv["test_fonts"], tuple(per_class))[split]
-            images, font_of = _render_class(rast, c, mine, inv["fonts"], per_class[split], SPLIT_IDS[split], size)
+            images, font_of = _render_class(
+                rast, c, mine, inv["fonts"], per_class[split], SPLIT_IDS[split], size
+            )
             xs.append(images)
             fonts.append(font_of)
             ys.append(np.full(len(images), label))
@@ -120,8 +141,14 @@ def glyph_arrays(cfg: DataConfig) -> dict[str, Any]:
         per_class["val"] = cfg.val_per_class or GLYPH_VAL_PER_CLASS
     size = cfg.image_size or GLYPH_IMAGE_SIZE
     params = {
-        "version": SAMPLES_VERSION, "seed": RENDER_SEED, "chars": chars, "per_class": per_class, "size": size,
-        "fonts": inv["fonts"], "font_paths": inv["font_paths"], "test_fonts": inv["test_fonts"],
+        "version": SAMPLES_VERSION,
+        "seed": RENDER_SEED,
+        "chars": chars,
+        "per_class": per_class,
+        "size": size,
+        "fonts": inv["fonts"],
+        "font_paths": inv["font_paths"],
+        "test_fonts": inv["test_fonts"],
     }
     return cached("glyphs", params, lambda: _render(inv, chars, per_class, size))
 
@@ -134,5 +161,13 @@ def glyphs(cfg: DataConfig) -> DatasetBundle:
     chosen = dataclasses.replace(cfg, num_classes=0)  # glyph_arrays already drew the classes
     val = (a["val_x"], a["val_y"]) if "val_x" in a else None
     return classification_bundle(
-        a["train_x"], a["train_y"], a["test_x"], a["test_y"], names, chosen, name="glyphs", flip_ok=False, val=val
+        a["train_x"],
+        a["train_y"],
+        a["test_x"],
+        a["test_y"],
+        names,
+        chosen,
+        name="glyphs",
+        flip_ok=False,
+        val=val,
     )

@@ -5,10 +5,11 @@ Large folders (CUB-200: 11,788 images; Cars-196: 16,185) are decoded once at a s
 float32 copy of Cars-196 is about 0.8 GB. JPEGs are decoded at reduced scale (Pillow's
 ``draft``), then the shorter side is resized to the target and the centre square cropped.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -31,14 +32,22 @@ def _decode(path: Path, size: int, layout: str) -> np.ndarray:
             im = im.convert("RGB")
             w, h = im.size
             scale = size / min(w, h)
-            im = im.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BILINEAR, reducing_gap=2.0)
+            im = im.resize(
+                (max(size, round(w * scale)), max(size, round(h * scale))),
+                Image.BILINEAR,
+                reducing_gap=2.0,
+            )
             w, h = im.size
             left, top = (w - size) // 2, (h - size) // 2
-            return np.asarray(im.crop((left, top, left + size, top + size)), dtype=np.uint8).transpose(2, 0, 1)
+            return np.asarray(
+                im.crop((left, top, left + size, top + size)), dtype=np.uint8
+            ).transpose(2, 0, 1)
     except FileNotFoundError:
         raise DatasetError(f"{path} is missing: expected {layout}") from None
     except (UnidentifiedImageError, OSError, ValueError) as err:
-        raise DatasetError(f"{path} is not a readable image ({type(err).__name__}): expected {layout}") from None
+        raise DatasetError(
+            f"{path} is not a readable image ({type(err).__name__}): expected {layout}"
+        ) from None
 
 
 def _decode_all(paths: Sequence[Path], size: int, layout: str) -> torch.Tensor:

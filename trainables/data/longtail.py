@@ -7,6 +7,7 @@ of each class (at least one), fewer where fewer are left; a class the tail keeps
 n_0 = n_max = its whole pool) has no validation images. At CIFAR-100-LT, rho = 100, that is 50
 images for 97 classes, 23 and 45 for classes 1 and 2, none for class 0: 4,918 in all.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,7 +28,9 @@ def long_tail_counts(num_classes: int, max_per_class: int, imbalance_ratio: floa
     CIFAR-100-LT (C=100, n_max=500, rho=100) keeps 10,847 images, 35 classes with >= 100.
     """
     if num_classes < 1 or max_per_class < 1 or imbalance_ratio < 1:
-        raise ValueError(f"long_tail_counts needs C >= 1, n_max >= 1, rho >= 1; got {num_classes}, {max_per_class}, {imbalance_ratio}")
+        raise ValueError(
+            f"long_tail_counts needs C >= 1, n_max >= 1, rho >= 1; got {num_classes}, {max_per_class}, {imbalance_ratio}"
+        )
     if num_classes == 1:
         return [max_per_class]
     return [
@@ -46,11 +49,17 @@ def long_tail_indices(
     """
     if imbalance_ratio == 1.0 and max_per_class == 0:
         return torch.arange(len(labels))
-    return long_tail_split(labels, num_classes, max_per_class, imbalance_ratio, seed, val_fraction=0.0)[0]
+    return long_tail_split(
+        labels, num_classes, max_per_class, imbalance_ratio, seed, val_fraction=0.0
+    )[0]
 
 
 def long_tail_split(
-    labels: torch.Tensor, num_classes: int, max_per_class: int, imbalance_ratio: float, seed: int,
+    labels: torch.Tensor,
+    num_classes: int,
+    max_per_class: int,
+    imbalance_ratio: float,
+    seed: int,
     val_fraction: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(train, val) sorted indices: the long tail's selection (as ``long_tail_indices``) and, per

@@ -3,6 +3,7 @@
 Layout: ``<data.root>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]`` and the
 same under ``<data.root>/FashionMNIST/raw/``. Nothing is downloaded.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -21,7 +22,18 @@ from trainables.data.roots import data_root
 __all__ = ["IdxSource", "read_idx"]
 
 IDX_DTYPES = {0x08: np.uint8}  # IDX type code -> dtype; MNIST files are all unsigned bytes
-FASHION_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_NAMES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,9 @@ def read_idx(path: Path, layout: str) -> np.ndarray:
         data = np.frombuffer(raw, dtype=IDX_DTYPES[type_code], offset=4 + 4 * ndim)
         return data.reshape(dims).copy()
     except (OSError, KeyError, IndexError, ValueError, EOFError) as err:
-        raise DatasetError(f"{candidate} is not a valid IDX file ({type(err).__name__}): expected {layout}") from None
+        raise DatasetError(
+            f"{candidate} is not a valid IDX file ({type(err).__name__}): expected {layout}"
+        ) from None
 
 
 def load_idx_dataset(cfg: DataConfig, source: IdxSource, name: str) -> DatasetBundle:
@@ -62,7 +76,9 @@ def load_idx_dataset(cfg: DataConfig, source: IdxSource, name: str) -> DatasetBu
         x = read_idx(raw / f"{prefix}-images-idx3-ubyte", source.layout())
         y = read_idx(raw / f"{prefix}-labels-idx1-ubyte", source.layout())
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise DatasetError(f"{raw}: {prefix} images {x.shape} and labels {y.shape} do not match: expected {source.layout()}")
+            raise DatasetError(
+                f"{raw}: {prefix} images {x.shape} and labels {y.shape} do not match: expected {source.layout()}"
+            )
         arrays[split] = torch.from_numpy(x).unsqueeze(1), torch.from_numpy(y.astype(np.int64))
     (train_x, train_y), (test_x, test_y) = arrays["train"], arrays["test"]
     return classification_bundle(
@@ -73,10 +89,14 @@ def load_idx_dataset(cfg: DataConfig, source: IdxSource, name: str) -> DatasetBu
 @DATASETS.register("mnist")
 def mnist(cfg: DataConfig) -> DatasetBundle:
     """MNIST: 60,000 + 10,000 28x28 handwritten digits, 10 classes."""
-    return load_idx_dataset(cfg, IdxSource("MNIST", tuple(str(i) for i in range(10)), flip_ok=False), "mnist")
+    return load_idx_dataset(
+        cfg, IdxSource("MNIST", tuple(str(i) for i in range(10)), flip_ok=False), "mnist"
+    )
 
 
 @DATASETS.register("fashion_mnist")
 def fashion_mnist(cfg: DataConfig) -> DatasetBundle:
     """Fashion-MNIST: 60,000 + 10,000 28x28 clothing images, 10 classes."""
-    return load_idx_dataset(cfg, IdxSource("FashionMNIST", FASHION_NAMES, flip_ok=True), "fashion_mnist")
+    return load_idx_dataset(
+        cfg, IdxSource("FashionMNIST", FASHION_NAMES, flip_ok=True), "fashion_mnist"
+    )

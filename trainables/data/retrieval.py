@@ -14,6 +14,7 @@ Layouts under ``data.root``:
   in ``data.root``: the all-images annotation file of Krause et al. 2013 (fields
   ``relative_im_path``, ``class`` 1..196; ``class_names`` optional), read with scipy.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -61,7 +62,9 @@ def read_cub_lists(folder: Path) -> tuple[list[Path], torch.Tensor, tuple[str, .
     labels = _read_pairs(folder / "image_class_labels.txt")
     missing = sorted(set(images) - set(labels))
     if missing:
-        raise DatasetError(f"{folder / 'image_class_labels.txt'} has no label for image id {missing[0]}: expected {CUB_LAYOUT}")
+        raise DatasetError(
+            f"{folder / 'image_class_labels.txt'} has no label for image id {missing[0]}: expected {CUB_LAYOUT}"
+        )
     ids = sorted(images)
     classes = sorted({int(labels[i]) for i in ids})
     named = _read_pairs(folder / "classes.txt") if (folder / "classes.txt").is_file() else {}
@@ -82,12 +85,18 @@ def read_cars_annotations(folder: Path) -> tuple[list[Path], torch.Tensor, tuple
         rel = [str(a) for a in annotations["relative_im_path"]]
         raw_classes = [int(c) for c in annotations["class"]]
     except Exception as err:  # scipy raises many types on a foreign file
-        raise DatasetError(f"{path} is not a cars_annos.mat ({type(err).__name__}): expected {CARS_LAYOUT}") from None
+        raise DatasetError(
+            f"{path} is not a cars_annos.mat ({type(err).__name__}): expected {CARS_LAYOUT}"
+        ) from None
     classes = sorted(set(raw_classes))
     index = {c: k for k, c in enumerate(classes)}
     stored = [str(n) for n in mat["class_names"]] if "class_names" in mat else []
     names = tuple(stored[c - 1] if 0 < c <= len(stored) else str(c) for c in classes)
-    return [folder / r for r in rel], torch.tensor([index[c] for c in raw_classes], dtype=torch.int64), names
+    return (
+        [folder / r for r in rel],
+        torch.tensor([index[c] for c in raw_classes], dtype=torch.int64),
+        names,
+    )
 
 
 @DATASETS.register("cub200")
@@ -95,7 +104,9 @@ def cub200(cfg: DataConfig) -> DatasetBundle:
     """CUB-200-2011 (Wah et al. 2011): 11,788 bird images, 200 species; 100 train / 100 unseen test."""
     folder = _find(data_root(cfg, CUB_LAYOUT), ("CUB_200_2011", "."), "images.txt", CUB_LAYOUT)
     paths, y, names = read_cub_lists(folder)
-    x = images_or_paths(paths, cfg.image_size or DEFAULT_FOLDER_IMAGE_SIZE, CUB_LAYOUT, should_stream(len(paths)))
+    x = images_or_paths(
+        paths, cfg.image_size or DEFAULT_FOLDER_IMAGE_SIZE, CUB_LAYOUT, should_stream(len(paths))
+    )
     return retrieval_bundle(x, y, names, cfg, name="cub200", flip_ok=True)
 
 
@@ -104,7 +115,9 @@ def cars196(cfg: DataConfig) -> DatasetBundle:
     """Cars-196 (Krause et al. 2013): 16,185 car images, 196 models; 98 train / 98 unseen test."""
     folder = _find(data_root(cfg, CARS_LAYOUT), ("cars196", "."), "cars_annos.mat", CARS_LAYOUT)
     paths, y, names = read_cars_annotations(folder)
-    x = images_or_paths(paths, cfg.image_size or DEFAULT_FOLDER_IMAGE_SIZE, CARS_LAYOUT, should_stream(len(paths)))
+    x = images_or_paths(
+        paths, cfg.image_size or DEFAULT_FOLDER_IMAGE_SIZE, CARS_LAYOUT, should_stream(len(paths))
+    )
     return retrieval_bundle(x, y, names, cfg, name="cars196", flip_ok=True)
 
 

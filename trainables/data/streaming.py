@@ -12,11 +12,12 @@ image equals the in-memory one; per-channel mean and std come from a seeded samp
 shared by the validation and test splits. ``$STUDY_STREAM_ABOVE_IMAGES`` overrides the
 threshold (read at load time; 0 streams every folder dataset).
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -27,15 +28,24 @@ from trainables.data.errors import DatasetError
 from trainables.data.image_files import _decode, load_images
 
 __all__ = [
-    "STREAM_ABOVE_IMAGES", "STREAM_ENV", "ImagePaths", "LazyImages", "StreamingSplit", "channel_stats",
-    "images_or_paths", "should_stream", "streaming_splits",
+    "STREAM_ABOVE_IMAGES",
+    "STREAM_ENV",
+    "ImagePaths",
+    "LazyImages",
+    "StreamingSplit",
+    "channel_stats",
+    "images_or_paths",
+    "should_stream",
+    "streaming_splits",
 ]
 
 STREAM_ABOVE_IMAGES = 20_000  # images; ~20k x 3 x 64 x 64 float32 ~ 1 GB held per copy
 STREAM_ENV = "STUDY_STREAM_ABOVE_IMAGES"
 STATS_SAMPLE = 256  # training images the normalization statistics are computed from
 STATS_SEED = 0
-MAX_WORKERS = 2  # decoding processes per trial, and never more than the trial's torch threads (its CPU share)
+MAX_WORKERS = (
+    2  # decoding processes per trial, and never more than the trial's torch threads (its CPU share)
+)
 
 
 def stream_above() -> int:
@@ -49,7 +59,9 @@ def should_stream(num_images: int) -> bool:
     return num_images > stream_above()
 
 
-def images_or_paths(paths: Sequence[Path], size: int, layout: str, stream: bool) -> "torch.Tensor | ImagePaths":
+def images_or_paths(
+    paths: Sequence[Path], size: int, layout: str, stream: bool
+) -> torch.Tensor | ImagePaths:
     """The decoded (N, 3, size, size) uint8 images, or (``stream``) the files as ``ImagePaths``
     (checked to exist now, so a missing file fails at load time, not in a worker mid-epoch)."""
     if not stream:
@@ -70,7 +82,7 @@ class ImagePaths:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, idx) -> "ImagePaths":
+    def __getitem__(self, idx) -> ImagePaths:
         if isinstance(idx, torch.Tensor):
             idx = idx.cpu().numpy()
         out = ImagePaths([], self.size, self.layout)
@@ -79,15 +91,22 @@ class ImagePaths:
 
     def decode(self, i: int) -> torch.Tensor:
         """(3, size, size) uint8 image ``i``."""
-        return torch.from_numpy(np.array(_decode(Path(self.paths[i]), self.size, self.layout)))  # writable copy
+        # writable copy
+        return torch.from_numpy(np.array(_decode(Path(self.paths[i]), self.size, self.layout)))
 
 
-def channel_stats(paths: ImagePaths, sample: int = STATS_SAMPLE, seed: int = STATS_SEED) -> tuple[torch.Tensor, torch.Tensor]:
+def channel_stats(
+    paths: ImagePaths, sample: int = STATS_SAMPLE, seed: int = STATS_SEED
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and std (shape (1, C, 1, 1)) of [0, 1] pixels of a seeded sample."""
     n = len(paths)
     if n == 0:
         return torch.zeros(1, 3, 1, 1), torch.ones(1, 3, 1, 1)
-    idx = torch.arange(n) if n <= sample else torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:sample].sort().values
+    idx = (
+        torch.arange(n)
+        if n <= sample
+        else torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:sample].sort().values
+    )
     x = torch.stack([paths.decode(int(i)) for i in idx]).float() / 255.0
     mean = x.mean(dim=(0, 2, 3), keepdim=True)
     std = x.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
@@ -111,7 +130,7 @@ class _FileDataset(Dataset):
 class LazyImages:
     """Stands in for ``Split.x``: knows its shape; ``[i]`` / ``[a:b]`` decodes just those images."""
 
-    def __init__(self, split: "StreamingSplit"):
+    def __init__(self, split: StreamingSplit):
         self._split = split
 
     @property
@@ -133,7 +152,11 @@ class LazyImages:
         ds = _FileDataset(s.paths, s.y, s.mean, s.std)
         if isinstance(idx, (int, np.integer)):
             return ds[int(idx) % len(ds)][0].to(s.device)
-        ids = range(len(ds))[idx] if isinstance(idx, slice) else [int(i) for i in torch.as_tensor(idx).flatten()]
+        ids = (
+            range(len(ds))[idx]
+            if isinstance(idx, slice)
+            else [int(i) for i in torch.as_tensor(idx).flatten()]
+        )
         if len(ids) == 0:
             return torch.empty(0, *self.shape[1:], device=s.device)
         return torch.stack([ds[i][0] for i in ids]).to(s.device)
@@ -146,8 +169,14 @@ class StreamingSplit:
     only records the device each batch is moved to.
     """
 
-    def __init__(self, paths: ImagePaths, y: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
-                 device: torch.device | None = None):
+    def __init__(
+        self,
+        paths: ImagePaths,
+        y: torch.Tensor,
+        mean: torch.Tensor,
+        std: torch.Tensor,
+        device: torch.device | None = None,
+    ):
         self.paths, self.mean, self.std = paths, mean.cpu(), std.cpu()
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self.y = y.to(self.device)
@@ -159,15 +188,23 @@ class StreamingSplit:
     def x(self) -> LazyImages:
         return LazyImages(self)
 
-    def to(self, device: torch.device) -> "StreamingSplit":
+    def to(self, device: torch.device) -> StreamingSplit:
         return StreamingSplit(self.paths, self.y, self.mean, self.std, device)
 
-    def take(self, mask: torch.Tensor) -> "StreamingSplit":
+    def take(self, mask: torch.Tensor) -> StreamingSplit:
         """The images where ``mask`` (a boolean tensor over the split) holds."""
-        return StreamingSplit(self.paths[mask.cpu()], self.y[mask], self.mean, self.std, self.device)
+        return StreamingSplit(
+            self.paths[mask.cpu()], self.y[mask], self.mean, self.std, self.device
+        )
 
     def batches(
-        self, batch_size: int, *, shuffle: bool, generator: torch.Generator | None = None, augment: bool = False, flip: bool = True
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool,
+        generator: torch.Generator | None = None,
+        augment: bool = False,
+        flip: bool = True,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Batches decoded by DataLoader workers; the shuffle order is seeded from ``generator``
         and augmentation runs batched on the device, as in ``Split.batches``."""
@@ -175,10 +212,16 @@ class StreamingSplit:
         if shuffle:
             seed = int(torch.randint(0, 2**62, (1,), generator=generator))
             order = torch.Generator().manual_seed(seed)
-        workers = min(MAX_WORKERS, torch.get_num_threads())  # concurrent trials must not oversubscribe the cores
+        # concurrent trials must not oversubscribe the cores
+        workers = min(MAX_WORKERS, torch.get_num_threads())
         loader = DataLoader(
-            _FileDataset(self.paths, self.y, self.mean, self.std), batch_size=batch_size, shuffle=shuffle,
-            generator=order, num_workers=workers, persistent_workers=False, pin_memory=self.device.type == "cuda",
+            _FileDataset(self.paths, self.y, self.mean, self.std),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            generator=order,
+            num_workers=workers,
+            persistent_workers=False,
+            pin_memory=self.device.type == "cuda",
         )
         for x, y in loader:
             x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
@@ -186,8 +229,17 @@ class StreamingSplit:
 
 
 def streaming_splits(
-    train: ImagePaths, train_y: torch.Tensor, val: ImagePaths, val_y: torch.Tensor, test: ImagePaths, test_y: torch.Tensor
+    train: ImagePaths,
+    train_y: torch.Tensor,
+    val: ImagePaths,
+    val_y: torch.Tensor,
+    test: ImagePaths,
+    test_y: torch.Tensor,
 ) -> tuple[StreamingSplit, StreamingSplit, StreamingSplit]:
     """Train/val/test StreamingSplits standardized with statistics of the training images."""
     mean, std = channel_stats(train)
-    return StreamingSplit(train, train_y, mean, std), StreamingSplit(val, val_y, mean, std), StreamingSplit(test, test_y, mean, std)
+    return (
+        StreamingSplit(train, train_y, mean, std),
+        StreamingSplit(val, val_y, mean, std),
+        StreamingSplit(test, test_y, mean, std),
+    )

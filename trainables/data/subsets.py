@@ -1,4 +1,5 @@
 """Class subsets drawn by seed, stratified hold-outs, head/tail and many/medium/few splits."""
+
 from __future__ import annotations
 
 import torch
@@ -8,7 +9,15 @@ from trainables.data.errors import DatasetError
 MANY_SHOT_ABOVE = 100  # many-shot classes have > 100 training images (Liu et al. 2019, OLTR)
 FEW_SHOT_BELOW = 20  # few-shot classes have < 20; medium-shot is 20..100
 
-__all__ = ["FEW_SHOT_BELOW", "MANY_SHOT_ABOVE", "choose_classes", "head_tail_split", "select_classes", "shot_split", "stratified_holdout"]
+__all__ = [
+    "FEW_SHOT_BELOW",
+    "MANY_SHOT_ABOVE",
+    "choose_classes",
+    "head_tail_split",
+    "select_classes",
+    "shot_split",
+    "stratified_holdout",
+]
 
 
 def choose_classes(num_available: int, num_classes: int, seed: int, dataset: str) -> torch.Tensor:
@@ -16,12 +25,16 @@ def choose_classes(num_available: int, num_classes: int, seed: int, dataset: str
     if num_classes == 0 or num_classes == num_available:
         return torch.arange(num_available)
     if num_classes > num_available:
-        raise DatasetError(f"data.num_classes={num_classes} is too many: {dataset} has at most {num_available} classes")
+        raise DatasetError(
+            f"data.num_classes={num_classes} is too many: {dataset} has at most {num_available} classes"
+        )
     g = torch.Generator().manual_seed(seed)
     return torch.randperm(num_available, generator=g)[:num_classes].sort().values
 
 
-def select_classes(x: torch.Tensor, y: torch.Tensor, classes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def select_classes(
+    x: torch.Tensor, y: torch.Tensor, classes: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Keep the images of ``classes`` and relabel them 0..len(classes)-1 in the order given."""
     lookup = torch.full((int(max(int(y.max()), int(classes.max()))) + 1,), -1, dtype=torch.int64)
     lookup[classes] = torch.arange(len(classes))
@@ -30,7 +43,9 @@ def select_classes(x: torch.Tensor, y: torch.Tensor, classes: torch.Tensor) -> t
     return x[keep], new[keep]
 
 
-def stratified_holdout(y: torch.Tensor, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def stratified_holdout(
+    y: torch.Tensor, fraction: float, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(kept, held) sorted indices: round(n_c * fraction) images of each class held out.
 
     Every class keeps at least one image, so a class with one image is never held out; when
@@ -48,11 +63,16 @@ def stratified_holdout(y: torch.Tensor, fraction: float, seed: int) -> tuple[tor
         members = members[torch.randperm(len(members), generator=g)]
         held.append(members[:k])
         kept.append(members[k:])
-    cat = lambda parts: torch.cat(parts).sort().values if parts else torch.empty(0, dtype=torch.int64)  # noqa: E731
+
+    def cat(parts: list[torch.Tensor]) -> torch.Tensor:
+        return torch.cat(parts).sort().values if parts else torch.empty(0, dtype=torch.int64)
+
     return cat(kept), cat(held)
 
 
-def head_tail_split(counts: torch.Tensor, threshold: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def head_tail_split(
+    counts: torch.Tensor, threshold: int
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Head classes have >= ``threshold`` training images, tail classes fewer."""
     head = tuple(int(c) for c in torch.nonzero(counts >= threshold).flatten())
     tail = tuple(int(c) for c in torch.nonzero(counts < threshold).flatten())

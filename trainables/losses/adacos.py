@@ -1,4 +1,5 @@
 """AdaCos (Zhang et al., "AdaCos: Adaptively Scaling Cosine Logits", CVPR 2019)."""
+
 from __future__ import annotations
 
 import torch

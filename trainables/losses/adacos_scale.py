@@ -5,6 +5,7 @@ A trial trains at an AdaCos scale when its output loss is ``adacos`` or its scal
 ``adacos_dynamic``; ``Objective`` then holds one ``AdaCosScale``, updates it once per training
 batch when it is dynamic, and passes its value to the loss instead of the scheduled scale.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,7 +20,9 @@ from trainables.schedules import adacos_fixed_scale
 ACOS_EPS = 1e-7  # keeps acos away from +-1, where its derivative is infinite
 
 
-def adacos_rule(cos: torch.Tensor, labels: torch.Tensor, prev_scale: float | torch.Tensor) -> torch.Tensor:
+def adacos_rule(
+    cos: torch.Tensor, labels: torch.Tensor, prev_scale: float | torch.Tensor
+) -> torch.Tensor:
     """One step of AdaCos's dynamic rule, without gradient: s = ln(B_avg) / cos(min(pi/4, theta_med)).
 
     B_avg = mean_i sum_{k != y_i} exp(s_prev cos theta_ik) (computed as a logsumexp), theta_med the

@@ -4,6 +4,7 @@ The ``Objective``, the search spaces, the analysis and the tests read these clas
 call these hooks on every loss alike; a hook that a loss does not need keeps its no-op default.
 Adding a loss is one subclass (registered with ``@LOSSES.register(name)``) and its reference test.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,7 +63,9 @@ class Loss(nn.Module):
 
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
         """Prediction scores (B, C) without the scale: their argmax is the predicted class."""
-        raise TypeError(f"{type(self).__name__} is a feature-space loss: it has no logits to predict with")
+        raise TypeError(
+            f"{type(self).__name__} is a feature-space loss: it has no logits to predict with"
+        )
 
     def scaled_logits(self, embeddings: torch.Tensor, scale: float | torch.Tensor) -> torch.Tensor:
         """The logits whose softmax is the class distribution in training at scale ``scale``."""

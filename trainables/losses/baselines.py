@@ -1,4 +1,5 @@
 """Baseline output-space losses of seed 003: one-vs-rest sigmoid BCE, and MSE on the softmax."""
+
 from __future__ import annotations
 
 import torch

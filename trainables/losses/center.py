@@ -1,4 +1,5 @@
 """Center loss (Wen et al., "A Discriminative Feature Learning Approach for Deep Face Recognition", ECCV 2016)."""
+
 from __future__ import annotations
 
 import torch
@@ -31,7 +32,9 @@ class CenterLoss(Loss):
         self.register_buffer("weight", torch.zeros(num_classes, embedding_dim))
 
     @full_precision
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None) -> torch.Tensor:
+    def forward(
+        self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None
+    ) -> torch.Tensor:
         x, centers = upcast(embeddings, self.weight)
         return 0.5 * (x - centers[labels]).pow(2).sum(1).mean()
 

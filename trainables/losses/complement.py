@@ -1,4 +1,5 @@
 """Complement Entropy (Chen et al., "Complement Objective Training", ICLR 2019)."""
+
 from __future__ import annotations
 
 import torch

@@ -4,6 +4,7 @@ Features and class weights are L2-normalized, so cos(theta_j) = <f, w_j> / (|f| 
 Subclasses override one step, ``target_logit`` (the margin); AdaCos changes the scale instead.
 Margins carry their unit in the name: ``margin_cos`` (cosine units), ``margin_rad`` (radians).
 """
+
 from __future__ import annotations
 
 import math
@@ -53,7 +54,10 @@ class CosineSoftmaxBase(Loss):
         return cos.scatter(1, labels[:, None], target[:, None])
 
     def forward(
-        self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | torch.Tensor | None = None,
+        self,
+        embeddings: torch.Tensor,
+        labels: torch.Tensor,
+        scale: float | torch.Tensor | None = None,
     ) -> torch.Tensor:
         s = self.require_scale(scale)
         return F.cross_entropy(s * self.with_margin(self.cosine(embeddings), labels), labels)
@@ -125,16 +129,35 @@ class CAMRI(ArcFace):
     margin_range = MarginRange("margin_rad", 0.0, 1.0)  # search range; the default is ArcFace's 0.5
     data_params = ("important_class",)
 
-    def __init__(self, num_classes: int, embedding_dim: int, important_class: int = 0, margin_rad: float = 0.5) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        embedding_dim: int,
+        important_class: int = 0,
+        margin_rad: float = 0.5,
+    ) -> None:
         super().__init__(num_classes, embedding_dim, margin_rad)
         if important_class < 0:
-            raise ValueError("camri needs data.important_class: the class whose recall its margin raises")
+            raise ValueError(
+                "camri needs data.important_class: the class whose recall its margin raises"
+            )
         if not 0 <= important_class < num_classes:
-            raise ValueError(f"camri important_class={important_class} is not a class index in [0, {num_classes})")
+            raise ValueError(
+                f"camri important_class={important_class} is not a class index in [0, {num_classes})"
+            )
         self.important_class = important_class
 
     def target_logit(self, cos_target: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return torch.where(labels == self.important_class, super().target_logit(cos_target, labels), cos_target)
+        return torch.where(
+            labels == self.important_class, super().target_logit(cos_target, labels), cos_target
+        )
 
 
-__all__ = ["ArcFace", "CAMRI", "CosFace", "CosineSoftmaxBase", "NormFace", "additive_angular_margin"]
+__all__ = [
+    "ArcFace",
+    "CAMRI",
+    "CosFace",
+    "CosineSoftmaxBase",
+    "NormFace",
+    "additive_angular_margin",
+]

@@ -13,9 +13,11 @@ The training routine uses exactly this API:
 
 It calls every loss through the hooks of ``trainables.losses.base.Loss``.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -24,20 +26,28 @@ from trainables.config import LossConfig
 from trainables.losses.registry import LOSSES, build_loss
 
 
-def subset_mask(classes: str, labels: torch.Tensor, head: tuple[int, ...], tail: tuple[int, ...]) -> torch.Tensor | None:
+def subset_mask(
+    classes: str, labels: torch.Tensor, head: tuple[int, ...], tail: tuple[int, ...]
+) -> torch.Tensor | None:
     """Boolean mask of the samples whose label is in the subset; None means all samples."""
     if classes == "all":
         return None
     chosen = {"head": head, "tail": tail}.get(classes)
     if chosen is None:
         chosen = tuple(int(c) for c in classes.split(","))
-    allowed = torch.zeros(max(max(chosen, default=0), int(labels.max()) if labels.numel() else 0) + 1, dtype=torch.bool, device=labels.device)
+    allowed = torch.zeros(
+        max(max(chosen, default=0), int(labels.max()) if labels.numel() else 0) + 1,
+        dtype=torch.bool,
+        device=labels.device,
+    )
     allowed[list(chosen)] = True
     return allowed[labels]
 
 
 def on_subset(
-    mask: torch.Tensor | None, inputs: torch.Tensor, labels: torch.Tensor,
+    mask: torch.Tensor | None,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
     loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
 ) -> torch.Tensor:
     """``loss`` on the masked samples; an empty subset gives a zero that keeps the graph."""
@@ -62,8 +72,13 @@ class Objective(nn.Module):
     """
 
     def __init__(
-        self, cfg: LossConfig, num_classes: int, embedding_dim: int,
-        head: tuple[int, ...], tail: tuple[int, ...], dynamic: bool = False,
+        self,
+        cfg: LossConfig,
+        num_classes: int,
+        embedding_dim: int,
+        head: tuple[int, ...],
+        tail: tuple[int, ...],
+        dynamic: bool = False,
         data: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -81,15 +96,21 @@ class Objective(nn.Module):
             )
         clash = {cfg.output, "total"} & set(cfg.terms)
         if clash:
-            raise ValueError(f"loss.terms cannot be named {', '.join(sorted(clash))} (the output term or the total)")
-        self.terms = nn.ModuleDict(
-            {name: build(name, t.params) for name, t in cfg.terms.items()}
-        )
+            raise ValueError(
+                f"loss.terms cannot be named {', '.join(sorted(clash))} (the output term or the total)"
+            )
+        self.terms = nn.ModuleDict({name: build(name, t.params) for name, t in cfg.terms.items()})
         for name, loss in self.terms.items():
             wants = cfg.terms[name].optimizer
-            if wants and not loss.secondary_update and not any(p.requires_grad for p in loss.parameters()):
-                raise ValueError(f"loss.terms.{name}.optimizer={wants!r}: {name} has no learnable parameters for an "
-                                 f"optimizer of its own; leave loss.terms.{name}.optimizer out")
+            if (
+                wants
+                and not loss.secondary_update
+                and not any(p.requires_grad for p in loss.parameters())
+            ):
+                raise ValueError(
+                    f"loss.terms.{name}.optimizer={wants!r}: {name} has no learnable parameters for an "
+                    f"optimizer of its own; leave loss.terms.{name}.optimizer out"
+                )
         # the AdaCos scale the output term trains at instead of the scheduled one (None: the
         # scheduled one); its buffer is saved with the objective's state
         self.adacos = self.output.adacos_scale(dynamic)
@@ -108,18 +129,25 @@ class Objective(nn.Module):
     def _mask(self, classes: str, labels: torch.Tensor) -> torch.Tensor | None:
         return subset_mask(classes, labels, self.head, self.tail)
 
-    def _subset(self, classes: str, embeddings: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _subset(
+        self, classes: str, embeddings: torch.Tensor, labels: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         mask = self._mask(classes, labels)
         return (embeddings, labels) if mask is None else (embeddings[mask], labels[mask])
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float) -> dict[str, torch.Tensor]:
-        if self.training and self.adacos is not None and self.adacos.dynamic:  # AdaCos's rule, before the loss
+    def forward(
+        self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float
+    ) -> dict[str, torch.Tensor]:
+        # AdaCos's rule, before the loss
+        if self.training and self.adacos is not None and self.adacos.dynamic:
             with torch.no_grad():
                 x, y = self._subset(self.cfg.output_classes, embeddings.detach(), labels)
                 self.adacos.update(self.output.logits(x), y)
         s = self._scale(scale)
         output = on_subset(
-            self._mask(self.cfg.output_classes, labels), embeddings, labels,
+            self._mask(self.cfg.output_classes, labels),
+            embeddings,
+            labels,
             lambda x, y: self.output(x, y, scale=s),
         )
         parts, total = {self.cfg.output: output}, output
@@ -128,9 +156,16 @@ class Objective(nn.Module):
             if loss.secondary_update:
                 with torch.no_grad():  # logged only; trained by `secondary`
                     logits = self.output.scaled_logits(embeddings, s)
-                    parts[name] = on_subset(self._mask(term.classes, labels), logits, labels, loss.from_logits)
+                    parts[name] = on_subset(
+                        self._mask(term.classes, labels), logits, labels, loss.from_logits
+                    )
                 continue
-            parts[name] = on_subset(self._mask(term.classes, labels), embeddings, labels, lambda x, y, f=loss: f(x, y, scale=s))
+            parts[name] = on_subset(
+                self._mask(term.classes, labels),
+                embeddings,
+                labels,
+                lambda x, y, f=loss: f(x, y, scale=s),
+            )
             total = total + term.weight * parts[name]
         parts["total"] = total
         return parts
@@ -140,7 +175,9 @@ class Objective(nn.Module):
         """Whether some term is trained by a second update (Complement Entropy)."""
         return any(loss.secondary_update for loss in self.terms.values())
 
-    def secondary(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float) -> torch.Tensor | None:
+    def secondary(
+        self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float
+    ) -> torch.Tensor | None:
         """Sum of weight * term for the second-update terms, from the output's logits at scale s.
 
         ``embeddings`` come from a fresh forward after the primary step; Complement Entropy sees
@@ -153,15 +190,23 @@ class Objective(nn.Module):
         for name, loss in self.terms.items():
             if loss.secondary_update:
                 term = self.cfg.terms[name]
-                value = term.weight * on_subset(self._mask(term.classes, labels), logits, labels, loss.from_logits)
+                value = term.weight * on_subset(
+                    self._mask(term.classes, labels), logits, labels, loss.from_logits
+                )
                 total = value if total is None else total + value
         return total
 
     @property
     def secondary_optimizer_name(self) -> str:
         """The kind of the second update's optimizer its terms ask for ("" = the trial's)."""
-        return next((self.cfg.terms[n].optimizer for n, loss in self.terms.items()
-                     if loss.secondary_update and self.cfg.terms[n].optimizer), "")
+        return next(
+            (
+                self.cfg.terms[n].optimizer
+                for n, loss in self.terms.items()
+                if loss.secondary_update and self.cfg.terms[n].optimizer
+            ),
+            "",
+        )
 
     def own_optimizer_terms(self) -> dict[str, tuple[str, list[nn.Parameter]]]:
         """Terms whose learnable parameters an optimizer of their own steps with the primary update
@@ -196,7 +241,14 @@ class Objective(nn.Module):
         class_weights: list[nn.Parameter] = []
         other: list[nn.Parameter] = []
         own = self.own_optimizer_terms()
-        modules = [self.output, *(loss for name, loss in self.terms.items() if not loss.secondary_update and name not in own)]
+        modules = [
+            self.output,
+            *(
+                loss
+                for name, loss in self.terms.items()
+                if not loss.secondary_update and name not in own
+            ),
+        ]
         for module in modules:
             for name, p in module.named_parameters():
                 if p.requires_grad:

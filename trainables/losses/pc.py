@@ -1,4 +1,5 @@
 """Prototype Conformity loss (Mustafa et al., "Adversarial Defense by Restricting the Hidden Space of Deep Neural Networks", ICCV 2019)."""
+
 from __future__ import annotations
 
 import torch
@@ -43,7 +44,9 @@ class PrototypeConformity(Loss):
         self.weight = nn.Parameter(torch.randn(num_classes, embedding_dim))
 
     @full_precision
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None) -> torch.Tensor:
+    def forward(
+        self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None
+    ) -> torch.Tensor:
         x, w = upcast(embeddings, self.weight)
         if self.normalize:
             x, w = F.normalize(x, dim=1), F.normalize(w, dim=1)

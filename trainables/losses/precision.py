@@ -4,10 +4,12 @@ Under bf16/fp16 autocast the backbone hands over low-precision embeddings; the n
 exponentials and margins below lose too much in 8 mantissa bits, so every loss upcasts its inputs
 and runs with autocast disabled. Float64 inputs stay float64 so that ``gradcheck`` works.
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import torch
 
@@ -45,4 +47,6 @@ __all__ = ["LOW_PRECISION", "compute_dtype", "full_precision", "upcast"]
 def cosine_similarity(embeddings: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """(B, K) cosines between L2-normalized embeddings and weight rows, in at least fp32."""
     x, w = upcast(embeddings, weight)
-    return torch.nn.functional.linear(torch.nn.functional.normalize(x, dim=1), torch.nn.functional.normalize(w, dim=1))
+    return torch.nn.functional.linear(
+        torch.nn.functional.normalize(x, dim=1), torch.nn.functional.normalize(w, dim=1)
+    )

@@ -1,4 +1,5 @@
 """Proxy-based metric-learning losses: Proxy-Anchor and Proxy-NCA (one proxy per class)."""
+
 from __future__ import annotations
 
 import torch
@@ -48,7 +49,9 @@ class ProxyAnchor(ProxyBase):
         margin: delta, in cosine units (paper: 0.1).
     """
 
-    def __init__(self, num_classes: int, embedding_dim: int, alpha: float = 32.0, margin: float = 0.1) -> None:
+    def __init__(
+        self, num_classes: int, embedding_dim: int, alpha: float = 32.0, margin: float = 0.1
+    ) -> None:
         super().__init__(num_classes, embedding_dim)
         self.alpha, self.margin = alpha, margin
 
@@ -59,7 +62,9 @@ class ProxyAnchor(ProxyBase):
         zero = values.new_zeros(1, values.shape[1])
         return torch.logsumexp(torch.cat([zero, masked]), dim=0)
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None) -> torch.Tensor:
+    def forward(
+        self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None
+    ) -> torch.Tensor:
         cos = self.cosine(embeddings)
         positive = F.one_hot(labels, self.num_classes).bool()
         pos = self._log1p_sum_exp(-self.alpha * (cos - self.margin), positive)
@@ -87,7 +92,10 @@ class ProxyNCA(ProxyBase):
         return self.require_scale(scale) * self.neg_sq_distance(embeddings)
 
     def forward(
-        self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | torch.Tensor | None = None,
+        self,
+        embeddings: torch.Tensor,
+        labels: torch.Tensor,
+        scale: float | torch.Tensor | None = None,
     ) -> torch.Tensor:
         return F.cross_entropy(self.scaled_logits(embeddings, scale), labels)
 

@@ -1,4 +1,5 @@
 """The loss registry, its constructor, and the facts about losses that others read from it."""
+
 from __future__ import annotations
 
 import inspect
@@ -42,7 +43,9 @@ def build_loss(name: str, num_classes: int, embedding_dim: int, **params: Any) -
             params[key] = typed(type(defaults[key]), f"loss parameter {name}.{key}", value)
     margin = factory.margin_range
     if margin is not None and params.get(margin.param, 0.0) < 0:
-        raise ConfigError(f"loss parameter {name}.{margin.param}={params[margin.param]!r} is invalid: a margin must be >= 0")
+        raise ConfigError(
+            f"loss parameter {name}.{margin.param}={params[margin.param]!r} is invalid: a margin must be >= 0"
+        )
     return factory(num_classes=num_classes, embedding_dim=embedding_dim, **params)
 
 

@@ -1,4 +1,5 @@
 """Output-space losses on a linear head, and softmax cross-entropy."""
+
 from __future__ import annotations
 
 import torch
@@ -31,7 +32,9 @@ class LinearHead(Loss):
     def from_logits(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} defines its loss on the logits here")
 
-    def forward(self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None) -> torch.Tensor:
+    def forward(
+        self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | None = None
+    ) -> torch.Tensor:
         return self.from_logits(self.logits(embeddings), labels)
 
 

@@ -1,4 +1,5 @@
 """SoftTriple loss (Qian et al., "SoftTriple Loss: Deep Metric Learning Without Triplet Sampling", ICCV 2019)."""
+
 from __future__ import annotations
 
 import torch
@@ -9,7 +10,9 @@ from trainables.losses.base import Loss
 from trainables.losses.precision import cosine_similarity, full_precision, upcast
 from trainables.losses.registry import LOSSES
 
-MERGE_EPS = 1e-5  # sqrt(2 + eps - 2 <w, w'>): finite gradient when two centers coincide (official code)
+MERGE_EPS = (
+    1e-5  # sqrt(2 + eps - 2 <w, w'>): finite gradient when two centers coincide (official code)
+)
 
 
 @LOSSES.register("softtriple")
@@ -31,8 +34,13 @@ class SoftTriple(Loss):
     scaled = True
 
     def __init__(
-        self, num_classes: int, embedding_dim: int,
-        centers_per_class: int = 10, gamma: float = 0.1, tau: float = 0.2, delta: float = 0.01,
+        self,
+        num_classes: int,
+        embedding_dim: int,
+        centers_per_class: int = 10,
+        gamma: float = 0.1,
+        tau: float = 0.2,
+        delta: float = 0.01,
     ) -> None:
         super().__init__(num_classes)
         if centers_per_class < 1:
@@ -56,7 +64,9 @@ class SoftTriple(Loss):
         """One proxy per class (C, D): the mean of its K normalized centers, normalized. Seed 002
         measures the spread of the classes' representative points, one per class, not of all
         C*K centers (same-class centers, pulled together by the regularizer, would lower it)."""
-        w = F.normalize(self.weight.detach().float(), dim=1).view(self.num_classes, self.centers_per_class, -1)
+        w = F.normalize(self.weight.detach().float(), dim=1).view(
+            self.num_classes, self.centers_per_class, -1
+        )
         return F.normalize(w.mean(1), dim=1)
 
     @full_precision
@@ -71,7 +81,10 @@ class SoftTriple(Loss):
         return dist.sum() / (self.num_classes * k * (k - 1))
 
     def forward(
-        self, embeddings: torch.Tensor, labels: torch.Tensor, scale: float | torch.Tensor | None = None,
+        self,
+        embeddings: torch.Tensor,
+        labels: torch.Tensor,
+        scale: float | torch.Tensor | None = None,
     ) -> torch.Tensor:
         scale = self.require_scale(scale)  # lambda
         s = self.relaxed_similarity(embeddings)

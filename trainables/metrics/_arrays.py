@@ -1,4 +1,5 @@
 """Conversions shared by the metric modules: tensors or sequences to NumPy arrays."""
+
 from __future__ import annotations
 
 from typing import Any

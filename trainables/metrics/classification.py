@@ -4,9 +4,11 @@ Group accuracies (head/tail, many/medium/few) are the mean per-class recall over
 classes that occur in ``y_true`` (as in OLTR's shot accuracy; equal to the sample accuracy of
 the group on a balanced test set).
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, recall_score
@@ -15,8 +17,13 @@ from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 from trainables.metrics._arrays import as_numpy
 
 __all__ = [
-    "accuracy", "balanced_accuracy", "class_recall", "classification_report", "confusion_matrix",
-    "group_accuracy", "per_class_recall",
+    "accuracy",
+    "balanced_accuracy",
+    "class_recall",
+    "classification_report",
+    "confusion_matrix",
+    "group_accuracy",
+    "per_class_recall",
 ]
 
 
@@ -30,7 +37,11 @@ def per_class_recall(y_true: Any, y_pred: Any, num_classes: int) -> np.ndarray:
     """(num_classes,) recall of each class (sklearn ``recall_score(average=None)``); NaN for a
     class absent from ``y_true``."""
     return recall_score(
-        as_numpy(y_true), as_numpy(y_pred), labels=np.arange(num_classes), average=None, zero_division=np.nan
+        as_numpy(y_true),
+        as_numpy(y_pred),
+        labels=np.arange(num_classes),
+        average=None,
+        zero_division=np.nan,
     )
 
 
@@ -59,16 +70,30 @@ def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int) -> np.ndarray:
 
 
 def classification_report(
-    y_true: Any, y_pred: Any, num_classes: int,
-    head: Sequence[int] = (), tail: Sequence[int] = (),
-    many: Sequence[int] = (), medium: Sequence[int] = (), few: Sequence[int] = (),
+    y_true: Any,
+    y_pred: Any,
+    num_classes: int,
+    head: Sequence[int] = (),
+    tail: Sequence[int] = (),
+    many: Sequence[int] = (),
+    medium: Sequence[int] = (),
+    few: Sequence[int] = (),
     important_class: int | None = None,
 ) -> dict[str, float]:
     """Flat metrics for logging: ``accuracy``, ``balanced_accuracy``, ``head_accuracy``,
     ``tail_accuracy``, ``many_accuracy``, ``medium_accuracy``, ``few_accuracy`` (each only when
     its group has classes) and ``important_class_recall`` (when ``important_class`` is given)."""
-    out = {"accuracy": accuracy(y_true, y_pred), "balanced_accuracy": balanced_accuracy(y_true, y_pred)}
-    for name, classes in (("head", head), ("tail", tail), ("many", many), ("medium", medium), ("few", few)):
+    out = {
+        "accuracy": accuracy(y_true, y_pred),
+        "balanced_accuracy": balanced_accuracy(y_true, y_pred),
+    }
+    for name, classes in (
+        ("head", head),
+        ("tail", tail),
+        ("many", many),
+        ("medium", medium),
+        ("few", few),
+    ):
         if len(classes):
             out[f"{name}_accuracy"] = group_accuracy(y_true, y_pred, classes, num_classes)
     if important_class is not None:

@@ -14,6 +14,7 @@ centres, see ``Objective.class_weights``); the variance is the population varian
 Seed 002 reports variances of 0.009 to 0.041 over its 100 class proxies, depending on the scale
 and dimension.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,11 +27,18 @@ from sklearn.metrics import calinski_harabasz_score, silhouette_score
 from trainables.metrics._arrays import as_numpy
 
 __all__ = [
-    "calinski_harabasz", "cosine_distances", "feature_cluster_report", "proxy_cosine_histogram",
-    "proxy_cosine_stats", "proxy_cosines", "silhouette",
+    "calinski_harabasz",
+    "cosine_distances",
+    "feature_cluster_report",
+    "proxy_cosine_histogram",
+    "proxy_cosine_stats",
+    "proxy_cosines",
+    "silhouette",
 ]
 
-MAX_SILHOUETTE_SAMPLES = 10_000  # Silhouette on every feature up to this many, then on a sample of this many
+MAX_SILHOUETTE_SAMPLES = (
+    10_000  # Silhouette on every feature up to this many, then on a sample of this many
+)
 
 
 def _defined(y: np.ndarray) -> bool:
@@ -38,7 +46,11 @@ def _defined(y: np.ndarray) -> bool:
 
 
 def silhouette(
-    features: Any, labels: Any, max_samples: int = MAX_SILHOUETTE_SAMPLES, seed: int = 0, metric: str = "cosine",
+    features: Any,
+    labels: Any,
+    max_samples: int = MAX_SILHOUETTE_SAMPLES,
+    seed: int = 0,
+    metric: str = "cosine",
 ) -> float:
     """Mean Silhouette coefficient in [-1, 1] (sklearn) over every feature, or over a sample of
     ``max_samples`` drawn with ``seed`` when there are more; NaN with fewer than 2 classes."""
@@ -58,7 +70,9 @@ def cosine_distances(features: np.ndarray) -> np.ndarray:
     """(N, N) cosine distances in float64, as scikit-learn's ``cosine_distances`` gives them
     (clipped to [0, 2], zero diagonal), by one torch matrix product on the trial's threads: about
     half the time of scikit-learn's own, whose NumPy product and clip dominate a silhouette score."""
-    x = torch.nn.functional.normalize(torch.from_numpy(np.ascontiguousarray(features, np.float64)), dim=1)
+    x = torch.nn.functional.normalize(
+        torch.from_numpy(np.ascontiguousarray(features, np.float64)), dim=1
+    )
     distances = torch.mm(x, x.T).neg_().add_(1.0).clamp_(0.0, 2.0)
     distances.fill_diagonal_(0.0)
     return distances.numpy()
@@ -72,7 +86,7 @@ def calinski_harabasz(features: Any, labels: Any) -> float:
 
 
 def feature_cluster_report(
-    features: Any, labels: Any, seed: int = 0, silhouette_samples: int = MAX_SILHOUETTE_SAMPLES,
+    features: Any, labels: Any, seed: int = 0, silhouette_samples: int = MAX_SILHOUETTE_SAMPLES
 ) -> dict[str, float]:
     """``silhouette`` (cosine, on at most ``silhouette_samples`` features; left out when 0) and
     ``calinski_harabasz`` of the features."""

@@ -5,10 +5,12 @@ times a scale, or a linear layer), so the caller passes ``logits_fn`` and a wrap
 appends it. The target layer is ``model.cam_layer``. Computing (``gradcam_maps``) is kept apart
 from drawing (``save_cam_grid``, grad-cam's overlay tiled with Pillow).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,7 +33,10 @@ class LogitsModel(nn.Module):
 
 
 def gradcam_maps(
-    model: nn.Module, logits_fn: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, targets: Sequence[int]
+    model: nn.Module,
+    logits_fn: Callable[[torch.Tensor], torch.Tensor],
+    images: torch.Tensor,
+    targets: Sequence[int],
 ) -> np.ndarray:
     """(B, H, W) Grad-CAM maps in [0, 1] of class ``targets[i]`` for ``images[i]``.
 
@@ -44,7 +49,9 @@ def gradcam_maps(
     wrapper = LogitsModel(model, logits_fn)
     try:
         with GradCAM(model=wrapper, target_layers=[model.cam_layer]) as cam:
-            maps = cam(input_tensor=images, targets=[ClassifierOutputTarget(int(t)) for t in targets])
+            maps = cam(
+                input_tensor=images, targets=[ClassifierOutputTarget(int(t)) for t in targets]
+            )
     finally:
         model.train(was_training)
     return np.asarray(maps, dtype=np.float32)
@@ -52,14 +59,23 @@ def gradcam_maps(
 
 def _displayable(image: np.ndarray) -> np.ndarray:
     """(C, H, W) normalized image -> (H, W, 3) RGB in [0, 1] by min-max scaling."""
-    img = image.transpose(1, 2, 0) if image.shape[0] == 3 else np.repeat(image[0][..., None], 3, axis=2)
+    img = (
+        image.transpose(1, 2, 0)
+        if image.shape[0] == 3
+        else np.repeat(image[0][..., None], 3, axis=2)
+    )
     lo, hi = float(img.min()), float(img.max())
     return ((img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)).astype(np.float32)
 
 
 def save_cam_grid(
-    images: Any, maps: np.ndarray, path: str | Path, titles: Sequence[str] | None = None, columns: int = 8,
-    alpha: float = 0.45, tile_px: int = 96,
+    images: Any,
+    maps: np.ndarray,
+    path: str | Path,
+    titles: Sequence[str] | None = None,
+    columns: int = 8,
+    alpha: float = 0.45,
+    tile_px: int = 96,
 ) -> Path:
     """Write a PNG grid: each image with its attention map overlaid (jet colormap, grad-cam's
     ``show_cam_on_image``), enlarged to ``tile_px`` and captioned with its title.
@@ -77,7 +93,12 @@ def save_cam_grid(
     grid = Image.new("RGB", (cols * tile_px, rows * (tile_px + caption_px)), "white")
     draw, font = ImageDraw.Draw(grid), ImageFont.load_default()
     for i in range(n):
-        overlay = show_cam_on_image(_displayable(imgs[i]), np.clip(maps[i], 0.0, 1.0), use_rgb=True, image_weight=1.0 - alpha)
+        overlay = show_cam_on_image(
+            _displayable(imgs[i]),
+            np.clip(maps[i], 0.0, 1.0),
+            use_rgb=True,
+            image_weight=1.0 - alpha,
+        )
         tile = Image.fromarray(overlay).resize((tile_px, tile_px), Image.Resampling.NEAREST)
         x, y = (i % cols) * tile_px, (i // cols) * (tile_px + caption_px)
         grid.paste(tile, (x, y + caption_px))
@@ -90,8 +111,13 @@ def save_cam_grid(
 
 
 def gradcam_grid(
-    model: nn.Module, logits_fn: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, labels: Any,
-    path: str | Path, class_names: Sequence[str] | None = None, max_images: int = 16,
+    model: nn.Module,
+    logits_fn: Callable[[torch.Tensor], torch.Tensor],
+    images: torch.Tensor,
+    labels: Any,
+    path: str | Path,
+    class_names: Sequence[str] | None = None,
+    max_images: int = 16,
 ) -> Path:
     """Grad-CAM of the true class for up to ``max_images`` images, saved as a PNG grid."""
     images, labels = images[:max_images], as_numpy(labels)[:max_images]

@@ -6,9 +6,11 @@ class and MAP@R = (1/R) sum_{i<=R} P(i) * [neighbour i is in the class], P(i) th
 i. Queries whose class has no other sample are skipped. Similarities are computed in row
 chunks so memory stays O(chunk x N).
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -23,7 +25,9 @@ def _as_tensors(embeddings: Any, labels: Any) -> tuple[torch.Tensor, torch.Tenso
     return F.normalize(e, dim=1), torch.as_tensor(labels, device=e.device).detach().long()
 
 
-def _neighbour_labels(e: torch.Tensor, y: torch.Tensor, k: int) -> Iterator[tuple[slice, torch.Tensor]]:
+def _neighbour_labels(
+    e: torch.Tensor, y: torch.Tensor, k: int
+) -> Iterator[tuple[slice, torch.Tensor]]:
     """Labels of each query's ``k`` nearest neighbours (self excluded), by chunk of queries."""
     n = len(y)
     for start in range(0, n, CHUNK_ROWS):
@@ -83,7 +87,9 @@ def r_precision(embeddings: Any, labels: Any) -> float:
     return _r_metrics(embeddings, labels)[1]
 
 
-def retrieval_report(embeddings: Any, labels: Any, ks: Sequence[int] = (1, 2, 4, 8)) -> dict[str, float]:
+def retrieval_report(
+    embeddings: Any, labels: Any, ks: Sequence[int] = (1, 2, 4, 8)
+) -> dict[str, float]:
     """Flat names for logging: ``recall_at_<k>``, ``map_at_r``, ``r_precision``."""
     out = {f"recall_at_{k}": v for k, v in recall_at_k(embeddings, labels, ks).items()}
     out["map_at_r"], out["r_precision"] = _r_metrics(embeddings, labels)
