@@ -11,14 +11,16 @@ from bench.orchestration). Trials run ``cores // cpus_per_trial`` at a time and 
 slow each other. On CPU seconds (one torch thread per trial) the figure is what the job takes on
 cores that nothing else uses; on wall seconds, what it takes under the load during the bench.
 """
+
 from __future__ import annotations
 
 import os
 import statistics
 import tempfile
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import torch
 
@@ -66,7 +68,11 @@ def measure_data_preparation(groups_flat: Sequence[dict[str, Any]]) -> dict[str,
             clock = Clock()
             load_dataset(cfg.data, torch.device("cpu"))
             renders.append(clock.read())
-    return {"inventory_s": inventory[0], "render_s": [r[0] for r in renders], "render_cpu_s": [r[1] for r in renders]}
+    return {
+        "inventory_s": inventory[0],
+        "render_s": [r[0] for r in renders],
+        "render_cpu_s": [r[1] for r in renders],
+    }
 
 
 def _screen_cost(trial: dict[str, Any], screen_epochs: int, key: str) -> float:
@@ -77,7 +83,9 @@ def _screen_cost(trial: dict[str, Any], screen_epochs: int, key: str) -> float:
     return trial[key] - (len(epochs) - screen_epochs) * statistics.median(middle)
 
 
-def group_costs(spec: StudySpec, trials: list[dict[str, Any]], per_group: int) -> list[dict[str, Any]]:
+def group_costs(
+    spec: StudySpec, trials: list[dict[str, Any]], per_group: int
+) -> list[dict[str, Any]]:
     """Mean seconds (wall and CPU) of a full and of a screen trial at each class count, from the
     loop's ``trials`` (``per_group`` consecutive ones per group, in the spec's group order)."""
     from study.stages import design_of, screen_spec
@@ -87,26 +95,46 @@ def group_costs(spec: StudySpec, trials: list[dict[str, Any]], per_group: int) -
     for g, (group, screen) in enumerate(zip(spec.groups, screen_groups)):
         mine = trials[g * per_group : (g + 1) * per_group]
         mean = lambda values: sum(values) / len(values)  # noqa: E731
-        rows.append({
-            "num_classes": int(group[CLASSES_KEY]), "epochs": int(group["train.epochs"]),
-            "screen_epochs": int(screen["train.epochs"]), "trials_measured": len(mine),
-            **{f"trial_{k}": mean([t[k] for t in mine]) for k in ("wall_s", "cpu_s", "eval_wall_s", "eval_cpu_s")},
-            **{f"screen_trial_{k}": mean([_screen_cost(t, int(screen["train.epochs"]), k) for t in mine])
-               for k in ("wall_s", "cpu_s")},
-            "val_accuracy": mean([t["val_accuracy"] for t in mine]),
-        })
+        rows.append(
+            {
+                "num_classes": int(group[CLASSES_KEY]),
+                "epochs": int(group["train.epochs"]),
+                "screen_epochs": int(screen["train.epochs"]),
+                "trials_measured": len(mine),
+                **{
+                    f"trial_{k}": mean([t[k] for t in mine])
+                    for k in ("wall_s", "cpu_s", "eval_wall_s", "eval_cpu_s")
+                },
+                **{
+                    f"screen_trial_{k}": mean(
+                        [_screen_cost(t, int(screen["train.epochs"]), k) for t in mine]
+                    )
+                    for k in ("wall_s", "cpu_s")
+                },
+                "val_accuracy": mean([t["val_accuracy"] for t in mine]),
+            }
+        )
     return rows
 
 
 def evaluation_share(trials: list[dict[str, Any]]) -> dict[str, float]:
     """Evaluation's seconds over the trials' seconds (validation every epoch, test once at the end)."""
-    return {"evaluation_share": sum(t["eval_wall_s"] for t in trials) / sum(t["wall_s"] for t in trials),
-            "evaluation_share_cpu": sum(t["eval_cpu_s"] for t in trials) / sum(t["cpu_s"] for t in trials),
-            "trials": len(trials)}
+    return {
+        "evaluation_share": sum(t["eval_wall_s"] for t in trials)
+        / sum(t["wall_s"] for t in trials),
+        "evaluation_share_cpu": sum(t["eval_cpu_s"] for t in trials)
+        / sum(t["cpu_s"] for t in trials),
+        "trials": len(trials),
+    }
 
 
-def extrapolate(spec: StudySpec, costs: list[dict[str, Any]], data: dict[str, Any], orchestration: dict[str, Any],
-                cores: int) -> dict[str, Any]:
+def extrapolate(
+    spec: StudySpec,
+    costs: list[dict[str, Any]],
+    data: dict[str, Any],
+    orchestration: dict[str, Any],
+    cores: int,
+) -> dict[str, Any]:
     """Minutes for every trial of the main job, on CPU seconds and on wall seconds."""
     from study.stages import design_of, planned_trials
 
@@ -116,23 +144,35 @@ def extrapolate(spec: StudySpec, costs: list[dict[str, Any]], data: dict[str, An
         workers = min(workers, spec.max_concurrent)
     trials = planned_trials(spec)
     # per stage: Tune's start and a fresh worker's first trial (the workers start side by side)
-    once = 2 * (orchestration["first_trial_start_s"] + orchestration.get("first_trial_extra_s", 0.0)) \
-        + orchestration["ray_startup_s"] + orchestration["import_s"] + orchestration["store_setup_s"]
+    once = (
+        2 * (orchestration["first_trial_start_s"] + orchestration.get("first_trial_extra_s", 0.0))
+        + orchestration["ray_startup_s"]
+        + orchestration["import_s"]
+        + orchestration["store_setup_s"]
+    )
     per_trial = trials * orchestration["steady_overhead_per_trial_s"]
 
     def minutes(basis: str, render_key: str) -> float:
-        work = sum(design.screen_trials * c[f"screen_trial_{basis}"] + design.estimate_trials * c[f"trial_{basis}"]
-                   + len(design.seeds) * render for c, render in zip(costs, data[render_key]))
+        work = sum(
+            design.screen_trials * c[f"screen_trial_{basis}"]
+            + design.estimate_trials * c[f"trial_{basis}"]
+            + len(design.seeds) * render
+            for c, render in zip(costs, data[render_key])
+        )
         return ((work + per_trial) / workers + once) / 60.0
 
     return {
         "main_job_minutes": minutes("cpu_s", "render_cpu_s"),
         "main_job_minutes_wall_basis": minutes("wall_s", "render_s"),
         "is_extrapolation": True,
-        "trials": trials, "screen_trials_per_class_count": design.screen_trials,
-        "estimate_trials_per_class_count": design.estimate_trials, "class_counts": list(design.class_counts),
-        "concurrent_trials": workers, "threads_per_trial": max(1, int(spec.cpus_per_trial)),
-        "once_s": once, "overhead_per_trial_s": orchestration["steady_overhead_per_trial_s"],
+        "trials": trials,
+        "screen_trials_per_class_count": design.screen_trials,
+        "estimate_trials_per_class_count": design.estimate_trials,
+        "class_counts": list(design.class_counts),
+        "concurrent_trials": workers,
+        "threads_per_trial": max(1, int(spec.cpus_per_trial)),
+        "once_s": once,
+        "overhead_per_trial_s": orchestration["steady_overhead_per_trial_s"],
         "data_preparation": data,
         "per_class_count": costs,
     }
@@ -144,13 +184,30 @@ def run_main_job(log: Any = print, extra: Sequence[str] = ()) -> dict[str, Any]:
     from study.cli import main
 
     log("the main job for real (`study run`, every trial) ...")
-    with tempfile.TemporaryDirectory(prefix="study-bench-main-job-") as directory, fresh_data_cache():
+    with (
+        tempfile.TemporaryDirectory(prefix="study-bench-main-job-") as directory,
+        fresh_data_cache(),
+    ):
         clock = Clock()
-        code = main(["run", "--tracking-uri", f"sqlite:///{directory}/mlflow.db", "--storage", f"{directory}/results",
-                     *extra])
+        code = main(
+            [
+                "run",
+                "--tracking-uri",
+                f"sqlite:///{directory}/mlflow.db",
+                "--storage",
+                f"{directory}/results",
+                *extra,
+            ]
+        )
         wall, _ = clock.read()
     return {"main_job_minutes": wall / 60.0, "exit_code": code, "is_extrapolation": False}
 
 
-__all__ = ["evaluation_share", "extrapolate", "fresh_data_cache", "group_costs", "measure_data_preparation",
-           "run_main_job"]
+__all__ = [
+    "evaluation_share",
+    "extrapolate",
+    "fresh_data_cache",
+    "group_costs",
+    "measure_data_preparation",
+    "run_main_job",
+]

@@ -5,6 +5,7 @@ at least 1.3 GB whatever it does. ``VmHWM`` belongs to the child's own address s
 the child's true peak; ``ru_maxrss`` is the fallback where /proc is missing. The spawned child
 imports only this module (and what the trial needs), from the parent's own import path.
 """
+
 from __future__ import annotations
 
 import multiprocessing

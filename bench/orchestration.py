@@ -19,14 +19,19 @@ to the first trial run's creation in MLflow: Tune's start, a worker process and 
 ``first_trial_extra_s``: how much longer that first run takes than the same trial in the loop:
 the imports and kernels a fresh process needs on first use) and per trial (the rest, spread over
 the trials: ``steady_overhead_per_trial_s``), which gives the overhead projected for 100 trials.
+``orchestration_overhead_cpu`` is the ratio on CPU seconds: every process of the study (driver,
+GCS, raylet, workers; ``ProcessTreeCPU``) over the loop's process, steadier than wall seconds when
+other jobs share the cores; it counts no waiting, and Ray's processes may run beside a trial.
 """
+
 from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -58,7 +63,11 @@ class TrialSet:
         return tuple(round(self.low * ratio**i, 6) for i in range(per_group))
 
     def flats(self, per_group: int) -> list[dict[str, Any]]:
-        return [{**self.base, **g, "train.device": "cpu", self.key: v} for g in self.groups for v in self.values(per_group)]
+        return [
+            {**self.base, **g, "train.device": "cpu", self.key: v}
+            for g in self.groups
+            for v in self.values(per_group)
+        ]
 
     def configs(self, per_group: int) -> list[TrialConfig]:
         return [TrialConfig.from_flat(flat) for flat in self.flats(per_group)]
@@ -67,6 +76,51 @@ class TrialSet:
         """What tells the trials apart: the searched value and the group's keys, as MLflow params."""
         keys = sorted({k for g in self.groups for k in g})
         return (str(float(flat[self.key])), *(str(flat[k]) for k in keys))
+
+
+class ProcessTreeCPU:
+    """CPU seconds of this process and all its descendants (the Ray processes a local ``ray.init``
+    starts: GCS, raylet, workers) while the block runs: each process is sampled every
+    ``every_s`` seconds, so one that ends in between loses at most that long of its CPU time."""
+
+    def __init__(self, every_s: float = 0.5) -> None:
+        import psutil
+
+        self.me, self.every_s, self.seconds = psutil.Process(), every_s, 0.0
+        self._start: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+
+    def _sample(self) -> dict[int, float]:
+        import psutil
+
+        out = {}
+        for p in [self.me, *self.me.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                out[p.pid] = t.user + t.system
+            except psutil.Error:  # ended between the listing and the reading
+                pass
+        return out
+
+    def __enter__(self) -> ProcessTreeCPU:
+        import threading
+
+        self._start = self._sample()
+        self._done = threading.Event()
+
+        def watch() -> None:
+            while not self._done.wait(self.every_s):
+                self._last.update(self._sample())
+
+        self._thread = threading.Thread(target=watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._done.set()
+        self._thread.join()
+        self._last.update(self._sample())
+        self.seconds = sum(cpu - self._start.get(pid, 0.0) for pid, cpu in self._last.items())
 
 
 def time_stack_import() -> float:
@@ -86,35 +140,63 @@ def loop_trials(configs: Sequence[TrialConfig], threads: int) -> list[dict[str, 
     does in a study; every trial timed (bench.timing.timed_trial: wall, CPU, evaluation)."""
     torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory(prefix="study-bench-loop-") as directory:
-        return [timed_trial(cfg, artifacts_dir=str(Path(directory) / f"trial{i}")) for i, cfg in enumerate(configs)]
+        return [
+            timed_trial(cfg, artifacts_dir=str(Path(directory) / f"trial{i}"))
+            for i, cfg in enumerate(configs)
+        ]
 
 
 def _study_spec(trial_set: TrialSet, per_group: int, threads: int, workdir: Path):
     from study.spec import StudySpec
 
     return StudySpec(
-        name=BENCH_STUDY, preset="bench", size="bench", trials=per_group, base={**trial_set.base, "train.device": "cpu"},
-        groups=trial_set.groups, spaces=(trial_set.space,), sampler="grid", grid={trial_set.key: trial_set.values(per_group)},
-        scheduler="none", seed=0, cpus_per_trial=float(threads), max_concurrent=1, max_failures=0,
-        tracking_uri=f"sqlite:///{workdir / 'mlflow.db'}", storage=str(workdir / "results"),
+        name=BENCH_STUDY,
+        preset="bench",
+        size="bench",
+        trials=per_group,
+        base={**trial_set.base, "train.device": "cpu"},
+        groups=trial_set.groups,
+        spaces=(trial_set.space,),
+        sampler="grid",
+        grid={trial_set.key: trial_set.values(per_group)},
+        scheduler="none",
+        seed=0,
+        cpus_per_trial=float(threads),
+        max_concurrent=1,
+        max_failures=0,
+        tracking_uri=f"sqlite:///{workdir / 'mlflow.db'}",
+        storage=str(workdir / "results"),
     )
 
 
-def _recorded(tracking_uri: str, trial_set: TrialSet) -> tuple[list[tuple[str, ...]], float, tuple[str, ...], float]:
+def _recorded(
+    tracking_uri: str, trial_set: TrialSet
+) -> tuple[list[tuple[str, ...]], float, tuple[str, ...], float]:
     """What tells the recorded trial runs apart (TrialSet.identity of their params), the first trial
     run's start (epoch seconds), that run's identity and its seconds from start to end."""
     from study.tracking import client
 
     c = client(tracking_uri)
     experiment = c.get_experiment_by_name(BENCH_STUDY)
-    runs = [r for r in c.search_runs([experiment.experiment_id]) if r.data.tags.get("role") != "study"]
+    runs = [
+        r for r in c.search_runs([experiment.experiment_id]) if r.data.tags.get("role") != "study"
+    ]
     first = min(runs, key=lambda r: r.info.start_time)
-    return (sorted(trial_set.identity(r.data.params) for r in runs), first.info.start_time / 1000.0,
-            trial_set.identity(first.data.params), (first.info.end_time - first.info.start_time) / 1000.0)
+    return (
+        sorted(trial_set.identity(r.data.params) for r in runs),
+        first.info.start_time / 1000.0,
+        trial_set.identity(first.data.params),
+        (first.info.end_time - first.info.start_time) / 1000.0,
+    )
 
 
-def measure_orchestration(trial_set: TrialSet, per_group: int, threads: int, drift_every: int = 1,
-                          before: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def measure_orchestration(
+    trial_set: TrialSet,
+    per_group: int,
+    threads: int,
+    drift_every: int = 1,
+    before: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Plain loop vs ``run_study`` on the same trials of ``trial_set`` (``per_group`` per group).
 
     The loop runs before the study (``before``: its timings, when already measured) and, against
@@ -138,28 +220,53 @@ def measure_orchestration(trial_set: TrialSet, per_group: int, threads: int, dri
         experiment_id_for(spec.tracking_uri, spec.name)  # a new sqlite store builds its tables once
         store_setup_s = time.perf_counter() - started
         started, started_at = time.perf_counter(), time.time()
-        outcome = run_study(spec)
+        with ProcessTreeCPU() as study_cpu:
+            outcome = run_study(spec)
         study_s = time.perf_counter() - started
-        recorded, first_trial_at, first_identity, first_run_s = _recorded(spec.tracking_uri, trial_set)
+        recorded, first_trial_at, first_identity, first_run_s = _recorded(
+            spec.tracking_uri, trial_set
+        )
     if not was_running:
         ray.shutdown()
     again = list(range(0, len(configs), max(1, drift_every)))
     after = loop_trials([configs[i] for i in again], threads)
     before_s = sum(t["wall_s"] for t in before)
     drift = sum(t["wall_s"] for t in after) / sum(before[i]["wall_s"] for i in again)
-    loop_s = before_s * (1 + drift) / 2  # the loop's time at the study's midpoint, drift taken as linear
-    identical = recorded == sorted(trial_set.identity(f) for f in trial_set.flats(per_group)) and outcome.failed == 0
+    loop_s = (
+        before_s * (1 + drift) / 2
+    )  # the loop's time at the study's midpoint, drift taken as linear
+    before_cpu_s = sum(t["cpu_s"] for t in before)
+    drift_cpu = sum(t["cpu_s"] for t in after) / sum(before[i]["cpu_s"] for i in again)
+    loop_cpu_s = before_cpu_s * (1 + drift_cpu) / 2
+    identical = (
+        recorded == sorted(trial_set.identity(f) for f in trial_set.flats(per_group))
+        and outcome.failed == 0
+    )
     trials = len(configs)
-    first_trial_start_s = first_trial_at - started_at  # Tune's start, a fresh worker and its imports: once per study
+    first_trial_start_s = (
+        first_trial_at - started_at
+    )  # Tune's start, a fresh worker and its imports: once per study
     # the first trial's run outlasts its loop twin by what a fresh worker pays once: the imports
     # and kernels that its first evaluation and artifacts need, MLflow's first requests
-    twin = [t["wall_s"] for f, t in zip(trial_set.flats(per_group), before) if trial_set.identity(f) == first_identity]
+    twin = [
+        t["wall_s"]
+        for f, t in zip(trial_set.flats(per_group), before)
+        if trial_set.identity(f) == first_identity
+    ]
     first_trial_extra_s = max(0.0, first_run_s - twin[0] * (1 + drift) / 2) if twin else 0.0
-    steady_s = max(0.0, (study_s - loop_s - first_trial_start_s - first_trial_extra_s) / trials)  # every trial's own share
+    steady_s = max(
+        0.0, (study_s - loop_s - first_trial_start_s - first_trial_extra_s) / trials
+    )  # every trial's own share
     trial_s = loop_s / trials
     return {
         "orchestration_overhead": study_s / loop_s,
         "orchestration_overhead_without_drift_correction": study_s / before_s,
+        # CPU seconds of every process of the study (driver, Ray's GCS, raylet and workers) over the
+        # loop's: what the study costs the cores, which other jobs on them disturb far less
+        "orchestration_overhead_cpu": study_cpu.seconds / loop_cpu_s,
+        "study_cpu_s": study_cpu.seconds,
+        "loop_cpu_s": loop_cpu_s,
+        "loop_drift_cpu": drift_cpu,
         "study_s": study_s,
         "loop_s": loop_s,
         "loop_before_s": before_s,
@@ -169,7 +276,9 @@ def measure_orchestration(trial_set: TrialSet, per_group: int, threads: int, dri
         "first_trial_start_s": first_trial_start_s,
         "steady_overhead_per_trial_s": steady_s,
         "first_trial_extra_s": first_trial_extra_s,
-        "projected_overhead_100_trials": (100 * (trial_s + steady_s) + first_trial_start_s + first_trial_extra_s)
+        "projected_overhead_100_trials": (
+            100 * (trial_s + steady_s) + first_trial_start_s + first_trial_extra_s
+        )
         / (100 * trial_s),
         "orchestration_overhead_with_store_setup": (study_s + store_setup_s) / loop_s,
         "ray_startup_s": ray_startup_s,
@@ -188,4 +297,10 @@ def measure_orchestration(trial_set: TrialSet, per_group: int, threads: int, dri
     }
 
 
-__all__ = ["TrialSet", "loop_trials", "measure_orchestration", "time_stack_import"]
+__all__ = [
+    "ProcessTreeCPU",
+    "TrialSet",
+    "loop_trials",
+    "measure_orchestration",
+    "time_stack_import",
+]

@@ -15,9 +15,11 @@ which no routine beats. ``speedup_bound`` (ceiling over textbook) is thus the la
 says how close the routine comes to it; ``routine_share_of_ceiling_cpu`` is the same ratio on
 this process's CPU seconds, which other jobs on the cores disturb less than the wall seconds.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -67,19 +69,34 @@ def glyph_splits_u8(cfg: TrialConfig) -> dict[str, tuple[torch.Tensor, torch.Ten
     return {"train": (x[tr], y[tr]), "val": (x[va], y[va]), "test": (raw["test_x"], raw["test_y"])}
 
 
-def _loaders(splits: dict[str, tuple[torch.Tensor, torch.Tensor]], batch_size: int, seed: int) -> dict[str, DataLoader]:
+def _loaders(
+    splits: dict[str, tuple[torch.Tensor, torch.Tensor]], batch_size: int, seed: int
+) -> dict[str, DataLoader]:
     from torchvision import transforms
 
     train_x = splits["train"][0].float() / 255.0
     normalize = transforms.Normalize((float(train_x.mean()),), (float(train_x.std()),))
     size = int(train_x.shape[-1])
-    augment = transforms.Compose([transforms.RandomCrop(size, padding=CROP_PADDING_PX), transforms.ToTensor(), normalize])
+    augment = transforms.Compose(
+        [transforms.RandomCrop(size, padding=CROP_PADDING_PX), transforms.ToTensor(), normalize]
+    )
     plain = transforms.Compose([transforms.ToTensor(), normalize])
     g = torch.Generator().manual_seed(seed)
-    out = {"train": DataLoader(PILImages(*splits["train"], augment), batch_size=batch_size, shuffle=True,
-                               num_workers=TEXTBOOK_WORKERS, generator=g)}
+    out = {
+        "train": DataLoader(
+            PILImages(*splits["train"], augment),
+            batch_size=batch_size,
+            shuffle=True,
+            num_workers=TEXTBOOK_WORKERS,
+            generator=g,
+        )
+    }
     for name in ("val", "test"):
-        out[name] = DataLoader(PILImages(*splits[name], plain), batch_size=EVAL_BATCH["cpu"], num_workers=TEXTBOOK_WORKERS)
+        out[name] = DataLoader(
+            PILImages(*splits[name], plain),
+            batch_size=EVAL_BATCH["cpu"],
+            num_workers=TEXTBOOK_WORKERS,
+        )
     return out
 
 
@@ -93,7 +110,9 @@ def _accuracy(model: nn.Module, head: nn.Module, loader: DataLoader) -> float:
     return right / max(1, total)
 
 
-def textbook_run(cfg: TrialConfig, splits: dict[str, tuple[torch.Tensor, torch.Tensor]], num_classes: int) -> dict[str, float]:
+def textbook_run(
+    cfg: TrialConfig, splits: dict[str, tuple[torch.Tensor, torch.Tensor]], num_classes: int
+) -> dict[str, float]:
     """Train and evaluate the textbook way; returns seconds, training images seen and val accuracy."""
     started, cpu = time.perf_counter(), time.process_time()
     torch.manual_seed(cfg.train.seed)
@@ -101,7 +120,12 @@ def textbook_run(cfg: TrialConfig, splits: dict[str, tuple[torch.Tensor, torch.T
     model = build_model(cfg.model, 1, int(splits["train"][0].shape[-1]))
     head = nn.Linear(cfg.model.embedding_dim, num_classes)
     o = cfg.optim
-    optimizer = torch.optim.SGD([*model.parameters(), *head.parameters()], lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+    optimizer = torch.optim.SGD(
+        [*model.parameters(), *head.parameters()],
+        lr=o.lr,
+        momentum=o.momentum,
+        weight_decay=o.weight_decay,
+    )
     criterion = nn.CrossEntropyLoss()
     accuracy = 0.0
     for _ in range(cfg.train.epochs):
@@ -112,10 +136,19 @@ def textbook_run(cfg: TrialConfig, splits: dict[str, tuple[torch.Tensor, torch.T
             loss.backward()
             optimizer.step()
         accuracy = _accuracy(model, head, loaders["val"])
-    _accuracy(model, head, loaders["test"])  # the test set once, after the last epoch, as the routine does
-    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu  # (not its workers' CPU)
-    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "images": float(len(splits["train"][1]) * cfg.train.epochs),
-            "val_accuracy": accuracy}
+    _accuracy(
+        model, head, loaders["test"]
+    )  # the test set once, after the last epoch, as the routine does
+    seconds, cpu_seconds = (
+        time.perf_counter() - started,
+        time.process_time() - cpu,
+    )  # (not its workers' CPU)
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "images": float(len(splits["train"][1]) * cfg.train.epochs),
+        "val_accuracy": accuracy,
+    }
 
 
 @torch.no_grad()
@@ -123,7 +156,13 @@ def _forward(model: nn.Module, head: nn.Module, splits: tuple[Any, ...]) -> None
     folded = inference_model(model)
     for split in splits:
         for start in range(0, len(split), EVAL_BATCH["cpu"]):
-            head(folded(split.x[start : start + EVAL_BATCH["cpu"]].contiguous(memory_format=torch.channels_last)))
+            head(
+                folded(
+                    split.x[start : start + EVAL_BATCH["cpu"]].contiguous(
+                        memory_format=torch.channels_last
+                    )
+                )
+            )
 
 
 def ceiling_run(cfg: TrialConfig, bundle: Any) -> dict[str, float]:
@@ -132,10 +171,17 @@ def ceiling_run(cfg: TrialConfig, bundle: Any) -> dict[str, float]:
     last, nothing more."""
     started, cpu = time.perf_counter(), time.process_time()
     torch.manual_seed(cfg.train.seed)
-    model = build_model(cfg.model, bundle.in_channels, bundle.image_size).to(memory_format=torch.channels_last)
+    model = build_model(cfg.model, bundle.in_channels, bundle.image_size).to(
+        memory_format=torch.channels_last
+    )
     head = nn.Linear(cfg.model.embedding_dim, bundle.num_classes)
     o, bs = cfg.optim, cfg.train.batch_size
-    optimizer = torch.optim.SGD([*model.parameters(), *head.parameters()], lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+    optimizer = torch.optim.SGD(
+        [*model.parameters(), *head.parameters()],
+        lr=o.lr,
+        momentum=o.momentum,
+        weight_decay=o.weight_decay,
+    )
     x, y = bundle.train.x.contiguous(memory_format=torch.channels_last), bundle.train.y
     for epoch in range(cfg.train.epochs):
         model.train()
@@ -146,10 +192,18 @@ def ceiling_run(cfg: TrialConfig, bundle: Any) -> dict[str, float]:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-        _forward(model, head, (bundle.val, bundle.test) if epoch == cfg.train.epochs - 1 else (bundle.val,))
+        _forward(
+            model,
+            head,
+            (bundle.val, bundle.test) if epoch == cfg.train.epochs - 1 else (bundle.val,),
+        )
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
-    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "images": float(len(y) * cfg.train.epochs),
-            "val_accuracy": float("nan")}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "images": float(len(y) * cfg.train.epochs),
+        "val_accuracy": float("nan"),
+    }
 
 
 def routine_run(cfg: TrialConfig, bundle: Any) -> dict[str, float]:
@@ -157,16 +211,60 @@ def routine_run(cfg: TrialConfig, bundle: Any) -> dict[str, float]:
     started, cpu = time.perf_counter(), time.process_time()
     last = train(cfg, lambda metrics, **_: None, data=bundle)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
-    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "images": float(len(bundle.train) * cfg.train.epochs),
-            "val_accuracy": last["val_accuracy"]}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "images": float(len(bundle.train) * cfg.train.epochs),
+        "val_accuracy": last["val_accuracy"],
+    }
 
 
 def _pooled(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {"seconds": sum(r["seconds"] for r in runs), "cpu_seconds": sum(r["cpu_seconds"] for r in runs),
-            "images": sum(r["images"] for r in runs), "val_accuracy": runs[-1]["val_accuracy"]}
+    return {
+        "seconds": sum(r["seconds"] for r in runs),
+        "cpu_seconds": sum(r["cpu_seconds"] for r in runs),
+        "images": sum(r["images"] for r in runs),
+        "val_accuracy": runs[-1]["val_accuracy"],
+    }
 
 
-def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1) -> dict[str, Any]:
+def _alternated(
+    sides: dict[str, Callable[[], dict[str, float]]], repeats: int
+) -> dict[str, list[dict[str, float]]]:
+    """Each side's runs, in the order a, b, c, c, b, a, ... (``repeats`` runs of each)."""
+    runs: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
+    for r in range(repeats):
+        for side in list(sides) if r % 2 == 0 else list(sides)[::-1]:
+            runs[side].append(sides[side]())
+    return runs
+
+
+def routine_vs_ceiling(
+    flat: dict[str, Any], bundle: Any, threads: int, repeats: int
+) -> dict[str, Any]:
+    """The routine's share of the ceiling alone (no textbook) at ``threads`` torch threads."""
+    cfg = TrialConfig.from_flat(
+        {**flat, "loss.output": "ce", "train.device": "cpu", "train.threads": threads}
+    )
+    torch.set_num_threads(threads)
+    ceiling_run(cfg, bundle)  # untimed, as in measure_routine_speedup
+    runs = _alternated(
+        {"routine": lambda: routine_run(cfg, bundle), "ceiling": lambda: ceiling_run(cfg, bundle)},
+        repeats,
+    )
+    routine, ceiling = _pooled(runs["routine"]), _pooled(runs["ceiling"])
+    return {
+        "threads": threads,
+        "routine_share_of_ceiling": ceiling["seconds"] / routine["seconds"],
+        "routine_share_of_ceiling_cpu": ceiling["cpu_seconds"] / routine["cpu_seconds"],
+        **{f"{side}_s": [round(run["seconds"], 3) for run in runs[side]] for side in runs},
+        **{f"{side}_cpu_s": [round(run["cpu_seconds"], 3) for run in runs[side]] for side in runs},
+    }
+
+
+def measure_routine_speedup(
+    flat: dict[str, Any], threads: int, repeats: int = 1, all_cores: int = 0
+) -> dict[str, Any]:
     """Images per second of the routine and of the textbook loop, and their ratio.
 
     ``flat`` is a TrialConfig in flat keys (glyphs, CE, the model under test); both runs use
@@ -174,21 +272,28 @@ def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1
     An untimed ceiling run comes first (the kernels of these shapes compiled, the caches warm: the
     first timed side would pay for them otherwise). With ``repeats`` > 1 the runs alternate routine,
     textbook, ceiling, ceiling, textbook, routine, ... so that a neighbour's load drifting over the
-    bench hits every side alike; rates pool all runs.
+    bench hits every side alike; rates pool all runs. With ``all_cores`` above ``threads`` the
+    routine and the ceiling are also compared on that many threads (``all_cores`` in the result).
     """
-    cfg = TrialConfig.from_flat({**flat, "loss.output": "ce", "train.device": "cpu", "train.threads": threads})
+    cfg = TrialConfig.from_flat(
+        {**flat, "loss.output": "ce", "train.device": "cpu", "train.threads": threads}
+    )
     torch.set_num_threads(threads)
     bundle = load_dataset(cfg.data, torch.device("cpu"))
     splits = glyph_splits_u8(cfg)
     if len(splits["train"][1]) != len(bundle.train) or len(splits["test"][1]) != len(bundle.test):
-        raise RuntimeError("the textbook splits differ from the routine's; the comparison would be unfair")
-    sides = {"routine": lambda: routine_run(cfg, bundle), "textbook": lambda: textbook_run(cfg, splits, bundle.num_classes),
-             "ceiling": lambda: ceiling_run(cfg, bundle)}
-    ceiling_run(cfg, bundle)  # untimed: oneDNN compiles its kernels for these shapes on first use, for every side alike
-    runs: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
-    for r in range(repeats):
-        for side in (list(sides) if r % 2 == 0 else list(sides)[::-1]):
-            runs[side].append(sides[side]())
+        raise RuntimeError(
+            "the textbook splits differ from the routine's; the comparison would be unfair"
+        )
+    sides = {
+        "routine": lambda: routine_run(cfg, bundle),
+        "textbook": lambda: textbook_run(cfg, splits, bundle.num_classes),
+        "ceiling": lambda: ceiling_run(cfg, bundle),
+    }
+    ceiling_run(
+        cfg, bundle
+    )  # untimed: oneDNN compiles its kernels for these shapes on first use, for every side alike
+    runs = _alternated(sides, repeats)
     routine, textbook, ceiling = (_pooled(runs[side]) for side in sides)
     rate = lambda run, clock="seconds": run["images"] / run[clock]  # noqa: E731
     return {
@@ -201,7 +306,10 @@ def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1
         # on this process's CPU seconds: steadier than wall seconds when other jobs share the cores
         "routine_share_of_ceiling_cpu": rate(routine, "cpu_seconds") / rate(ceiling, "cpu_seconds"),
         **{f"{side}_s": [round(run["seconds"], 3) for run in runs[side]] for side in sides},
-        **{f"{side}_cpu_s": [round(run["cpu_seconds"], 3) for run in runs[side]] for side in ("routine", "ceiling")},
+        **{
+            f"{side}_cpu_s": [round(run["cpu_seconds"], 3) for run in runs[side]]
+            for side in ("routine", "ceiling")
+        },
         "threads": threads,
         "routine_val_accuracy": routine["val_accuracy"],
         "textbook_val_accuracy": textbook["val_accuracy"],
@@ -213,8 +321,25 @@ def measure_routine_speedup(flat: dict[str, Any], threads: int, repeats: int = 1
         "model": cfg.model.name,
         "dataset": cfg.data.name,
         "textbook_workers": TEXTBOOK_WORKERS,
-        "config": {k: v for k, v in cfg.to_flat().items() if k.split(".")[0] in ("data", "model", "train", "optim")},
+        "config": {
+            k: v
+            for k, v in cfg.to_flat().items()
+            if k.split(".")[0] in ("data", "model", "train", "optim")
+        },
+        **(
+            {"all_cores": routine_vs_ceiling(flat, bundle, all_cores, repeats)}
+            if all_cores > threads
+            else {}
+        ),
     }
 
 
-__all__ = ["PILImages", "ceiling_run", "glyph_splits_u8", "measure_routine_speedup", "routine_run", "textbook_run"]
+__all__ = [
+    "PILImages",
+    "ceiling_run",
+    "glyph_splits_u8",
+    "measure_routine_speedup",
+    "routine_run",
+    "routine_vs_ceiling",
+    "textbook_run",
+]

@@ -1,8 +1,9 @@
 """Intervals for the bench's figures: a mean with its t-interval, and a ratio of paired runs."""
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from scipy import stats
 
@@ -26,8 +27,13 @@ def ratio_interval(ratios: Sequence[float], level: float = LEVEL) -> dict[str, f
     """The geometric mean of paired ratios and its t-interval on the log scale."""
     logs = mean_interval([math.log(r) for r in ratios], level)
     exp = lambda v: None if v is None else math.exp(v)  # noqa: E731
-    return {"mean": exp(logs["mean"]) if ratios else None, "low": exp(logs["low"]), "high": exp(logs["high"]),
-            "n": len(ratios), "level": level}
+    return {
+        "mean": exp(logs["mean"]) if ratios else None,
+        "low": exp(logs["low"]),
+        "high": exp(logs["high"]),
+        "n": len(ratios),
+        "level": level,
+    }
 
 
 def fmt_interval(interval: dict, digits: int = 2) -> str:

@@ -1,4 +1,5 @@
 """The text ``study bench`` prints: each figure against its target, then the details behind it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,94 +8,178 @@ from bench.stats import fmt_interval
 
 
 def _fmt(value: Any, unit: str = "") -> str:
-    return "-" if value is None else f"{value:,.2f}{unit}" if isinstance(value, float) else f"{value}{unit}"
+    return (
+        "-"
+        if value is None
+        else f"{value:,.2f}{unit}"
+        if isinstance(value, float)
+        else f"{value}{unit}"
+    )
 
 
 def _race_line(name: str, race: dict[str, Any]) -> str:
-    head = (f"  {name}: small_cnn {race['target_val_accuracy']:.4f} val accuracy after {race['epochs']} epochs in "
-            f"{race['small_cnn_s']:.1f} s; ")
+    head = (
+        f"  {name}: small_cnn {race['target_val_accuracy']:.4f} val accuracy after {race['epochs']} epochs in "
+        f"{race['small_cnn_s']:.1f} s; "
+    )
     if not race["reached"]:
         return head + race["note"]
-    return (head + f"pool_cnn reaches it at epoch {race['reached_at_epoch']} in {race['pool_cnn_s']:.1f} s: "
-            f"{race['time_to_accuracy_speedup']:.2f}x (CPU seconds: {race['cpu_time_to_accuracy_speedup']:.2f}x; "
-            f"per seed {fmt_interval(race['per_seed_speedup']) if race['per_seed_speedup'] else '-'}); "
-            f"final val accuracy pool - small {fmt_interval(race['val_accuracy_difference'], 4)}, "
-            f"same epochs {fmt_interval(race['same_epochs_time_ratio'])}x faster")
+    return (
+        head
+        + f"pool_cnn reaches it at epoch {race['reached_at_epoch']} in {race['pool_cnn_s']:.1f} s: "
+        f"{race['time_to_accuracy_speedup']:.2f}x (CPU seconds: {race['cpu_time_to_accuracy_speedup']:.2f}x; "
+        f"per seed {fmt_interval(race['per_seed_speedup']) if race['per_seed_speedup'] else '-'}); "
+        f"final val accuracy pool - small {fmt_interval(race['val_accuracy_difference'], 4)}, "
+        f"same epochs {fmt_interval(race['same_epochs_time_ratio'])}x faster"
+    )
 
 
 def _details(result: dict[str, Any]) -> dict[str, str]:
-    r, o, m, e, j = result["routine"], result["orchestration"], result["memory"], result["evaluation"], result["main_job"]
-    glyphs = result["time_to_accuracy"]["races"]["glyphs"]
-    job = ("measured: `study run`, every trial" if not j["is_extrapolation"] else
-           f"EXTRAPOLATED from CPU seconds of its trials ({j['trials']} trials, {j['concurrent_trials']} at a time); "
-           f"on the wall seconds measured under this load: {j['main_job_minutes_wall_basis']:.1f} min")
-    return {
-        "time_to_accuracy_speedup": f"glyphs C = {glyphs['config']['data.num_classes']}, wall time to small_cnn's final "
-                                    f"val accuracy (details below)",
-        "routine_share_of_ceiling": f"routine {r['routine_images_per_s']:,.0f} img/s vs bare steps {r['ceiling_images_per_s']:,.0f} "
-                                    f"img/s ({r['dataset']} {r['num_classes']} classes, {r['image_size_px']} px, {r['model']}); "
-                                    f"on CPU seconds {r['routine_share_of_ceiling_cpu']:.2f}",
-        "orchestration_overhead": f"study {o['study_s']:.1f} s vs loop {o['loop_s']:.1f} s for {o['trials']} trials of "
-                                  f"{o['trial_s']:.1f} s (identical trials: {o['identical_trials']}; loop drift {o['loop_drift']:.2f})",
-        "evaluation_share": f"{e['trials']} main-job trials; on CPU seconds {e['evaluation_share_cpu']:.2f}",
-        "main_job_minutes": job,
-        "peak_memory_mb": "one smoke trial, fresh process" + (f" (imports alone {m['import_only_mb']:.0f} MB)" if "import_only_mb" in m else ""),
-    }
+    """The detail beside each figure that was measured."""
+    out: dict[str, str] = {}
+    if "time_to_accuracy" in result:
+        glyphs = result["time_to_accuracy"]["races"]["glyphs"]
+        out["time_to_accuracy_speedup"] = (
+            f"glyphs C = {glyphs['config']['data.num_classes']}, wall time to small_cnn's "
+            f"final val accuracy (details below)"
+        )
+    if "routine" in result:
+        r = result["routine"]
+        out["routine_share_of_ceiling"] = (
+            f"routine {r['routine_images_per_s']:,.0f} img/s vs bare steps {r['ceiling_images_per_s']:,.0f} "
+            f"img/s ({r['dataset']} {r['num_classes']} classes, {r['image_size_px']} px, {r['model']}); "
+            f"on CPU seconds {r['routine_share_of_ceiling_cpu']:.2f}; {r['threads']} thread{'s' * (r['threads'] != 1)}"
+            + (
+                f"; on {r['all_cores']['threads']} threads {r['all_cores']['routine_share_of_ceiling']:.2f}"
+                f" (CPU seconds {r['all_cores']['routine_share_of_ceiling_cpu']:.2f})"
+                if "all_cores" in r
+                else ""
+            )
+        )
+    if "orchestration" in result:
+        o, e, j = result["orchestration"], result["evaluation"], result["main_job"]
+        out["orchestration_overhead"] = (
+            f"study {o['study_s']:.1f} s vs loop {o['loop_s']:.1f} s for {o['trials']} trials of "
+            f"{o['trial_s']:.1f} s (identical trials: {o['identical_trials']}; loop drift {o['loop_drift']:.2f}); "
+            f"on CPU seconds of all its processes {o['orchestration_overhead_cpu']:.2f}"
+        )
+        out["evaluation_share"] = (
+            f"{e['trials']} main-job trials; on CPU seconds {e['evaluation_share_cpu']:.2f}"
+        )
+        out["main_job_minutes"] = (
+            "measured: `study run`, every trial"
+            if not j["is_extrapolation"]
+            else f"EXTRAPOLATED from CPU seconds of its trials ({j['trials']} trials, {j['concurrent_trials']} at a time); "
+            f"on the wall seconds measured under this load: {j['main_job_minutes_wall_basis']:.1f} min"
+        )
+    if "memory" in result:
+        m = result["memory"]
+        out["peak_memory_mb"] = "one smoke trial, fresh process" + (
+            f" (imports alone {m['import_only_mb']:.0f} MB)" if "import_only_mb" in m else ""
+        )
+    return out
 
 
 def format_table(result: dict[str, Any]) -> str:
-    """The figures against their targets, the details behind them, then trials per hour."""
-    r, o, j = result["routine"], result["orchestration"], result["main_job"]
+    """The figures against their targets, the details behind them, then trials per hour (each part
+    only when its section ran)."""
+    from bench.run import SECTIONS
+
     details = _details(result)
-    lines = [f"study bench --size {result['size']}: {result['machine']['cpu_cores']} CPU cores, torch {result['machine']['torch']}",
-             f"load average (1 min) {result['machine']['load_average_1min']['start']:.1f} at the start, "
-             f"{result['machine']['load_average_1min']['end']:.1f} at the end: other work on the cores skews the seconds",
-             f"{'metric':26s} {'value':>9s}  {'target':8s} {'met':4s} detail"]
+    sections = result.get("sections", list(SECTIONS))
+    lines = [
+        f"study bench --size {result['size']}"
+        + (f" --only {','.join(sections)}" if sections != list(SECTIONS) else "")
+        + f": {result['machine']['cpu_cores']} CPU cores, torch {result['machine']['torch']}",
+        f"load average (1 min) {result['machine']['load_average_1min']['start']:.1f} at the start, "
+        f"{result['machine']['load_average_1min']['end']:.1f} at the end: other work on the cores skews the seconds",
+        f"{'metric':26s} {'value':>9s}  {'target':8s} {'met':4s} detail",
+    ]
     for key, detail in details.items():
         met = {True: "yes", False: "no", None: "-"}[result["meets_targets"][key]]
-        lines.append(f"{key:26s} {_fmt(result[key]):>9s}  {result['targets'][key]:8s} {met:4s} {detail}")
+        lines.append(
+            f"{key:26s} {_fmt(result[key]):>9s}  {result['targets'][key]:8s} {met:4s} {detail}"
+        )
     lines.append("")
-    lines.append("time to accuracy (mean curves over paired seeds, one torch thread; intervals 95%):")
-    for name, race in result["time_to_accuracy"]["races"].items():
-        lines.append(_race_line(name, race))
-    lines.append("pool_cnn vs small_cnn on the presets' trials (final val accuracy, pool - small, all losses x seeds):")
-    for row in result["preset_match"]:
-        lines.append(f"  {row['preset']:7s} {row['size']:6s} {fmt_interval(row['val_accuracy_difference'], 4):>28s}  "
-                     f"worst loss {row['worst_loss_difference']:+.4f}; matches: {'yes' if row['matches'] else 'no'}; pool_cnn {fmt_interval(row['time_ratio'])}x faster per trial")
-    lines.append(f"routine vs a textbook DataLoader loop: {r['routine_speedup']:.2f}x; the bare compute bounds it at "
-                 f"{r['speedup_bound']:.2f}x")
-    lines.append(f"excluded from the overhead ratio: ray.init {result['ray_startup_s']:.1f} s, importing Ray/Optuna/MLflow "
-                 f"{result['import_s']:.1f} s, creating the sqlite store {result['store_setup_s']:.1f} s; Tune's start "
-                 f"{o['first_trial_start_s']:.1f} s once, a fresh worker's first trial {o.get('first_trial_extra_s', 0.0):.1f} s "
-                 f"more, then {o['steady_overhead_per_trial_s']:.2f} s per trial")
-    per_c = ", ".join(f"C={c['num_classes']}: {c['trial_cpu_s']:.1f} s" for c in j["per_class_count"])
-    lines.append(f"main job trials (CPU seconds, full length): {per_c}; data rendered per class subset in "
-                 f"{sum(j['data_preparation']['render_s']):.1f} s for all class counts (font inventory "
-                 f"{j['data_preparation']['inventory_s']:.1f} s, once per machine, not counted)")
-    lines.append("")
-    lines.append("trials per hour on this machine, ESTIMATED from measured epoch times (in brackets: the study's")
-    lines.append("projected time over a plain loop at that trial length); see `trials_per_hour_detail`:")
-    sizes = result["bench_size"]["sizes"]
-    rows = {(row["preset"], row["size"]): row for row in result["trials_per_hour_detail"]}
-    cell = lambda row: "-" if "skipped" in row else f"{row['trials_per_hour']:,.1f} ({row['projected_orchestration_overhead']:.2f}x)"  # noqa: E731
-    lines.append(f"{'preset':18s} " + " ".join(f"{s:>18s}" for s in sizes))
-    for preset in result["trials_per_hour"]:
-        lines.append(f"{preset:18s} " + " ".join(f"{cell(rows[preset, s]):>18s}" for s in sizes))
-    for row in result["trials_per_hour_detail"]:
-        if "skipped" in row:
-            lines.append(f"  skipped {row['preset']} {row['size']}: {row['skipped']}")
-    lines.append("")
-    lines.append(_gpu_line(result["gpu"], result["targets"]["gpu_epoch_s"]))
+    if "time_to_accuracy" in result:
+        lines.append(
+            "time to accuracy (mean curves over paired seeds, one torch thread; intervals 95%):"
+        )
+        for name, race in result["time_to_accuracy"]["races"].items():
+            lines.append(_race_line(name, race))
+    if "preset_match" in result:
+        lines.append(
+            "pool_cnn vs small_cnn on the presets' trials (final val accuracy, pool - small, all losses x seeds):"
+        )
+        for row in result["preset_match"]:
+            lines.append(
+                f"  {row['preset']:7s} {row['size']:6s} {fmt_interval(row['val_accuracy_difference'], 4):>28s}  "
+                f"worst loss {row['worst_loss_difference']:+.4f}; matches: {'yes' if row['matches'] else 'no'}; "
+                f"pool_cnn {fmt_interval(row['time_ratio'])}x faster per trial"
+            )
+    if "routine" in result:
+        r = result["routine"]
+        lines.append(
+            f"routine vs a textbook DataLoader loop: {r['routine_speedup']:.2f}x; the bare compute bounds it at "
+            f"{r['speedup_bound']:.2f}x"
+        )
+    if "orchestration" in result:
+        o, j = result["orchestration"], result["main_job"]
+        lines.append(
+            f"excluded from the overhead ratio: ray.init {result['ray_startup_s']:.1f} s, importing Ray/Optuna/MLflow "
+            f"{result['import_s']:.1f} s, creating the sqlite store {result['store_setup_s']:.1f} s; Tune's start "
+            f"{o['first_trial_start_s']:.1f} s once, a fresh worker's first trial {o.get('first_trial_extra_s', 0.0):.1f} s "
+            f"more, then {o['steady_overhead_per_trial_s']:.2f} s per trial"
+        )
+        per_c = ", ".join(
+            f"C={c['num_classes']}: {c['trial_cpu_s']:.1f} s" for c in j["per_class_count"]
+        )
+        lines.append(
+            f"main job trials (CPU seconds, full length): {per_c}; data rendered per class subset in "
+            f"{sum(j['data_preparation']['render_s']):.1f} s for all class counts (font inventory "
+            f"{j['data_preparation']['inventory_s']:.1f} s, once per machine, not counted)"
+        )
+    if "trials_per_hour_detail" in result:
+        lines.append("")
+        lines.append(
+            "trials per hour on this machine, ESTIMATED from measured epoch times (in brackets: the study's"
+        )
+        lines.append(
+            "projected time over a plain loop at that trial length); see `trials_per_hour_detail`:"
+        )
+        sizes = result["bench_size"]["sizes"]
+        rows = {(row["preset"], row["size"]): row for row in result["trials_per_hour_detail"]}
+
+        def cell(row: dict[str, Any]) -> str:
+            if "skipped" in row:
+                return "-"
+            return f"{row['trials_per_hour']:,.1f} ({row['projected_orchestration_overhead']:.2f}x)"
+
+        lines.append(f"{'preset':18s} " + " ".join(f"{s:>18s}" for s in sizes))
+        for preset in result["trials_per_hour"]:
+            lines.append(
+                f"{preset:18s} " + " ".join(f"{cell(rows[preset, s]):>18s}" for s in sizes)
+            )
+        for row in result["trials_per_hour_detail"]:
+            if "skipped" in row:
+                lines.append(f"  skipped {row['preset']} {row['size']}: {row['skipped']}")
+    if "gpu" in result:
+        lines.append("")
+        lines.append(_gpu_line(result["gpu"], result["targets"]["gpu_epoch_s"]))
     return "\n".join(lines)
 
 
 def _gpu_line(gpu: dict[str, Any], target: str) -> str:
     if "skipped" in gpu:
         return f"GPU (ResNet-20, CIFAR-10-sized tensors): {gpu['skipped']}"
-    rows = [f"{mode} {g['epoch_s']:.2f} s per epoch, {g['images_per_s']:,.0f} img/s (first epoch {g['first_epoch_s']:.1f} s)"
-            for mode, g in gpu.items()]
-    return f"GPU {gpu['eager']['device']} (ResNet-20, CIFAR-10-sized tensors, validation included; target {target} s per epoch): " \
+    rows = [
+        f"{mode} {g['epoch_s']:.2f} s per epoch, {g['images_per_s']:,.0f} img/s (first epoch {g['first_epoch_s']:.1f} s)"
+        for mode, g in gpu.items()
+    ]
+    return (
+        f"GPU {gpu['eager']['device']} (ResNet-20, CIFAR-10-sized tensors, validation included; target {target} s per epoch): "
         + "; ".join(rows)
+    )
 
 
 __all__ = ["format_table"]

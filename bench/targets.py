@@ -1,4 +1,5 @@
 """The targets ``study bench`` prints beside its measurements, and how a value is read against one."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,9 @@ TARGETS = {
     "main_job_minutes": "<= 20",  # the main job (scale-vs-classes, cpu size) on this machine's cores
     "peak_memory_mb": "< 1500",  # one smoke trial in a fresh process
 }
-GPU_EPOCH_TARGET = "< 2.0"  # seconds per ResNet-20 epoch on CIFAR-10-sized tensors, H100/H200-class device
+GPU_EPOCH_TARGET = (
+    "< 2.0"  # seconds per ResNet-20 epoch on CIFAR-10-sized tensors, H100/H200-class device
+)
 
 
 def meets(value: float, target: str) -> bool:

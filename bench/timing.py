@@ -5,11 +5,13 @@ run (the original is called and restored; nothing else changes). CPU seconds are
 (``time.process_time``): with one torch thread per trial they are what the trial would take on a
 core that nothing else uses, which makes them the steadier figure on a shared machine.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from trainables.config import TrialConfig
 from trainables.data import DatasetBundle
@@ -48,7 +50,9 @@ def evaluation_timer() -> Iterator[list[tuple[float, float]]]:
         routine.evaluate = original
 
 
-def timed_trial(cfg: TrialConfig, data: DatasetBundle | None = None, artifacts_dir: str | None = None) -> dict[str, Any]:
+def timed_trial(
+    cfg: TrialConfig, data: DatasetBundle | None = None, artifacts_dir: str | None = None
+) -> dict[str, Any]:
     """``train(cfg)`` timed from the call (model construction; data loading too unless ``data`` is
     given) to its return, with per-epoch (wall, CPU, val_accuracy) since the start; the last
     epoch always validates."""
@@ -63,15 +67,25 @@ def timed_trial(cfg: TrialConfig, data: DatasetBundle | None = None, artifacts_d
 
     def report(metrics: dict[str, float], **_: Any) -> None:
         wall, cpu = clock.read()
-        accuracy = metrics.get(VAL_ACCURACY)  # None in an epoch that does not validate (train.validate_every)
-        curve.append({"wall_s": wall, "cpu_s": cpu, "val_accuracy": None if accuracy is None else float(accuracy)})
+        accuracy = metrics.get(
+            VAL_ACCURACY
+        )  # None in an epoch that does not validate (train.validate_every)
+        curve.append(
+            {
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "val_accuracy": None if accuracy is None else float(accuracy),
+            }
+        )
 
     with evaluation_timer() as passes:
         final = train(cfg, report, data=data, write_artifacts=writer)
     wall, cpu = clock.read()
     return {
-        "wall_s": wall, "cpu_s": cpu,
-        "eval_wall_s": sum(p[0] for p in passes), "eval_cpu_s": sum(p[1] for p in passes),
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "eval_wall_s": sum(p[0] for p in passes),
+        "eval_cpu_s": sum(p[1] for p in passes),
         "curve": curve,
         "val_accuracy": float(final[VAL_ACCURACY]),
         "test_accuracy": float(final.get("test_accuracy", float("nan"))),

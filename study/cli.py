@@ -482,6 +482,13 @@ def build_parser() -> Parser:
         default="",
         help="directory of on-disk datasets, for the trials-per-hour estimates",
     )
+    bench.add_argument(
+        "--only",
+        default="",
+        metavar="SECTIONS",
+        help="comma-separated sections to run, of races, match, routine, main-job, memory, "
+        "capacity, gpu (capacity needs main-job); default: all",
+    )
     return parser
 
 

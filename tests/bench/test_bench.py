@@ -1,4 +1,5 @@
 """`study bench`: the tiny size runs end to end and writes every field; targets are parsed, never timed."""
+
 from __future__ import annotations
 
 import json
@@ -10,15 +11,34 @@ from bench.accuracy import race_summary
 from bench.stats import mean_interval, ratio_interval
 from bench.targets import TARGETS, meets
 
-FIELDS = ("time_to_accuracy_speedup", "routine_share_of_ceiling", "orchestration_overhead", "evaluation_share",
-          "main_job_minutes", "peak_memory_mb", "main_job_minutes_is_extrapolation", "pool_cnn_matches_small_cnn",
-          "ray_startup_s", "import_s", "trials_per_hour", "targets", "meets_targets")
+FIELDS = (
+    "time_to_accuracy_speedup",
+    "routine_share_of_ceiling",
+    "orchestration_overhead",
+    "evaluation_share",
+    "main_job_minutes",
+    "peak_memory_mb",
+    "main_job_minutes_is_extrapolation",
+    "pool_cnn_matches_small_cnn",
+    "ray_startup_s",
+    "import_s",
+    "trials_per_hour",
+    "targets",
+    "meets_targets",
+)
 
 
 @pytest.mark.parametrize(
     "value, target, expected",
-    [(2.0, ">= 2.0", True), (1.99, ">= 2.0", False), (1.15, "<= 1.15", True), (1.2, "<= 1.15", False),
-     (1499.0, "< 1500", True), (1500.0, "< 1500", False), (3.0, "> 2", True)],
+    [
+        (2.0, ">= 2.0", True),
+        (1.99, ">= 2.0", False),
+        (1.15, "<= 1.15", True),
+        (1.2, "<= 1.15", False),
+        (1499.0, "< 1500", True),
+        (1500.0, "< 1500", False),
+        (3.0, "> 2", True),
+    ],
 )
 def test_meets_compares_against_the_target(value, target, expected):
     assert meets(value, target) is expected
@@ -35,15 +55,28 @@ def test_every_target_parses():
 
 
 def _run(val_accuracies, seconds_per_epoch, test=0.5):
-    curve = [{"wall_s": seconds_per_epoch * (e + 1), "cpu_s": seconds_per_epoch * (e + 1), "val_accuracy": a}
-             for e, a in enumerate(val_accuracies)]
-    return {"curve": curve, "wall_s": curve[-1]["wall_s"], "cpu_s": curve[-1]["cpu_s"],
-            "val_accuracy": val_accuracies[-1], "test_accuracy": test}
+    curve = [
+        {
+            "wall_s": seconds_per_epoch * (e + 1),
+            "cpu_s": seconds_per_epoch * (e + 1),
+            "val_accuracy": a,
+        }
+        for e, a in enumerate(val_accuracies)
+    ]
+    return {
+        "curve": curve,
+        "wall_s": curve[-1]["wall_s"],
+        "cpu_s": curve[-1]["cpu_s"],
+        "val_accuracy": val_accuracies[-1],
+        "test_accuracy": test,
+    }
 
 
 def test_the_race_times_the_first_epoch_at_the_reference_accuracy():
-    runs = {"small_cnn": [_run([0.5, 0.7, 0.8, 0.9], 4.0), _run([0.5, 0.7, 0.8, 0.9], 4.0)],
-            "pool_cnn": [_run([0.6, 0.9, 0.92, 0.93], 1.0), _run([0.6, 0.9, 0.92, 0.93], 1.0)]}
+    runs = {
+        "small_cnn": [_run([0.5, 0.7, 0.8, 0.9], 4.0), _run([0.5, 0.7, 0.8, 0.9], 4.0)],
+        "pool_cnn": [_run([0.6, 0.9, 0.92, 0.93], 1.0), _run([0.6, 0.9, 0.92, 0.93], 1.0)],
+    }
     race = race_summary(runs)
     assert race["reached"] and race["reached_at_epoch"] == 2
     assert race["time_to_accuracy_speedup"] == pytest.approx(16.0 / 2.0)
@@ -79,6 +112,40 @@ def test_bench_rejects_an_unknown_size_on_one_line(cli):
     assert "invalid choice: 'huge'" in done.stderr.strip()
 
 
+@pytest.mark.parametrize(
+    "only, said",
+    [
+        ("routine,fast", "unknown section 'fast'; choose from races, match, routine, main-job"),
+        ("capacity", "section 'capacity' needs 'main-job' too"),
+    ],
+)
+def test_bench_only_names_a_bad_section_on_one_line(cli, tmp_path, only, said):
+    out = tmp_path / "bench.json"
+    done = cli("bench", "--only", only, "--json", str(out))
+    assert done.returncode == 2
+    assert said in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not out.exists() and not (tmp_path / "bench.json.partial").exists()
+
+
+@pytest.mark.slow
+def test_bench_only_runs_the_named_sections(study_cli, tmp_path):
+    out = tmp_path / "bench.json"
+    done = study_cli("bench", "--size", "tiny", "--only", "memory", "--json", str(out), timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["sections"] == ["memory"] and result["meets_targets"] == {"peak_memory_mb": True}
+    assert 50 < result["peak_memory_mb"] < 1500
+    for left_out in (
+        "routine",
+        "orchestration",
+        "time_to_accuracy",
+        "routine_share_of_ceiling",
+        "gpu",
+    ):
+        assert left_out not in result
+    assert "--only memory" in done.stdout and "routine_share_of_ceiling" not in done.stdout
+
+
 @pytest.mark.slow
 def test_tiny_bench_writes_every_field(study_cli, tmp_path):
     out = tmp_path / "bench.json"
@@ -87,7 +154,13 @@ def test_tiny_bench_writes_every_field(study_cli, tmp_path):
     result = json.loads(out.read_text())
     for field in FIELDS:
         assert field in result, field
-    for ratio in ("routine_share_of_ceiling", "orchestration_overhead", "evaluation_share", "main_job_minutes", "peak_memory_mb"):
+    for ratio in (
+        "routine_share_of_ceiling",
+        "orchestration_overhead",
+        "evaluation_share",
+        "main_job_minutes",
+        "peak_memory_mb",
+    ):
         assert result[ratio] > 0, ratio
     assert 0 < result["evaluation_share"] < 1
     assert result["main_job_minutes_is_extrapolation"] is True
@@ -99,15 +172,25 @@ def test_tiny_bench_writes_every_field(study_cli, tmp_path):
     assert {k: v for k, v in result["targets"].items() if k in TARGETS} == TARGETS
     assert all(v is None or isinstance(v, bool) for v in result["meets_targets"].values())
     assert result["orchestration"]["identical_trials"] is True
-    assert result["orchestration"]["trials"] == 3  # the main job's smoke size: one trial at each of 3 class counts
-    assert [c["num_classes"] for c in result["main_job"]["per_class_count"]] == result["main_job"]["class_counts"]
+    assert (
+        result["orchestration"]["trials"] == 3
+    )  # the main job's smoke size: one trial at each of 3 class counts
+    assert [c["num_classes"] for c in result["main_job"]["per_class_count"]] == result["main_job"][
+        "class_counts"
+    ]
     from bench.trials import main_job_spec
     from study.stages import planned_trials
 
-    assert result["main_job"]["trials"] == planned_trials(main_job_spec("smoke"))  # both stages of the smoke design
+    assert result["main_job"]["trials"] == planned_trials(
+        main_job_spec("smoke")
+    )  # both stages of the smoke design
     assert "skipped" in result["gpu"]
     assert result["trials_per_hour"]["smoke"]["smoke"] > 0
-    assert "ESTIMATE" in done.stdout and "EXTRAPOLATED" in done.stdout and "time_to_accuracy_speedup" in done.stdout
+    assert (
+        "ESTIMATE" in done.stdout
+        and "EXTRAPOLATED" in done.stdout
+        and "time_to_accuracy_speedup" in done.stdout
+    )
 
 
 def test_the_device_epoch_runs_resnet20_on_cifar10_sized_tensors():
@@ -116,6 +199,12 @@ def test_the_device_epoch_runs_resnet20_on_cifar10_sized_tensors():
     bundle = cifar10_sized(train_images=64, val_images=16, test_images=16)
     assert tuple(bundle.train.x.shape) == (64, 3, 32, 32) and bundle.num_classes == 10
     result = measure_device_epochs("cpu", epochs=3, train_images=64, val_images=16, test_images=16)
-    assert result["model"] == "resnet20" and result["train_images"] == 64 and len(result["epoch_times_s"]) == 3
-    assert result["epoch_s"] == result["epoch_times_s"][1]  # the one epoch between the first and the last
+    assert (
+        result["model"] == "resnet20"
+        and result["train_images"] == 64
+        and len(result["epoch_times_s"]) == 3
+    )
+    assert (
+        result["epoch_s"] == result["epoch_times_s"][1]
+    )  # the one epoch between the first and the last
     assert result["images_per_s"] == pytest.approx(64 / result["epoch_s"])
