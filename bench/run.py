@@ -79,7 +79,7 @@ BENCH_SIZES = {
     "default": BenchSize(
         {"data.max_per_class": 100, "data.image_size": 16, "model.name": "pool_cnn"},
         2,
-        2,
+        4,
         "cpu",
         (0, 1, 2, 3),
         ("smoke", "basics"),
