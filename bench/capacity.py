@@ -24,9 +24,8 @@ from trainables.config import TrialConfig
 from trainables.data import DatasetError, load_dataset
 from trainables.routine import train
 
-EVAL_COST = (
-    1 / 3
-)  # an evaluated image costs about a third of a trained one (forward, no backward/step)
+# an evaluated image costs about a third of a trained one (forward, no backward/step)
+EVAL_COST = 1 / 3
 
 
 def _units(bundle: Any) -> float:
@@ -71,9 +70,8 @@ class Probes:
             bundle, _ = _load(cfg)
             times: list[float] = []
             train(cfg, lambda metrics, **_: times.append(metrics["epoch_time_s"]), data=bundle)
-            self.seconds_per_unit[key] = times[-1] / (
-                _units(bundle) + _test_units(bundle)
-            )  # the last epoch tests too
+            # the last epoch tests too
+            self.seconds_per_unit[key] = times[-1] / (_units(bundle) + _test_units(bundle))
         return self.seconds_per_unit[key]
 
 

@@ -232,9 +232,8 @@ def measure_orchestration(
     after = loop_trials([configs[i] for i in again], threads)
     before_s = sum(t["wall_s"] for t in before)
     drift = sum(t["wall_s"] for t in after) / sum(before[i]["wall_s"] for i in again)
-    loop_s = (
-        before_s * (1 + drift) / 2
-    )  # the loop's time at the study's midpoint, drift taken as linear
+    # the loop's time at the study's midpoint, drift taken as linear
+    loop_s = before_s * (1 + drift) / 2
     before_cpu_s = sum(t["cpu_s"] for t in before)
     drift_cpu = sum(t["cpu_s"] for t in after) / sum(before[i]["cpu_s"] for i in again)
     loop_cpu_s = before_cpu_s * (1 + drift_cpu) / 2
@@ -243,9 +242,8 @@ def measure_orchestration(
         and outcome.failed == 0
     )
     trials = len(configs)
-    first_trial_start_s = (
-        first_trial_at - started_at
-    )  # Tune's start, a fresh worker and its imports: once per study
+    # Tune's start, a fresh worker and its imports: once per study
+    first_trial_start_s = first_trial_at - started_at
     # the first trial's run outlasts its loop twin by what a fresh worker pays once: the imports
     # and kernels that its first evaluation and artifacts need, MLflow's first requests
     twin = [
@@ -254,9 +252,8 @@ def measure_orchestration(
         if trial_set.identity(f) == first_identity
     ]
     first_trial_extra_s = max(0.0, first_run_s - twin[0] * (1 + drift) / 2) if twin else 0.0
-    steady_s = max(
-        0.0, (study_s - loop_s - first_trial_start_s - first_trial_extra_s) / trials
-    )  # every trial's own share
+    # every trial's own share
+    steady_s = max(0.0, (study_s - loop_s - first_trial_start_s - first_trial_extra_s) / trials)
     trial_s = loop_s / trials
     return {
         "orchestration_overhead": study_s / loop_s,

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from bench.stats import ratio_interval
 from trainables.config import TrialConfig
 from trainables.data import load_dataset, stratified_holdout
 from trainables.data.glyphs import glyph_arrays
@@ -136,13 +137,10 @@ def textbook_run(
             loss.backward()
             optimizer.step()
         accuracy = _accuracy(model, head, loaders["val"])
-    _accuracy(
-        model, head, loaders["test"]
-    )  # the test set once, after the last epoch, as the routine does
-    seconds, cpu_seconds = (
-        time.perf_counter() - started,
-        time.process_time() - cpu,
-    )  # (not its workers' CPU)
+    # the test set once, after the last epoch, as the routine does
+    _accuracy(model, head, loaders["test"])
+    # (not its workers' CPU)
+    seconds, cpu_seconds = (time.perf_counter() - started, time.process_time() - cpu)
     return {
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
@@ -239,6 +237,14 @@ def _alternated(
     return runs
 
 
+def _per_alternation(runs: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
+    """Geometric mean and 95% interval of the ceiling's seconds over the routine's in each
+    alternation (both run once in it, same images)."""
+    return ratio_interval(
+        [c["seconds"] / r["seconds"] for r, c in zip(runs["routine"], runs["ceiling"])]
+    )
+
+
 def routine_vs_ceiling(
     flat: dict[str, Any], bundle: Any, threads: int, repeats: int
 ) -> dict[str, Any]:
@@ -256,6 +262,7 @@ def routine_vs_ceiling(
     return {
         "threads": threads,
         "routine_share_of_ceiling": ceiling["seconds"] / routine["seconds"],
+        "routine_share_of_ceiling_interval": _per_alternation(runs),
         "routine_share_of_ceiling_cpu": ceiling["cpu_seconds"] / routine["cpu_seconds"],
         **{f"{side}_s": [round(run["seconds"], 3) for run in runs[side]] for side in runs},
         **{f"{side}_cpu_s": [round(run["cpu_seconds"], 3) for run in runs[side]] for side in runs},
@@ -305,6 +312,8 @@ def measure_routine_speedup(
         "ceiling_images_per_s": rate(ceiling),
         "speedup_bound": rate(ceiling) / rate(textbook),
         "routine_share_of_ceiling": rate(routine) / rate(ceiling),
+        # the ceiling's seconds over the routine's, alternation by alternation: how far runs scatter
+        "routine_share_of_ceiling_interval": _per_alternation(runs),
         # on this process's CPU seconds: steadier than wall seconds when other jobs share the cores
         "routine_share_of_ceiling_cpu": rate(routine, "cpu_seconds") / rate(ceiling, "cpu_seconds"),
         **{f"{side}_s": [round(run["seconds"], 3) for run in runs[side]] for side in sides},

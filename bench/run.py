@@ -26,9 +26,8 @@ from bench.targets import GPU_EPOCH_TARGET, TARGETS, meets
 
 @dataclass(frozen=True)
 class BenchSize:
-    routine_data: Mapping[
-        str, Any
-    ]  # flat data.* / model.* keys of the routine-vs-textbook run (glyphs)
+    # flat data.* / model.* keys of the routine-vs-textbook run (glyphs)
+    routine_data: Mapping[str, Any]
     speed_epochs: int  # epochs of each routine and textbook run
     speed_repeats: int  # runs of each side, alternating (routine, textbook, ceiling, ceiling, textbook, routine, ...)
     race_size: str  # preset size of the time-to-accuracy races' trials
@@ -128,13 +127,11 @@ def _main_job(
     groups_flat = [{**trial_set.base, **g} for g in trial_set.groups]
     log(f"the main job's data from an empty cache ({len(groups_flat)} class counts) ...")
     data = measure_data_preparation(groups_flat)
-    for flat in (
-        groups_flat
-    ):  # the loop and the study read the data from the cache, as the main job's later trials do
+    # the loop and the study read the data from the cache, as the main job's later trials do
+    for flat in groups_flat:
         load_dataset(TrialConfig.from_flat(flat).data, torch.device("cpu"))
-    threads = max(
-        1, int(spec.cpus_per_trial)
-    )  # as the main job runs them: one trial per cpus_per_trial
+    # as the main job runs them: one trial per cpus_per_trial
+    threads = max(1, int(spec.cpus_per_trial))
     configs = trial_set.configs(plan.per_group)
     log(
         f"{len(configs)} main-job trials in a plain loop, then through Ray Tune + Optuna + MLflow ..."
@@ -149,18 +146,10 @@ def _main_job(
     return orchestration, evaluation_share(before), job
 
 
-SECTIONS = (
-    "races",
-    "match",
-    "routine",
-    "main-job",
-    "memory",
-    "capacity",
-    "gpu",
-)  # in the order they run
-SECTION_NEEDS = {
-    "capacity": "main-job"
-}  # the trials-per-hour estimates add the study's measured overhead
+# in the order they run
+SECTIONS = ("races", "match", "routine", "main-job", "memory", "capacity", "gpu")
+# the trials-per-hour estimates add the study's measured overhead
+SECTION_NEEDS = {"capacity": "main-job"}
 
 
 def check_sections(only: Sequence[str]) -> tuple[str, ...]:

@@ -48,7 +48,8 @@ def _details(result: dict[str, Any]) -> dict[str, str]:
         out["routine_share_of_ceiling"] = (
             f"routine {r['routine_images_per_s']:,.0f} img/s vs bare steps {r['ceiling_images_per_s']:,.0f} "
             f"img/s ({r['dataset']} {r['num_classes']} classes, {r['image_size_px']} px, {r['model']}); "
-            f"on CPU seconds {r['routine_share_of_ceiling_cpu']:.2f}; {r['threads']} thread{'s' * (r['threads'] != 1)}"
+            f"on CPU seconds {r['routine_share_of_ceiling_cpu']:.2f}; per alternation "
+            f"{fmt_interval(r['routine_share_of_ceiling_interval'])}; {r['threads']} thread{'s' * (r['threads'] != 1)}"
             + (
                 f"; on {r['all_cores']['threads']} threads {r['all_cores']['routine_share_of_ceiling']:.2f}"
                 f" (CPU seconds {r['all_cores']['routine_share_of_ceiling_cpu']:.2f})"

@@ -67,9 +67,8 @@ def timed_trial(
 
     def report(metrics: dict[str, float], **_: Any) -> None:
         wall, cpu = clock.read()
-        accuracy = metrics.get(
-            VAL_ACCURACY
-        )  # None in an epoch that does not validate (train.validate_every)
+        # None in an epoch that does not validate (train.validate_every)
+        accuracy = metrics.get(VAL_ACCURACY)
         curve.append(
             {
                 "wall_s": wall,

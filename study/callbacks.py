@@ -1,4 +1,5 @@
 """Driver-side Ray Tune callbacks: final MLflow status of each trial, and a compact progress line."""
+
 from __future__ import annotations
 
 import math
@@ -16,7 +17,10 @@ def trial_outcome(trial: Any) -> tuple[str, dict[str, str]]:
     """(MLflow status, tags) of a trial that has ended."""
     result = trial.last_result or {}
     if result.get("trial_failed"):
-        return "FAILED", {"trial_status": "failed", "failure_reason": str(result.get("failure_reason", ""))}
+        return "FAILED", {
+            "trial_status": "failed",
+            "failure_reason": str(result.get("failure_reason", "")),
+        }
     if trial.status == "ERROR":
         return "FAILED", {"trial_status": "failed", "failure_reason": _error_line(trial)}
     planned = TrialConfig.from_flat(trial.config).train.total_epochs
@@ -64,20 +68,30 @@ class RecordOutcome(Callback):
 class ProgressLine(Callback):
     """One line: trials done/running/failed, best so far, elapsed; redrawn in place on a terminal."""
 
-    def __init__(self, metric: str, mode: str, total: int, label: str = "", every_s: float = 2.0) -> None:
+    def __init__(
+        self, metric: str, mode: str, total: int, label: str = "", every_s: float = 2.0
+    ) -> None:
         self.metric, self.mode, self.total, self.label = metric, mode, total, label
         self.every_s = every_s if sys.stdout.isatty() else 15.0
         self.started = time.monotonic()
         self.last = 0.0
 
     def _line(self, trials: list) -> str:
-        done = sum(t.status == "TERMINATED" and not (t.last_result or {}).get("trial_failed") for t in trials)
-        failed = sum(t.status == "ERROR" or bool((t.last_result or {}).get("trial_failed")) for t in trials)
+        done = sum(
+            t.status == "TERMINATED" and not (t.last_result or {}).get("trial_failed")
+            for t in trials
+        )
+        failed = sum(
+            t.status == "ERROR" or bool((t.last_result or {}).get("trial_failed")) for t in trials
+        )
         running = sum(t.status == "RUNNING" for t in trials)
         values = [  # a failed trial reports NaN: it is counted as failed, never shown as the best
-            (t.last_result[self.metric], t.trial_id) for t in trials
-            if t.last_result and isinstance(t.last_result.get(self.metric), (int, float))
-            and math.isfinite(t.last_result[self.metric]) and not t.last_result.get("trial_failed")
+            (t.last_result[self.metric], t.trial_id)
+            for t in trials
+            if t.last_result
+            and isinstance(t.last_result.get(self.metric), (int, float))
+            and math.isfinite(t.last_result[self.metric])
+            and not t.last_result.get("trial_failed")
         ]
         best = ""
         if values:

@@ -13,6 +13,7 @@ run's curves in the UI keep up); the rest wait for the next of those or for the 
 the trial ends in any other way. A trial that validates only after its last epoch thus makes one
 request for all of them rather than one per epoch.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,12 +45,17 @@ def _load_checkpoint() -> dict[str, Any] | None:
     if checkpoint is None:
         return None
     with checkpoint.as_directory() as directory:
-        return torch.load(os.path.join(directory, STATE_FILE), map_location="cpu", weights_only=False)
+        return torch.load(
+            os.path.join(directory, STATE_FILE), map_location="cpu", weights_only=False
+        )
 
 
 def trainable(
-    config: dict[str, Any], recorder: Any = None, threads_per_trial: int = 0,
-    objectives: tuple[str, ...] = (VAL_ACCURACY,), checkpoint_every_s: float = 0.0,
+    config: dict[str, Any],
+    recorder: Any = None,
+    threads_per_trial: int = 0,
+    objectives: tuple[str, ...] = (VAL_ACCURACY,),
+    checkpoint_every_s: float = 0.0,
 ) -> None:
     """Run one trial; its ``objectives`` are reported as NaN when it fails, so the sampler marks it FAIL."""
     cfg = TrialConfig.from_flat(config)
@@ -59,21 +65,37 @@ def trainable(
     if threads_per_trial and not cfg.train.threads:
         torch.set_num_threads(threads_per_trial)
     context = tune.get_context()
-    run = recorder.open(context.get_trial_id(), context.get_trial_name(), recorded) if recorder else None
-    identity: dict[str, str] = {}  # what data this node loads for the config (study.data_identity compares)
+    run = (
+        recorder.open(context.get_trial_id(), context.get_trial_name(), recorded)
+        if recorder
+        else None
+    )
+    identity: dict[
+        str, str
+    ] = {}  # what data this node loads for the config (study.data_identity compares)
     key = data_key(recorded)  # of the data.* values only
 
-    artifacts = os.path.join(context.get_trial_dir(), "artifacts")  # kept with the trial's Ray Tune state
+    # kept with the trial's Ray Tune state
+    artifacts = os.path.join(context.get_trial_dir(), "artifacts")
     last_saved = last_sent = time.monotonic()
 
     def report(metrics: dict[str, float], state: dict[str, Any] | None = None) -> None:
         nonlocal last_saved, last_sent
-        metrics = dict(metrics, mlflow_run_id=run.run_id if run else "", data_key=key,
-                       data_fingerprint=identity.get("data.fingerprint", ""))
+        metrics = dict(
+            metrics,
+            mlflow_run_id=run.run_id if run else "",
+            data_key=key,
+            data_fingerprint=identity.get("data.fingerprint", ""),
+        )
         final = metrics["epoch"] == cfg.train.total_epochs
         saving = state is not None and time.monotonic() - last_saved >= checkpoint_every_s
         if run is not None:
-            send = final or saving or any(k in metrics for k in objectives) or time.monotonic() - last_sent >= METRICS_EVERY_S
+            send = (
+                final
+                or saving
+                or any(k in metrics for k in objectives)
+                or time.monotonic() - last_sent >= METRICS_EVERY_S
+            )
             run.log_epoch(metrics, flush=send)  # the module doc says when the epochs are sent
             last_sent = time.monotonic() if send else last_sent
             if final:  # the last report may be the last code that runs
@@ -93,17 +115,31 @@ def trainable(
         if run is not None:
             run.set_tags(**identity)
         data = None
-        if run is not None:  # the study records the data as the run's dataset input, with its digest
+        # the study records the data as the run's dataset input, with its digest
+        if run is not None:
             data = load_dataset(cfg.data, pick_device(cfg.train.device))
             run.log_dataset(dataset_record(cfg.data, data, identity["data.fingerprint"]))
-        train(cfg, report, resume=_load_checkpoint(), checkpoint=True, data=data,
-              write_artifacts=partial(write_artifacts, directory=artifacts))
+        train(
+            cfg,
+            report,
+            resume=_load_checkpoint(),
+            checkpoint=True,
+            data=data,
+            write_artifacts=partial(write_artifacts, directory=artifacts),
+        )
     except DETERMINISTIC_FAILURES as exc:
         # Retrying would fail the same way: end the trial as failed and let the study go on.
         reason = f"{type(exc).__name__}: {exc}"[:4000]
         if run is not None:
             run.set_tags(failure_reason=reason)
-        tune.report({**dict.fromkeys(objectives, float("nan")), "trial_failed": 1.0, "failure_reason": reason, "mlflow_run_id": run.run_id if run else ""})
+        tune.report(
+            {
+                **dict.fromkeys(objectives, float("nan")),
+                "trial_failed": 1.0,
+                "failure_reason": reason,
+                "mlflow_run_id": run.run_id if run else "",
+            }
+        )
     except Exception as exc:  # a lost node or a broken store: Ray retries from the last checkpoint
         if run is not None:
             run.set_tags(failure_reason=f"{type(exc).__name__}: {exc}"[:4000])

@@ -5,11 +5,13 @@ called as ``report(metrics, state=...)`` where ``state`` restores the trial thro
 Like ``report``, the artifact writer is passed in (``write_artifacts``): this module builds the
 trial's state (``trainables.state``), steps it and evaluates it (``trainables.evaluation``).
 """
+
 from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -37,7 +39,11 @@ def train_epoch(state: TrialState, phase: Phase, epoch_in_phase: int) -> dict[st
     sums: dict[str, torch.Tensor] = {}
     scale = 0.0
     batches = data.train.batches(
-        bs, shuffle=True, generator=state.generator, augment=state.cfg.data.augment, flip=data.flip_ok
+        bs,
+        shuffle=True,
+        generator=state.generator,
+        augment=state.cfg.data.augment,
+        flip=data.flip_ok,
     )
     for b, (x, y) in enumerate(batches):
         scale = scale_for(state.cfg, phase, epoch_in_phase + b / n_batches, data.num_classes)
@@ -47,13 +53,18 @@ def train_epoch(state: TrialState, phase: Phase, epoch_in_phase: int) -> dict[st
         for name, value in terms.items():
             sums[name] = sums[name] + value if name in sums else value
     _check_finite(sums, state.next_epoch)
-    metrics = {f"train_loss_{k}" if k != "total" else "train_loss": float(v) / n_batches for k, v in sums.items()}
+    metrics = {
+        f"train_loss_{k}" if k != "total" else "train_loss": float(v) / n_batches
+        for k, v in sums.items()
+    }
     metrics["scale"] = state.objective.scale(scale) if phase.uses_objective else float("nan")
     metrics.update(state.learning_rates())  # the lrs this epoch trained with
     return metrics
 
 
-def _primary_step(state: TrialState, x: torch.Tensor, y: torch.Tensor, phase: Phase, scale: float) -> dict[str, torch.Tensor]:
+def _primary_step(
+    state: TrialState, x: torch.Tensor, y: torch.Tensor, phase: Phase, scale: float
+) -> dict[str, torch.Tensor]:
     embeddings = state.forward(x)
     if phase.uses_objective:
         terms = state.objective(embeddings, y, scale)
@@ -61,7 +72,11 @@ def _primary_step(state: TrialState, x: torch.Tensor, y: torch.Tensor, phase: Ph
         terms = {"total": state.pretrain_head(embeddings, y)}
     if state.check_each_step:
         _check_finite(terms, state.next_epoch)
-    steps = [state.optimizer, *state.term_optimizers.values()] if phase.uses_objective else [state.optimizer]
+    steps = (
+        [state.optimizer, *state.term_optimizers.values()]
+        if phase.uses_objective
+        else [state.optimizer]
+    )
     for optimizer in steps:
         optimizer.zero_grad(set_to_none=True)
     terms["total"].backward()
@@ -72,7 +87,9 @@ def _primary_step(state: TrialState, x: torch.Tensor, y: torch.Tensor, phase: Ph
     return {k: v.detach().double() for k, v in terms.items()}
 
 
-def _secondary_step(state: TrialState, x: torch.Tensor, y: torch.Tensor, scale: float) -> dict[str, torch.Tensor]:
+def _secondary_step(
+    state: TrialState, x: torch.Tensor, y: torch.Tensor, scale: float
+) -> dict[str, torch.Tensor]:
     """Complement Objective Training's second update: fresh forward, its own optimizer."""
     loss = state.objective.secondary(state.forward(x), y, scale)
     if loss is None:
@@ -88,7 +105,9 @@ def _secondary_step(state: TrialState, x: torch.Tensor, y: torch.Tensor, scale: 
 def _check_finite(terms: dict[str, torch.Tensor], epoch: int) -> None:
     for name, value in terms.items():
         if not torch.isfinite(value).all():
-            raise TrialDiverged(f"loss term {name!r} became {float(value.detach())} in epoch {epoch}")
+            raise TrialDiverged(
+                f"loss term {name!r} became {float(value.detach())} in epoch {epoch}"
+            )
 
 
 def train(
@@ -124,7 +143,8 @@ def train(
         metrics["epoch_time_s"] = time.perf_counter() - started
         metrics["phase_index"] = PHASE_INDEX[phase.name]
         if final and write_artifacts is not None:
-            write_artifacts(state, evaluation)  # before the last report: a scheduler may stop the trial there
+            # before the last report: a scheduler may stop the trial there
+            write_artifacts(state, evaluation)
         if checkpoint:
             report(metrics, state=state.state_dict())
         else:

@@ -172,18 +172,16 @@ def test_tiny_bench_writes_every_field(study_cli, tmp_path):
     assert {k: v for k, v in result["targets"].items() if k in TARGETS} == TARGETS
     assert all(v is None or isinstance(v, bool) for v in result["meets_targets"].values())
     assert result["orchestration"]["identical_trials"] is True
-    assert (
-        result["orchestration"]["trials"] == 3
-    )  # the main job's smoke size: one trial at each of 3 class counts
+    # the main job's smoke size: one trial at each of 3 class counts
+    assert result["orchestration"]["trials"] == 3
     assert [c["num_classes"] for c in result["main_job"]["per_class_count"]] == result["main_job"][
         "class_counts"
     ]
     from bench.trials import main_job_spec
     from study.stages import planned_trials
 
-    assert result["main_job"]["trials"] == planned_trials(
-        main_job_spec("smoke")
-    )  # both stages of the smoke design
+    # both stages of the smoke design
+    assert result["main_job"]["trials"] == planned_trials(main_job_spec("smoke"))
     assert "skipped" in result["gpu"]
     assert result["trials_per_hour"]["smoke"]["smoke"] > 0
     assert (
@@ -204,7 +202,6 @@ def test_the_device_epoch_runs_resnet20_on_cifar10_sized_tensors():
         and result["train_images"] == 64
         and len(result["epoch_times_s"]) == 3
     )
-    assert (
-        result["epoch_s"] == result["epoch_times_s"][1]
-    )  # the one epoch between the first and the last
+    # the one epoch between the first and the last
+    assert result["epoch_s"] == result["epoch_times_s"][1]
     assert result["images_per_s"] == pytest.approx(64 / result["epoch_s"])

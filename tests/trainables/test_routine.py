@@ -1,5 +1,6 @@
 """The training routine: it learns, it is deterministic on the CPU, it resumes exactly, and its
 phases and scale schedule follow the config."""
+
 from __future__ import annotations
 
 import copy
@@ -11,21 +12,36 @@ import torch
 from trainables.config import TrialConfig
 from trainables.routine import TrialDiverged, train
 
-DIGITS = {"data.name": "digits", "data.augment": False, "model.embedding_dim": 32, "train.batch_size": 64,
-          "train.threads": 1}
+DIGITS = {
+    "data.name": "digits",
+    "data.augment": False,
+    "model.embedding_dim": 32,
+    "train.batch_size": 64,
+    "train.threads": 1,
+}
 
 
 def test_ce_learns_digits_above_90_percent():
     history = []
-    final = train(TrialConfig.from_flat({**DIGITS, "train.epochs": 4, "optim.lr": 0.05}), history.append)
+    final = train(
+        TrialConfig.from_flat({**DIGITS, "train.epochs": 4, "optim.lr": 0.05}), history.append
+    )
     assert final["test_accuracy"] > 0.9
     assert [m["epoch"] for m in history] == [1, 2, 3, 4]
     assert history[-1]["train_loss"] < history[0]["train_loss"]
 
 
 def test_cosine_head_learns_digits():
-    cfg = TrialConfig.from_flat({**DIGITS, "loss.output": "normface", "scale.start": 16.0, "train.epochs": 4,
-                                 "optim.name": "adam", "optim.lr": 0.003})
+    cfg = TrialConfig.from_flat(
+        {
+            **DIGITS,
+            "loss.output": "normface",
+            "scale.start": 16.0,
+            "train.epochs": 4,
+            "optim.name": "adam",
+            "optim.lr": 0.003,
+        }
+    )
     assert train(cfg, lambda m: None)["test_accuracy"] > 0.9
 
 
@@ -35,13 +51,21 @@ def test_same_seed_same_history_on_cpu():
     train(cfg, first.append)
     train(cfg, second.append)
     drop = {"epoch_time_s"}
-    assert [{k: v for k, v in m.items() if k not in drop} for m in first] == \
-           [{k: v for k, v in m.items() if k not in drop} for m in second]
+    assert [{k: v for k, v in m.items() if k not in drop} for m in first] == [
+        {k: v for k, v in m.items() if k not in drop} for m in second
+    ]
 
 
 def test_resuming_from_a_state_continues_exactly():
-    cfg = TrialConfig.from_flat({**DIGITS, "data.augment": True, "train.epochs": 3,
-                                 "loss.terms.center.weight": 0.01, "loss.terms.complement.weight": 1.0})
+    cfg = TrialConfig.from_flat(
+        {
+            **DIGITS,
+            "data.augment": True,
+            "train.epochs": 3,
+            "loss.terms.center.weight": 0.01,
+            "loss.terms.complement.weight": 1.0,
+        }
+    )
     straight, states = [], []
 
     def keep(metrics, state=None):
@@ -58,9 +82,20 @@ def test_resuming_from_a_state_continues_exactly():
 
 
 def test_phases_and_the_scale_schedule_in_additional_training():
-    cfg = TrialConfig.from_flat({**DIGITS, "loss.output": "normface", "train.pretrain_epochs": 1, "train.epochs": 2,
-                                 "train.additional_epochs": 2, "scale.schedule": "linear", "scale.start": 20.0,
-                                 "scale.end": 5.0, "optim.name": "adam", "optim.lr": 0.003})
+    cfg = TrialConfig.from_flat(
+        {
+            **DIGITS,
+            "loss.output": "normface",
+            "train.pretrain_epochs": 1,
+            "train.epochs": 2,
+            "train.additional_epochs": 2,
+            "scale.schedule": "linear",
+            "scale.start": 20.0,
+            "scale.end": 5.0,
+            "optim.name": "adam",
+            "optim.lr": 0.003,
+        }
+    )
     history = []
     train(cfg, history.append)
     assert [m["phase_index"] for m in history] == [0.0, 1.0, 1.0, 2.0, 2.0]
@@ -71,16 +106,32 @@ def test_phases_and_the_scale_schedule_in_additional_training():
 
 def test_divergence_is_a_named_failure():
     with pytest.raises(TrialDiverged, match="became nan"):
-        train(TrialConfig.from_flat({**DIGITS, "optim.lr": 1e30, "train.epochs": 2}), lambda m: None)
+        train(
+            TrialConfig.from_flat({**DIGITS, "optim.lr": 1e30, "train.epochs": 2}), lambda m: None
+        )
 
 
 def test_final_epoch_reports_the_full_metric_set():
-    cfg = TrialConfig.from_flat({**DIGITS, "loss.output": "camri", "loss.params.important_class": 3,
-                                 "scale.start": 16.0, "train.epochs": 1})
+    cfg = TrialConfig.from_flat(
+        {
+            **DIGITS,
+            "loss.output": "camri",
+            "loss.params.important_class": 3,
+            "scale.start": 16.0,
+            "train.epochs": 1,
+        }
+    )
     final = train(cfg, lambda m: None)
-    for key in ("test_balanced_accuracy", "test_important_class_recall", "val_important_class_recall",
-                "test_silhouette", "test_calinski_harabasz", "proxy_cos_mean", "proxy_cos_var",
-                *(f"test_class_{k}_recall" for k in range(10))):
+    for key in (
+        "test_balanced_accuracy",
+        "test_important_class_recall",
+        "val_important_class_recall",
+        "test_silhouette",
+        "test_calinski_harabasz",
+        "proxy_cos_mean",
+        "proxy_cos_var",
+        *(f"test_class_{k}_recall" for k in range(10)),
+    ):
         assert key in final and math.isfinite(final[key]), key
     assert torch.get_num_threads() == 1
 
@@ -107,7 +158,8 @@ def test_complement_entropy_takes_two_optimizer_steps_per_batch():
     assert "train_loss_secondary" in metrics
     first = next(iter(trial.optimizer.state.values()))["momentum_buffer"]
     second = next(iter(trial.secondary_optimizer.state.values()))["momentum_buffer"]
-    assert first.data_ptr() != second.data_ptr() and not torch.equal(first, second)  # its own momentum
+    # its own momentum
+    assert first.data_ptr() != second.data_ptr() and not torch.equal(first, second)
 
 
 def test_evaluation_folds_batchnorm_without_changing_the_embeddings():
@@ -115,13 +167,17 @@ def test_evaluation_folds_batchnorm_without_changing_the_embeddings():
     from trainables.state import TrialState
 
     trial = TrialState(TrialConfig.from_flat({**DIGITS, "train.epochs": 1}))
-    train_batch = next(trial.data.train.batches(64, shuffle=True, generator=torch.Generator().manual_seed(0)))
+    train_batch = next(
+        trial.data.train.batches(64, shuffle=True, generator=torch.Generator().manual_seed(0))
+    )
     trial.model.train()
-    trial.model(train_batch[0])  # moves the BatchNorm running statistics away from their initial values
+    # moves the BatchNorm running statistics away from their initial values
+    trial.model(train_batch[0])
     x = trial.data.test.x[:32]
     folded = inference_model(trial.model)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
-    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in trial.model.modules())  # the trial's model is untouched
+    # the trial's model is untouched
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in trial.model.modules())
     with torch.no_grad():
         assert torch.allclose(folded(x), trial.model.eval()(x), atol=1e-4, rtol=1e-4)
 
@@ -130,18 +186,33 @@ def test_evaluation_folds_batchnorm_without_changing_the_embeddings():
 def test_a_compiled_trial_trains_and_its_checkpoint_fits_an_eager_one():
     cfg = TrialConfig.from_flat({**DIGITS, "train.epochs": 2, "train.compile": True})
     states = []
-    final = train(cfg, lambda metrics, state=None: states.append(copy.deepcopy(state)), checkpoint=True)
+    final = train(
+        cfg, lambda metrics, state=None: states.append(copy.deepcopy(state)), checkpoint=True
+    )
     assert final["test_accuracy"] > 0.5
     eager = []
-    train(cfg.replace(train__compile=False), lambda m, state=None: eager.append(m), resume=states[0], checkpoint=True)
+    train(
+        cfg.replace(train__compile=False),
+        lambda m, state=None: eager.append(m),
+        resume=states[0],
+        checkpoint=True,
+    )
     assert [m["epoch"] for m in eager] == [2] and math.isfinite(eager[0]["train_loss"])
 
 
 def test_both_complement_optimizers_follow_the_lr_milestones():
     """COT decays the second optimizer's lr with the first's (both groups of both optimizers)."""
-    cfg = TrialConfig.from_flat({**DIGITS, "train.epochs": 3, "loss.terms.complement.weight": 1.0,
-                                 "optim.lr": 0.1, "optim.lr_milestones": "1,2", "optim.lr_gamma": 0.5,
-                                 "optim.class_weight_lr_multiplier": 10.0})
+    cfg = TrialConfig.from_flat(
+        {
+            **DIGITS,
+            "train.epochs": 3,
+            "loss.terms.complement.weight": 1.0,
+            "optim.lr": 0.1,
+            "optim.lr_milestones": "1,2",
+            "optim.lr_gamma": 0.5,
+            "optim.class_weight_lr_multiplier": 10.0,
+        }
+    )
     history = []
     train(cfg, history.append)
     assert [m["lr"] for m in history] == pytest.approx([0.1, 0.05, 0.025])
@@ -154,7 +225,8 @@ def test_both_complement_optimizers_follow_the_lr_milestones():
         trial.step_lr_schedules()
     for optimizer in (trial.optimizer, trial.secondary_optimizer):
         assert {g["name"]: g["lr"] for g in optimizer.param_groups} == pytest.approx(
-            {"backbone": 0.025, "class_weights": 0.25})
+            {"backbone": 0.025, "class_weights": 0.25}
+        )
 
 
 @pytest.mark.parametrize("output, continues", [("ce", True), ("normface", False)])
@@ -162,8 +234,17 @@ def test_ce_pretraining_is_continued_by_a_ce_output_head(output, continues):
     """The main phase of a CE trial goes on with the pre-trained classifier: with its lr all but
     zero after pre-training, its val accuracy stays where pre-training left it; a cosine head
     starts anew (chance level)."""
-    cfg = TrialConfig.from_flat({**DIGITS, "loss.output": output, "train.pretrain_epochs": 2, "train.epochs": 1,
-                                 "optim.lr": 0.05, "optim.lr_milestones": "2", "optim.lr_gamma": 1e-9})
+    cfg = TrialConfig.from_flat(
+        {
+            **DIGITS,
+            "loss.output": output,
+            "train.pretrain_epochs": 2,
+            "train.epochs": 1,
+            "optim.lr": 0.05,
+            "optim.lr_milestones": "2",
+            "optim.lr_gamma": 1e-9,
+        }
+    )
     history = []
     train(cfg, history.append)
     pretrained, main = history[1]["val_accuracy"], history[2]["val_accuracy"]
@@ -180,9 +261,18 @@ def test_a_term_with_its_own_optimizer_is_stepped_by_it():
     from trainables.routine import train_epoch
     from trainables.state import TrialState
 
-    cfg = TrialConfig.from_flat({**DIGITS, "train.epochs": 1, "optim.name": "sgd_momentum", "optim.lr_milestones": "1",
-                                 "loss.terms.pc.weight": 0.01, "loss.terms.pc.optimizer": "sgd",
-                                 "loss.terms.complement.weight": 1.0, "loss.terms.complement.optimizer": "sgd_momentum"})
+    cfg = TrialConfig.from_flat(
+        {
+            **DIGITS,
+            "train.epochs": 1,
+            "optim.name": "sgd_momentum",
+            "optim.lr_milestones": "1",
+            "loss.terms.pc.weight": 0.01,
+            "loss.terms.pc.optimizer": "sgd",
+            "loss.terms.complement.weight": 1.0,
+            "loss.terms.complement.optimizer": "sgd_momentum",
+        }
+    )
     trial = TrialState(cfg)
     centres = trial.objective.terms["pc"].weight
     pc_optimizer = trial.term_optimizers["pc"]
@@ -194,13 +284,18 @@ def test_a_term_with_its_own_optimizer_is_stepped_by_it():
     before = centres.detach().clone()
     metrics = train_epoch(trial, phases_of(cfg)[0], 0)
     assert not torch.equal(before, centres.detach())  # moved by its own optimizer
-    assert all(s.get("momentum_buffer") is None for s in pc_optimizer.state.values())  # plain SGD keeps none
+    # plain SGD keeps none
+    assert all(s.get("momentum_buffer") is None for s in pc_optimizer.state.values())
     assert metrics["lr_pc"] == metrics["lr"] == 0.05
     trial.step_lr_schedules()
-    assert trial.learning_rates() == pytest.approx({"lr": 0.005, "lr_pc": 0.005, "lr_secondary": 0.005})
+    assert trial.learning_rates() == pytest.approx(
+        {"lr": 0.005, "lr_pc": 0.005, "lr_secondary": 0.005}
+    )
 
 
 def test_a_term_without_parameters_cannot_have_an_optimizer():
-    cfg = TrialConfig.from_flat({**DIGITS, "loss.terms.center.weight": 0.01, "loss.terms.center.optimizer": "sgd"})
+    cfg = TrialConfig.from_flat(
+        {**DIGITS, "loss.terms.center.weight": 0.01, "loss.terms.center.optimizer": "sgd"}
+    )
     with pytest.raises(ValueError, match="center has no learnable parameters"):
         train(cfg, lambda m: None)
