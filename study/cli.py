@@ -80,21 +80,6 @@ PEAK_SHAPES = ("kink", "smooth")  # == analysis.power.SHAPES
 non_negative = number_type(float, "a number", lambda v: v >= 0, "is negative", "a number >= 0")
 
 
-def accuracy_list(text: str) -> tuple[float, ...]:
-    """``0.9`` or ``0.95,0.9,0.85``: accuracies in (0, 1]."""
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a list of numbers; expected accuracies in (0, 1] such as 0.9 or 0.95,0.9,0.85"
-        ) from None
-    if not all(0 < v <= 1 for v in values):
-        raise argparse.ArgumentTypeError(
-            f"{text} has an accuracy outside (0, 1]; expected e.g. 0.9 or 0.95,0.9,0.85"
-        )
-    return values
-
-
 def number_list(check, allowed: str):
     """An argparse type for ``x`` or ``x,y,...``: one value, or one per class count."""
 
@@ -103,17 +88,20 @@ def number_list(check, allowed: str):
             values = tuple(float(v) for v in text.split(","))
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{text!r} is not a list of numbers; expected {allowed}"
+                f"{text!r} is not a list of numbers; expected each {allowed}"
             ) from None
         if not all(check(v) for v in values):
-            raise argparse.ArgumentTypeError(f"{text} has a value that is not {allowed}")
+            raise argparse.ArgumentTypeError(f"{text}: expected each {allowed}")
         return values
 
     return parse
 
 
-positive_list = number_list(lambda v: v > 0, "positive numbers such as 0.05 or 0.01,0.02,0.05")
-non_negative_list = number_list(lambda v: v >= 0, "numbers >= 0 such as 0.01 or 0.01,0.005,0.02")
+accuracy_list = number_list(
+    lambda v: 0 < v <= 1, "an accuracy in (0, 1], e.g. 0.9 or 0.95,0.9,0.85"
+)
+positive_list = number_list(lambda v: v > 0, "value positive, e.g. 0.05 or 0.01,0.02,0.05")
+non_negative_list = number_list(lambda v: v >= 0, "value >= 0, e.g. 0.01 or 0.01,0.005,0.02")
 non_negative_float = number_type(
     float,
     "a number",

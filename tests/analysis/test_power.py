@@ -98,10 +98,10 @@ def test_study_power_on_the_smoke_design_with_a_quadratic(capsys):
 @pytest.mark.parametrize(
     "argv, match",
     [
-        (["--top-accuracy", "1.5"], "accuracy outside (0, 1]"),
+        (["--top-accuracy", "1.5"], "expected each an accuracy in (0, 1]"),
         (["--top-accuracy", "0.9,0.8"], "give one value or"),
         (["--preset", "basics"], "no two-stage scale design"),
-        (["--curvature", "0"], "is not positive"),
+        (["--curvature", "0"], "expected each value positive"),
         (["--shape", "round"], "invalid choice"),
         (["--a", "-5"], "expected a positive optimum scale"),
     ],
