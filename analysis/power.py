@@ -31,7 +31,7 @@ vertex intervals and the accuracy range the design produces.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -273,6 +273,66 @@ def simulate(
     )
 
 
+# What a design must reach under the law it is checked against (the main job's targets)
+TARGETS = {"power": 0.9, "coverage_a": 0.9, "median_width_a": 1.5}
+
+
+def meets_targets(result: PowerResult) -> bool:
+    return (
+        result.power >= TARGETS["power"]
+        and result.coverage_a >= TARGETS["coverage_a"]
+        and result.median_width_a <= TARGETS["median_width_a"]
+    )
+
+
+def seed_plan(
+    design: ScaleDesign,
+    truth: Truth,
+    seed_counts: tuple[int, ...],
+    studies: int = 200,
+    seed: int = 0,
+    model: str = "auto",
+) -> list[PowerResult]:
+    """``simulate`` of ``design`` on 0..n-1 paired seeds for each n of ``seed_counts`` (the same
+    screen and windows: only the estimate stage's blocks change, as `study resume --seeds` adds them)."""
+    return [
+        simulate(
+            replace(design, seeds=tuple(range(n))), truth, studies=studies, seed=seed, model=model
+        )
+        for n in seed_counts
+    ]
+
+
+def plan_lines(results: list[PowerResult], minutes: list[float | None]) -> list[str]:
+    """The table of ``study power --plan``: one row per seed count, then the fewest seeds that
+    reach ``TARGETS`` (or that none of them does)."""
+    lines = [
+        f"{'seeds':>5} {'trials':>6} {'minutes':>7} {'power':>6} {'coverage a':>10} {'width a':>7} "
+        f"{'median a':>8}  vertex width per C (ln s)"
+    ]
+    for result, minute in zip(results, minutes, strict=True):
+        d = result.design
+        trials = (len(d["screen_scales"]) + d["window_points"] * len(d["seeds"])) * len(
+            d["class_counts"]
+        )
+        widths = ",".join(_f(p["median_width_ln"]) for p in result.per_class)
+        lines.append(
+            f"{len(d['seeds']):>5d} {trials:>6d} {_f(minute, '.0f'):>7} {result.power:>6.2f} "
+            f"{_f(result.coverage_a):>10} {_f(result.median_width_a):>7} {_f(result.median_a):>8}  {widths}"
+        )
+    reached = [r for r in results if meets_targets(r)]
+    goal = (
+        f"power >= {TARGETS['power']:g}, coverage of a >= {TARGETS['coverage_a']:g}, "
+        f"a's median width <= {TARGETS['median_width_a']:g}"
+    )
+    lines.append(
+        f"targets ({goal}): reached with {len(reached[0].design['seeds'])} seeds"
+        if reached
+        else f"targets ({goal}): not reached with up to {len(results[-1].design['seeds'])} seeds"
+    )
+    return lines
+
+
 def _f(value: float | None, spec: str = ".2f") -> str:
     return "n/a" if value is None or not np.isfinite(value) else format(value, spec)
 
@@ -308,4 +368,14 @@ def summary_lines(result: PowerResult) -> list[str]:
     return lines
 
 
-__all__ = ["SHAPES", "PowerResult", "Truth", "simulate", "summary_lines"]
+__all__ = [
+    "SHAPES",
+    "TARGETS",
+    "PowerResult",
+    "Truth",
+    "meets_targets",
+    "plan_lines",
+    "seed_plan",
+    "simulate",
+    "summary_lines",
+]

@@ -48,6 +48,7 @@ GRID_POINTS = 200
 N_BOOT = 1000
 MIN_CLASS_COUNTS = 3  # a and b with a lack-of-fit test need n - 2 >= 1
 Z = float(stats.norm.ppf(0.975))
+RESOLUTION_POWER = 0.9  # the power the law's resolution is stated at
 SQRT2 = float(np.sqrt(2.0))
 REFERENCE_NOTE = (
     "the thesis's optima are SoftTriple Recall@1 on unseen CUB-200 / Cars-196 classes: a different metric "
@@ -75,6 +76,8 @@ class LawFit:
     gamma_scale_factor: float  # the same for gamma
     n_points: int
     class_counts: list[int]
+    # the smallest |a - a0| a two-sided 5% z test of a = a0 detects with 90% power: (z_0.975 + z_0.9) se(a)
+    resolution_a: float
     # num_classes, fit, low, high, adacos
     band: dict[str, list] = field(default_factory=dict, repr=False)
 
@@ -174,6 +177,7 @@ def fit_law(
         gamma_lack_of_fit_p=float(stats.chi2.sf(gamma_chi2, n - 1)),
         n_points=n,
         class_counts=[int(v) for v in c],
+        resolution_a=float((Z + stats.norm.ppf(RESOLUTION_POWER)) * se[0]),
         band={
             "num_classes": grid.tolist(),
             "fit": fit.tolist(),
@@ -208,7 +212,8 @@ def law_over(responses: Sequence[ClassResponse]) -> tuple[LawFit | None, str]:
             else ""
         )
         + "; "
-        f"over C = {counts}; AdaCos: a = 1.41, b = 0, gamma = 1"
+        f"over C = {counts}; resolves slopes {fit.resolution_a:.2g} apart with "
+        f"{RESOLUTION_POWER:.0%} power; AdaCos: a = 1.41, b = 0, gamma = 1"
     )
 
 

@@ -1,9 +1,10 @@
-"""``study trend`` and ``study replay``: the analysis side of the CLI, once arguments are parsed."""
+"""``study trend``, ``study power`` and ``study replay``: the analysis side of the CLI, once arguments are parsed."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -174,9 +175,10 @@ def power_command(args: argparse.Namespace) -> int:
     from analysis.report import json_safe
 
     design, val_per_class, size = preset_design(args.preset, args.size)
-    measured = getattr(
-        importlib.import_module(SCALE_DESIGNS[args.preset]), "MEASURED_PEAKS", {}
-    ).get(size, {})
+    if args.seeds:
+        design = replace(design, seeds=tuple(range(args.seeds)))
+    module = importlib.import_module(SCALE_DESIGNS[args.preset])
+    measured = getattr(module, "MEASURED_PEAKS", {}).get(size, {})
     peak = {
         name: getattr(args, name)
         if getattr(args, name) is not None
@@ -218,14 +220,55 @@ def power_command(args: argparse.Namespace) -> int:
     print(
         f"simulating {args.studies} studies of {args.preset} ({size}, {source}): C = {', '.join(map(str, design.class_counts))}, "
         f"screen {len(design.screen_scales)} scales, window {design.window_points} scales x +-{design.window_half_width:g} "
-        f"ln-units x {len(design.seeds)} seeds",
+        f"ln-units x " + ("each row's seeds" if args.plan else f"{len(design.seeds)} seeds"),
         flush=True,
     )
+    if args.plan:
+        return _plan(args, design, truth, getattr(module, "MEASURED_SECONDS", {}).get(size), size)
     result = simulate(design, truth, studies=args.studies, seed=args.seed, model=args.model)
     print("\n".join(summary_lines(result)))
     print(f"({result.seconds:.1f} s)")
     if args.json:
         data = {"preset": args.preset, "size": size, **result.to_dict()}
+        Path(args.json).write_text(json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def projected_minutes(design: Any, seconds: dict[str, float] | None) -> float | None:
+    """Wall minutes of a design on the machine ``seconds`` was measured on (a study's fixed
+    seconds, and each stage's seconds per trial divided by the workers that ran side by side)."""
+    if not seconds:
+        return None
+    groups = len(design.class_counts)
+    busy = (
+        design.screen_trials * seconds["screen_trial"]
+        + design.estimate_trials * seconds["estimate_trial"]
+    ) * groups
+    return (seconds["fixed"] + busy / seconds["workers"]) / 60.0
+
+
+def _plan(args: argparse.Namespace, design: Any, truth: Any, seconds: Any, size: str) -> int:
+    """``study power --plan``: the design at each seed count, and the fewest that reach the targets."""
+    from analysis.power import plan_lines, seed_plan
+    from analysis.report import json_safe
+
+    counts = tuple(sorted({int(n) for n in args.plan}))
+    results = seed_plan(design, truth, counts, args.studies, args.seed, args.model)
+    minutes = [projected_minutes(replace(design, seeds=tuple(range(n))), seconds) for n in counts]
+    print("\n".join(plan_lines(results, minutes)))
+    print(
+        f"(minutes: projected from the trial seconds a real {size}-size run measured, "
+        f"{seconds['workers']} trials side by side on {seconds['machine']})"
+        if seconds
+        else f"(minutes: no {size}-size run measured to project from)"
+    )
+    if args.json:
+        rows = [
+            {"seeds": n, "minutes": m, **r.to_dict()}
+            for n, m, r in zip(counts, minutes, results, strict=True)
+        ]
+        data = {"preset": args.preset, "size": size, "plan": rows}
         Path(args.json).write_text(json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n")
         print(f"wrote {args.json}")
     return 0

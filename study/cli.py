@@ -101,6 +101,10 @@ accuracy_list = number_list(
     lambda v: 0 < v <= 1, "an accuracy in (0, 1], e.g. 0.9 or 0.95,0.9,0.85"
 )
 positive_list = number_list(lambda v: v > 0, "value positive, e.g. 0.05 or 0.01,0.02,0.05")
+positive_int_list = number_list(
+    lambda v: v >= 1 and v == int(v), "a whole number >= 1, e.g. 8 or 4,8,16"
+)
+PLAN_SEEDS = (4, 8, 12, 16, 20, 24)  # study power --plan: the seed counts simulated by default
 non_negative_list = number_list(lambda v: v >= 0, "value >= 0, e.g. 0.01 or 0.01,0.005,0.02")
 non_negative_float = number_type(
     float,
@@ -236,8 +240,9 @@ def build_parser() -> Parser:
     run.add_argument(
         "--seeds",
         type=positive_int,
-        help="paired seeds: run every grid cell on seeds 0..N-1 (grid presets), or a baseline arm on them "
-        "(camri's CE); default: the preset's",
+        help="paired seeds: run every grid cell on seeds 0..N-1 (grid presets), a staged design's "
+        "estimate stage on them (scale-vs-classes), or a baseline arm on them (camri's CE); "
+        "default: the preset's",
     )
     run.add_argument(
         "--max-concurrent",
@@ -291,6 +296,13 @@ def build_parser() -> Parser:
         "--address", help="Ray cluster address (default: the one the study ran with)"
     )
     add_tracking_uri(resume, default=None)
+    resume.add_argument(
+        "--seeds",
+        type=positive_int,
+        help="a staged design (scale-vs-classes): run its estimate stage on seeds 0..N-1, the added "
+        "seeds on the same windows, so a finished study buys a narrower interval (default: the "
+        "seeds it has)",
+    )
 
     report = sub.add_parser(
         "report",
@@ -403,6 +415,23 @@ def build_parser() -> Parser:
         type=float,
         default=0.0,
         help="ln-units the low-fidelity screen's peak lies above the truth (default 0)",
+    )
+    power.add_argument(
+        "--seeds",
+        type=positive_int,
+        help="paired seeds of the estimate stage, as `study run --seeds N` or `study resume NAME "
+        "--seeds N` would run (default: the preset's)",
+    )
+    power.add_argument(
+        "--plan",
+        type=positive_int_list,
+        nargs="?",
+        const=PLAN_SEEDS,
+        metavar="N[,N...]",
+        help="simulate the design at each of these seed counts (default "
+        + ",".join(map(str, PLAN_SEEDS))
+        + ") and print trials, projected minutes, power, coverage and a's width per count, and the "
+        "fewest seeds that reach the targets (power >= 0.9, a's width <= 1.5)",
     )
     power.add_argument(
         "--studies", type=positive_int, default=200, help="simulated studies (default 200)"

@@ -278,9 +278,31 @@ def resume_command(args: argparse.Namespace) -> int:
         address=args.address,
         tracking_uri=normalize_tracking_uri(args.tracking_uri) if args.tracking_uri else None,
     )
+    if args.seeds is not None:
+        spec = with_more_seeds(spec, args.seeds)
     validate(spec)
     print(f"resuming study {spec.name} from {study_dir(spec)}", flush=True)
     return _execute(spec, resume=True)
+
+
+def with_more_seeds(spec: StudySpec, seeds: int) -> StudySpec:
+    """``spec`` with its staged design's estimate stage on seeds 0..seeds-1 (study.stages runs the
+    added ones as one more batch); a one-line UsageError for a study without a staged design or for
+    fewer seeds than it has."""
+    design = stages.design_of(spec)
+    if design is None:
+        raise UsageError(
+            f"--seeds {seeds}: study {spec.name!r} has no staged design; resume --seeds adds paired "
+            "seeds to a staged design's estimate stage (scale-vs-classes), other studies keep the "
+            "seeds they started with"
+        )
+    if seeds < len(design.seeds):
+        raise UsageError(
+            f"--seeds {seeds}: study {spec.name!r} already runs seeds 0..{len(design.seeds) - 1}; "
+            f"--seeds only adds seeds: give {len(design.seeds)} or more"
+        )
+    stages.record_first_batch(spec)
+    return replace(spec, seeds=seeds)
 
 
 def report_command(args: argparse.Namespace) -> int:

@@ -44,7 +44,7 @@ class StudySpec:
     # a staged design (ScaleDesign fields); {} = one stage (study.stages)
     design: Mapping[str, Any] = field(default_factory=dict)
     seed: int = 0  # sampler seed
-    seeds: int = 0  # paired seeds per grid cell (0 = the grid as given, 1 = one run per cell, N = every cell on seeds 0..N-1); also the baseline's seeds
+    seeds: int = 0  # paired seeds per grid cell (0 = the grid as given, 1 = one run per cell, N = every cell on seeds 0..N-1); also the baseline's seeds, and a staged design's estimate-stage seeds
     # flat values of a baseline arm run on the paired seeds after the search (camri: loss.output=ce); {} = none
     baseline: Mapping[str, Any] = field(default_factory=dict)
     cpus_per_trial: float = 1.0
@@ -111,6 +111,9 @@ class StudySpec:
             )
         if self.seeds == 0:
             return
+        if self.design:
+            self._design_seeds()
+            return
         if self.sampler != "grid":
             # with a baseline arm the seeds are the baseline's
             if self.seeds > 1 and not self.baseline:
@@ -139,6 +142,18 @@ class StudySpec:
         object.__setattr__(self, "spaces", spaces)
         object.__setattr__(self, "space_options", options)
         object.__setattr__(self, "trials", max(1, -(-self.trials * self.seeds // before)))
+
+    def _design_seeds(self) -> None:
+        """A staged design's estimate stage on seeds 0..seeds-1 (the screen keeps its one seed)."""
+        axis = list(range(self.seeds))
+        window_points = int(self.design.get("window_points", 1))
+        options = {
+            **self.space_options,
+            "seeds": {**self.space_options.get("seeds", {}), "seeds": axis},
+        }
+        object.__setattr__(self, "design", {**self.design, "seeds": axis})
+        object.__setattr__(self, "space_options", options)
+        object.__setattr__(self, "trials", window_points * self.seeds)
 
     def grid_of(self, index: int) -> Mapping[str, tuple[Any, ...]]:
         """The grid sampler's cells for group ``index``."""

@@ -14,6 +14,12 @@ with its ``stage``:
 The windows are written to ``<storage>/<name>/windows.json`` when first placed, so a resumed study
 estimates on the same windows. The analysis never mixes the stages (the ``stage`` tag).
 
+More seeds for a finished study: ``study resume NAME --seeds N`` raises ``design.seeds`` to 0..N-1
+and runs the seeds no estimate batch has as one more batch (``<storage>/<name>/estimate.from<k>``,
+k its first seed) on the same windows and at the same fidelity, tagged ``stage=estimate`` like the
+first: the same cells on more blocks, so the analysis pools them. The batches and their seeds are
+recorded in ``<storage>/<name>/estimate_batches.json`` when planned, so a resume runs the same ones.
+
 A study with a ``baseline`` arm (camri: cross-entropy beside the CAMRI search) then runs that arm as
 a stage of its own (``<storage>/<name>/baseline``): the baseline's values over the study's base, on
 each of ``spec.baseline_seeds`` once per group (a grid over ``train.seed``, on the class subset of the
@@ -35,6 +41,9 @@ from study.spec import StudySpec, study_dir
 
 SCALE_KEY, CLASSES_KEY = "scale.start", "data.num_classes"
 WINDOWS_FILE = "windows.json"
+# an estimate batch of the seeds a resume added: ``estimate.from<first seed>`` (see next_stage)
+MORE_SEEDS = ".from"
+BATCHES_FILE = "estimate_batches.json"  # the estimate batches planned so far and their seeds
 BASELINE = "baseline"  # the baseline arm's stage, and its trials' ``arm`` tag
 
 
@@ -72,10 +81,20 @@ def next_stage(spec: StudySpec, done: Mapping[str, list[dict[str, Any]]]) -> Sta
         return None
     if SCREEN not in done:
         return Stage(SCREEN, screen_spec(spec, design), {"stage": SCREEN})
-    if ESTIMATE not in done:
-        windows = load_windows(spec) or place_windows(spec, design, done[SCREEN])
-        return Stage(ESTIMATE, estimate_spec(spec, design, windows), {"stage": ESTIMATE})
-    return None
+    windows = load_windows(spec) or place_windows(spec, design, done[SCREEN])
+    batches = load_batches(spec)
+    waiting = [name for name in batches if name not in done]
+    if not waiting:  # every recorded batch ran: one more for the seeds none of them ran, if any
+        ran = {s for seeds in batches.values() for s in seeds}
+        added = tuple(s for s in design.seeds if s not in ran)
+        if not added:
+            return None
+        waiting = [ESTIMATE if not batches else f"{ESTIMATE}{MORE_SEEDS}{added[0]}"]
+        batches[waiting[0]] = added
+        save_batches(spec, batches)
+    name = waiting[0]
+    batch = replace(design, seeds=batches[name])
+    return Stage(name, estimate_spec(spec, batch, windows), {"stage": ESTIMATE})
 
 
 def planned_trials(spec: StudySpec) -> int:
@@ -147,6 +166,7 @@ def screen_spec(spec: StudySpec, design: ScaleDesign) -> StudySpec:
         sampler="grid",
         scheduler="none",
         trials=design.screen_trials,
+        seeds=0,
         design={},
     )
 
@@ -165,6 +185,7 @@ def estimate_spec(
         sampler="grid",
         scheduler="none",
         trials=design.estimate_trials,
+        seeds=0,
         design={},
     )
 
@@ -201,6 +222,29 @@ def place_windows(
     return windows
 
 
+def save_batches(spec: StudySpec, batches: Mapping[str, tuple[int, ...]]) -> None:
+    """The estimate batches planned so far (stage name -> its seeds, in order), so a resume runs
+    the same batches and adds only seeds none of them has."""
+    _write_json(spec, BATCHES_FILE, {name: list(seeds) for name, seeds in batches.items()})
+
+
+def load_batches(spec: StudySpec) -> dict[str, tuple[int, ...]]:
+    raw = _read_json(spec, BATCHES_FILE) or {}
+    return {name: tuple(int(s) for s in seeds) for name, seeds in raw.items()}
+
+
+def record_first_batch(spec: StudySpec) -> None:
+    """For a study whose estimate stage ran before batches were recorded: record it as the batch
+    of the seeds ``spec`` (as saved, before a resume changes them) has, so added seeds run apart."""
+    import pyarrow.fs
+
+    design = design_of(spec)
+    fs, path = _windows_location(spec)
+    ran = fs.get_file_info(f"{path}/{ESTIMATE}").type != pyarrow.fs.FileType.NotFound
+    if design is not None and ran and not load_batches(spec):
+        save_batches(spec, {ESTIMATE: design.seeds})
+
+
 def _windows_location(spec: StudySpec) -> tuple[Any, str]:
     import pyarrow.fs
 
@@ -209,20 +253,31 @@ def _windows_location(spec: StudySpec) -> tuple[Any, str]:
 
 
 def save_windows(spec: StudySpec, windows: Mapping[int, tuple[float, ...]]) -> None:
-    fs, path = _windows_location(spec)
-    fs.create_dir(path, recursive=True)
-    with fs.open_output_stream(f"{path}/{WINDOWS_FILE}") as out:
-        out.write(json.dumps({str(c): list(w) for c, w in windows.items()}, indent=2).encode())
+    _write_json(spec, WINDOWS_FILE, {str(c): list(w) for c, w in windows.items()})
 
 
 def load_windows(spec: StudySpec) -> dict[int, tuple[float, ...]] | None:
-    fs, path = _windows_location(spec)
-    try:
-        with fs.open_input_stream(f"{path}/{WINDOWS_FILE}") as handle:
-            raw = json.loads(handle.read().decode())
-    except (FileNotFoundError, OSError):
+    raw = _read_json(spec, WINDOWS_FILE)
+    if raw is None:
         return None
     return {int(c): tuple(float(s) for s in w) for c, w in raw.items()}
+
+
+def _write_json(spec: StudySpec, filename: str, data: Any) -> None:
+    fs, path = _windows_location(spec)
+    fs.create_dir(path, recursive=True)
+    with fs.open_output_stream(f"{path}/{filename}") as out:
+        out.write(json.dumps(data, indent=2).encode())
+
+
+def _read_json(spec: StudySpec, filename: str) -> Any:
+    """The file's JSON under the study's directory, or None when there is none."""
+    fs, path = _windows_location(spec)
+    try:
+        with fs.open_input_stream(f"{path}/{filename}") as handle:
+            return json.loads(handle.read().decode())
+    except (FileNotFoundError, OSError):
+        return None
 
 
 def result_rows(results: Any, metric: str) -> list[dict[str, Any]]:
@@ -245,6 +300,8 @@ __all__ = [
     "describe",
     "design_of",
     "estimate_spec",
+    "load_batches",
+    "record_first_batch",
     "load_windows",
     "next_stage",
     "place_windows",

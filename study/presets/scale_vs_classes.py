@@ -83,6 +83,19 @@ MEASURED_PEAKS = {
     }
 }
 
+# What a cpu-size run's trials took on the 2-core machine (2 trials side by side, one thread
+# each): seconds per screen and per estimate trial, and the study's fixed seconds (Ray and Tune's
+# start, the first trials' imports, the end). `study power --plan` projects minutes from them.
+MEASURED_SECONDS = {
+    "cpu": {
+        "screen_trial": 4.0,
+        "estimate_trial": 8.5,
+        "fixed": 105.0,
+        "workers": 2,
+        "machine": "2 CPU cores",
+    }
+}
+
 
 def class_counts(size: str) -> tuple[int, ...]:
     """C with ln(C - 1) evenly spaced between the ends of each size's range."""
@@ -157,8 +170,8 @@ def build(size: str, data_root: str) -> dict[str, Any]:
         design=asdict(plan),
         description=(
             f"optimum NormFace scale for C in {list(plan.class_counts)} on the built-in glyphs: "
-            f"screen {len(plan.screen_scales)} scales, then {plan.window_points} scales x {len(plan.seeds)} "
-            f"paired seeds per C, {STEPS[size]} steps per trial"
+            f"screen {len(plan.screen_scales)} scales, then {plan.window_points} scales x the paired "
+            f"seeds ({len(plan.seeds)} unless --seeds) per C, {STEPS[size]} steps per trial"
         ),
     )
 

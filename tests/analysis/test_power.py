@@ -181,3 +181,48 @@ def test_per_class_peaks_reach_their_own_class_count():
     assert truth.per_class("asymmetry", 3, 5) == 0.5  # one value: every C
     with pytest.raises(ValueError, match="give one value or 3"):
         truth.per_class("top", 0, 3)
+
+
+def test_more_seeds_narrow_the_law_and_the_plan_says_where_the_targets_are_met():
+    """The estimate stage's blocks are the design's lever: more seeds, narrower vertex intervals and
+    a narrower a; `seed_plan` simulates each count on the same screen and windows."""
+    from analysis.power import TARGETS, meets_targets, plan_lines, seed_plan
+
+    truth = Truth(curvature=0.08, train_noise=0.005)
+    few, many = seed_plan(DESIGN, truth, (2, 8), studies=30, seed=4)
+    assert len(few.design["seeds"]) == 2 and len(many.design["seeds"]) == 8
+    assert many.median_width_a < 0.75 * few.median_width_a
+    assert all(
+        m["median_width_ln"] < f["median_width_ln"]
+        for f, m in zip(few.per_class, many.per_class, strict=True)
+    )
+    lines = plan_lines([few, many], [10.0, None])
+    assert lines[1].split()[:3] == [
+        "2",
+        str(len(DESIGN.class_counts) * (len(DESIGN.screen_scales) + 2 * DESIGN.window_points)),
+        "10",
+    ]
+    assert lines[2].split()[2] == "n/a"
+    reached = [r for r in (few, many) if meets_targets(r)]
+    assert lines[-1].startswith("targets (power >= 0.9")
+    assert (f"reached with {len(reached[0].design['seeds'])} seeds" in lines[-1]) == bool(reached)
+    assert TARGETS["median_width_a"] == 1.5
+
+
+def test_study_power_plan_prints_one_row_per_seed_count(tmp_path, capsys):
+    out = tmp_path / "plan.json"
+    assert main(["power", "--plan", "4,2", "--studies", "3", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "each row's seeds" in text and "targets (power >= 0.9" in text
+    rows = [line.split() for line in text.splitlines() if line.split()[:1] in (["2"], ["4"])]
+    assert [r[0] for r in rows] == ["2", "4"]
+    # minutes projected from the measured cpu-size trial seconds: more seeds, more minutes
+    assert float(rows[0][2]) < float(rows[1][2])
+    data = json.loads(out.read_text())
+    assert [row["seeds"] for row in data["plan"]] == [2, 4]
+    assert all(len(row["design"]["seeds"]) == row["seeds"] for row in data["plan"])
+
+
+def test_study_power_seeds_simulates_that_many_blocks(capsys):
+    assert main(["power", "--seeds", "3", "--studies", "2"]) == 0
+    assert "x 3 seeds" in capsys.readouterr().out

@@ -35,6 +35,23 @@ def test_the_law_recovers_a_b_and_gamma_with_honest_intervals():
     assert 0.91 <= hits["gamma"] / 300 <= 0.99
 
 
+def test_the_resolution_is_the_slope_difference_detected_with_90_percent_power():
+    """resolution_a: a true slope that far from a0 puts a0 outside a's 95% interval in about 90% of
+    studies (checked by simulation; a little less, since intervals are widened when the vertices
+    scatter more than their sds allow), and it is (z_0.975 + z_0.9) times a's standard error."""
+    rng = np.random.default_rng(1)
+    sd = np.full(len(COUNTS), 0.4)
+    first = fit_law(COUNTS, law(COUNTS, 1.0, 0.0), sd)
+    se = (first.a_ci[1] - first.a_ci[0]) / (2 * 1.959964)
+    assert first.resolution_a == pytest.approx((1.959964 + 1.281552) * se, rel=1e-4)
+    truth = 1.0 + first.resolution_a
+    rejected = 0
+    for _ in range(400):
+        fit = fit_law(COUNTS, law(COUNTS, truth, 0.0) + rng.normal(0, sd), sd)
+        rejected += not fit.a_ci[0] <= 1.0 <= fit.a_ci[1]
+    assert 0.8 <= rejected / 400 <= 0.95
+
+
 def law(c, a, b):
     return a * np.log(np.asarray(c, dtype=float) - 1) + b
 

@@ -172,6 +172,36 @@ def test_dry_run_prints_the_plan_and_writes_nothing(cli, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "preset, seeds, fragment",
+    [
+        ("loss-combos", "4", "--seeds 4: study 'loss-combos-smoke' has no staged design"),
+        (
+            "scale-vs-classes",
+            "1",
+            "already runs seeds 0..1; --seeds only adds seeds: give 2 or more",
+        ),
+    ],
+)
+def test_resume_with_seeds_it_cannot_add(cli, tmp_path_factory, preset, seeds, fragment):
+    """`study resume NAME --seeds N` adds estimate-stage seeds to a staged design; anything else is
+    one line, exit 2, and the study's files stay as they were."""
+    from study.presets import PRESETS
+    from study.spec import StudySpec, save_spec
+
+    results = tmp_path_factory.mktemp("results")
+    fields = PRESETS.get(preset).build("smoke", "")
+    spec = StudySpec(
+        name=f"{preset}-smoke", preset=preset, size="smoke", storage=str(results), **fields
+    )
+    save_spec(spec)
+    before = {p: p.read_bytes() for p in results.rglob("*") if p.is_file()}
+    done = cli("resume", spec.name, "--storage", str(results), "--seeds", seeds)
+    assert done.returncode == 2 and fragment in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert {p: p.read_bytes() for p in results.rglob("*") if p.is_file()} == before
+
+
 def test_bad_space_options_fail_before_ray(cli, tmp_path, tmp_path_factory):
     config = tmp_path_factory.mktemp("config") / "study.yaml"
     config.write_text(

@@ -71,27 +71,37 @@ def test_smoke_study_records_every_trial_and_reports_the_best(study_cli, store, 
 @pytest.mark.slow
 def test_scale_vs_classes_smoke_runs_both_stages_and_fits_the_trend(study_cli, store, tmp_path):
     """The main job's shape at smoke size, as a user runs it: a screen per C, then a window of
-    scales x paired seeds per C centred on the screen's optimum; `study trend` fits only the
-    estimate stage."""
+    scales x paired seeds per C centred on the screen's optimum; here on one seed, then a second
+    added by `study resume --seeds 2` on the same windows; `study trend` fits only the estimate
+    stage, both seeds' batches pooled."""
     from study.presets.scale_vs_classes import design
 
     plan = design("smoke")
+    assert plan.seeds == (0, 1)
+    results = tmp_path / "results"
     done = study_cli(
         "run",
         "--preset",
         "scale-vs-classes",
         "--size",
         "smoke",
+        "--seeds",
+        "1",
         "--tracking-uri",
         store,
         "--storage",
-        str(tmp_path / "results"),
+        str(results),
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    windows = json.loads(
-        (tmp_path / "results" / "scale-vs-classes-smoke" / "windows.json").read_text()
-    )
+    folder = results / "scale-vs-classes-smoke"
+    windows = json.loads((folder / "windows.json").read_text())
     assert sorted(map(int, windows)) == sorted(plan.class_counts)
+    assert json.loads((folder / "estimate_batches.json").read_text()) == {"estimate": [0]}
+    more = study_cli("resume", "scale-vs-classes-smoke", "--storage", str(results), "--seeds", "2")
+    assert more.returncode == 0, more.stderr[-3000:]
+    assert json.loads((folder / "windows.json").read_text()) == windows
+    batches = json.loads((folder / "estimate_batches.json").read_text())
+    assert batches == {"estimate": [0], "estimate.from1": [1]}
 
     client = MlflowClient(tracking_uri=store)
     experiment = client.get_experiment_by_name("scale-vs-classes-smoke")

@@ -69,11 +69,19 @@ def test_seeds_need_a_grid_and_a_positive_count(cli, tmp_path):
     assert "seeds=3" in done.stderr and "grid sampler" in done.stderr
     done = cli("run", "--preset", "loss-combos", "--seeds", "0", "--dry-run")
     assert done.returncode == 2 and "--seeds" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_seeds_set_a_staged_designs_estimate_stage(cli, tmp_path):
+    """--seeds N on the main job: its estimate stage runs every window scale on seeds 0..N-1 (the
+    screen keeps its one seed)."""
     done = cli(
         "run", "--preset", "scale-vs-classes", "--size", "smoke", "--seeds", "3", "--dry-run"
     )
-    # its design has its own paired seeds
-    assert done.returncode == 2 and "draws its own seeds" in done.stderr
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)["design"]
+    assert plan["estimate"]["paired_seeds"] == [0, 1, 2]
+    assert plan["estimate"]["trials_per_group"] == 3 * 3 and plan["screen"]["seed"] == 0
     assert list(tmp_path.iterdir()) == []
 
 

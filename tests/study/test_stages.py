@@ -148,3 +148,99 @@ def test_design_windows_are_log_symmetric():
     )
     window = plan.window(4.0)
     assert window[2] == 4.0 and window[0] * window[-1] == pytest.approx(16.0, rel=1e-3)
+
+
+def _screened(plan, centre: float = 4.0) -> list[dict]:
+    return [
+        {"data.num_classes": c, "scale.start": s, "val_accuracy": peaked(s, centre)}
+        for c in plan.class_counts
+        for s in plan.screen_scales
+    ]
+
+
+def test_more_seeds_run_as_a_batch_of_their_own_on_the_same_windows(tmp_path):
+    """`study resume NAME --seeds N` on a finished study: the seeds no batch has run as one more
+    estimate batch (same windows, same tag), recorded so a later resume runs the same batches."""
+    from study.commands import with_more_seeds
+    from study.stages import load_batches
+
+    spec = preset_spec("smoke", str(tmp_path))
+    plan = design("smoke")
+    screen = _screened(plan)
+    first = next_stage(spec, {"screen": screen})
+    assert first.name == "estimate" and first.tags == {"stage": "estimate"}
+    done = {"screen": screen, "estimate": []}
+    assert next_stage(spec, done) is None
+
+    wider = with_more_seeds(spec, 5)
+    assert wider.design["seeds"] == [0, 1, 2, 3, 4] and wider.trials == plan.window_points * 5
+    added = next_stage(wider, done)
+    assert added.name == "estimate.from2" and added.tags == {"stage": "estimate"}
+    assert added.spec.trials == plan.window_points * 3
+    for grid, before in zip(added.spec.group_grids, first.spec.group_grids):
+        assert grid["train.seed"] == (2, 3, 4) and grid["scale.start"] == before["scale.start"]
+    # an interrupted batch resumes as planned, even if the seeds asked for grow again meanwhile
+    assert next_stage(with_more_seeds(wider, 7), done).name == "estimate.from2"
+    done["estimate.from2"] = []
+    assert next_stage(wider, done) is None
+    assert load_batches(spec) == {"estimate": (0, 1), "estimate.from2": (2, 3, 4)}
+    again = next_stage(with_more_seeds(wider, 6), done)
+    assert again.name == "estimate.from5" and again.spec.group_grids[0]["train.seed"] == (5,)
+
+
+def test_more_seeds_for_a_study_that_predates_the_batch_record(tmp_path):
+    """An estimate stage that ran before batches were recorded counts as the batch of the seeds
+    the saved study has: a resume with more seeds adds only the others."""
+    from study.commands import with_more_seeds
+    from study.spec import study_dir
+
+    spec = preset_spec("smoke", str(tmp_path))
+    plan = design("smoke")
+    screen = _screened(plan)
+    next_stage(spec, {"screen": screen})
+    (tmp_path / spec.name / "estimate_batches.json").unlink()
+    (tmp_path / spec.name / "estimate").mkdir()
+    assert study_dir(spec) == str(tmp_path / spec.name)
+    stage = next_stage(with_more_seeds(spec, 3), {"screen": screen, "estimate": []})
+    assert stage.name == "estimate.from2" and stage.spec.group_grids[0]["train.seed"] == (2,)
+
+
+@pytest.mark.parametrize(
+    "seeds, problem", [(1, "already runs seeds 0..1; --seeds only adds seeds: give 2 or more")]
+)
+def test_more_seeds_never_drop_seeds(tmp_path, seeds, problem):
+    from study.commands import with_more_seeds
+
+    with pytest.raises(UsageError, match=problem):
+        with_more_seeds(preset_spec("smoke", str(tmp_path)), seeds)
+
+
+def test_more_seeds_need_a_staged_design(tmp_path):
+    from study.commands import with_more_seeds
+
+    spec = StudySpec(
+        name="plain",
+        preset="loss-combos",
+        size="smoke",
+        storage=str(tmp_path),
+        **PRESETS.get("loss-combos").build("smoke", ""),
+    )
+    with pytest.raises(UsageError, match="has no staged design"):
+        with_more_seeds(spec, 4)
+
+
+def test_run_seeds_sets_the_estimate_stages_paired_seeds(tmp_path):
+    spec = StudySpec(
+        name="svc",
+        preset="scale-vs-classes",
+        size="cpu",
+        storage=str(tmp_path),
+        seeds=6,
+        **PRESETS.get("scale-vs-classes").build("cpu", ""),
+    )
+    plan = design("cpu")
+    assert spec.design["seeds"] == list(range(6))
+    assert spec.space_options["seeds"]["seeds"] == list(range(6))
+    assert planned_trials(spec) == (plan.screen_trials + plan.window_points * 6) * len(spec.groups)
+    stage = next_stage(spec, {"screen": _screened(plan)})
+    assert stage.spec.group_grids[0]["train.seed"] == tuple(range(6))
