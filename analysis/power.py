@@ -303,6 +303,19 @@ def seed_plan(
     ]
 
 
+def projected_minutes(design: ScaleDesign, seconds: dict[str, Any] | None) -> float | None:
+    """Wall minutes of a design on the machine ``seconds`` was measured on (a study's fixed
+    seconds, and each stage's seconds per trial divided by the workers that ran side by side)."""
+    if not seconds:
+        return None
+    groups = len(design.class_counts)
+    busy = (
+        design.screen_trials * seconds["screen_trial"]
+        + design.estimate_trials * seconds["estimate_trial"]
+    ) * groups
+    return (seconds["fixed"] + busy / seconds["workers"]) / 60.0
+
+
 def plan_lines(results: list[PowerResult], minutes: list[float | None]) -> list[str]:
     """The table of ``study power --plan``: one row per seed count, then the fewest seeds that
     reach ``TARGETS`` (or that none of them does)."""
@@ -375,6 +388,7 @@ __all__ = [
     "Truth",
     "meets_targets",
     "plan_lines",
+    "projected_minutes",
     "seed_plan",
     "simulate",
     "summary_lines",

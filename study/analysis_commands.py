@@ -118,7 +118,7 @@ def trend_lines(t: Any) -> list[str]:
         )
         lines.append(
             f"  {o.num_classes:>5d} {o.trials:>6d} {len(o.seeds):>5d} {len(o.scale_levels):>6d} {o.model or '-':>9} "
-            f"{(f'{o.scale:.3g}' if o.interior else '-'):>7} {interval:>17} {o.lack_of_fit_p:>6.2g} {curvature:>24} "
+            f"{(f'{o.scale:.3g}' if o.interior else '-'):>7} {interval:>17} {o.lack_of_fit_p_model:>6.2g} {curvature:>24} "
             f"{o.adacos_scale:>6.3g}"
         )
         if not o.interior:
@@ -235,22 +235,9 @@ def power_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def projected_minutes(design: Any, seconds: dict[str, float] | None) -> float | None:
-    """Wall minutes of a design on the machine ``seconds`` was measured on (a study's fixed
-    seconds, and each stage's seconds per trial divided by the workers that ran side by side)."""
-    if not seconds:
-        return None
-    groups = len(design.class_counts)
-    busy = (
-        design.screen_trials * seconds["screen_trial"]
-        + design.estimate_trials * seconds["estimate_trial"]
-    ) * groups
-    return (seconds["fixed"] + busy / seconds["workers"]) / 60.0
-
-
 def _plan(args: argparse.Namespace, design: Any, truth: Any, seconds: Any, size: str) -> int:
     """``study power --plan``: the design at each seed count, and the fewest that reach the targets."""
-    from analysis.power import plan_lines, seed_plan
+    from analysis.power import plan_lines, projected_minutes, seed_plan
     from analysis.report import json_safe
 
     counts = tuple(sorted({int(n) for n in args.plan}))
