@@ -151,7 +151,8 @@ def plot_trend(
                 band["num_classes"],
                 band["fit"],
                 color=color,
-                label=f"law {f.formula}, gamma = {f.gamma:.2f} [{f.gamma_ci[0]:.2f}, {f.gamma_ci[1]:.2f}]",
+                label=f"law {f.formula}, gamma = {f.gamma:.2f} [{f.gamma_ci[0]:.2f}, {f.gamma_ci[1]:.2f}], "
+                f"lack of fit p = {f.lack_of_fit_p:.2g}",
             )
             ax.fill_between(
                 band["num_classes"],
@@ -162,6 +163,17 @@ def plot_trend(
                 label="95% band of the law",
             )
             counts += band["num_classes"]
+        if trend.power_law is not None:
+            p = trend.power_law
+            ax.plot(
+                p.band["num_classes"],
+                p.band["fit"],
+                ":",
+                color=color,
+                linewidth=2,
+                label=f"power law {p.formula}, k in [{p.k_ci[0]:.2f}, {p.k_ci[1]:.2f}], "
+                f"lack of fit p = {p.lack_of_fit_p:.2g}",
+            )
     if counts:
         grid = np.geomspace(max(3.0, min(counts)), max(max(counts), 4.0), 100)
         ax.plot(

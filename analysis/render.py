@@ -31,9 +31,10 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
         return []
     fit = trend["fit"]
     lines = [
-        "Per class count, the metric is fitted against ln s with seed effects and a polynomial (a cubic with "
-        "5 or more scale levels, else a quadratic; lack of fit tested against the replicates' pure error); s* is "
-        "the fitted curve's vertex with a 95% interval"
+        "Per class count, the metric is fitted against ln s with seed effects and, by default, a split parabola "
+        "near the peak (each side of the vertex its own curvature, the vertex profiled) with 5 or more scale "
+        "levels, else a quadratic; lack of fit tested against the replicates' pure error; s* is the fitted "
+        "curve's vertex with a 95% interval"
         + (", from the estimation stage only." if trend.get("staged") else ".")
     ]
     if fit:
@@ -51,6 +52,14 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
             )
             + f"; {fit['n_points']} class counts. AdaCos predicts a = 1.414, "
             "b = 0, gamma = 1."
+        )
+    power = trend.get("power_law")
+    if fit and power:
+        lines.append(
+            f"Power law s*(C) = c (C - 1)^k, the same fit on ln s*: k = {power['k']:.3f} (95% CI "
+            f"{power['k_ci'][0]:.3f} to {power['k_ci'][1]:.3f}), c = {power['c']:.3g}; lack of fit "
+            f"chi2 = {power['chi2']:.3g} on {power['df']} df, p = {_fmt(power['lack_of_fit_p'])}. The "
+            "form whose lack-of-fit test does not reject is the one the vertices follow."
         )
     else:
         lines.append(trend["message"] + ".")

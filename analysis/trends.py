@@ -108,6 +108,8 @@ class TrendResult:
     )
     reference_note: str = REFERENCE_NOTE
     model: str = "auto"  # the model rule of analysis.response.MODELS
+    # the other form, s* = c (C - 1)^k (analysis.power_law), fitted wherever the law is
+    power_law: Any = None
 
     def to_dict(self, curves: bool = False) -> dict[str, Any]:
         """Plain JSON-ready data; ``curves`` keeps the per-C points, fitted curves and the law's band."""
@@ -116,8 +118,9 @@ class TrendResult:
             optimum["ci_low"], optimum["ci_high"] = optimum["ci"]
             if not curves:
                 optimum.pop("points"), optimum.pop("curve")
-        if out["fit"] and not curves:
-            out["fit"].pop("band")
+        for name in ("fit", "power_law"):
+            if out[name] and not curves:
+                out[name].pop("band")
         out["adacos"] = {"a": SQRT2, "b": 0.0, "gamma": 1.0, "formula": "sqrt(2) ln(C - 1)"}
         return out
 
@@ -217,6 +220,19 @@ def law_over(responses: Sequence[ClassResponse]) -> tuple[LawFit | None, str]:
     )
 
 
+def power_law_over(responses: Sequence[ClassResponse]) -> Any:
+    """s*(C) = c (C - 1)^k over the interior vertices (``analysis.power_law``)."""
+    from analysis.power_law import fit_power_law
+
+    inside = [r for r in responses if r.interior]
+    return fit_power_law(
+        [r.num_classes for r in inside],
+        [r.ci[0] for r in inside],
+        [r.ci[1] for r in inside],
+        [r.scale for r in inside],
+    )
+
+
 # --- cross-check: the kernel smoother ---------------------------------------------------------------
 
 
@@ -285,6 +301,7 @@ def scale_trend(
     else:
         fit, message = law_over(responses)
     return TrendResult(
+        power_law=None if fit is None else power_law_over(responses),
         experiment=experiment,
         metric=metric,
         mode=mode,
@@ -307,6 +324,7 @@ __all__ = [
     "fit_law",
     "law",
     "law_over",
+    "power_law_over",
     "scale_trend",
     "scale_trials",
     "smoother_optimum",

@@ -132,6 +132,10 @@ def trend_lines(t: Any) -> list[str]:
             + ", ".join(f"C={c['num_classes']} {c['scale']:.3g}" for c in t.cross_check)
         )
     lines.append(f"  {t.message}")
+    if t.power_law is not None:
+        from analysis.power_law import power_law_line
+
+        lines.append(f"  {power_law_line(t.power_law)}")
     return lines
 
 
