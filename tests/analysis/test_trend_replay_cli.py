@@ -45,6 +45,8 @@ def test_trend_writes_the_fit_and_its_figures(small_store, tmp_path, capsys):
         100,
     ]
     assert trend["adacos"]["a"] == pytest.approx(2**0.5)
+    assert trend["power_law"]["n_points"] == 3 and "power law s*(C) = " in out
+    assert "resolves slopes" in out and trend["fit"]["resolution_a"] > 0
     assert {r["scale"] for r in trend["reference"]} == {15.0, 20.0}
     for name in (
         "trend.png",

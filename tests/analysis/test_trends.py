@@ -186,3 +186,23 @@ def test_trials_that_do_not_speak_to_the_scale_are_left_out_with_reasons():
     assert sum(excluded.values()) == 5 and len(excluded) == 5
     empty = scale_trend(trials.iloc[:0], n_boot=10)
     assert empty.optima == [] and empty.fit is None and "no finished trial" in empty.message
+
+
+def test_the_printed_table_gives_the_fitted_models_lack_of_fit():
+    """`study trend`'s LOF p column is the test of the model it fitted (the split parabola), not the
+    quadratic's that the JSON keeps beside it."""
+    from study.analysis_commands import trend_lines
+
+    trend = scale_trend(designed_trials(seed=3, asymmetry=0.4), experiment="designed", n_boot=20)
+    rows = {
+        line.split()[0]: line.split()
+        for line in trend_lines(trend)[2:]
+        if line[:8].strip().isdigit()
+    }
+    checked = 0
+    for o in trend.optima:
+        assert o.model == "split"
+        printed = float(rows[str(o.num_classes)][8])
+        assert printed == pytest.approx(o.lack_of_fit_p_model, rel=0.05, abs=1e-3)
+        checked += not math.isclose(o.lack_of_fit_p_model, o.lack_of_fit_p, rel_tol=0.05)
+    assert checked, "no C where the two tests differ: the check would not tell them apart"
