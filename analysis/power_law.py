@@ -47,7 +47,6 @@ def fit_power_law(
     low: Sequence[float],
     high: Sequence[float],
     scales: Sequence[float],
-    band_to: float = 0.0,
 ) -> PowerLawFit:
     """WLS of ln s* on ln(C - 1), each vertex weighted by its 95% interval [low, high] in ln s."""
     from statsmodels.regression.linear_model import WLS
@@ -68,7 +67,7 @@ def fit_power_law(
     factor = float(np.sqrt(max(1.0, chi2 / (n - 2))))
     cov = np.asarray(res.cov_params()) * factor**2
     se = np.sqrt(np.diag(cov))
-    grid = np.geomspace(max(3.0, c.min() / 1.3), max(c.max() * 1.3, band_to), 100)
+    grid = np.geomspace(max(3.0, c.min() / 1.3), c.max() * 1.3, 100)
     jac = np.column_stack([np.log(grid - 1.0), np.ones_like(grid)])
     centre = jac @ np.array([k, log_c])
     half = Z * np.sqrt(np.einsum("ij,jk,ik->i", jac, cov, jac))

@@ -239,13 +239,13 @@ def record_first_batch(spec: StudySpec) -> None:
     import pyarrow.fs
 
     design = design_of(spec)
-    fs, path = _windows_location(spec)
+    fs, path = _study_location(spec)
     ran = fs.get_file_info(f"{path}/{ESTIMATE}").type != pyarrow.fs.FileType.NotFound
     if design is not None and ran and not load_batches(spec):
         save_batches(spec, {ESTIMATE: design.seeds})
 
 
-def _windows_location(spec: StudySpec) -> tuple[Any, str]:
+def _study_location(spec: StudySpec) -> tuple[Any, str]:
     import pyarrow.fs
 
     root = study_dir(spec)
@@ -264,7 +264,7 @@ def load_windows(spec: StudySpec) -> dict[int, tuple[float, ...]] | None:
 
 
 def _write_json(spec: StudySpec, filename: str, data: Any) -> None:
-    fs, path = _windows_location(spec)
+    fs, path = _study_location(spec)
     fs.create_dir(path, recursive=True)
     with fs.open_output_stream(f"{path}/{filename}") as out:
         out.write(json.dumps(data, indent=2).encode())
@@ -272,7 +272,7 @@ def _write_json(spec: StudySpec, filename: str, data: Any) -> None:
 
 def _read_json(spec: StudySpec, filename: str) -> Any:
     """The file's JSON under the study's directory, or None when there is none."""
-    fs, path = _windows_location(spec)
+    fs, path = _study_location(spec)
     try:
         with fs.open_input_stream(f"{path}/{filename}") as handle:
             return json.loads(handle.read().decode())

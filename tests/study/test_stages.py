@@ -16,13 +16,16 @@ from study.spec import StudySpec
 from study.stages import load_windows, next_stage, planned_trials
 
 
-def preset_spec(size: str, storage: str) -> StudySpec:
+def preset_spec(
+    size: str, storage: str, preset: str = "scale-vs-classes", **overrides
+) -> StudySpec:
     return StudySpec(
-        name=f"svc-{size}",
-        preset="scale-vs-classes",
+        name=f"{preset}-{size}",
+        preset=preset,
         size=size,
         storage=storage,
-        **PRESETS.get("scale-vs-classes").build(size, ""),
+        **PRESETS.get(preset).build(size, ""),
+        **overrides,
     )
 
 
@@ -218,26 +221,13 @@ def test_more_seeds_never_drop_seeds(tmp_path, seeds, problem):
 def test_more_seeds_need_a_staged_design(tmp_path):
     from study.commands import with_more_seeds
 
-    spec = StudySpec(
-        name="plain",
-        preset="loss-combos",
-        size="smoke",
-        storage=str(tmp_path),
-        **PRESETS.get("loss-combos").build("smoke", ""),
-    )
+    spec = preset_spec("smoke", str(tmp_path), preset="loss-combos")
     with pytest.raises(UsageError, match="has no staged design"):
         with_more_seeds(spec, 4)
 
 
 def test_run_seeds_sets_the_estimate_stages_paired_seeds(tmp_path):
-    spec = StudySpec(
-        name="svc",
-        preset="scale-vs-classes",
-        size="cpu",
-        storage=str(tmp_path),
-        seeds=6,
-        **PRESETS.get("scale-vs-classes").build("cpu", ""),
-    )
+    spec = preset_spec("cpu", str(tmp_path), seeds=6)
     plan = design("cpu")
     assert spec.design["seeds"] == list(range(6))
     assert spec.space_options["seeds"]["seeds"] == list(range(6))
