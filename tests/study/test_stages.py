@@ -63,7 +63,7 @@ def test_screen_stage_runs_the_screen_grid_on_one_seed_at_a_third_of_the_epochs(
             int(m) < short["train.epochs"]
             for m in filter(None, short["optim.lr_milestones"].split(","))
         )
-    assert stage.storage_path.endswith("/svc-cpu/screen")
+    assert stage.storage_path.endswith("/scale-vs-classes-cpu/screen")
 
 
 def test_estimate_stage_centres_each_window_on_its_screen_optimum_with_paired_seeds(tmp_path):
