@@ -1,6 +1,6 @@
 """``study power``: simulate a scale design against a known law and run the real estimator on it.
 
-Truth. s*(C) = a ln(C - 1) + b. At each C the metric (accuracy) against u = ln s - ln s*(C) is a
+Truth. s*(C) = a ln(C - 1) + b, or the power law c (C - 1)^k (``power_law``). At each C the metric (accuracy) against u = ln s - ln s*(C) is a
 peak that is steep below the optimum and flatter above it:
 
     acc(u) = top - k u^2 / (1 + k u^2 / (top - 1/C)),   k = curvature (u < 0), curvature * asymmetry (u > 0)
@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from analysis.response import fit_response
-from analysis.trends import SQRT2, law_over
+from analysis.trends import SQRT2, law_over, power_law_over
 from search_spaces.scale_design import ScaleDesign, screen_centre
 
 # How the curvature passes from the steep side (u < 0) to the flat side: u, asymmetry, width -> k(u) / curvature
@@ -71,6 +71,8 @@ class Truth:
         "kink"  # SHAPES: how the curvature passes from one side of the optimum to the other
     )
     smooth_width: float = 0.5  # ln units of the logistic blend of the "smooth" shape
+    # (c, k): the truth is the power law s*(C) = c (C - 1)^k instead of a ln(C - 1) + b; () = not
+    power_law: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         for name in PER_CLASS:  # a single number means the same at every class count
@@ -81,6 +83,9 @@ class Truth:
             raise ValueError(f"shape {self.shape!r}: expected one of {', '.join(SHAPES)}")
 
     def optimum(self, c: np.ndarray) -> np.ndarray:
+        if self.power_law:
+            scale, k = self.power_law
+            return scale * (np.asarray(c, dtype=float) - 1.0) ** k
         return self.a * np.log(np.asarray(c, dtype=float) - 1.0) + self.b
 
     def per_class(self, name: str, index: int, count: int) -> float:
@@ -128,6 +133,11 @@ class PowerResult:
     median_a: float
     median_gamma: float
     law_rejected: float  # share of fitted studies whose law lack-of-fit p < 0.05
+    power_law_rejected: float  # the same for the power law c (C - 1)^k
+    # with a power-law truth: the coverage of k's 95% interval, its median width and estimate
+    coverage_k: float | None = None
+    median_width_k: float | None = None
+    median_k: float | None = None
     per_class: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -173,6 +183,7 @@ def simulate(
         for _ in counts
     ]
     a_hat, a_ci, b_ci, g_hat, g_ci, lof = [], [], [], [], [], []
+    k_hat, k_ci, power_lof = [], [], []
     for _ in range(studies):
         responses = []
         for i, c in enumerate(counts):
@@ -217,6 +228,8 @@ def simulate(
         if fit is not None:
             a_hat.append(fit.a), a_ci.append(fit.a_ci), b_ci.append(fit.b_ci)
             g_hat.append(fit.gamma), g_ci.append(fit.gamma_ci), lof.append(fit.lack_of_fit_p)
+            power = power_law_over(responses)
+            k_hat.append(power.k), k_ci.append(power.k_ci), power_lof.append(power.lack_of_fit_p)
     fitted = len(a_hat)
     a_ci_arr = np.asarray(a_ci).reshape(-1, 2)
     b_ci_arr = np.asarray(b_ci).reshape(-1, 2)
@@ -257,10 +270,15 @@ def simulate(
         seed=seed,
         law_fitted=fitted / studies,
         power=float(np.sum(a_ci_arr[:, 0] > 0) / studies) if studies else float("nan"),
-        coverage_a=share((a_ci_arr[:, 0] <= truth.a) & (truth.a <= a_ci_arr[:, 1])),
-        coverage_b=share((b_ci_arr[:, 0] <= truth.b) & (truth.b <= b_ci_arr[:, 1])),
+        # a, b and gamma have no true value when the truth is a power law
+        coverage_a=share((a_ci_arr[:, 0] <= truth.a) & (truth.a <= a_ci_arr[:, 1]))
+        if not truth.power_law
+        else float("nan"),
+        coverage_b=share((b_ci_arr[:, 0] <= truth.b) & (truth.b <= b_ci_arr[:, 1]))
+        if not truth.power_law
+        else float("nan"),
         coverage_gamma=share((g_ci_arr[:, 0] <= gamma_true) & (gamma_true <= g_ci_arr[:, 1]))
-        if truth.b == 0
+        if truth.b == 0 and not truth.power_law
         else None,
         median_width_a=float(np.median(a_ci_arr[:, 1] - a_ci_arr[:, 0]))
         if fitted
@@ -268,9 +286,24 @@ def simulate(
         median_a=float(np.median(a_hat)) if fitted else float("nan"),
         median_gamma=float(np.median(g_hat)) if fitted else float("nan"),
         law_rejected=share(np.asarray(lof) < 0.05),
+        power_law_rejected=share(np.asarray(power_lof) < 0.05),
+        **_k_summary(truth, k_hat, k_ci),
         per_class=per_class,
         seconds=time.perf_counter() - start,
     )
+
+
+def _k_summary(truth: Truth, k_hat: list[float], k_ci: list[tuple]) -> dict[str, float | None]:
+    """With a power-law truth: the coverage of k's intervals, their median width, the median k."""
+    if not truth.power_law or not k_hat:
+        return {}
+    ci = np.asarray(k_ci).reshape(-1, 2)
+    k = truth.power_law[1]
+    return {
+        "coverage_k": float(np.mean((ci[:, 0] <= k) & (k <= ci[:, 1]))),
+        "median_width_k": float(np.median(ci[:, 1] - ci[:, 0])),
+        "median_k": float(np.median(k_hat)),
+    }
 
 
 # What a design must reach under the law it is checked against (the main job's targets)
@@ -354,11 +387,17 @@ def _list(values: Any) -> str:
     return ",".join(format(v, "g") for v in np.atleast_1d(values))
 
 
+def _truth_law(t: dict[str, Any]) -> str:
+    if t["power_law"]:
+        return f"{t['power_law'][0]:.3g} (C - 1)^{t['power_law'][1]:.3g}"
+    return f"{t['a']:.3g} ln(C - 1) + {t['b']:.3g}"
+
+
 def summary_lines(result: PowerResult) -> list[str]:
     """The printed report of ``study power`` ("n/a" where no study fitted the law or no vertex was interior)."""
     t = result.truth
     lines = [
-        f"{result.studies} simulated studies; truth s*(C) = {t['a']:.3g} ln(C - 1) + {t['b']:.3g}, curvature {_list(t['curvature'])} "
+        f"{result.studies} simulated studies; truth s*(C) = {_truth_law(t)}, curvature {_list(t['curvature'])} "
         f"per ln-unit^2 (flat side x{_list(t['asymmetry'])}, {t['shape']} peak), training noise {_list(t['train_noise'])}, seed effect {t['seed_effect']:g}, "
         f"{t['val_per_class']} validation images per class; estimator model: {result.model}",
         f"law fitted (>= 3 interior vertices): {result.law_fitted:.2f} of studies",
@@ -367,7 +406,16 @@ def summary_lines(result: PowerResult) -> list[str]:
         + ("" if result.coverage_gamma is None else f"; of gamma's: {_f(result.coverage_gamma)}"),
         f"median width of a's 95% interval: {_f(result.median_width_a, '.3g')} (median a = {_f(result.median_a, '.3g')}, "
         f"median gamma = {_f(result.median_gamma, '.3g')})",
-        f"law rejected by its own lack-of-fit test (p < 0.05): {_f(result.law_rejected)} of fitted studies",
+        *(
+            [
+                f"coverage of k's 95% interval: {_f(result.coverage_k)}; median width "
+                f"{_f(result.median_width_k, '.3g')} (median k = {_f(result.median_k, '.3g')})"
+            ]
+            if result.coverage_k is not None
+            else []
+        ),
+        f"law rejected by its own lack-of-fit test (p < 0.05): {_f(result.law_rejected)} of fitted studies; "
+        f"the power law c (C - 1)^k by its own: {_f(result.power_law_rejected)}",
         "per class count: true s*, interior share, vertex CI coverage, median CI width and median error of s* (ln s), "
         "median window, true accuracy across the window, observed range, drop / replicate sd",
     ]

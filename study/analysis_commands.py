@@ -201,9 +201,14 @@ def power_command(args: argparse.Namespace) -> int:
                 f"{flag} {','.join(map(str, values))}: give one value or "
                 f"{len(design.class_counts)} (one per class count {', '.join(map(str, design.class_counts))})"
             )
+    if args.power_law and len(args.power_law) != 2:
+        raise UsageError(
+            f"--power-law {','.join(map(str, args.power_law))}: give two numbers C,K (s* = C (C-1)^K)"
+        )
     truth = Truth(
         a=args.a,
         b=args.b,
+        power_law=tuple(args.power_law or ()),
         **peak,
         val_per_class=args.val_per_class or val_per_class,
         screen_shift=args.screen_shift,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -226,3 +227,23 @@ def test_study_power_plan_prints_one_row_per_seed_count(tmp_path, capsys):
 def test_study_power_seeds_simulates_that_many_blocks(capsys):
     assert main(["power", "--seeds", "3", "--studies", "2"]) == 0
     assert "x 3 seeds" in capsys.readouterr().out
+
+
+def test_a_power_law_truth_is_recovered_through_the_whole_design():
+    """The truth s* = 0.45 (C - 1)^0.6 simulated through the screen, the windows and the per-C
+    estimator: k's intervals cover it and the straight law's a, b have no truth to cover."""
+    r = simulate(DESIGN, Truth(power_law=(0.45, 0.6), curvature=0.08), studies=40, seed=6)
+    assert r.law_fitted >= 0.9 and r.coverage_k >= 0.85
+    assert abs(r.median_k - 0.6) < 0.1 and r.median_width_k > 0
+    assert math.isnan(r.coverage_a) and r.coverage_gamma is None
+    assert 0.0 <= r.power_law_rejected <= 0.2
+    straight = simulate(DESIGN, Truth(curvature=0.08), studies=5, seed=6)
+    assert straight.coverage_k is None and straight.power_law_rejected >= 0.0
+
+
+def test_study_power_with_a_power_law_truth_prints_k(capsys):
+    assert main(["power", "--power-law", "0.43,0.65", "--studies", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "truth s*(C) = 0.43 (C - 1)^0.65" in out and "coverage of k's 95% interval" in out
+    assert main(["power", "--power-law", "0.43"]) == 2
+    assert "give two numbers C,K" in capsys.readouterr().err
