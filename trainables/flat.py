@@ -3,7 +3,7 @@ field, a param MLflow recorded as a string) becomes the typed value a field decl
 
 - ``typed(hint, key, value)``: ``value`` as the declared type ``hint``: bool (``true``/``false``/
   ``1``/``0``), int (a whole number, also ``"7"`` or ``7.0``), float, str, ``tuple[X, ...]`` (a
-  list or a comma string ``"20,40"``) or a mapping; otherwise ``ConfigError`` naming the key.
+  list, a comma string ``"20,40"`` or one number) or a mapping; otherwise ``ConfigError`` naming the key.
 - ``scalar(key, value)``: a value whose type nothing declares (a loss's own parameter, a search
   label): a number, a string or a boolean, with text read as ``guess`` reads it.
 - ``guess(text)``: the boolean, whole number or number the text spells, else the text itself.
@@ -30,6 +30,8 @@ def typed(hint: Any, key: str, value: Any) -> Any:
     origin = typing.get_origin(hint)
     if origin is tuple:
         items = [v for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+        if is_number(items):  # one number: a list of one (YAML reads `lr_milestones: 5` as 5)
+            items = [items]
         if not isinstance(items, (list, tuple)):
             raise _wrong(hint, key, value)
         return tuple(typed(typing.get_args(hint)[0], key, v) for v in items)

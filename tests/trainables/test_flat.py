@@ -25,6 +25,7 @@ from trainables.flat import ConfigError, as_text, guess, scalar, typed
         (float, 2, 2.0),
         (str, "adam", "adam"),
         (tuple[int, ...], "20,40", (20, 40)),
+        (tuple[int, ...], 5, (5,)),  # YAML's `optim.lr_milestones: 5`
         (tuple[str, ...], ["lr"], ("lr",)),
         (Mapping[str, Any], {"a": 1}, {"a": 1}),
     ],
@@ -42,7 +43,7 @@ def test_typed_converts_to_the_declared_type(hint, value, expected):
         (int, True, "expected int"),
         (float, "fast", "expected float"),
         (str, 3, "expected str"),
-        (tuple[int, ...], 3, "expected a list"),
+        (tuple[int, ...], True, "expected a list"),
         (Mapping[str, Any], [1], "expected a mapping"),
     ],
 )
