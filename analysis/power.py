@@ -353,8 +353,8 @@ def plan_lines(results: list[PowerResult], minutes: list[float | None]) -> list[
     """The table of ``study power --plan``: one row per seed count, then the fewest seeds that
     reach ``TARGETS`` (or that none of them does)."""
     lines = [
-        f"{'seeds':>5} {'trials':>6} {'minutes':>7} {'power':>6} {'coverage a':>10} {'width a':>7} "
-        f"{'median a':>8}  vertex width per C (ln s)"
+        f"{'seeds':>5} {'trials':>6} {'minutes':>7} {'power [95% MC]':>18} {'coverage a [95% MC]':>19} "
+        f"{'width a':>7} {'median a':>8}  vertex width per C (ln s)"
     ]
     for result, minute in zip(results, minutes, strict=True):
         d = result.design
@@ -363,8 +363,10 @@ def plan_lines(results: list[PowerResult], minutes: list[float | None]) -> list[
         )
         widths = ",".join(_f(p["median_width_ln"]) for p in result.per_class)
         lines.append(
-            f"{len(d['seeds']):>5d} {trials:>6d} {_f(minute, '.0f'):>7} {result.power:>6.2f} "
-            f"{_f(result.coverage_a):>10} {_f(result.median_width_a):>7} {_f(result.median_a):>8}  {widths}"
+            f"{len(d['seeds']):>5d} {trials:>6d} {_f(minute, '.0f'):>7} "
+            f"{share_with_interval(result.power, result.studies):>18} "
+            f"{share_with_interval(result.coverage_a, round(result.law_fitted * result.studies)):>19} "
+            f"{_f(result.median_width_a):>7} {_f(result.median_a):>8}  {widths}"
         )
     reached = [r for r in results if meets_targets(r)]
     goal = (
@@ -377,6 +379,16 @@ def plan_lines(results: list[PowerResult], minutes: list[float | None]) -> list[
         else f"targets ({goal}): not reached with up to {len(results[-1].design['seeds'])} seeds"
     )
     return lines
+
+
+def share_with_interval(share: float | None, studies: int) -> str:
+    """A Monte-Carlo share and its 95% Wilson interval over ``studies`` simulated studies."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    if share is None or not np.isfinite(share) or studies < 1:
+        return "n/a"
+    low, high = proportion_confint(round(share * studies), studies, method="wilson")
+    return f"{share:.2f} [{low:.2f}, {high:.2f}]"
 
 
 def _f(value: float | None, spec: str = ".2f") -> str:
@@ -401,7 +413,8 @@ def summary_lines(result: PowerResult) -> list[str]:
         f"per ln-unit^2 (flat side x{_list(t['asymmetry'])}, {t['shape']} peak), training noise {_list(t['train_noise'])}, seed effect {t['seed_effect']:g}, "
         f"{t['val_per_class']} validation images per class; estimator model: {result.model}",
         f"law fitted (>= 3 interior vertices): {result.law_fitted:.2f} of studies",
-        f"power to detect a > 0 (a's lower 95% bound > 0): {result.power:.2f}",
+        f"power to detect a > 0 (a's lower 95% bound > 0): "
+        f"{share_with_interval(result.power, result.studies)}",
         f"coverage of a's 95% interval: {_f(result.coverage_a)}; of b's: {_f(result.coverage_b)}"
         + ("" if result.coverage_gamma is None else f"; of gamma's: {_f(result.coverage_gamma)}"),
         f"median width of a's 95% interval: {_f(result.median_width_a, '.3g')} (median a = {_f(result.median_a, '.3g')}, "
@@ -438,6 +451,7 @@ __all__ = [
     "plan_lines",
     "projected_minutes",
     "seed_plan",
+    "share_with_interval",
     "simulate",
     "summary_lines",
 ]

@@ -247,3 +247,11 @@ def test_study_power_with_a_power_law_truth_prints_k(capsys):
     assert "truth s*(C) = 0.43 (C - 1)^0.65" in out and "coverage of k's 95% interval" in out
     assert main(["power", "--power-law", "0.43"]) == 2
     assert "give two numbers C,K" in capsys.readouterr().err
+
+
+def test_monte_carlo_shares_carry_their_wilson_interval():
+    from analysis.power import share_with_interval
+
+    assert share_with_interval(0.5, 20) == "0.50 [0.30, 0.70]"  # Wilson, 10 of 20
+    assert share_with_interval(1.0, 200) == "1.00 [0.98, 1.00]"
+    assert share_with_interval(float("nan"), 200) == "n/a"

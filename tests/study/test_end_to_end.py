@@ -145,4 +145,11 @@ def test_scale_vs_classes_smoke_runs_both_stages_and_fits_the_trend(study_cli, s
     assert sorted(per_c) == sorted(plan.class_counts)
     for optimum in per_c.values():
         assert optimum["trials"] == plan.estimate_trials  # the screen never enters the curve
+        assert sorted(optimum["seeds"]) == ["0", "1"]  # both batches pooled in one curve
+    # both forms of the law are fitted on the same vertices, or neither (too few interior)
+    assert (study["fit"] is None) == (study["power_law"] is None)
+    assert ("power law s*(C) = " in trend.stdout) == (study["power_law"] is not None)
+    if study["fit"] is not None:
+        assert study["power_law"]["n_points"] == study["fit"]["n_points"]
+        assert study["fit"]["resolution_a"] > 0 and "resolves slopes" in trend.stdout
     assert (tmp_path / "trend" / "trend.png").stat().st_size > 10_000
