@@ -145,7 +145,8 @@ def test_scale_vs_classes_smoke_runs_both_stages_and_fits_the_trend(study_cli, s
     assert sorted(per_c) == sorted(plan.class_counts)
     for optimum in per_c.values():
         assert optimum["trials"] == plan.estimate_trials  # the screen never enters the curve
-        assert sorted(optimum["seeds"]) == ["0", "1"]  # both batches pooled in one curve
+        # both batches pooled in one curve (blocks are labelled train.seed/data.subset_seed)
+        assert sorted(optimum["seeds"]) == ["0/0", "1/1"]
     # both forms of the law are fitted on the same vertices, or neither (too few interior)
     assert (study["fit"] is None) == (study["power_law"] is None)
     assert ("power law s*(C) = " in trend.stdout) == (study["power_law"] is not None)
