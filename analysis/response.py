@@ -71,6 +71,7 @@ import pandas as pd
 from numpy.polynomial import Polynomial
 from scipy import stats
 
+from trainables.config import REPORT_ONLY_KEYS
 from trainables.metric_names import VAL_ACCURACY
 from trainables.schedules import adacos_fixed_scale
 
@@ -709,7 +710,7 @@ def _group_warnings(group: pd.DataFrame, staged: bool) -> list[str]:
         cells = pd.crosstab(blocks, np.round(np.log(group[SCALE].to_numpy(float)), LEVEL_DIGITS))
         if (cells == 0).any().any():
             notes.append("unbalanced: not every seed ran at every scale")
-    skip = {SCALE, CLASSES, *SEED_COLUMNS}
+    skip = {SCALE, CLASSES, *SEED_COLUMNS, *(f"param:{key}" for key in REPORT_ONLY_KEYS)}
     varied = [
         c[len("param:") :]
         for c in group

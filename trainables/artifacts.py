@@ -17,8 +17,6 @@ from trainables import metrics
 from trainables.evaluation import Evaluation
 from trainables.state import TrialState
 
-GRADCAM_IMAGES = 16  # test images in the Grad-CAM grid, evenly spaced through the test set
-
 
 def write_artifacts(state: TrialState, final: Evaluation, directory: str | Path) -> list[Path]:
     """Write the artifacts of a finished trial into ``directory``, from its state and its final
@@ -92,12 +90,11 @@ def _cosine_histogram(state: TrialState, out: Path) -> list[Path]:
 
 
 def _gradcam(state: TrialState, out: Path) -> list[Path]:
-    if getattr(state.model, "cam_layer", None) is None:
+    images = state.cfg.train.gradcam_images
+    if not images or getattr(state.model, "cam_layer", None) is None:
         return []
     test = state.data.test
-    picked = torch.linspace(
-        0, len(test) - 1, min(GRADCAM_IMAGES, len(test))
-    ).long()  # spread over the classes
+    picked = torch.linspace(0, len(test) - 1, min(images, len(test))).long()  # spread over classes
     x, y = test.x[picked], test.y[picked]
     phase = state.final_phase
     with torch.enable_grad():

@@ -161,6 +161,9 @@ class TrainConfig:
     # test embeddings the silhouette score uses (all up to this many, else a seeded sample); 0 =
     # skip it
     silhouette_samples: int = 10_000
+    # test images in the finished trial's Grad-CAM grid, evenly spaced through the test set; 0 =
+    # no grid (a fresh worker then never imports grad-cam, which brings torchvision: ~2.7 s)
+    gradcam_images: int = 16
 
     def __post_init__(self) -> None:
         check("train", self)
@@ -168,6 +171,11 @@ class TrainConfig:
     @property
     def total_epochs(self) -> int:
         return self.pretrain_epochs + self.epochs + self.additional_epochs
+
+
+# keys that change what a finished trial reports, never what it learns: trials that differ only
+# in them belong to one response curve
+REPORT_ONLY_KEYS = ("train.silhouette_samples", "train.gradcam_images")
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
             lambda v: v == 0 or v >= 2,
             "expected 0 (skip the score) or >= 2 embeddings",
         ),
+        ("gradcam_images", lambda v: v >= 0, "expected >= 0 images (0 = no Grad-CAM grid)"),
     ),
 }
 

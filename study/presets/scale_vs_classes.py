@@ -156,6 +156,7 @@ def build(size: str, data_root: str) -> dict[str, Any]:
             "train.batch_size": BATCH,
             "train.validate_every": 0,  # validation only after the last epoch: the curve needs the end point, and at C = 257 a pass per epoch costs half the training
             "train.silhouette_samples": 2000,  # a side metric here; on all 12,850 test images at C = 257 it cost 5.6 s of a 13 s trial
+            "train.gradcam_images": 0,  # no Grad-CAM grid: the curve never reads it, and its import (torchvision) cost each fresh worker 2.7 s
             "optim.name": "adam",
             "optim.lr": 0.003,  # cosine heads learn slowly with plain SGD at lr 0.05
         },
