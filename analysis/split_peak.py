@@ -22,7 +22,7 @@ that is steep below and flat above does not pull the vertex towards the flat sid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import optimize, stats
@@ -37,11 +37,12 @@ class SplitFit:
     at_edge: bool  # v-hat on an end of the scanned range (no interior minimum of RSS)
     ci: tuple[float, float]  # profile-F interval of v in d units (an end may be -inf / +inf)
     params: np.ndarray  # block effects, k_below, k_above at v-hat
-    cov: np.ndarray  # their covariance given v-hat, residual variance RSS(v-hat) / (n - p)
+    unscaled_cov: np.ndarray  # (X'X)^-1 at v-hat: their covariance per unit error variance
     ssr: float  # RSS(v-hat)
-    df: int  # n - p, p = blocks + 3
+    df: int  # the error's degrees of freedom: n - p, p = blocks + 3 (``with_error`` may change it)
     grid: np.ndarray  # the profiled vertices
     profile: np.ndarray  # RSS on the grid
+    cov: np.ndarray | None = None  # their covariance given v-hat, on the error variance
 
 
 def design(d: np.ndarray, vertex: float, blocks: np.ndarray, n_blocks: int) -> np.ndarray:
@@ -101,34 +102,45 @@ def fit_split(y: np.ndarray, d: np.ndarray, blocks: np.ndarray, n_blocks: int) -
     ssr = float(np.sum((y - x @ np.asarray(result.params)) ** 2))
     nan2 = (float("nan"), float("nan"))
     if df <= 0:
+        nan_cov = np.full((p - 1, p - 1), np.nan)
         return SplitFit(
             vertex,
             best in (0, len(grid) - 1),
             nan2,
             np.asarray(result.params),
-            np.full((p - 1, p - 1), np.nan),
+            nan_cov,
             ssr,
             df,
             grid,
             profile,
+            nan_cov,
         )
-    sigma2 = ssr / df
-    cov = np.asarray(result.cov_params(scale=sigma2))
+    fit = SplitFit(
+        vertex,
+        best in (0, len(grid) - 1),
+        nan2,
+        np.asarray(result.params),
+        np.asarray(result.cov_params(scale=1.0)),
+        ssr,
+        df,
+        grid,
+        profile,
+    )
+    return with_error(fit, ssr / df, df)
+
+
+def with_error(fit: SplitFit, sigma2: float, df: int) -> SplitFit:
+    """``fit`` with its interval and covariance on the error variance ``sigma2`` with ``df``
+    degrees of freedom: the residual mean square (``fit_split``), or the lack-of-fit mean square
+    where the curve lacks fit, so that the scale levels' deviations from the curve count as random
+    (a random effect per level; exact for a balanced design, where the fit is one of level means)."""
+    unscaled = fit.unscaled_cov
     if sigma2 <= 0:
-        return SplitFit(
-            vertex,
-            best in (0, len(grid) - 1),
-            (vertex, vertex),
-            np.asarray(result.params),
-            cov,
-            ssr,
-            df,
-            grid,
-            profile,
-        )
+        return replace(fit, ci=(fit.vertex, fit.vertex), cov=unscaled * sigma2, df=df)
     critical = float(stats.f.ppf(1 - ALPHA, 1, df))
-    excess = (profile - ssr) / sigma2 - critical  # <= 0: v not rejected
-    at = int(np.clip(np.searchsorted(grid, vertex), 0, len(grid) - 1))
+    grid = fit.grid
+    excess = (fit.profile - fit.ssr) / sigma2 - critical  # <= 0: v not rejected
+    at = int(np.clip(np.searchsorted(grid, fit.vertex), 0, len(grid) - 1))
     if excess[at] > 0 and at > 0:
         at -= 1
     left = right = at
@@ -138,17 +150,8 @@ def fit_split(y: np.ndarray, d: np.ndarray, blocks: np.ndarray, n_blocks: int) -
         right += 1
     low = -np.inf if left == 0 else _edge(grid, excess, left, left - 1)
     high = np.inf if right == len(grid) - 1 else _edge(grid, excess, right, right + 1)
-    return SplitFit(
-        vertex,
-        best in (0, len(grid) - 1),
-        (min(low, vertex), max(high, vertex)),
-        np.asarray(result.params),
-        cov,
-        ssr,
-        df,
-        grid,
-        profile,
-    )
+    ci = (min(low, fit.vertex), max(high, fit.vertex))
+    return replace(fit, ci=ci, cov=unscaled * sigma2, df=df)
 
 
-__all__ = ["SplitFit", "design", "fit_split"]
+__all__ = ["SplitFit", "design", "fit_split", "with_error"]

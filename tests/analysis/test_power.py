@@ -157,7 +157,8 @@ def test_study_power_with_a_smooth_peak_and_the_split_parabola(tmp_path, capsys)
     assert "smooth peak" in capsys.readouterr().out
     data = json.loads(out.read_text())
     assert data["model"] == "split" and data["truth"]["shape"] == "smooth" and data["studies"] == 20
-    assert data["law_fitted"] >= 0.9 and all(p["interior"] >= 0.8 for p in data["per_class"])
+    # the flattest peak (C = 33) has an interior vertex in about 80% of studies (0.81 in 100)
+    assert data["law_fitted"] >= 0.9 and all(p["interior"] >= 0.7 for p in data["per_class"])
 
 
 def test_the_cpu_design_simulates_the_peaks_a_real_run_measured(capsys):

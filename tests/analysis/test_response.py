@@ -60,8 +60,9 @@ def test_vertex_intervals_cover_the_true_optimum(shape, model):
             covered += r.ci[0] <= math.exp(star) <= r.ci[1]
             errors.append(math.log(r.scale) - star)
     # the split parabola (auto) asks both sides for a curvature: with the window off-centre, the short flat side
-    # (0.7 ln units) often cannot show one, and the vertex is then not called interior
-    assert inside >= 60, f"{shape}: only {inside} of 100 curves had an interior vertex"
+    # (0.7 ln units) often cannot show one, and the vertex is then not called interior; and in about
+    # a quarter of curves (p < 0.25 by chance) its interval rests on a lack-of-fit error of 3 df
+    assert inside >= 45, f"{shape}: only {inside} of 100 curves had an interior vertex"
     assert covered / inside >= 0.85, (
         f"{shape}: 95% intervals covered the truth in {covered}/{inside}"
     )
@@ -283,6 +284,32 @@ def test_the_split_interval_inverts_the_profile_f_test():
     assert r.sd == pytest.approx((r.ci[1] - r.ci[0]) / (2 * 1.959964), rel=1e-4)
 
 
+def test_a_split_parabola_that_lacks_fit_takes_its_error_from_the_level_means():
+    """16 seeds and deviations of each scale level from the curve that every seed shares (what a
+    curve that is not quite a split parabola leaves): the pure error is small, the lack-of-fit test
+    rejects, and the interval is then the one the level means give on their own residual variance
+    (a random effect per level), wider than the residual mean square would make it."""
+    from analysis.split_peak import fit_split
+
+    rng = np.random.default_rng(21)
+    s, y, blocks = _curve(rng, asymmetry=0.5, points=9, half_width=1.0, seeds=16, noise=0.004)
+    level = np.searchsorted(np.unique(s), s)
+    y = y + rng.normal(0, 0.004, 9)[level]
+    r = fit_response(s, y, blocks, num_classes=33, model="split")
+    assert r.model == "split" and r.lack_of_fit_p_model < 0.01 and r.interior
+    assert any("lack-of-fit mean square on 5 df" in w for w in r.warnings)
+    x = np.log(s)
+    d = x - 0.5 * (x.min() + x.max())
+    means = pd.Series(y).groupby(level).mean().to_numpy()
+    d_levels = np.unique(d)
+    on_means = fit_split(means, d_levels, np.zeros(9, dtype=int), 1)
+    centre = 0.5 * (x.min() + x.max())
+    assert math.log(r.scale) - centre == pytest.approx(on_means.vertex, abs=1e-4)
+    assert [math.log(end) - centre for end in r.ci] == pytest.approx(list(on_means.ci), abs=2e-3)
+    pooled = fit_split(y, d, blocks, 16)  # the residual mean square: far narrower
+    assert pooled.ci[1] - pooled.ci[0] < 0.6 * (on_means.ci[1] - on_means.ci[0])
+
+
 def test_the_split_parabola_finds_no_maximum_on_a_monotone_or_flat_curve():
     rng = np.random.default_rng(13)
     x = np.tile(np.linspace(0.0, 3.0, 9), 3)
@@ -328,7 +355,9 @@ def test_the_split_parabola_is_fitted_near_the_peak_where_accuracy_saturates(mon
     split parabola is fitted on the levels within LOCAL_SHARE of the peak's depth above chance.
     Simulated at C = 257 with the peak the main job measured there (top 0.51, the curve falling
     4.6 times faster above the optimum than below), through the cpu design's own screen and window:
-    the local fit's vertex intervals hold the truth, the fit over the whole window's miss it."""
+    the local fit's vertex is unbiased and its intervals hold the truth; the fit over the whole
+    window pulls the vertex down by about 0.2 ln units (its lack-of-fit error widens its intervals,
+    which then still miss more often)."""
     import dataclasses
     import functools
 
@@ -337,11 +366,13 @@ def test_the_split_parabola_is_fitted_near_the_peak_where_accuracy_saturates(mon
 
     measured = {k: (v[-1] if isinstance(v, tuple) else v) for k, v in MEASURED_PEAKS["cpu"].items()}
     one = dataclasses.replace(design("cpu"), class_counts=(257,))
-    coverage = {}
+    coverage, bias = {}, {}
     for share in (LOCAL_SHARE, 1.0):
         monkeypatch.setattr(
             power, "fit_response", functools.partial(fit_response, local_share=share)
         )
         result = power.simulate(one, power.Truth(**measured), studies=60, seed=5)
         coverage[share] = result.per_class[0]["coverage"]
-    assert coverage[LOCAL_SHARE] >= 0.88 and coverage[1.0] <= 0.7, coverage
+        bias[share] = result.per_class[0]["median_error_ln"]
+    assert coverage[LOCAL_SHARE] >= 0.88 and coverage[1.0] < coverage[LOCAL_SHARE], coverage
+    assert abs(bias[LOCAL_SHARE]) < 0.06 and bias[1.0] < -0.15, bias
