@@ -3,10 +3,11 @@
 Truth. s*(C) = a ln(C - 1) + b, or the power law c (C - 1)^k (``power_law``). At each C the metric (accuracy) against u = ln s - ln s*(C) is a
 peak that is steep below the optimum and flatter above it:
 
-    acc(u) = top - k u^2 / (1 + k u^2 / (top - 1/C)),   k = curvature (u < 0), curvature * asymmetry (u > 0)
+    acc(u) = top - k |u|^p / (1 + k |u|^p / (top - 1/C)),   k = curvature (u < 0), curvature * asymmetry (u > 0)
 
-so near the top it falls as k u^2 (``curvature``: accuracy lost per ln-unit^2 on the steep side)
-and far away it levels off at chance, 1/C. ``shape`` says how k passes from one side to the other:
+so near the top it falls as k |u|^p (``curvature``: accuracy lost 1 ln unit below the optimum,
+per ln-unit^2 when the shape ``exponent`` p is 2; the main job's real peaks have p of about 1.25
+to 1.5) and far away it levels off at chance, 1/C. ``shape`` says how k passes from one side to the other:
 "kink" switches at the optimum (a corner in the curvature, the split parabola's own shape), "smooth"
 blends the two with a logistic in u of width ``smooth_width`` ln units,
 k(u) = curvature (1 + (asymmetry - 1) / (1 + exp(-u / smooth_width))), so the peak is smooth with no
@@ -48,7 +49,7 @@ SHAPES = {
 
 
 # Truth fields given once or per class count
-PER_CLASS = ("top", "curvature", "asymmetry", "train_noise")
+PER_CLASS = ("top", "curvature", "asymmetry", "train_noise", "exponent")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class Truth:
     curvature: tuple[float, ...] = (0.05,)
     # flat-side curvature / steep-side curvature, one or one per C
     asymmetry: tuple[float, ...] = (0.5,)
+    # p of k |u|^p near the top, one or one per C (2: parabolic)
+    exponent: tuple[float, ...] = (2.0,)
     top: tuple[float, ...] = (0.9,)  # accuracy at s*, one value or one per class count
     # sd between seeds' trials at one scale (accuracy, not points), one or one per C
     train_noise: tuple[float, ...] = (0.01,)
@@ -89,7 +92,7 @@ class Truth:
         return self.a * np.log(np.asarray(c, dtype=float) - 1.0) + self.b
 
     def per_class(self, name: str, index: int, count: int) -> float:
-        """Field ``name`` (top, curvature, asymmetry, train_noise) at the ``index``-th of ``count`` class counts."""
+        """Field ``name`` (top, curvature, asymmetry, train_noise, exponent) at the ``index``-th of ``count`` class counts."""
         values = getattr(self, name)
         if len(values) not in (1, count):
             raise ValueError(
@@ -108,13 +111,15 @@ class Truth:
         shift: float = 0.0,
         curvature: float | None = None,
         asymmetry: float | None = None,
+        exponent: float | None = None,
     ) -> np.ndarray:
         u = np.log(scales) - np.log(self.optimum(c)) - shift
         k = (self.curvature[0] if curvature is None else curvature) * SHAPES[self.shape](
             u, self.asymmetry[0] if asymmetry is None else asymmetry, self.smooth_width
         )
+        power = np.abs(u) ** (self.exponent[0] if exponent is None else exponent)
         depth = max(top - 1.0 / c, 1e-9)
-        return top - k * u**2 / (1.0 + k * u**2 / depth)
+        return top - k * power / (1.0 + k * power / depth)
 
 
 @dataclass
@@ -193,10 +198,11 @@ def simulate(
                 truth.per_class("train_noise", i, n_c),
             )
             asym_c = truth.per_class("asymmetry", i, n_c)
+            exp_c = truth.per_class("exponent", i, n_c)
             n_val = int(truth.val_per_class * c)
             screened = _observe(
                 rng,
-                truth.accuracy(screen, c, top, truth.screen_shift, k_c, asym_c),
+                truth.accuracy(screen, c, top, truth.screen_shift, k_c, asym_c, exp_c),
                 rng.normal(0.0, truth.seed_effect),
                 noise_c,
                 n_val,
@@ -204,7 +210,9 @@ def simulate(
             window = np.asarray(design.window(screen_centre(screen, screened, mode)), dtype=float)
             scales = np.tile(window, n_seeds)
             blocks = np.repeat(np.arange(n_seeds), len(window))
-            true_acc = truth.accuracy(scales, c, top, curvature=k_c, asymmetry=asym_c)
+            true_acc = truth.accuracy(
+                scales, c, top, curvature=k_c, asymmetry=asym_c, exponent=exp_c
+            )
             values = _observe(
                 rng, true_acc, rng.normal(0.0, truth.seed_effect, n_seeds)[blocks], noise_c, n_val
             )
@@ -410,7 +418,7 @@ def summary_lines(result: PowerResult) -> list[str]:
     t = result.truth
     lines = [
         f"{result.studies} simulated studies; truth s*(C) = {_truth_law(t)}, curvature {_list(t['curvature'])} "
-        f"per ln-unit^2 (flat side x{_list(t['asymmetry'])}, {t['shape']} peak), training noise {_list(t['train_noise'])}, seed effect {t['seed_effect']:g}, "
+        f"per ln-unit^2 (flat side x{_list(t['asymmetry'])}, {t['shape']} peak, |u|^{_list(t['exponent'])}), training noise {_list(t['train_noise'])}, seed effect {t['seed_effect']:g}, "
         f"{t['val_per_class']} validation images per class; estimator model: {result.model}",
         f"law fitted (>= 3 interior vertices): {result.law_fitted:.2f} of studies",
         f"power to detect a > 0 (a's lower 95% bound > 0): "

@@ -31,8 +31,9 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
         return []
     fit = trend["fit"]
     lines = [
-        "Per class count, the metric is fitted against ln s with seed effects and, by default, a split parabola "
-        "near the peak (each side of the vertex its own curvature, the vertex profiled) with 5 or more scale "
+        "Per class count, the metric is fitted against ln s with seed effects and, by default, a split peak "
+        "|ln s - v|^p near the peak (each side of the vertex v its own steepness, v and the shape exponent p "
+        "profiled) with 5 or more scale "
         "levels, else a quadratic; lack of fit tested against the replicates' pure error; s* is the fitted "
         "curve's vertex with a 95% interval"
         + (", from the estimation stage only." if trend.get("staged") else ".")

@@ -9,13 +9,21 @@ Model. With d = ln s - centre (centre: the middle of the scanned ln s range) and
 seed (``train.seed`` with ``data.subset_seed``: the same seed at every scale of a C), ordinary
 least squares (statsmodels); no seed term when there is one seed. The models (``MODELS``):
 
-- "split" (the default, ``model="auto"``, with >= 5 scale levels): the split parabola of
-  ``analysis.split_peak``, seed effects + k_below (d - v)^2 below the vertex v + k_above (d - v)^2
-  above it, with v profiled over the scanned range and a profile-F interval;
+- "split" (the default, ``model="auto"``, with >= 5 scale levels): the split peak of
+  ``analysis.split_peak``, seed effects + k_below |d - v|^p below the vertex v + k_above |d - v|^p
+  above it, with v profiled over the scanned range, the shape exponent p over 1 .. 3
+  (``SPLIT_EXPONENTS``), and a profile-F interval;
+- "split-parabola": the same with p = 2 (the default before 2026-12-02);
 - "quadratic" and "cubic": ``metric ~ C(seed) + d + I(d**2) [+ I(d**3)]``;
 - "lack-of-fit": the cubic only where the quadratic fails the lack-of-fit test.
 
-Why the split parabola: the accuracy peak is asymmetric (steep below the optimum, flat above).
+Why the exponent: the real peaks are sharper than a parabola. With 16 seeds of the main job the
+split parabola failed its lack-of-fit test at four of its five class counts (p = 8e-6 to 0.0045;
+the level means lay above the curve at the top and in the tails, below it in between), and its
+vertices moved by up to 0.16 ln units when the exponent was freed; with p profiled (p-hat 1.25 to
+1.5) the tests gave p = 0.04 to 0.85 and the intervals were narrower at four class counts.
+
+Why a split peak: the accuracy peak is asymmetric (steep below the optimum, flat above).
 A quadratic's vertex then lies towards the flat side by about 0.1 ln units per ln unit of window
 half-width, and the cubic's still by about 0.1 ln units with the main job's +-1.5 window, while
 the replicates' pure error cannot detect that asymmetry. In ``study power`` (200 simulated
@@ -93,7 +101,7 @@ ESTIMATE_STAGE = "estimate"  # == search_spaces.scale_design.ESTIMATE
 ALPHA = 0.05
 Z = float(stats.norm.ppf(1 - ALPHA / 2))
 MIN_LEVELS = 3  # a quadratic needs three scales
-CUBIC_MIN_LEVELS = 5  # a cubic or a split parabola with a lack-of-fit test of its own needs five
+CUBIC_MIN_LEVELS = 5  # a cubic or a split peak with a lack-of-fit test of its own needs five
 CURVE_POINTS = 61
 # Which curve: (scale levels, lack-of-fit p of the quadratic) -> the model fitted
 MODELS = {
@@ -105,6 +113,15 @@ MODELS = {
     "quadratic": lambda levels, lof: "quadratic",
     "cubic": lambda levels, lof: "cubic" if levels >= CUBIC_MIN_LEVELS else "quadratic",
     "split": lambda levels, lof: "split" if levels >= CUBIC_MIN_LEVELS else "quadratic",
+    "split-parabola": lambda levels, lof: (
+        "split-parabola" if levels >= CUBIC_MIN_LEVELS else "quadratic"
+    ),
+}
+# The split peaks' shape exponents (analysis.split_peak): "split" profiles the exponent p of
+# |ln s - v|^p over 1 (a tent) .. 3 with the vertex; "split-parabola" fixes p = 2
+SPLIT_EXPONENTS = {
+    "split": tuple(float(e) for e in np.round(np.linspace(1.0, 3.0, 17), 3)),
+    "split-parabola": (2.0,),
 }
 DEGREES = {2: "quadratic", 3: "cubic", 4: "quartic"}
 POLYNOMIALS = {name: degree for degree, name in DEGREES.items()}
@@ -112,8 +129,8 @@ SEARCH_POINTS = (
     2001  # grid of the test inversion, over the scanned range and its width again each side
 )
 LEVEL_DIGITS = 6  # scales equal to this many decimals of ln s are one level
-LOCAL_SHARE = 0.3  # the split parabola is fitted where the mean metric is within this share of the peak's depth above chance
-# the split parabola's intervals take the lack-of-fit mean square as the error below this p of its
+LOCAL_SHARE = 0.3  # a split peak is fitted where the mean metric is within this share of the peak's depth above chance
+# a split peak's intervals take the lack-of-fit mean square as the error below this p of its
 # lack-of-fit test (Bancroft's rule: pool the misfit into the residual only when p > 0.25)
 LACK_OF_FIT_P = 0.25
 
@@ -147,8 +164,10 @@ class ClassResponse:
     points: dict[str, list] = field(default_factory=dict, repr=False)  # scale, value, seed, run_id
     # scale, value, low, high (seed average)
     curve: dict[str, list] = field(default_factory=dict, repr=False)
-    # split model: side -> [f'', low, high]
+    # split models: side -> [2 k, low, high], k the metric lost 1 ln-unit from the vertex (f'' when
+    # the exponent is 2)
     side_curvatures: dict[str, list[float]] = field(default_factory=dict)
+    exponent: float = float("nan")  # split models: the shape exponent p of |ln s - v|^p
 
     @property
     def ci_low(self) -> float:
@@ -365,7 +384,7 @@ def _vertex_interval(
 def local_levels(
     y: np.ndarray, level_idx: np.ndarray, n_levels: int, floor: float, share: float
 ) -> np.ndarray:
-    """Which scale levels the split parabola is fitted on: the connected stretch around the best
+    """Which scale levels a split peak is fitted on: the connected stretch around the best
     level whose mean stays within ``share`` of the depth from the best mean down to ``floor``
     (chance, 1/C); all levels when that leaves fewer than ``CUBIC_MIN_LEVELS``."""
     means = np.bincount(level_idx, weights=y, minlength=n_levels) / np.maximum(
@@ -465,7 +484,7 @@ def fit_response(
     lof_quad = _lack_of_fit(quad, saturated)
     fit, lof = quad, lof_quad
     chosen = MODELS[model](len(levels), lof_quad)
-    if chosen == "split":  # the one model that is not a polynomial
+    if chosen in SPLIT_EXPONENTS:  # the models that are not polynomials
         keep = np.ones(len(levels), dtype=bool)
         if sign > 0 and num_classes >= 3 and local_share < 1:
             keep = local_levels(y, level_idx, len(levels), 1.0 / num_classes, local_share)
@@ -497,9 +516,23 @@ def fit_response(
                 blank,
                 notes,
                 curve,
+                chosen,
             )
         return _split_response(
-            y, d, blocks, k, centre, sign, levels, saturated, lof_quad, base, blank, notes, curve
+            y,
+            d,
+            blocks,
+            k,
+            centre,
+            sign,
+            levels,
+            saturated,
+            lof_quad,
+            base,
+            blank,
+            notes,
+            curve,
+            chosen,
         )
     degree = POLYNOMIALS[chosen]
     higher = _ols(y, _design(d, blocks, k, degree), degree) if degree > 2 else None
@@ -621,11 +654,13 @@ def _split_response(
     blank: dict,
     notes: list[str],
     curve: bool,
+    model: str,
 ) -> ClassResponse:
-    """The split parabola's response (``analysis.split_peak``): a curvature of its own on each side of the vertex."""
+    """A split peak's response (``analysis.split_peak``): a steepness of its own on each side of
+    the vertex, and the shape exponent ``SPLIT_EXPONENTS[model]`` (profiled when there are several)."""
     from analysis.split_peak import design, fit_split, with_error
 
-    fit = fit_split(y, d, blocks, k)
+    fit = fit_split(y, d, blocks, k, SPLIT_EXPONENTS[model])
     lof = float("nan")
     resid_sd = float(np.sqrt(fit.ssr / fit.df)) if fit.df > 0 else float("nan")
     if saturated.df > 0 and saturated.ssr > 0 and fit.df > saturated.df:
@@ -635,13 +670,17 @@ def _split_response(
         if lof < LACK_OF_FIT_P:
             fit = with_error(fit, lof_ms, lof_df)
             notes.append(
-                f"the split parabola's lack-of-fit test gives p = {lof:.2g} (< {LACK_OF_FIT_P}): its "
+                f"the split peak's lack-of-fit test gives p = {lof:.2g} (< {LACK_OF_FIT_P}): its "
                 f"intervals take the lack-of-fit mean square on {lof_df} df as the error (the scale "
                 "levels' deviations from the curve count as random)"
                 + ("; it lacks fit: the vertex may be biased" if lof < ALPHA else "")
             )
     common = dict(
-        model="split", lack_of_fit_p=lof_quad, lack_of_fit_p_model=lof, residual_sd=resid_sd
+        model=model,
+        lack_of_fit_p=lof_quad,
+        lack_of_fit_p_model=lof,
+        residual_sd=resid_sd,
+        exponent=fit.exponent,
     )
     if fit.df <= 0:
         return ClassResponse(
@@ -678,7 +717,7 @@ def _split_response(
     band = {}
     if curve:
         grid = np.linspace(span[0], span[1], CURVE_POINTS)
-        rows = design(grid, fit.vertex, np.zeros(len(grid), dtype=int), k)
+        rows = design(grid, fit.vertex, np.zeros(len(grid), dtype=int), k, fit.exponent)
         rows[:, :k] = 1.0 / k
         value = rows @ fit.params
         half = t * np.sqrt(np.einsum("ij,jk,ik->i", rows, fit.cov, rows))

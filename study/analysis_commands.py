@@ -164,6 +164,7 @@ GENERIC_PEAK = {
     "top": 0.9,
     "curvature": 0.05,
     "asymmetry": 0.5,
+    "exponent": 2.0,
     "train_noise": 0.01,
     "seed_effect": 0.01,
 }
@@ -193,6 +194,7 @@ def power_command(args: argparse.Namespace) -> int:
         ("top", "--top-accuracy"),
         ("curvature", "--curvature"),
         ("asymmetry", "--asymmetry"),
+        ("exponent", "--exponent"),
         ("train_noise", "--train-noise"),
     ):
         values = tuple(np.atleast_1d(peak[name]))

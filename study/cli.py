@@ -70,11 +70,12 @@ fraction = number_type(
     float, "a number", lambda v: v >= 0, "is negative", "a GPU share such as 0.25 or 1"
 )
 # == analysis.response.MODELS (not imported: it loads statsmodels)
-RESPONSE_MODELS = ("auto", "lack-of-fit", "quadratic", "cubic", "split")
+RESPONSE_MODELS = ("auto", "lack-of-fit", "quadratic", "cubic", "split", "split-parabola")
 MODEL_HELP = (
     "model of the per-C response curve: auto (split with >= 5 scale levels, else quadratic; default), "
     "lack-of-fit (quadratic unless it fails the lack-of-fit test, then cubic), quadratic, cubic, "
-    "split (a parabola with its own curvature on each side of a profiled vertex; quadratic below 5 levels)"
+    "split (a peak |ln s - v|^p with its own steepness on each side of a profiled vertex v and a "
+    "profiled shape exponent p in 1..3; quadratic below 5 levels), split-parabola (the same with p = 2)"
 )
 PEAK_SHAPES = ("kink", "smooth")  # == analysis.power.SHAPES
 non_negative = number_type(float, "a number", lambda v: v >= 0, "is negative", "a number >= 0")
@@ -381,6 +382,13 @@ def build_parser() -> Parser:
         metavar="R[,R...]",
         help="flat-side curvature / steep-side curvature: one value, or one per class count "
         "(default: as measured, else 0.5; 1 = symmetric)",
+    )
+    power.add_argument(
+        "--exponent",
+        type=positive_list,
+        metavar="P[,P...]",
+        help="shape exponent p of the peak near its top, accuracy falling as |ln s - ln s*|^p: one "
+        "value, or one per class count (default: as measured, else 2 = parabolic)",
     )
     power.add_argument(
         "--shape",

@@ -234,7 +234,7 @@ def test_a_power_law_truth_is_recovered_through_the_whole_design():
     """The truth s* = 0.45 (C - 1)^0.6 simulated through the screen, the windows and the per-C
     estimator: k's intervals cover it and the straight law's a, b have no truth to cover."""
     r = simulate(DESIGN, Truth(power_law=(0.45, 0.6), curvature=0.08), studies=40, seed=6)
-    assert r.law_fitted >= 0.9 and r.coverage_k >= 0.85
+    assert r.law_fitted >= 0.8 and r.coverage_k >= 0.85
     assert abs(r.median_k - 0.6) < 0.1 and r.median_width_k > 0
     assert math.isnan(r.coverage_a) and r.coverage_gamma is None
     assert 0.0 <= r.power_law_rejected <= 0.2

@@ -266,8 +266,8 @@ def test_the_split_interval_inverts_the_profile_f_test():
 
     rng = np.random.default_rng(12)
     s, y, blocks = _curve(rng, asymmetry=0.5, points=9, half_width=1.5, noise=0.01)
-    r = fit_response(s, y, blocks, num_classes=33, model="split")
-    assert r.interior and r.ci[0] < r.scale < r.ci[1]
+    r = fit_response(s, y, blocks, num_classes=33, model="split-parabola")
+    assert r.interior and r.ci[0] < r.scale < r.ci[1] and r.exponent == 2.0
     d = np.log(s) - 0.5 * (np.log(s).min() + np.log(s).max())
     centre = 0.5 * (np.log(s).min() + np.log(s).max())
     rss = lambda v: OLS(y, design(d, v, blocks, 3)).fit().ssr  # noqa: E731
@@ -295,8 +295,8 @@ def test_a_split_parabola_that_lacks_fit_takes_its_error_from_the_level_means():
     s, y, blocks = _curve(rng, asymmetry=0.5, points=9, half_width=1.0, seeds=16, noise=0.004)
     level = np.searchsorted(np.unique(s), s)
     y = y + rng.normal(0, 0.004, 9)[level]
-    r = fit_response(s, y, blocks, num_classes=33, model="split")
-    assert r.model == "split" and r.lack_of_fit_p_model < 0.01 and r.interior
+    r = fit_response(s, y, blocks, num_classes=33, model="split-parabola")
+    assert r.model == "split-parabola" and r.lack_of_fit_p_model < 0.01 and r.interior
     assert any("lack-of-fit mean square on 5 df" in w for w in r.warnings)
     x = np.log(s)
     d = x - 0.5 * (x.min() + x.max())
@@ -308,6 +308,36 @@ def test_a_split_parabola_that_lacks_fit_takes_its_error_from_the_level_means():
     assert [math.log(end) - centre for end in r.ci] == pytest.approx(list(on_means.ci), abs=2e-3)
     pooled = fit_split(y, d, blocks, 16)  # the residual mean square: far narrower
     assert pooled.ci[1] - pooled.ci[0] < 0.6 * (on_means.ci[1] - on_means.ci[0])
+
+
+def test_the_split_peak_profiles_its_exponent_and_inverts_the_f_test_over_it():
+    """A peak sharper than a parabola (|u|^1.4, as the main job's real peaks): the exponent comes
+    out near 1.4, the vertex's interval covers the truth, and at its ends the smallest RSS over
+    the exponents exceeds RSS(v-hat) by F(0.95; 1, n - q) x RSS(v-hat) / (n - q), q = blocks + 4."""
+    from scipy import stats
+
+    from analysis.response import SPLIT_EXPONENTS
+    from analysis.split_peak import _profile
+
+    rng = np.random.default_rng(31)
+    x = np.tile(np.linspace(-2.0, 2.0, 9) + 1.6, 8)
+    blocks = np.repeat(np.arange(8), 9)
+    u = x - 1.6
+    y = 0.9 - 0.04 * np.abs(u) ** 1.4 * np.where(u < 0, 1.0, 0.6)
+    y = y + rng.normal(0, 0.01, 8)[blocks] + rng.normal(0, 0.004, len(x))
+    r = fit_response(np.exp(x), y, blocks, num_classes=33, model="split")
+    assert r.model == "split" and r.interior and abs(r.exponent - 1.4) <= 0.25
+    assert r.ci[0] <= math.exp(1.6) <= r.ci[1]
+    centre = 0.5 * (x.min() + x.max())
+    d = x - centre
+    ends = np.array([math.log(end) - centre for end in r.ci])
+    best, _ = _profile(
+        y, d, blocks, 8, np.array([math.log(r.scale) - centre]), SPLIT_EXPONENTS["split"]
+    )
+    at_ends, _ = _profile(y, d, blocks, 8, ends, SPLIT_EXPONENTS["split"])
+    df = len(y) - (8 + 4)
+    critical = float(stats.f.ppf(0.95, 1, df))
+    assert (at_ends - best[0]) / (best[0] / df) == pytest.approx([critical] * 2, rel=0.05)
 
 
 def test_the_split_parabola_finds_no_maximum_on_a_monotone_or_flat_curve():
@@ -355,9 +385,10 @@ def test_the_split_parabola_is_fitted_near_the_peak_where_accuracy_saturates(mon
     split parabola is fitted on the levels within LOCAL_SHARE of the peak's depth above chance.
     Simulated at C = 257 with the peak the main job measured there (top 0.51, the curve falling
     4.6 times faster above the optimum than below), through the cpu design's own screen and window:
-    the local fit's vertex is unbiased and its intervals hold the truth; the fit over the whole
-    window pulls the vertex down by about 0.2 ln units (its lack-of-fit error widens its intervals,
-    which then still miss more often)."""
+    the local fit's vertex is unbiased and its intervals hold the truth; the split parabola fitted
+    over the whole window pulls the vertex down by about 0.2 ln units (its lack-of-fit error widens
+    its intervals enough to hide that). The default split peak, whose exponent bends
+    with the tails, is nearly unbiased either way."""
     import dataclasses
     import functools
 
@@ -367,12 +398,15 @@ def test_the_split_parabola_is_fitted_near_the_peak_where_accuracy_saturates(mon
     measured = {k: (v[-1] if isinstance(v, tuple) else v) for k, v in MEASURED_PEAKS["cpu"].items()}
     one = dataclasses.replace(design("cpu"), class_counts=(257,))
     coverage, bias = {}, {}
-    for share in (LOCAL_SHARE, 1.0):
+    truth = power.Truth(**{**measured, "exponent": 2.0, "asymmetry": 4.59})  # as measured by p = 2
+    for model, share in [("split-parabola", LOCAL_SHARE), ("split-parabola", 1.0), ("split", 1.0)]:
         monkeypatch.setattr(
             power, "fit_response", functools.partial(fit_response, local_share=share)
         )
-        result = power.simulate(one, power.Truth(**measured), studies=60, seed=5)
-        coverage[share] = result.per_class[0]["coverage"]
-        bias[share] = result.per_class[0]["median_error_ln"]
-    assert coverage[LOCAL_SHARE] >= 0.88 and coverage[1.0] < coverage[LOCAL_SHARE], coverage
-    assert abs(bias[LOCAL_SHARE]) < 0.06 and bias[1.0] < -0.15, bias
+        result = power.simulate(one, truth, studies=60, seed=5, model=model)
+        coverage[model, share] = result.per_class[0]["coverage"]
+        bias[model, share] = result.per_class[0]["median_error_ln"]
+    local, whole = ("split-parabola", LOCAL_SHARE), ("split-parabola", 1.0)
+    assert coverage[local] >= 0.88, coverage
+    assert abs(bias[local]) < 0.06 and bias[whole] < -0.15, bias
+    assert abs(bias["split", 1.0]) < 0.06 and coverage["split", 1.0] >= 0.85, (bias, coverage)
