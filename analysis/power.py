@@ -8,7 +8,7 @@ peak that is steep below the optimum and flatter above it:
 so near the top it falls as k |u|^p (``curvature``: accuracy lost 1 ln unit below the optimum,
 per ln-unit^2 when the shape ``exponent`` p is 2; the main job's real peaks have p of about 1.25
 to 1.5) and far away it levels off at chance, 1/C. ``shape`` says how k passes from one side to the other:
-"kink" switches at the optimum (a corner in the curvature, the split parabola's own shape), "smooth"
+"kink" switches at the optimum (a corner in the curvature, the split peak's own shape), "smooth"
 blends the two with a logistic in u of width ``smooth_width`` ln units,
 k(u) = curvature (1 + (asymmetry - 1) / (1 + exp(-u / smooth_width))), so the peak is smooth with no
 corner; its maximum stays at u = 0 (k(u) u^2 grows on both sides for asymmetries between about 0.25 and 4).

@@ -256,3 +256,26 @@ def test_monte_carlo_shares_carry_their_wilson_interval():
     assert share_with_interval(0.5, 20) == "0.50 [0.30, 0.70]"  # Wilson, 10 of 20
     assert share_with_interval(1.0, 200) == "1.00 [0.98, 1.00]"
     assert share_with_interval(float("nan"), 200) == "n/a"
+
+
+def test_the_peak_exponent_is_simulated_and_checked_by_count(capsys):
+    """`--exponent` sets the shape p of the simulated peak (|u|^p near its top); the cpu size
+    defaults to the exponents the 16-seed run measured; a list of the wrong length is refused."""
+    from study.presets.scale_vs_classes import MEASURED_PEAKS
+
+    assert main(["power", "--studies", "2"]) == 0
+    measured = ",".join(format(v, "g") for v in MEASURED_PEAKS["cpu"]["exponent"])
+    assert f"|u|^{measured})" in capsys.readouterr().out
+    assert main(["power", "--studies", "2", "--exponent", "1.5"]) == 0
+    assert "|u|^1.5)" in capsys.readouterr().out
+    assert main(["power", "--studies", "2", "--exponent", "1,2"]) == 2
+    assert "--exponent 1.0,2.0: give one value or 5" in capsys.readouterr().err
+
+
+def test_a_sharp_peak_is_simulated_as_k_times_u_to_the_p():
+    truth = Truth(curvature=0.04, asymmetry=1.0, exponent=1.5, top=0.9)
+    s_star = float(truth.optimum(np.array([33]))[0])
+    acc = truth.accuracy(np.array([s_star, s_star * math.e]), 33, 0.9)
+    depth = 0.9 - 1 / 33
+    assert acc[0] == pytest.approx(0.9)
+    assert acc[1] == pytest.approx(0.9 - 0.04 / (1 + 0.04 / depth))
