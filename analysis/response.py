@@ -9,7 +9,8 @@ Model. With d = ln s - centre (centre: the middle of the scanned ln s range) and
 seed (``train.seed`` with ``data.subset_seed``: the same seed at every scale of a C), ordinary
 least squares (statsmodels); no seed term when there is one seed. The models (``MODELS``):
 
-- "split" (the default, ``model="auto"``, with >= 5 scale levels): the split peak of
+- "split" (the default, ``model="auto"``, with >= 7 scale levels; with 5 or 6 the default is
+  "split-parabola"): the split peak of
   ``analysis.split_peak``, seed effects + k_below |d - v|^p below the vertex v + k_above |d - v|^p
   above it, with v profiled over the scanned range, the shape exponent p over 1 .. 3
   (``SPLIT_EXPONENTS``), and a profile-F interval;
@@ -102,11 +103,18 @@ ALPHA = 0.05
 Z = float(stats.norm.ppf(1 - ALPHA / 2))
 MIN_LEVELS = 3  # a quadratic needs three scales
 CUBIC_MIN_LEVELS = 5  # a cubic or a split peak with a lack-of-fit test of its own needs five
+EXPONENT_MIN_LEVELS = 7  # the default fits the split peak's exponent with this many scale levels
 CURVE_POINTS = 61
 # Which curve: (scale levels, lack-of-fit p of the quadratic) -> the model fitted
 MODELS = {
     # the default: see the module docstring
-    "auto": lambda levels, lof: "split" if levels >= CUBIC_MIN_LEVELS else "quadratic",
+    "auto": lambda levels, lof: (
+        "split"
+        if levels >= EXPONENT_MIN_LEVELS
+        else "split-parabola"
+        if levels >= CUBIC_MIN_LEVELS
+        else "quadratic"
+    ),
     "lack-of-fit": lambda levels, lof: (
         "cubic" if levels >= CUBIC_MIN_LEVELS and lof < ALPHA else "quadratic"
     ),

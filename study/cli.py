@@ -72,7 +72,8 @@ fraction = number_type(
 # == analysis.response.MODELS (not imported: it loads statsmodels)
 RESPONSE_MODELS = ("auto", "lack-of-fit", "quadratic", "cubic", "split", "split-parabola")
 MODEL_HELP = (
-    "model of the per-C response curve: auto (split with >= 5 scale levels, else quadratic; default), "
+    "model of the per-C response curve: auto (split with >= 7 scale levels, split-parabola with 5 or 6, "
+    "else quadratic; default), "
     "lack-of-fit (quadratic unless it fails the lack-of-fit test, then cubic), quadratic, cubic, "
     "split (a peak |ln s - v|^p with its own steepness on each side of a profiled vertex v and a "
     "profiled shape exponent p in 1..3; quadratic below 5 levels), split-parabola (the same with p = 2)"
