@@ -21,8 +21,12 @@ least squares (statsmodels); no seed term when there is one seed. The models (``
 Why the exponent: the real peaks are sharper than a parabola. With 16 seeds of the main job the
 split parabola failed its lack-of-fit test at four of its five class counts (p = 8e-6 to 0.0045;
 the level means lay above the curve at the top and in the tails, below it in between), and its
-vertices moved by up to 0.16 ln units when the exponent was freed; with p profiled (p-hat 1.25 to
+vertices moved by up to 0.21 ln units when the exponent was freed; with p profiled (p-hat 1.25 to
 1.5) the tests gave p = 0.04 to 0.85 and the intervals were narrower at four class counts.
+Its limit, in ``study power`` with those peaks: 0.89-0.99 of vertex intervals cover at 4 seeds
+on kinked and smooth peaks and at 16 seeds on kinked ones, but with 16 seeds on a smooth asymmetric
+peak the vertices at C = 153 and 257 lean by +0.06 and +0.09 ln units and their narrow intervals
+cover in 81% and 62% of studies (a's in 85%).
 
 Why a split peak: the accuracy peak is asymmetric (steep below the optimum, flat above).
 A quadratic's vertex then lies towards the flat side by about 0.1 ln units per ln unit of window
@@ -58,17 +62,17 @@ around the best one whose seed-averaged mean lies within ``LOCAL_SHARE`` (30%) o
 the best mean down to chance (all levels when that leaves fewer than 5; a warning names the
 levels used). Simulated, this kept every C's vertex coverage at 0.87-0.99.
 
-The split parabola's vertex interval is the profile-F interval of ``analysis.split_peak`` (the
+A split peak's vertex interval is the profile-F interval of ``analysis.split_peak`` (the
 connected set of v around v-hat whose residual sum of squares the F test does not reject), and its
-sd for the law follows the same convention: the interval's width in s over 2 x 1.96. Where the
-split parabola's lack-of-fit test gives p < ``LACK_OF_FIT_P`` (0.25, Bancroft's rule for pooling
+sd for the law follows the same convention: the interval's width in s over 2 x 1.96. Where a
+split peak's lack-of-fit test gives p < ``LACK_OF_FIT_P`` (0.25, Bancroft's rule for pooling
 a term into the error only when its test is far from significant), the F test and the curvatures'
 t intervals take the lack-of-fit mean square, on its own degrees of freedom, as the error instead
 of the residual mean square: the scale levels' means deviate from the curve by more than the
 seeds' scatter explains, and those deviations, which every seed shares, are what the vertex's
 uncertainty is made of (a random effect per scale level; for a balanced design this is the fit to
 the level means with their own residual variance). Without it, many seeds make the pure error
-small while the curve's misfit stays. In ``study power`` (the cpu design, the measured peaks, 200
+small while the curve's misfit stays. In ``study power`` (the split parabola, the cpu design, the 4-seed run's peaks, 200
 studies, AdaCos-size law) with 16 seeds on the smooth peak, the vertex intervals at C = 257 held
 the truth in 54% of studies and a's in 81%; switching at p < 0.05 gave 77% and 89%, at p < 0.25
 91% and 94% (every C 0.90-0.98 on both peak shapes at 4 and 16 seeds), for a's interval about 10%

@@ -43,7 +43,7 @@ class SplitFit:
     params: np.ndarray  # block effects, k_below, k_above at v-hat
     unscaled_cov: np.ndarray  # (X'X)^-1 at v-hat: their covariance per unit error variance
     ssr: float  # RSS(v-hat)
-    df: int  # the error's degrees of freedom: n - p, p = blocks + 3 (``with_error`` may change it)
+    df: int  # the error's degrees of freedom: n - q (see above; ``with_error`` may change it)
     grid: np.ndarray  # the profiled vertices
     profile: np.ndarray  # RSS on the grid (the smallest over the exponents at each vertex)
     exponent: float = 2.0  # the shape exponent at v-hat (2: the split parabola)
