@@ -507,28 +507,11 @@ def fit_response(
             )
             rows = keep[level_idx]
             sub_idx = np.unique(level_idx[rows], return_inverse=True)[1]
-            sub_sat = _ols(
-                y[rows],
-                np.column_stack(
-                    [_design(d[rows], blocks[rows], k, 0), np.eye(int(keep.sum()))[sub_idx][:, 1:]]
-                ),
+            y, d, blocks, levels = y[rows], d[rows], blocks[rows], levels[keep]
+            saturated = _ols(
+                y,
+                np.column_stack([_design(d, blocks, k, 0), np.eye(len(levels))[sub_idx][:, 1:]]),
                 0,
-            )
-            return _split_response(
-                y[rows],
-                d[rows],
-                blocks[rows],
-                k,
-                centre,
-                sign,
-                levels[keep],
-                sub_sat,
-                lof_quad,
-                base,
-                blank,
-                notes,
-                curve,
-                chosen,
             )
         return _split_response(
             y,
