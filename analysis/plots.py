@@ -390,3 +390,54 @@ __all__ = [
     "plot_trend",
     "save",
 ]
+
+
+def plot_seed_plan(
+    rows: Sequence[dict[str, Any]], targets: dict[str, float], stem: str | Path
+) -> list[Path]:
+    """``study power --plan --figure``: per seed count the power to detect a > 0 with its 95%
+    Wilson interval over the simulated studies, and a's median interval width, each against its
+    target; the projected minutes label the seed counts."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    seeds = [row["seeds"] for row in rows]
+    power = np.array([row["power"] for row in rows], dtype=float)
+    low, high = proportion_confint(
+        np.round(power * np.array([row["studies"] for row in rows])),
+        [row["studies"] for row in rows],
+        method="wilson",
+    )
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.8))
+    left.fill_between(seeds, low, high, alpha=0.25, label="95% Monte-Carlo interval")
+    left.plot(seeds, power, "o-", label="power (a's lower 95% bound > 0)")
+    left.axhline(targets["power"], color="k", ls="--", lw=1, label=f"target {targets['power']:g}")
+    left.set_ylim(0, 1.02)
+    left.set_ylabel("power")
+    right.plot(
+        seeds,
+        [row["median_width_a"] for row in rows],
+        "o-",
+        color="C1",
+        label="a's median 95% width",
+    )
+    right.axhline(
+        targets["median_width_a"],
+        color="k",
+        ls="--",
+        lw=1,
+        label=f"target {targets['median_width_a']:g}",
+    )
+    right.set_ylabel("width of a's 95% interval")
+    for ax in (left, right):
+        ax.set_xticks(seeds)
+        ax.set_xticklabels(
+            [
+                f"{n}\n{row['minutes']:.0f} min" if row.get("minutes") is not None else str(n)
+                for n, row in zip(seeds, rows, strict=True)
+            ]
+        )
+        ax.set_xlabel("paired seeds (projected minutes)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"the design at each seed count ({rows[0]['studies']} simulated studies each)")
+    return save(fig, stem)

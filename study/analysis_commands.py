@@ -179,6 +179,8 @@ def power_command(args: argparse.Namespace) -> int:
     from analysis.power import Truth, simulate, summary_lines
     from analysis.report import json_safe
 
+    if args.figure and not args.plan:
+        raise UsageError(f"--figure {args.figure}: it draws the seed plan; give --plan too")
     design, val_per_class, size = preset_design(args.preset, args.size)
     if args.seeds:
         design = replace(design, seeds=tuple(range(args.seeds)))
@@ -261,11 +263,17 @@ def _plan(args: argparse.Namespace, design: Any, truth: Any, seconds: Any, size:
         if seconds
         else f"(minutes: no {size}-size run measured to project from)"
     )
+    rows = [
+        {"seeds": n, "minutes": m, **r.to_dict()}
+        for n, m, r in zip(counts, minutes, results, strict=True)
+    ]
+    if args.figure:
+        from analysis.plots import plot_seed_plan
+        from analysis.power import TARGETS
+
+        paths = plot_seed_plan(rows, TARGETS, args.figure)
+        print("wrote " + ", ".join(map(str, paths)))
     if args.json:
-        rows = [
-            {"seeds": n, "minutes": m, **r.to_dict()}
-            for n, m, r in zip(counts, minutes, results, strict=True)
-        ]
         data = {"preset": args.preset, "size": size, "plan": rows}
         Path(args.json).write_text(json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n")
         print(f"wrote {args.json}")

@@ -455,6 +455,12 @@ def build_parser() -> Parser:
     )
     power.add_argument("--seed", type=int, default=0, help="simulation seed")
     power.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    power.add_argument(
+        "--figure",
+        metavar="STEM",
+        help="with --plan: also draw power and a's width against the seed count, with their "
+        "targets, as STEM.png and STEM.svg",
+    )
     power.add_argument("--model", choices=RESPONSE_MODELS, default="auto", help=MODEL_HELP)
 
     replay = sub.add_parser(

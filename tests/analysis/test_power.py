@@ -225,6 +225,18 @@ def test_study_power_plan_prints_one_row_per_seed_count(tmp_path, capsys):
     assert all(len(row["design"]["seeds"]) == row["seeds"] for row in data["plan"])
 
 
+def test_study_power_plan_draws_its_figure_and_refuses_one_without_a_plan(tmp_path, capsys):
+    stem = tmp_path / "plan"
+    assert main(["power", "--plan", "2,3", "--studies", "3", "--figure", str(stem)]) == 0
+    assert f"wrote {stem}.png, {stem}.svg" in capsys.readouterr().out
+    assert (tmp_path / "plan.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = (tmp_path / "plan.svg").read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    lone = tmp_path / "lone"
+    assert main(["power", "--studies", "3", "--figure", str(lone)]) == 2
+    assert "--figure" in capsys.readouterr().err and not list(tmp_path.glob("lone*"))
+
+
 def test_study_power_seeds_simulates_that_many_blocks(capsys):
     assert main(["power", "--seeds", "3", "--studies", "2"]) == 0
     assert "x 3 seeds" in capsys.readouterr().out
