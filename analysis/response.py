@@ -23,10 +23,9 @@ split parabola failed its lack-of-fit test at four of its five class counts (p =
 the level means lay above the curve at the top and in the tails, below it in between), and its
 vertices moved by up to 0.21 ln units when the exponent was freed; with p profiled (p-hat 1.25 to
 1.5) the tests gave p = 0.04 to 0.85 and the intervals were narrower at four class counts.
-Its limit, in ``study power`` with those peaks: 0.89-0.99 of vertex intervals cover at 4 seeds
-on kinked and smooth peaks and at 16 seeds on kinked ones, but with 16 seeds on a smooth asymmetric
-peak the vertices at C = 153 and 257 lean by +0.06 and +0.09 ln units and their narrow intervals
-cover in 81% and 62% of studies (a's in 85%).
+In ``study power`` with those peaks a's intervals cover in 95-97% of studies at 4 and 16 seeds on
+kinked and smooth peaks, each C's vertex in 91-98% at 4 seeds; with 16 seeds on a smooth peak C =
+153's vertex leans +0.06 ln units and its narrow interval covers in 81%.
 
 Why a split peak: the accuracy peak is asymmetric (steep below the optimum, flat above).
 A quadratic's vertex then lies towards the flat side by about 0.1 ln units per ln unit of window
@@ -60,7 +59,9 @@ the main job measured, by -0.22 ln units at C = 257, where 95% intervals then he
 about half the studies). So the split parabola is fitted on the connected stretch of scale levels
 around the best one whose seed-averaged mean lies within ``LOCAL_SHARE`` (30%) of the depth from
 the best mean down to chance (all levels when that leaves fewer than 5; a warning names the
-levels used). Simulated, this kept every C's vertex coverage at 0.87-0.99.
+levels used). Simulated, this kept every C's vertex coverage at 0.87-0.99. The split peak is
+fitted on every level (``LOCAL_SHARES``): its exponent bends with the tails, and the restriction
+cost it coverage on a smooth peak (C = 257 with 16 seeds: 64% near the peak, 83% on the window).
 
 A split peak's vertex interval is the profile-F interval of ``analysis.split_peak`` (the
 connected set of v around v-hat whose residual sum of squares the F test does not reject), and its
@@ -141,7 +142,10 @@ SEARCH_POINTS = (
     2001  # grid of the test inversion, over the scanned range and its width again each side
 )
 LEVEL_DIGITS = 6  # scales equal to this many decimals of ln s are one level
-LOCAL_SHARE = 0.3  # a split peak is fitted where the mean metric is within this share of the peak's depth above chance
+# the split parabola is fitted where the mean metric is within this share of the peak's depth above
+# chance; the split peak, whose exponent bends with the tails, on every level (LOCAL_SHARES)
+LOCAL_SHARE = 0.3
+LOCAL_SHARES = {"split": 1.0, "split-parabola": LOCAL_SHARE}
 # a split peak's intervals take the lack-of-fit mean square as the error below this p of its
 # lack-of-fit test (Bancroft's rule: pool the misfit into the residual only when p > 0.25)
 LACK_OF_FIT_P = 0.25
@@ -425,7 +429,7 @@ def fit_response(
     warnings: Sequence[str] = (),
     curve: bool = True,
     model: str = "auto",
-    local_share: float = LOCAL_SHARE,
+    local_share: float | None = None,
 ) -> ClassResponse:
     """Fit one class count's response curve (see the module docstring); never raises for thin data."""
     if model not in MODELS:
@@ -498,6 +502,7 @@ def fit_response(
     chosen = MODELS[model](len(levels), lof_quad)
     if chosen in SPLIT_EXPONENTS:  # the models that are not polynomials
         keep = np.ones(len(levels), dtype=bool)
+        local_share = LOCAL_SHARES[chosen] if local_share is None else local_share
         if sign > 0 and num_classes >= 3 and local_share < 1:
             keep = local_levels(y, level_idx, len(levels), 1.0 / num_classes, local_share)
         if not keep.all():
