@@ -22,7 +22,7 @@ Why the exponent: the real peaks are sharper than a parabola. With 16 seeds of t
 split parabola failed its lack-of-fit test at four of its five class counts (p = 8e-6 to 0.0045;
 the level means lay above the curve at the top and in the tails, below it in between), and its
 vertices moved by up to 0.21 ln units when the exponent was freed; with p profiled (p-hat 1.25 to
-1.5) the tests gave p = 0.04 to 0.85 and the intervals were narrower at four class counts.
+1.5) the tests gave p = 0.04 to 0.85, with intervals about as wide as the parabola's.
 In ``study power`` with those peaks a's intervals cover in 95-97% of studies at 4 and 16 seeds on
 kinked and smooth peaks, each C's vertex in 91-98% at 4 seeds; with 16 seeds on a smooth peak C =
 153's vertex leans +0.06 ln units and its narrow interval covers in 81%.
