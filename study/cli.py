@@ -374,14 +374,14 @@ def build_parser() -> Parser:
         "--curvature",
         type=positive_list,
         metavar="K[,K...]",
-        help="accuracy lost per ln-unit^2 on the steep (low-s) side of the peak: one value, or one per "
-        "class count (default: the peaks measured at this size, else 0.05)",
+        help="accuracy lost 1 ln unit below the optimum (per ln-unit^2 with --exponent 2): one value, "
+        "or one per class count (default: the peaks measured at this size, else 0.05)",
     )
     power.add_argument(
         "--asymmetry",
         type=positive_list,
         metavar="R[,R...]",
-        help="flat-side curvature / steep-side curvature: one value, or one per class count "
+        help="the loss above the optimum / the loss below it: one value, or one per class count "
         "(default: as measured, else 0.5; 1 = symmetric)",
     )
     power.add_argument(
