@@ -16,7 +16,7 @@ The design, and why:
 - stage 1 screens 8 scales over 0.5..64 on one seed at a third of the steps; stage 2 runs
   ``window_points`` scales across +-``window_half_width`` ln-units around each screen optimum
   on every seed at full length (cpu size: 9 scales over +-2 x 4 seeds, the best `study power`
-  found within the 20-minute budget; 16 seeds meet the power targets in about 54 minutes, see
+  found within the 20-minute budget; 16 seeds meet the power targets in about 49 minutes, see
   docs/main-job.md). No early stopping (early accuracy favours large s).
 """
 
@@ -88,13 +88,15 @@ MEASURED_PEAKS = {
 }
 
 # What a cpu-size run's trials took on the 2-core machine (2 trials side by side, one thread
-# each): seconds per screen and per estimate trial, and the study's fixed seconds (Ray and Tune's
-# start, the first trials' imports, the end). `study power --plan` projects minutes from them.
+# each; the README's `study run` on 2026-12-02 with the cores otherwise idle: 871 s): mean seconds
+# per screen and per estimate trial (MLflow run start to end), and the rest of the run (Ray and
+# Tune's start, the first trials' imports, rendering the data, the end). `study power --plan`
+# projects minutes from them.
 MEASURED_SECONDS = {
     "cpu": {
-        "screen_trial": 4.0,
-        "estimate_trial": 8.5,
-        "fixed": 105.0,
+        "screen_trial": 3.9,
+        "estimate_trial": 7.7,
+        "fixed": 100.0,
         "workers": 2,
         "machine": "2 CPU cores",
     }
