@@ -100,6 +100,8 @@ def plot_scale_curves(trend: TrendResult, stem: str | Path) -> list[Path]:
             if o.interior
             else f"C = {o.num_classes}: no vertex ({o.reason[:48]})"
         )
+        if np.isfinite(o.exponent):  # a split model: the shape of its peak
+            head += f", peak |ln s - v|^{o.exponent:g}"
         ax.set_title(head, fontsize=8)
         ax.set_xlabel("scale s")
         ax.set_ylabel(trend.metric)
