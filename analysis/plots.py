@@ -381,34 +381,17 @@ def plot_pareto(info: dict[str, Any], stem: str | Path) -> list[Path]:
     return save(fig, stem)
 
 
-__all__ = [
-    "plot_groups",
-    "plot_history",
-    "plot_importances",
-    "plot_pareto",
-    "plot_proxy_cosines",
-    "plot_scale_curves",
-    "plot_schedules",
-    "plot_trend",
-    "save",
-]
-
-
 def plot_seed_plan(
     rows: Sequence[dict[str, Any]], targets: dict[str, float], stem: str | Path
 ) -> list[Path]:
     """``study power --plan --figure``: per seed count the power to detect a > 0 with its 95%
     Wilson interval over the simulated studies, and a's median interval width, each against its
     target; the projected minutes label the seed counts."""
-    from statsmodels.stats.proportion import proportion_confint
+    from analysis.power import wilson_interval
 
     seeds = [row["seeds"] for row in rows]
-    power = np.array([row["power"] for row in rows], dtype=float)
-    low, high = proportion_confint(
-        np.round(power * np.array([row["studies"] for row in rows])),
-        [row["studies"] for row in rows],
-        method="wilson",
-    )
+    power = [row["power"] for row in rows]
+    low, high = zip(*(wilson_interval(row["power"], row["studies"]) for row in rows), strict=True)
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.8))
     left.fill_between(seeds, low, high, alpha=0.25, label="95% Monte-Carlo interval")
     left.plot(seeds, power, "o-", label="power (a's lower 95% bound > 0)")
@@ -443,3 +426,17 @@ def plot_seed_plan(
         ax.legend(fontsize=8)
     fig.suptitle(f"the design at each seed count ({rows[0]['studies']} simulated studies each)")
     return save(fig, stem)
+
+
+__all__ = [
+    "plot_groups",
+    "plot_history",
+    "plot_importances",
+    "plot_pareto",
+    "plot_proxy_cosines",
+    "plot_scale_curves",
+    "plot_schedules",
+    "plot_seed_plan",
+    "plot_trend",
+    "save",
+]

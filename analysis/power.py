@@ -389,13 +389,19 @@ def plan_lines(results: list[PowerResult], minutes: list[float | None]) -> list[
     return lines
 
 
-def share_with_interval(share: float | None, studies: int) -> str:
-    """A Monte-Carlo share and its 95% Wilson interval over ``studies`` simulated studies."""
+def wilson_interval(share: float, studies: int) -> tuple[float, float]:
+    """The 95% Wilson interval of a Monte-Carlo share over ``studies`` simulated studies."""
     from statsmodels.stats.proportion import proportion_confint
 
+    low, high = proportion_confint(round(share * studies), studies, method="wilson")
+    return float(low), float(high)
+
+
+def share_with_interval(share: float | None, studies: int) -> str:
+    """A Monte-Carlo share and its 95% Wilson interval over ``studies`` simulated studies."""
     if share is None or not np.isfinite(share) or studies < 1:
         return "n/a"
-    low, high = proportion_confint(round(share * studies), studies, method="wilson")
+    low, high = wilson_interval(share, studies)
     return f"{share:.2f} [{low:.2f}, {high:.2f}]"
 
 
@@ -460,6 +466,7 @@ __all__ = [
     "projected_minutes",
     "seed_plan",
     "share_with_interval",
+    "wilson_interval",
     "simulate",
     "summary_lines",
 ]
