@@ -15,7 +15,7 @@ corner; its maximum stays at u = 0 (k(u) u^2 grows on both sides for asymmetries
 Two shapes keep an estimator from being chosen only because it matches the simulation's own.
 A trial's accuracy adds its seed block's effect (normal, sd ``seed_effect``, the same at every
 scale of that C and seed), training noise (normal, sd ``train_noise``), then binomial validation
-noise on n = ``val_per_class`` x C images.
+noise on n = ``val_per_class`` x C images (``val_per_class`` one value or one per C).
 
 Design. Exactly the preset's: the screen (``design.screen_scales``, one seed) is simulated, the
 window is placed by ``search_spaces.scale_design.screen_centre`` on the simulated screen and laid
@@ -49,7 +49,7 @@ SHAPES = {
 
 
 # Truth fields given once or per class count
-PER_CLASS = ("top", "curvature", "asymmetry", "train_noise", "exponent")
+PER_CLASS = ("top", "curvature", "asymmetry", "train_noise", "exponent", "val_per_class")
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Truth:
     # sd between seeds' trials at one scale (accuracy, not points), one or one per C
     train_noise: tuple[float, ...] = (0.01,)
     seed_effect: float = 0.01  # sd of a seed block's shift
-    val_per_class: int = 25
+    val_per_class: tuple[float, ...] = (25,)  # validation images per class, one or one per C
     screen_shift: float = 0.0  # ln units the screen's peak sits above the truth
     shape: str = (
         "kink"  # SHAPES: how the curvature passes from one side of the optimum to the other
@@ -92,7 +92,7 @@ class Truth:
         return self.a * np.log(np.asarray(c, dtype=float) - 1.0) + self.b
 
     def per_class(self, name: str, index: int, count: int) -> float:
-        """Field ``name`` (top, curvature, asymmetry, train_noise, exponent) at the ``index``-th of ``count`` class counts."""
+        """Field ``name`` (one of PER_CLASS) at the ``index``-th of ``count`` class counts."""
         values = getattr(self, name)
         if len(values) not in (1, count):
             raise ValueError(
@@ -199,7 +199,7 @@ def simulate(
             )
             asym_c = truth.per_class("asymmetry", i, n_c)
             exp_c = truth.per_class("exponent", i, n_c)
-            n_val = int(truth.val_per_class * c)
+            n_val = int(truth.per_class("val_per_class", i, n_c) * c)
             screened = _observe(
                 rng,
                 truth.accuracy(screen, c, top, truth.screen_shift, k_c, asym_c, exp_c),
@@ -252,7 +252,8 @@ def simulate(
         acc = per_c[i]
         window = np.asarray(acc["window"])
         top = truth.top_at(i, n_c)
-        binomial_sd = float(np.sqrt(top * (1 - top) / (truth.val_per_class * c)))
+        n_val = truth.per_class("val_per_class", i, n_c) * c
+        binomial_sd = float(np.sqrt(top * (1 - top) / n_val))
         noise = float(np.sqrt(truth.per_class("train_noise", i, n_c) ** 2 + binomial_sd**2))
         per_class.append(
             {
@@ -425,7 +426,7 @@ def summary_lines(result: PowerResult) -> list[str]:
     lines = [
         f"{result.studies} simulated studies; truth s*(C) = {_truth_law(t)}, curvature {_list(t['curvature'])} "
         f"per ln-unit^2 (flat side x{_list(t['asymmetry'])}, {t['shape']} peak, |u|^{_list(t['exponent'])}), training noise {_list(t['train_noise'])}, seed effect {t['seed_effect']:g}, "
-        f"{t['val_per_class']} validation images per class; estimator model: {result.model}",
+        f"{_list(t['val_per_class'])} validation images per class; estimator model: {result.model}",
         f"law fitted (>= 3 interior vertices): {result.law_fitted:.2f} of studies",
         f"power to detect a > 0 (a's lower 95% bound > 0): "
         f"{share_with_interval(result.power, result.studies)}",

@@ -139,12 +139,13 @@ def trend_lines(t: Any) -> list[str]:
     return lines
 
 
-# preset -> module with design(size), VAL_PER_CLASS
+# preset -> module with design(size) and val_per_class(size, num_classes)
 SCALE_DESIGNS = {"scale-vs-classes": "study.presets.scale_vs_classes"}
 
 
-def preset_design(preset: str, size: str | None) -> tuple[Any, int, str]:
-    """The two-stage ScaleDesign of a preset at a size, its validation images per class, and the size."""
+def preset_design(preset: str, size: str | None) -> tuple[Any, tuple[int, ...], str]:
+    """The two-stage ScaleDesign of a preset at a size, its validation images per class at each
+    class count, and the size."""
     import importlib
 
     from study.presets import PRESETS
@@ -155,8 +156,8 @@ def preset_design(preset: str, size: str | None) -> tuple[Any, int, str]:
         )
     size = size or PRESETS.get(preset).default_size
     module = importlib.import_module(SCALE_DESIGNS[preset])
-    val = getattr(module, "VAL_PER_CLASS", 25)
-    return module.design(size), int(val[size] if isinstance(val, dict) else val), size
+    design = module.design(size)
+    return design, tuple(module.val_per_class(size, c) for c in design.class_counts), size
 
 
 # no run measured
@@ -192,12 +193,14 @@ def power_command(args: argparse.Namespace) -> int:
         else measured.get(name, GENERIC_PEAK[name])
         for name in GENERIC_PEAK
     }
+    peak["val_per_class"] = tuple(int(v) for v in args.val_per_class or val_per_class)
     for name, flag in (
         ("top", "--top-accuracy"),
         ("curvature", "--curvature"),
         ("asymmetry", "--asymmetry"),
         ("exponent", "--exponent"),
         ("train_noise", "--train-noise"),
+        ("val_per_class", "--val-per-class"),
     ):
         values = tuple(np.atleast_1d(peak[name]))
         if len(values) not in (1, len(design.class_counts)):
@@ -214,7 +217,6 @@ def power_command(args: argparse.Namespace) -> int:
         b=args.b,
         power_law=tuple(args.power_law or ()),
         **peak,
-        val_per_class=args.val_per_class or val_per_class,
         screen_shift=args.screen_shift,
         shape=args.shape,
         smooth_width=args.smooth_width,

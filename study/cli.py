@@ -424,8 +424,9 @@ def build_parser() -> Parser:
     )
     power.add_argument(
         "--val-per-class",
-        type=positive_int,
-        help="validation images per class (default: the preset's)",
+        type=positive_int_list,
+        metavar="N[,N...]",
+        help="validation images per class: one value, or one per class count (default: the preset's)",
     )
     power.add_argument(
         "--screen-shift",
