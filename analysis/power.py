@@ -3,11 +3,17 @@
 Truth. s*(C) = a ln(C - 1) + b, or the power law c (C - 1)^k (``power_law``). At each C the metric (accuracy) against u = ln s - ln s*(C) is a
 peak that is steep below the optimum and flatter above it:
 
-    acc(u) = top - k |u|^p / (1 + k |u|^p / (top - 1/C)),   k = curvature (u < 0), curvature * asymmetry (u > 0)
+    acc(u) = top - x / (1 + (x / (top - 1/C))^4)^(1/4),   x = k |u|^p,
+    k = curvature (u < 0), curvature * asymmetry (u > 0)
 
-so near the top it falls as k |u|^p (``curvature``: accuracy lost 1 ln unit below the optimum,
-per ln-unit^2 when the shape ``exponent`` p is 2; the main job's real peaks have p of about 1.25
-to 1.5) and far away it levels off at chance, 1/C. ``shape`` says how k passes from one side to the other:
+so it falls as k |u|^p (``curvature``: accuracy lost 1 ln unit below the optimum, per
+ln-unit^2 when the shape ``exponent`` p is 2; the main job's real peaks have p of about 1.25 to
+1.5) until it nears chance, 1/C, where it levels off (a soft minimum of the drop and the depth to
+chance, ``LEVEL_SHARPNESS`` = 4: 1.5% short of k |u|^p where the drop is half the depth, 5%
+where it is 70%). The real peaks follow k |u|^p across their windows (the split peak's
+lack-of-fit tests pass there), so the levelling must not bend the curve inside a window: the
+earlier x / (1 + x / depth) did, and made the simulated vertex at C = 257 more than twice as wide
+as the real runs' (docs/main-job.md). ``shape`` says how k passes from one side to the other:
 "kink" switches at the optimum (a corner in the curvature, the split peak's own shape), "smooth"
 blends the two with a logistic in u of width ``smooth_width`` ln units,
 k(u) = curvature (1 + (asymmetry - 1) / (1 + exp(-u / smooth_width))), so the peak is smooth with no
@@ -47,6 +53,8 @@ SHAPES = {
     "smooth": lambda u, asymmetry, width: 1.0 + (asymmetry - 1.0) / (1.0 + np.exp(-u / width)),
 }
 
+
+LEVEL_SHARPNESS = 4.0  # how abruptly the peak levels off near chance (see the module docstring)
 
 # Truth fields given once or per class count
 PER_CLASS = ("top", "curvature", "asymmetry", "train_noise", "exponent", "val_per_class")
@@ -119,7 +127,8 @@ class Truth:
         )
         power = np.abs(u) ** (self.exponent[0] if exponent is None else exponent)
         depth = max(top - 1.0 / c, 1e-9)
-        return top - k * power / (1.0 + k * power / depth)
+        drop = k * power
+        return top - drop / (1.0 + (drop / depth) ** LEVEL_SHARPNESS) ** (1.0 / LEVEL_SHARPNESS)
 
 
 @dataclass

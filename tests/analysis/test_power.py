@@ -104,6 +104,8 @@ def test_study_power_on_the_smoke_design_with_a_quadratic(capsys):
         (["--preset", "basics"], "no two-stage scale design"),
         (["--curvature", "0"], "expected each value positive"),
         (["--shape", "round"], "invalid choice"),
+        (["--val-per-class", "25,25"], "--val-per-class 25,25: give one value or 5"),
+        (["--val-per-class", "2.5"], "expected each a whole number >= 1"),
         (["--a", "-5"], "expected a positive optimum scale"),
     ],
 )
@@ -183,6 +185,28 @@ def test_per_class_peaks_reach_their_own_class_count():
     assert truth.per_class("asymmetry", 3, 5) == 0.5  # one value: every C
     with pytest.raises(ValueError, match="give one value or 3"):
         truth.per_class("top", 0, 3)
+
+
+def test_more_validation_images_narrow_only_the_class_counts_that_get_them():
+    """``val_per_class`` per C sets each C's binomial validation noise: more images at the first
+    class count narrow its vertex interval and leave the last one's alone."""
+    plan = ScaleDesign(
+        class_counts=(17, 33, 65),
+        screen_scales=(1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0),
+        screen_fraction=1 / 3,
+        window_points=7,
+        window_half_width=1.5,
+        seeds=(0, 1, 2),
+    )
+    common = dict(curvature=0.03, asymmetry=1.0, top=0.9, train_noise=0.0, seed_effect=0.005)
+    few = simulate(plan, Truth(val_per_class=(4,), **common), studies=60, seed=3)
+    more = simulate(plan, Truth(val_per_class=(400, 4, 4), **common), studies=60, seed=3)
+    width = [[c["median_width_ln"] for c in r.per_class] for r in (few, more)]
+    assert width[1][0] < 0.5 * width[0][0], width
+    assert abs(width[1][-1] / width[0][-1] - 1) < 0.25, width
+    assert more.per_class[0]["replicate_sd"] < 0.2 * few.per_class[0]["replicate_sd"]
+    with pytest.raises(ValueError, match="give one value or 3"):
+        simulate(plan, Truth(val_per_class=(4, 4), **common), studies=1, seed=3)
 
 
 def test_more_seeds_narrow_the_law_and_the_plan_says_where_the_targets_are_met():
@@ -290,4 +314,21 @@ def test_a_sharp_peak_is_simulated_as_k_times_u_to_the_p():
     acc = truth.accuracy(np.array([s_star, s_star * math.e]), 33, 0.9)
     depth = 0.9 - 1 / 33
     assert acc[0] == pytest.approx(0.9)
-    assert acc[1] == pytest.approx(0.9 - 0.04 / (1 + 0.04 / depth))
+    assert acc[1] == pytest.approx(0.9 - 0.04 / (1 + (0.04 / depth) ** 4) ** 0.25)
+    assert acc[1] == pytest.approx(0.9 - 0.04, abs=1e-6)  # far from chance: k |u|^p itself
+
+
+def test_the_simulated_peak_follows_k_u_to_the_p_until_it_nears_chance():
+    """Inside a window the truth is the measured k |u|^p (the real peaks pass the split peak's
+    lack-of-fit test there); only where that drop nears the depth to chance does it level off, and
+    it never falls below chance."""
+    truth = Truth(curvature=0.065, asymmetry=2.38, exponent=1.25, top=0.52)
+    c = 257
+    u = np.linspace(-6, 6, 1201)
+    acc = truth.accuracy(truth.optimum(c) * np.exp(u), c, 0.52)
+    pure = 0.52 - 0.065 * np.where(u < 0, 1.0, 2.38) * np.abs(u) ** 1.25
+    depth = 0.52 - 1 / c
+    half = (0.52 - pure) < 0.5 * depth
+    assert np.max(np.abs(acc - pure)[half]) < 0.01 * depth  # 0.75% of the depth at half of it
+    assert np.all(acc > 1 / c) and acc.min() < 1 / c + 0.1 * depth
+    assert np.all(np.diff(acc[u < 0]) > 0) and np.all(np.diff(acc[u > 0]) < 0)

@@ -50,6 +50,20 @@ def test_every_class_count_trains_about_the_same_number_of_steps(size):
     assert all(abs(s / STEPS[size] - 1) < 0.2 for s in steps), steps
 
 
+@pytest.mark.parametrize("size", ["smoke", "cpu", "full"])
+def test_every_class_count_validates_on_about_the_same_number_of_images(size):
+    """A fixed validation budget per trial, like the fixed step budget: the images per class
+    follow from C, so the validation set's binomial noise does not grow as C falls."""
+    from study.presets.scale_vs_classes import VAL_IMAGES
+
+    groups = PRESETS.get("scale-vs-classes").build(size, "")["groups"]
+    images = [g["data.val_per_class"] * g["data.num_classes"] for g in groups]
+    assert [g["data.num_classes"] for g in groups] == list(class_counts(size))
+    assert all(0 <= n / VAL_IMAGES[size] - 1 < 0.15 for n in images), images
+    per_class = [g["data.val_per_class"] for g in groups]
+    assert per_class == sorted(per_class, reverse=True) and per_class[0] > per_class[-1]
+
+
 def test_screen_stage_runs_the_screen_grid_on_one_seed_at_a_third_of_the_epochs(tmp_path):
     spec = preset_spec("cpu", str(tmp_path))
     stage = next_stage(spec, {})
