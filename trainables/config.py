@@ -57,6 +57,8 @@ class DataConfig:
     validation: str = "holdout"
     # images per class of an "unseen_fonts" validation split; 0 = the dataset's default
     val_per_class: int = 0
+    # test-font images per class of the built-in glyphs; 0 = the dataset's default (50)
+    test_per_class: int = 0
     # the class whose recall is reported apart (val/test_important_class_recall) whatever the loss;
     # CAMRI's margin class; -1 = none
     important_class: int = -1

@@ -52,6 +52,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         one_of("class_pool", CLASS_POOLS),
         one_of("validation", VALIDATIONS),
         ("val_per_class", lambda v: v >= 0, "expected >= 0 (0 = the dataset's default)"),
+        ("test_per_class", lambda v: v >= 0, "expected >= 0 (0 = the dataset's default)"),
         ("important_class", lambda v: v >= -1, "expected -1 (none) or a class index"),
         ("val_classes", lambda v: v >= 0, "expected 0 (none) or a number of classes"),
     ),

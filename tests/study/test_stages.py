@@ -64,6 +64,20 @@ def test_every_class_count_validates_on_about_the_same_number_of_images(size):
     assert per_class == sorted(per_class, reverse=True) and per_class[0] > per_class[-1]
 
 
+@pytest.mark.parametrize("size", ["smoke", "cpu", "full"])
+def test_the_test_set_is_capped_per_trial_and_per_class(size):
+    """The curve never reads the test set: at most TEST_IMAGES per trial (a little over, by
+    rounding up per class) and never more than the glyphs' 50 per class."""
+    from study.presets.scale_vs_classes import TEST_IMAGES
+    from trainables.data.glyphs import GLYPH_TEST_PER_CLASS
+
+    groups = PRESETS.get("scale-vs-classes").build(size, "")["groups"]
+    for g in groups:
+        per_class, c = g["data.test_per_class"], g["data.num_classes"]
+        assert 1 <= per_class <= GLYPH_TEST_PER_CLASS
+        assert per_class == GLYPH_TEST_PER_CLASS or per_class * c < TEST_IMAGES[size] + c
+
+
 def test_screen_stage_runs_the_screen_grid_on_one_seed_at_a_third_of_the_epochs(tmp_path):
     spec = preset_spec("cpu", str(tmp_path))
     stage = next_stage(spec, {})

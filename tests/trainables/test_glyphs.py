@@ -26,6 +26,29 @@ def test_bundle_shape_and_flags() -> None:
     assert len(set(b.class_names)) == 12 and all(n.startswith("U+") for n in b.class_names)
 
 
+def test_validation_and_test_images_per_class_follow_the_config() -> None:
+    """``data.val_per_class`` and ``data.test_per_class`` set how many unseen-font images each
+    class gets; validation and test fonts stay apart whatever the counts."""
+    cfg = DataConfig(
+        name="glyphs",
+        num_classes=6,
+        max_per_class=8,
+        image_size=16,
+        validation="unseen_fonts",
+        val_per_class=7,
+        test_per_class=3,
+    )
+    a = glyphs.glyph_arrays(cfg)
+    assert np.bincount(a["val_y"].numpy()).tolist() == [7] * 6
+    assert np.bincount(a["test_y"].numpy()).tolist() == [3] * 6
+    for label in range(6):
+        val_fonts = set(a["val_font"][a["val_y"] == label].tolist())
+        test_fonts = set(a["test_font"][a["test_y"] == label].tolist())
+        assert val_fonts and test_fonts and not val_fonts & test_fonts
+    with pytest.raises(ValueError, match="test_per_class"):
+        DataConfig(name="glyphs", test_per_class=-1)
+
+
 def test_default_is_digits_and_latin_letters() -> None:
     inv = glyphs.glyph_class_pool(0)
     assert "0" in inv["chars"] and "A" in inv["chars"] and "Z" in inv["chars"]

@@ -12,7 +12,8 @@ pixels, with random scale, rotation, shift, stroke width and noise (glyph_render
 matplotlib's and DejaVu's fonts); larger counts draw ``num_classes`` characters with
 ``data.subset_seed`` from the smallest prefix of tiers that holds them, or from every tier with
 ``data.class_pool = all`` (386 at most with those fonts; the error names the maximum). Each class gets ``data.max_per_class`` (default 200)
-train-font images, spread round-robin over its train fonts, and 50 test-font images.
+train-font images, spread round-robin over its train fonts, and ``data.test_per_class`` (default 50)
+test-font images.
 
 The renders are deterministic (fixed seeds per character and font) and cached under
 ``$STUDY_CACHE_DIR/glyphs`` keyed by a hash of everything that defines them.
@@ -136,7 +137,10 @@ def glyph_arrays(cfg: DataConfig) -> dict[str, Any]:
     inv = glyph_class_pool(cfg.num_classes, cfg.class_pool)
     chosen = choose_classes(len(inv["chars"]), cfg.num_classes, cfg.subset_seed, "glyphs")
     chars = [inv["chars"][i] for i in chosen.tolist()]
-    per_class = {"train": cfg.max_per_class or GLYPH_TRAIN_PER_CLASS, "test": GLYPH_TEST_PER_CLASS}
+    per_class = {
+        "train": cfg.max_per_class or GLYPH_TRAIN_PER_CLASS,
+        "test": cfg.test_per_class or GLYPH_TEST_PER_CLASS,
+    }
     if cfg.validation == "unseen_fonts":
         per_class["val"] = cfg.val_per_class or GLYPH_VAL_PER_CLASS
     size = cfg.image_size or GLYPH_IMAGE_SIZE
