@@ -18,8 +18,8 @@ The design, and why:
 - stage 1 screens 8 scales over 0.5..64 on one seed at a third of the steps; stage 2 runs
   ``window_points`` scales across +-``window_half_width`` ln-units around each screen optimum
   on every seed at full length (cpu size: 10 scales over +-2 x 4 seeds, the best `study power`
-  found within the 20-minute budget, where it meets the issue's targets for an AdaCos-size law;
-  see docs/main-job.md). No early stopping (early accuracy favours large s).
+  found within the 20-minute budget; for an AdaCos-size law it has power 0.97 and a's interval
+  is 1.37 wide, see docs/main-job.md). No early stopping (early accuracy favours large s).
 """
 
 from __future__ import annotations
@@ -99,15 +99,15 @@ MEASURED_PEAKS = {
 }
 
 # What a cpu-size run's trials took on the 2-core machine (2 trials side by side, one thread
-# each; the README's `study run` on 2026-12-02 with the cores otherwise idle: 983 s): mean seconds
+# each; the README's `study run` on 2026-12-02 with the cores otherwise idle: 952 s): mean seconds
 # per screen and per estimate trial (MLflow run start to end), and the rest of the run (Ray and
 # Tune's start, the first trials' imports, rendering the data, the end). `study power --plan`
 # projects minutes from them.
 MEASURED_SECONDS = {
     "cpu": {
-        "screen_trial": 4.26,
-        "estimate_trial": 7.93,
-        "fixed": 105.0,
+        "screen_trial": 3.83,
+        "estimate_trial": 7.64,
+        "fixed": 111.0,
         "workers": 2,
         "machine": "2 CPU cores",
     }
