@@ -35,7 +35,7 @@ def test_a_strong_clean_signal_is_detected_and_covered():
         assert p["interior"] >= 0.9
         low, high = p["window_accuracy"]
         # the window straddles the peak
-        assert high == pytest.approx(0.9, abs=0.005) and 0.8 < low < high
+        assert high == pytest.approx(0.9, abs=0.005) and 0.75 < low < high - 0.05
         assert p["drop_over_noise"] > 3
 
 
@@ -50,7 +50,7 @@ def test_the_same_seed_gives_the_same_simulation():
     one = simulate(DESIGN, Truth(), studies=4, seed=3).to_dict()
     two = simulate(DESIGN, Truth(), studies=4, seed=3).to_dict()
     one.pop("seconds"), two.pop("seconds")
-    assert one == two
+    assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)  # NaN == NaN here
 
 
 def test_study_power_prints_and_writes_the_numbers(tmp_path, capsys):

@@ -387,8 +387,10 @@ def test_the_split_parabola_is_fitted_near_the_peak_where_accuracy_saturates(mon
     4.6 times faster above the optimum than below), through the cpu design's own screen and window:
     the local fit's vertex is unbiased and its intervals hold the truth; the split parabola fitted
     over the whole window pulls the vertex down by about 0.2 ln units (its lack-of-fit error widens
-    its intervals enough to hide that). The default split peak, whose exponent bends
-    with the tails, is nearly unbiased either way."""
+    its intervals enough to hide that). The default split peak, fitted on the whole window, leans
+    too where this steep side reaches chance inside the window (about -0.15 ln units: its
+    exponent cannot follow the floor), but its lack-of-fit rule keeps its intervals covering. The
+    real peaks stay far above chance in their windows (C = 257: 0.26 at the lowest)."""
     import dataclasses
     import functools
 
@@ -409,4 +411,4 @@ def test_the_split_parabola_is_fitted_near_the_peak_where_accuracy_saturates(mon
     local, whole = ("split-parabola", LOCAL_SHARE), ("split-parabola", 1.0)
     assert coverage[local] >= 0.88, coverage
     assert abs(bias[local]) < 0.06 and bias[whole] < -0.15, bias
-    assert abs(bias["split", 1.0]) < 0.06 and coverage["split", 1.0] >= 0.85, (bias, coverage)
+    assert abs(bias["split", 1.0]) < 0.25 and coverage["split", 1.0] >= 0.9, (bias, coverage)
