@@ -432,6 +432,7 @@ def _truth_law(t: dict[str, Any]) -> str:
 def summary_lines(result: PowerResult) -> list[str]:
     """The printed report of ``study power`` ("n/a" where no study fitted the law or no vertex was interior)."""
     t = result.truth
+    fitted = round(result.law_fitted * result.studies)  # the studies that fitted the law
     lines = [
         f"{result.studies} simulated studies; truth s*(C) = {_truth_law(t)}, curvature {_list(t['curvature'])} "
         f"per ln-unit^2 (flat side x{_list(t['asymmetry'])}, {t['shape']} peak, |u|^{_list(t['exponent'])}), training noise {_list(t['train_noise'])}, seed effect {t['seed_effect']:g}, "
@@ -439,8 +440,10 @@ def summary_lines(result: PowerResult) -> list[str]:
         f"law fitted (>= 3 interior vertices): {result.law_fitted:.2f} of studies",
         f"power to detect a > 0 (a's lower 95% bound > 0): "
         f"{share_with_interval(result.power, result.studies)}",
-        f"coverage of a's 95% interval: {_f(result.coverage_a)}; of b's: {_f(result.coverage_b)}"
-        + ("" if result.coverage_gamma is None else f"; of gamma's: {_f(result.coverage_gamma)}"),
+        f"coverage of a's 95% interval: {share_with_interval(result.coverage_a, fitted)}; "
+        f"of b's: {_f(result.coverage_b)}"
+        + ("" if result.coverage_gamma is None else f"; of gamma's: {_f(result.coverage_gamma)}")
+        + " (coverage among the studies that fitted the law)",
         f"median width of a's 95% interval: {_f(result.median_width_a, '.3g')} (median a = {_f(result.median_a, '.3g')}, "
         f"median gamma = {_f(result.median_gamma, '.3g')})",
         *(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -66,6 +67,9 @@ def test_study_power_prints_and_writes_the_numbers(tmp_path, capsys):
         "accuracy",
     ):
         assert phrase in text
+    # every Monte-Carlo share the estimator is judged by carries its Wilson interval
+    assert re.search(r"power to detect a > 0 .*: \d\.\d\d \[\d\.\d\d, \d\.\d\d\]", text)
+    assert re.search(r"coverage of a's 95% interval: \d\.\d\d \[\d\.\d\d, \d\.\d\d\]", text)
     data = json.loads(out.read_text())
     assert data["preset"] == "scale-vs-classes" and data["studies"] == 4 and data["model"] == "auto"
     assert {
