@@ -66,9 +66,9 @@ def grid_sampler(seed: int, grid: Mapping[str, Sequence[Any]]) -> Any:
 @SAMPLERS.register("nsga2")
 def nsga2(seed: int, grid: Mapping[str, Sequence[Any]]) -> Any:
     """NSGA-II for several objectives (head vs tail accuracy; accuracy vs important-class recall)."""
-    import optuna
+    from study.genetic_sampler import PicklableNSGAIISampler
 
-    return optuna.samplers.NSGAIISampler(seed=seed, population_size=8)
+    return PicklableNSGAIISampler(seed=seed, population_size=8)
 
 
 @SCHEDULERS.register("asha")

@@ -313,3 +313,30 @@ def test_every_sampler_proposes_points_of_the_smoke_space(name):
         import sys
 
         assert "cmaes" in sys.modules  # CMA-ES itself ran, not only its random start-up
+
+
+@pytest.mark.parametrize("name", ["tpe", "random", "cmaes", "qmc", "nsga2", "grid"])
+def test_every_sampler_survives_tunes_pickling_mid_study(name):
+    """Tune pickles the search algorithm with its sampler when it saves the experiment (ray's
+    cloudpickle, and plain pickle for the searcher's checkpoint); Optuna 5.1's NSGA-II holds a
+    thread lock that pickling refuses. The copy must go on proposing points in the same study."""
+    import pickle
+
+    import optuna
+    from ray import cloudpickle
+
+    from study.samplers import SAMPLERS
+
+    assert set(SAMPLERS.names()) == {"tpe", "random", "cmaes", "qmc", "nsga2", "grid"}
+    grid = {"x": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]}
+    study = optuna.create_study(sampler=SAMPLERS.get(name)(0, grid), direction="maximize")
+    for _ in range(3):
+        trial = study.ask()
+        study.tell(trial, trial.suggest_float("x", 0.1, 0.7))
+    study.sampler = pickle.loads(pickle.dumps(cloudpickle.loads(cloudpickle.dumps(study.sampler))))
+    for _ in range(3):
+        trial = study.ask()
+        study.tell(trial, trial.suggest_float("x", 0.1, 0.7))
+    assert len({t.params["x"] for t in study.trials}) >= 2 and all(
+        t.state == optuna.trial.TrialState.COMPLETE for t in study.trials
+    )
