@@ -27,6 +27,27 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture(scope="session")
+def loss_combos_study(tmp_path_factory):
+    """A real loss-combos study at smoke size on fewer images (tests.trainables.recorded_runs.SMALL),
+    every cell on both paired seeds: 1 epoch of CE, then 2 of the cell's losses, lr x0.1 after
+    epoch 2. (store URI, its trials as ``analysis.load`` reads them), shared by the tests that read it."""
+    from tests.trainables.recorded_runs import SMALL, run_small_preset
+
+    base = {**SMALL, "train.pretrain_epochs": 1, "train.epochs": 2, "optim.lr_milestones": "2"}
+    return run_small_preset("loss-combos", tmp_path_factory.mktemp("loss-combos"), base, seeds=2)
+
+
+@pytest.fixture(scope="session")
+def camri_study(tmp_path_factory):
+    """A real camri study at smoke size on fewer images, 1 epoch: 3 searched trials and its
+    cross-entropy baseline arm on both paired seeds. (store URI, trials), shared."""
+    from tests.trainables.recorded_runs import SMALL, run_small_preset
+
+    folder = tmp_path_factory.mktemp("camri")
+    return run_small_preset("camri", folder, {**SMALL, "train.epochs": 1}, trials=3, seeds=2)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'mlflow.db'}"

@@ -73,9 +73,6 @@ def test_one_baseline_seed_gives_no_verdict():
     assert info["baseline"]["metrics"]["test_important_class_recall"]["pred_low"] is None
 
 
-SMALL = {"data.max_per_class": 30, "data.image_size": 16, "train.batch_size": 64, "train.epochs": 1}
-
-
 def _report(store: str, folder, *flags: str) -> dict:
     done = run_study_cli(
         "report", "--tracking-uri", store, "--out", str(folder / "report"), *flags, cwd=folder
@@ -86,8 +83,10 @@ def _report(store: str, folder, *flags: str) -> dict:
 
 
 @pytest.mark.slow
-def test_a_camri_study_reports_its_ce_baseline_on_the_pareto_plot_and_in_a_table(tmp_path):
-    store, trials = run_small_preset("camri", tmp_path, SMALL, trials=3, seeds=2)
+def test_a_camri_study_reports_its_ce_baseline_on_the_pareto_plot_and_in_a_table(
+    camri_study, tmp_path
+):
+    store, trials = camri_study  # tests/conftest.py: a real camri run, shared
     ce = trials[trials["tag:arm"].eq("baseline")]
     assert len(trials) == 5 and len(ce) == 2 and ce["param:loss.output"].eq("ce").all()
     assert sorted(ce["param:train.seed"]) == [0, 1] and ce["param:data.subset_seed"].eq(0).all()

@@ -14,24 +14,11 @@ from analysis.summaries import non_dominated, pareto_info
 
 @pytest.mark.slow
 def test_loss_combos_on_paired_seeds_fills_the_paper_table_with_means_intervals_and_contrasts(
-    study_cli, tmp_path
+    loss_combos_study, study_cli, tmp_path
 ):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    done = study_cli(
-        "run",
-        "--preset",
-        "loss-combos",
-        "--size",
-        "smoke",
-        "--seeds",
-        "2",
-        "--tracking-uri",
-        uri,
-        "--storage",
-        str(tmp_path / "results"),
-        timeout=1800,
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    """The loss-combos preset's smoke study (on fewer, smaller images: tests/conftest.py), run by
+    `study run`, every cell on both paired seeds; then `study report` reads its store."""
+    uri, _ = loss_combos_study
     done = study_cli(
         "report",
         "--tracking-uri",

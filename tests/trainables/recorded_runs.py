@@ -15,6 +15,9 @@ from analysis.load import load_trials
 from study.presets import PRESETS
 from tests.conftest import run_study_cli
 
+# fewer and smaller images than the presets' smoke size: the tests read what is recorded, not accuracy
+SMALL = {"data.max_per_class": 30, "data.image_size": 16, "train.batch_size": 64}
+
 
 def run_small_preset(
     preset: str, folder: Path, base: dict[str, Any] | None = None, **fields: Any
@@ -24,6 +27,9 @@ def run_small_preset(
     spec = PRESETS.get(preset).build("smoke", "")
     spec = {
         **spec,
+        # as `study run --preset P --size smoke --dry-run --format yaml` writes them
+        "preset": preset,
+        "size": "smoke",
         "base": {**spec["base"], **(base or {})},
         **fields,
         "name": f"{preset}-recorded",

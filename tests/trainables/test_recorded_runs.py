@@ -11,24 +11,20 @@ import pytest
 from study.presets import PRESETS
 from tests.trainables.recorded_runs import run_small_preset
 
-SMALL = {"data.max_per_class": 30, "data.image_size": 16, "train.batch_size": 64}
-
-
-@pytest.fixture(scope="module")
-def loss_combos(tmp_path_factory):
-    """loss-combos at smoke size on fewer images: 1 epoch of CE, 2 of the cell's losses, lr x0.1 after epoch 2."""
-    base = {**SMALL, "train.pretrain_epochs": 1, "train.epochs": 2, "optim.lr_milestones": "2"}
-    return run_small_preset("loss-combos", tmp_path_factory.mktemp("loss-combos"), base, seeds=1)
+# loss_combos_study and camri_study: tests/conftest.py (real studies shared with tests/analysis)
 
 
 @pytest.mark.slow
-def test_every_trial_records_the_cell_it_belongs_to(loss_combos):
-    _, trials = loss_combos
+def test_every_trial_records_the_cell_it_belongs_to(loss_combos_study):
+    _, trials = loss_combos_study
     grid = PRESETS.get("loss-combos").build("smoke", "")["grid"]
     assert trials["status"].eq("FINISHED").all()
-    cells = set(zip(trials["param:search.output"], trials["param:search.feature"]))
-    assert cells == set(itertools.product(grid["search.output"], grid["search.feature"]))
-    assert len(trials) == len(cells)
+    cells = list(zip(trials["param:search.output"], trials["param:search.feature"]))
+    assert set(cells) == set(itertools.product(grid["search.output"], grid["search.feature"]))
+    # each cell once per paired seed
+    assert sorted(zip(cells, trials["param:train.seed"])) == sorted(
+        (cell, seed) for cell in set(cells) for seed in (0, 1)
+    )
     for _, run in trials.iterrows():  # the label and the config it stands for agree
         has_complement = run.get("param:loss.terms.complement.weight") == run.get(
             "param:loss.terms.complement.weight"
@@ -37,26 +33,26 @@ def test_every_trial_records_the_cell_it_belongs_to(loss_combos):
 
 
 @pytest.mark.slow
-def test_complement_cells_decay_both_learning_rates(loss_combos):
+def test_complement_cells_decay_both_learning_rates(loss_combos_study):
     from analysis.load import load_metric_histories
 
-    store, trials = loss_combos
+    store, trials = loss_combos_study
     with_complement = trials[trials["param:search.output"] == "complement_ce"]["run_id"].tolist()
-    assert len(with_complement) == 3
+    assert len(with_complement) == 6  # 3 cells x 2 seeds
     for metric in ("lr", "lr_secondary"):
         history = load_metric_histories(store, with_complement, metric)
-        assert history["run_id"].nunique() == 3, metric
+        assert history["run_id"].nunique() == 6, metric
         for _, rows in history.groupby("run_id"):
             assert rows["step"].tolist() == [1, 2, 3]
             assert rows["value"].tolist() == pytest.approx([0.05, 0.05, 0.005]), metric
 
 
 @pytest.mark.slow
-def test_camri_searches_its_margin_and_scale(tmp_path):
+def test_camri_searches_its_margin_and_scale(camri_study):
     """The camri preset fixes loss.output in its base; its margin and scale spaces still search (its
-    cross-entropy baseline arm, one trial on seed 0 here, is tagged apart)."""
-    _, trials = run_small_preset("camri", tmp_path, {**SMALL, "train.epochs": 1}, trials=3, seeds=1)
-    assert trials["tag:arm"].eq("baseline").sum() == 1
+    cross-entropy baseline arm, one trial per seed, is tagged apart)."""
+    _, trials = camri_study
+    assert trials["tag:arm"].eq("baseline").sum() == 2
     trials = trials[trials["tag:arm"].ne("baseline")]
     assert len(trials) == 3 and trials["param:loss.output"].eq("camri").all()
     assert trials["param:loss.params.margin_rad"].nunique() == 3
