@@ -12,7 +12,9 @@ creating the tables of the fresh sqlite store (once per store; reported as ``sto
 and in a second ratio); the study's wall time runs from the call to ``run_study`` (after
 ``ray.init``) to its return, so a worker's start-up is inside it. The loop runs before the study
 and, on some of its trials, again after it: the ratio of the two corrects the loop's time for
-load that drifts while the study runs (``loop_drift``; 1.0 = none).
+load that drifts while the study runs (``loop_drift``; 1.0 = none). The loop's first trial is never
+among them: it alone pays the process's first use of torch's kernels (as the study's first trial
+pays a fresh worker's), which the second pass would not, and would pass for drift.
 
 The study's extra time is split into what it pays once (``first_trial_start_s``: from the call
 to the first trial run's creation in MLflow: Tune's start, a worker process and its imports;
@@ -169,11 +171,9 @@ def _study_spec(trial_set: TrialSet, per_group: int, threads: int, workdir: Path
     )
 
 
-def _recorded(
-    tracking_uri: str, trial_set: TrialSet
-) -> tuple[list[tuple[str, ...]], float, tuple[str, ...], float]:
-    """What tells the recorded trial runs apart (TrialSet.identity of their params), the first trial
-    run's start (epoch seconds), that run's identity and its seconds from start to end."""
+def _recorded(tracking_uri: str, trial_set: TrialSet) -> list[tuple[tuple[str, ...], float, float]]:
+    """The recorded trial runs in the order they started: what tells each apart
+    (TrialSet.identity of its params), its start and its end (epoch seconds)."""
     from study.tracking import client
 
     c = client(tracking_uri)
@@ -181,13 +181,40 @@ def _recorded(
     runs = [
         r for r in c.search_runs([experiment.experiment_id]) if r.data.tags.get("role") != "study"
     ]
-    first = min(runs, key=lambda r: r.info.start_time)
-    return (
-        sorted(trial_set.identity(r.data.params) for r in runs),
-        first.info.start_time / 1000.0,
-        trial_set.identity(first.data.params),
-        (first.info.end_time - first.info.start_time) / 1000.0,
+    return sorted(
+        (
+            (
+                trial_set.identity(r.data.params),
+                r.info.start_time / 1000.0,
+                r.info.end_time / 1000.0,
+            )
+            for r in runs
+        ),
+        key=lambda run: run[1],
     )
+
+
+def overhead_interval(
+    fixed_s: float, study_trial_s: Sequence[float], loop_trial_s: Sequence[float]
+) -> tuple[float, float]:
+    """95% bootstrap interval (BCa, scipy.stats.bootstrap) of (fixed_s + sum of the study's trials)
+    over the sum of the loop's, resampling trials as pairs (a trial in the study and its twin in the
+    loop): the spread that the trials' own scatter leaves in the ratio."""
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    def ratio(study: np.ndarray, loop: np.ndarray, axis: int = -1) -> np.ndarray:
+        return (fixed_s + study.sum(axis=axis)) / loop.sum(axis=axis)
+
+    result = bootstrap(
+        (np.asarray(study_trial_s), np.asarray(loop_trial_s)),
+        ratio,
+        paired=True,
+        vectorized=True,
+        n_resamples=4000,
+        random_state=0,
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 def measure_orchestration(
@@ -200,7 +227,7 @@ def measure_orchestration(
     """Plain loop vs ``run_study`` on the same trials of ``trial_set`` (``per_group`` per group).
 
     The loop runs before the study (``before``: its timings, when already measured) and, against
-    load that drifts, again after it on every ``drift_every``-th trial; the loop's time is the
+    load that drifts, again after it on every ``drift_every``-th trial (but its first); the loop's time is the
     before-time scaled by the mean of the two sides' ratio on those trials (after/before)."""
     import ray
 
@@ -223,12 +250,13 @@ def measure_orchestration(
         with ProcessTreeCPU() as study_cpu:
             outcome = run_study(spec)
         study_s = time.perf_counter() - started
-        recorded, first_trial_at, first_identity, first_run_s = _recorded(
-            spec.tracking_uri, trial_set
-        )
+        runs = _recorded(spec.tracking_uri, trial_set)
     if not was_running:
         ray.shutdown()
-    again = list(range(0, len(configs), max(1, drift_every)))
+    # the last of every ``drift_every`` trials but never the loop's first, which alone pays a
+    # cold process's first use of its kernels before the study and would pass for drift after it
+    every = max(1, drift_every)
+    again = [i for i in range(every - 1, len(configs), every) if i > 0] or [0]
     after = loop_trials([configs[i] for i in again], threads)
     before_s = sum(t["wall_s"] for t in before)
     drift = sum(t["wall_s"] for t in after) / sum(before[i]["wall_s"] for i in again)
@@ -237,26 +265,37 @@ def measure_orchestration(
     before_cpu_s = sum(t["cpu_s"] for t in before)
     drift_cpu = sum(t["cpu_s"] for t in after) / sum(before[i]["cpu_s"] for i in again)
     loop_cpu_s = before_cpu_s * (1 + drift_cpu) / 2
+    flats = trial_set.flats(per_group)
     identical = (
-        recorded == sorted(trial_set.identity(f) for f in trial_set.flats(per_group))
+        sorted(identity for identity, _, _ in runs) == sorted(trial_set.identity(f) for f in flats)
         and outcome.failed == 0
     )
     trials = len(configs)
+    # each trial in the loop, corrected for drift, by what tells it apart
+    twin = {trial_set.identity(f): t["wall_s"] * (1 + drift) / 2 for f, t in zip(flats, before)}
     # Tune's start, a fresh worker and its imports: once per study
+    first_identity, first_trial_at, first_end = runs[0]
     first_trial_start_s = first_trial_at - started_at
     # the first trial's run outlasts its loop twin by what a fresh worker pays once: the imports
     # and kernels that its first evaluation and artifacts need, MLflow's first requests
-    twin = [
-        t["wall_s"]
-        for f, t in zip(trial_set.flats(per_group), before)
-        if trial_set.identity(f) == first_identity
-    ]
-    first_trial_extra_s = max(0.0, first_run_s - twin[0] * (1 + drift) / 2) if twin else 0.0
+    first_run_s = first_end - first_trial_at
+    first_trial_extra_s = max(0.0, first_run_s - twin.get(first_identity, first_run_s))
     # every trial's own share
     steady_s = max(0.0, (study_s - loop_s - first_trial_start_s - first_trial_extra_s) / trials)
     trial_s = loop_s / trials
+    # per trial in the study: its run and the gap before it; what is left is paid once
+    ends = [first_trial_at] + [end for _, _, end in runs[:-1]]
+    study_trial_s = [end - previous for (_, _, end), previous in zip(runs, ends)]
+    loop_trial_s = [twin.get(identity, float("nan")) for identity, _, _ in runs]
+    interval = (
+        overhead_interval(study_s - sum(study_trial_s), study_trial_s, loop_trial_s)
+        if identical and trials > 2
+        else (float("nan"), float("nan"))
+    )
     return {
         "orchestration_overhead": study_s / loop_s,
+        # the 95% interval that the trials' own scatter leaves (overhead_interval)
+        "orchestration_overhead_interval": interval,
         "orchestration_overhead_without_drift_correction": study_s / before_s,
         # CPU seconds of every process of the study (driver, Ray's GCS, raylet and workers) over the
         # loop's: what the study costs the cores, which other jobs on them disturb far less
@@ -299,5 +338,6 @@ __all__ = [
     "TrialSet",
     "loop_trials",
     "measure_orchestration",
+    "overhead_interval",
     "time_stack_import",
 ]

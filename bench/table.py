@@ -59,7 +59,9 @@ def _details(result: dict[str, Any]) -> dict[str, str]:
         )
     if "orchestration" in result:
         o, e, j = result["orchestration"], result["evaluation"], result["main_job"]
+        low, high = o["orchestration_overhead_interval"]
         out["orchestration_overhead"] = (
+            f"95% interval [{low:.2f}, {high:.2f}] from the trials' scatter; "
             f"study {o['study_s']:.1f} s vs loop {o['loop_s']:.1f} s for {o['trials']} trials of "
             f"{o['trial_s']:.1f} s (identical trials: {o['identical_trials']}; loop drift {o['loop_drift']:.2f}); "
             f"on CPU seconds of all its processes {o['orchestration_overhead_cpu']:.2f}"

@@ -10,6 +10,7 @@ from typing import Any
 from ray.tune import Callback
 
 from study.tracking import finish_run
+from study.trial_run import TrialRecorder
 from trainables.config import TrialConfig
 
 
@@ -41,8 +42,8 @@ def _error_line(trial: Any) -> str:
 class RecordOutcome(Callback):
     """Sets each trial's MLflow run to FINISHED (finished or stopped early) or FAILED with a reason."""
 
-    def __init__(self, tracking_uri: str, planned_trials: int) -> None:
-        self.tracking_uri = tracking_uri
+    def __init__(self, recorder: TrialRecorder, planned_trials: int) -> None:
+        self.recorder = recorder
         self.planned_trials = planned_trials
         self.outcomes: dict[str, str] = {}  # trial id -> finished | stopped_early | failed
         self.unfinished = 0  # planned trials that did not end: the run was interrupted
@@ -50,9 +51,13 @@ class RecordOutcome(Callback):
     def _close(self, trial: Any) -> None:
         status, tags = trial_outcome(trial)
         self.outcomes[trial.trial_id] = tags["trial_status"]
+        # a trial that failed before its worker knew its run's id reported none: found by its tag
         run_id = (trial.last_result or {}).get("mlflow_run_id")
+        if not run_id:
+            found = self.recorder.find(trial.trial_id)
+            run_id = found.info.run_id if found is not None else None
         if run_id:
-            finish_run(self.tracking_uri, run_id, status, **tags)
+            finish_run(self.recorder.tracking_uri, run_id, status, **tags)
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._close(trial)

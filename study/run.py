@@ -25,7 +25,6 @@ from study.spec import StudySpec, save_spec, total_epochs
 from study.stages import Stage, next_stage, result_rows
 from study.tracking import (
     NOTE,
-    TrialRecorder,
     client,
     experiment_id_for,
     find_parent_run,
@@ -33,6 +32,7 @@ from study.tracking import (
     retry,
     source_tags,
 )
+from study.trial_run import TrialRecorder
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,9 @@ def _trainable(spec: StudySpec, recorder: TrialRecorder):
 TUNER_NAME = "trials"  # Ray Tune's experiment (every group's trials) under study_dir(spec)
 
 
-def _callbacks(spec: StudySpec) -> tuple[RecordOutcome, ProgressLine]:
+def _callbacks(spec: StudySpec, recorder: TrialRecorder) -> tuple[RecordOutcome, ProgressLine]:
     planned = spec.trials * len(spec.groups)
-    return RecordOutcome(spec.tracking_uri, planned), ProgressLine(
-        spec.metrics[0], spec.modes[0], planned
-    )
+    return RecordOutcome(recorder, planned), ProgressLine(spec.metrics[0], spec.modes[0], planned)
 
 
 def _group_search(
@@ -178,7 +176,7 @@ def _run_stage(
         recorder, tags=tuple(sorted({**dict(recorder.tags), **stage.tags}.items()))
     )
     trainable = _trainable(spec, stage_recorder)
-    callbacks = _callbacks(spec)
+    callbacks = _callbacks(spec, stage_recorder)
     identity = DataIdentity()  # trials of one data config saw one data set, on every node
     register(TUNER_NAME, callbacks, identity)
     path = os.path.join(stage.storage_path, TUNER_NAME)

@@ -1,10 +1,7 @@
 """MLflow recording: one experiment per study, a parent run, one nested run per trial.
 
-Workers log their own trial's params and per-epoch metrics; the driver sets each trial's final
-status. A worker keeps its epochs' metrics and sends them in one ``log_batch`` when the trial's
-worker says so (``TrialRun.log_epoch(..., flush=True)``: see trainables.ray_trainable for when)
-and when the run closes, so a short trial makes one request for all its epochs rather than one
-per epoch. A trial that is retried or resumed finds its run by the ``trial_id`` tag and continues it.
+Workers log their own trial's params and per-epoch metrics (study.trial_run); the driver sets
+each trial's final status (``finish_run``).
 
 Experiments carry MLflow 3's experiment kind (``custom_model_development``), so the UI opens them
 on the training runs table rather than the GenAI overview. Every run carries the user, the source
@@ -20,21 +17,16 @@ than sqlite's busy timeout). An HTTP store is retried by MLflow's own client, se
 from __future__ import annotations
 
 import getpass
-import json
-import math
 import os
-import re
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from study.errors import UsageError
-from trainables.flat import as_text
 
 T = TypeVar("T")
 PARENT_RUN_ID = "mlflow.parentRunId"
@@ -45,9 +37,6 @@ TRANSIENT = ("database is locked", "database table is locked")
 EXPERIMENT_KIND = "mlflow.experimentKind"  # MLflow 3: which home page the UI opens an experiment on
 TRAINING_KIND = "custom_model_development"  # the training runs table (not the GenAI overview)
 NOTE = "mlflow.note.content"  # the description shown on a run's or experiment's page
-# kept in per_class_recall.csv, not as metrics
-PER_CLASS_METRIC = re.compile(r"^test_class_\d+_recall$")
-METRICS_PER_BATCH = 1000  # the most metrics MLflow takes in one log_batch request
 
 
 def normalize_tracking_uri(uri: str) -> str:
@@ -325,140 +314,6 @@ def retire_orphans(uri: str, experiment_id: str, parent_run_id: str) -> int:
         retry(lambda: c.set_terminated(run.info.run_id, status="KILLED"))
         retry(lambda: c.delete_run(run.info.run_id))
     return len(runs)
-
-
-@dataclass(frozen=True)
-class TrialRecorder:
-    """Picklable handle that Ray workers use to record their trial under the study's parent run."""
-
-    tracking_uri: str
-    experiment_id: str
-    parent_run_id: str
-    tags: tuple[tuple[str, str], ...]  # study, preset, size, sampler, ..., and the source_tags
-    system_metrics: bool = False  # log CPU, memory, disk, network (and GPU) use as system/* metrics
-
-    def open(self, trial_id: str, trial_name: str, flat_config: dict[str, Any]) -> TrialRun:
-        c = client(self.tracking_uri)
-        existing = retry(
-            lambda: c.search_runs(
-                [self.experiment_id],
-                filter_string=f"tags.trial_id = '{trial_id}' and tags.`{PARENT_RUN_ID}` = '{self.parent_run_id}'",
-                max_results=1,
-            )
-        )
-        if existing:  # a retried or resumed trial continues its run
-            run = existing[0]
-            attempts = int(run.data.tags.get("attempts", "1")) + 1
-            retry(lambda: c.update_run(run.info.run_id, status="RUNNING"))
-            retry(lambda: c.set_tag(run.info.run_id, "attempts", str(attempts)))
-            return TrialRun(c, run.info.run_id, self._monitor(run.info.run_id, resume=True))
-        tags = {
-            **dict(self.tags),
-            PARENT_RUN_ID: self.parent_run_id,
-            "trial_id": trial_id,
-            "trial_name": trial_name,
-            "attempts": "1",
-        }
-        if "data.num_classes" in flat_config:
-            tags["class_count"] = str(flat_config["data.num_classes"])
-        run = retry(
-            lambda: c.create_run(
-                self.experiment_id, tags=tags, run_name=trial_run_name(flat_config)
-            )
-        )
-        run_id = run.info.run_id
-        from mlflow.entities import Param
-
-        params = [Param(k, as_text(v)) for k, v in sorted(flat_config.items())]
-        for start in range(0, len(params), 100):
-            retry(lambda: c.log_batch(run_id, params=params[start : start + 100]))
-        return TrialRun(c, run_id, self._monitor(run_id, resume=False))
-
-    def _monitor(self, run_id: str, resume: bool) -> Any:
-        """MLflow's system-metrics sampler for this run (a thread in the worker), when asked for."""
-        if not self.system_metrics:
-            return None
-        from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
-
-        monitor = SystemMetricsMonitor(
-            run_id, resume_logging=resume, tracking_uri=self.tracking_uri
-        )
-        monitor.start()
-        return monitor
-
-
-class TrialRun:
-    """One trial's MLflow run, as seen from its worker."""
-
-    def __init__(self, mlflow_client: Any, run_id: str, monitor: Any = None) -> None:
-        self.client, self.run_id, self.monitor = mlflow_client, run_id, monitor
-        self.pending: list[Any] = []  # metrics of epochs not yet sent (see flush)
-
-    def log_epoch(self, metrics: dict[str, float], flush: bool = True) -> None:
-        """The epoch's numbers as metrics at step ``epoch``, stamped now; per-class recall stays in its
-        CSV artifact. Sent at once with ``flush``, else kept until the next flush or ``close``."""
-        from mlflow.entities import Metric
-
-        step = int(metrics.get("epoch", 0))
-        now = int(time.time() * 1000)
-        self.pending += [
-            Metric(k, float(v), now, step)
-            for k, v in metrics.items()
-            if isinstance(v, (int, float))
-            and math.isfinite(float(v))
-            and not PER_CLASS_METRIC.match(k)
-        ]
-        if flush:
-            self.flush()
-
-    def flush(self) -> None:
-        """Send the kept metrics, up to MLflow's 1,000 per ``log_batch`` request."""
-        while self.pending:
-            batch = self.pending[:METRICS_PER_BATCH]
-            retry(lambda: self.client.log_batch(self.run_id, metrics=batch))
-            del self.pending[:METRICS_PER_BATCH]
-
-    def log_dataset(self, record: dict[str, Any]) -> None:
-        """The trial's data as an MLflow dataset input: name, digest, source and a profile (split sizes)."""
-        from mlflow.entities import Dataset, DatasetInput, InputTag
-        from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
-
-        dataset = Dataset(
-            name=record["name"],
-            digest=record["digest"],
-            source_type=record["source_type"],
-            source=json.dumps(record["source"]),
-            profile=json.dumps(record["profile"]),
-        )
-        retry(
-            lambda: self.client.log_inputs(
-                self.run_id,
-                datasets=[
-                    DatasetInput(dataset, tags=[InputTag(MLFLOW_DATASET_CONTEXT, "training")])
-                ],
-            )
-        )
-
-    def close(self) -> None:
-        """Send the kept epoch metrics, stop the system-metrics thread (if any) and flush what it sampled."""
-        try:
-            self.flush()
-        finally:
-            if self.monitor is not None:
-                self.monitor.finish()
-                self.monitor = None
-
-    def set_tags(self, **tags: str) -> None:
-        from mlflow.entities import RunTag
-
-        retry(
-            lambda: self.client.log_batch(
-                self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()]
-            )
-        )
-
-    def log_artifacts(self, directory: str) -> None:
-        retry(lambda: self.client.log_artifacts(self.run_id, directory))
 
 
 def finish_run(uri: str, run_id: str, status: str, **tags: str) -> None:

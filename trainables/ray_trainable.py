@@ -1,6 +1,6 @@
 """The only place where the training routine meets ``ray.tune``.
 
-``recorder`` is injected by the study (see ``study.tracking.TrialRecorder``): this file never
+``recorder`` is injected by the study (see ``study.trial_run.TrialRecorder``): this file never
 imports MLflow. Each epoch the trial reports its metrics; once ``checkpoint_every_s`` seconds
 passed since its last checkpoint (or its start) it also saves its state (model, optimizers,
 schedule and loss state), so a retried trial resumes where its node died and loses at most that
@@ -81,12 +81,7 @@ def trainable(
 
     def report(metrics: dict[str, float], state: dict[str, Any] | None = None) -> None:
         nonlocal last_saved, last_sent
-        metrics = dict(
-            metrics,
-            mlflow_run_id=run.run_id if run else "",
-            data_key=key,
-            data_fingerprint=identity.get("data.fingerprint", ""),
-        )
+        metrics = dict(metrics, data_key=key, data_fingerprint=identity.get("data.fingerprint", ""))
         final = metrics["epoch"] == cfg.train.total_epochs
         saving = state is not None and time.monotonic() - last_saved >= checkpoint_every_s
         if run is not None:
@@ -96,12 +91,15 @@ def trainable(
                 or any(k in metrics for k in objectives)
                 or time.monotonic() - last_sent >= METRICS_EVERY_S
             )
-            run.log_epoch(metrics, flush=send)  # the module doc says when the epochs are sent
-            last_sent = time.monotonic() if send else last_sent
             if final:  # the last report may be the last code that runs
                 with open(os.path.join(artifacts, "config.json"), "w") as handle:
                     json.dump(recorded, handle, indent=2, sort_keys=True)
                 run.log_artifacts(artifacts)
+            # the module doc says when the epochs are sent; sending waits for every request
+            run.log_epoch(metrics, flush=send)
+            last_sent = time.monotonic() if send else last_sent
+        # "" while the run is still being created (the driver then finds it by its trial_id tag)
+        metrics["mlflow_run_id"] = (run.run_id or "") if run else ""
         if not saving:
             tune.report(metrics)
             return
@@ -132,6 +130,7 @@ def trainable(
         reason = f"{type(exc).__name__}: {exc}"[:4000]
         if run is not None:
             run.set_tags(failure_reason=reason)
+            run.drain()  # the run exists and holds the reason before the report says so
         tune.report(
             {
                 **dict.fromkeys(objectives, float("nan")),
