@@ -144,6 +144,8 @@ class PowerResult:
     coverage_b: float
     coverage_gamma: float | None  # None when b != 0 (gamma is not constant then)
     median_width_a: float
+    # its 95% Monte-Carlo interval (order statistics: scipy.stats.quantile_test)
+    median_width_a_interval: tuple[float, float]
     median_a: float
     median_gamma: float
     law_rejected: float  # share of fitted studies whose law lack-of-fit p < 0.05
@@ -301,6 +303,7 @@ def simulate(
         median_width_a=float(np.median(a_ci_arr[:, 1] - a_ci_arr[:, 0]))
         if fitted
         else float("nan"),
+        median_width_a_interval=median_interval(a_ci_arr[:, 1] - a_ci_arr[:, 0]),
         median_a=float(np.median(a_hat)) if fitted else float("nan"),
         median_gamma=float(np.median(g_hat)) if fitted else float("nan"),
         law_rejected=share(np.asarray(lof) < 0.05),
@@ -407,6 +410,19 @@ def wilson_interval(share: float, studies: int) -> tuple[float, float]:
     return float(low), float(high)
 
 
+def median_interval(values: Any) -> tuple[float, float]:
+    """The distribution-free 95% interval of the median of ``values`` (order statistics,
+    scipy.stats.quantile_test); NaN where there are too few values to bound it."""
+    from scipy.stats import quantile_test
+
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) < 6:  # fewer cannot reach 95% on both sides
+        return float("nan"), float("nan")
+    ci = quantile_test(values, q=float(np.median(values)), p=0.5).confidence_interval(0.95)
+    return float(ci.low), float(ci.high)
+
+
 def share_with_interval(share: float | None, studies: int) -> str:
     """A Monte-Carlo share and its 95% Wilson interval over ``studies`` simulated studies."""
     if share is None or not np.isfinite(share) or studies < 1:
@@ -444,7 +460,9 @@ def summary_lines(result: PowerResult) -> list[str]:
         f"of b's: {_f(result.coverage_b)}"
         + ("" if result.coverage_gamma is None else f"; of gamma's: {_f(result.coverage_gamma)}")
         + " (coverage among the studies that fitted the law)",
-        f"median width of a's 95% interval: {_f(result.median_width_a, '.3g')} (median a = {_f(result.median_a, '.3g')}, "
+        f"median width of a's 95% interval: {_f(result.median_width_a, '.3g')} "
+        f"[{_f(result.median_width_a_interval[0], '.3g')}, {_f(result.median_width_a_interval[1], '.3g')}] "
+        f"(median a = {_f(result.median_a, '.3g')}, "
         f"median gamma = {_f(result.median_gamma, '.3g')})",
         *(
             [
@@ -479,6 +497,7 @@ __all__ = [
     "projected_minutes",
     "seed_plan",
     "share_with_interval",
+    "median_interval",
     "wilson_interval",
     "simulate",
     "summary_lines",

@@ -70,6 +70,8 @@ def test_study_power_prints_and_writes_the_numbers(tmp_path, capsys):
     # every Monte-Carlo share the estimator is judged by carries its Wilson interval
     assert re.search(r"power to detect a > 0 .*: \d\.\d\d \[\d\.\d\d, \d\.\d\d\]", text)
     assert re.search(r"coverage of a's 95% interval: \d\.\d\d \[\d\.\d\d, \d\.\d\d\]", text)
+    # and the median width its order-statistic interval (n/a: 4 studies cannot bound it at 95%)
+    assert re.search(r"median width of a's 95% interval: [\d.]+ \[n/a, n/a\]", text)
     data = json.loads(out.read_text())
     assert data["preset"] == "scale-vs-classes" and data["studies"] == 4 and data["model"] == "auto"
     assert {
@@ -291,9 +293,11 @@ def test_study_power_with_a_power_law_truth_prints_k(capsys):
 
 
 def test_monte_carlo_shares_carry_their_wilson_interval():
-    from analysis.power import share_with_interval
+    from analysis.power import median_interval, share_with_interval
 
     assert share_with_interval(0.5, 20) == "0.50 [0.30, 0.70]"  # Wilson, 10 of 20
+    low, high = median_interval(np.arange(1.0, 101.0))  # the median of 1..100 is 50.5
+    assert 40 <= low < 50.5 < high <= 61 and np.isnan(median_interval([1.0, 2.0])[0])
     assert share_with_interval(1.0, 200) == "1.00 [0.98, 1.00]"
     assert share_with_interval(float("nan"), 200) == "n/a"
 
