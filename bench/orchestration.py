@@ -217,6 +217,15 @@ def overhead_interval(
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
+PROJECTED_TRIALS = (20, 100)
+
+
+def projected_overhead(trials: int, trial_s: float, steady_s: float, once_s: float) -> float:
+    """The overhead of a study of ``trials`` trials of ``trial_s`` seconds each: each trial pays
+    ``steady_s`` more, the study ``once_s`` (Tune's start and a fresh worker's first trial) once."""
+    return (trials * (trial_s + steady_s) + once_s) / (trials * trial_s)
+
+
 def measure_orchestration(
     trial_set: TrialSet,
     per_group: int,
@@ -312,10 +321,14 @@ def measure_orchestration(
         "first_trial_start_s": first_trial_start_s,
         "steady_overhead_per_trial_s": steady_s,
         "first_trial_extra_s": first_trial_extra_s,
-        "projected_overhead_100_trials": (
-            100 * (trial_s + steady_s) + first_trial_start_s + first_trial_extra_s
-        )
-        / (100 * trial_s),
+        # the same parts over other numbers of these trials: the minimum the target names, and a
+        # stage of the main job (over 100 trials)
+        **{
+            f"projected_overhead_{n}_trials": projected_overhead(
+                n, trial_s, steady_s, first_trial_start_s + first_trial_extra_s
+            )
+            for n in PROJECTED_TRIALS
+        },
         "orchestration_overhead_with_store_setup": (study_s + store_setup_s) / loop_s,
         "ray_startup_s": ray_startup_s,
         "store_setup_s": store_setup_s,
@@ -339,5 +352,6 @@ __all__ = [
     "loop_trials",
     "measure_orchestration",
     "overhead_interval",
+    "projected_overhead",
     "time_stack_import",
 ]

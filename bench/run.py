@@ -38,7 +38,7 @@ class BenchSize:
     main_job_size: (
         str  # size of the main job whose trials the orchestration loop and the extrapolation use
     )
-    per_group: int  # trials per class count in the orchestration comparison (>= 20 in all at the default size)
+    per_group: int  # trials per class count in the orchestration comparison (>= 20 in all at the default size: 40)
     drift_every: int  # every n-th loop trial runs again after the study, against drifting load
     probe_epochs: int  # epochs of each trials-per-hour probe; the last one is used
     presets: tuple[str, ...] = ()  # presets whose trials per hour are estimated; () = all
@@ -74,7 +74,7 @@ BENCH_SIZES = {
     ),
     # the figures of bench/README.md: 53 glyph classes at 100 images for the routine (the main
     # job's backbone and image size), the races at cpu size on 4 seeds, the presets' trials on 4
-    # seeds, 20 main-job trials (4 scales at each of its 5 class counts), every preset's trials per hour
+    # seeds, 40 main-job trials (8 scales at each of its 5 class counts), every preset's trials per hour
     "default": BenchSize(
         {"data.max_per_class": 100, "data.image_size": 16, "model.name": "pool_cnn"},
         2,
@@ -85,8 +85,10 @@ BENCH_SIZES = {
         ("smoke", "cpu"),
         (0, 1, 2, 3),
         "cpu",
-        4,
-        1,  # every loop trial again after the study: passes of 20 trials differed by 3-6% unaided
+        # 40 trials: Tune's start and a fresh worker's first trial (about 11 s once) weigh half as
+        # much as over 20, which the main job's stages (over 100 trials each) are closer to
+        8,
+        2,  # every second loop trial again after the study (20): passes differ by 3-6% unaided
         2,
     ),
 }

@@ -132,7 +132,8 @@ def format_table(result: dict[str, Any]) -> str:
             f"excluded from the overhead ratio: ray.init {result['ray_startup_s']:.1f} s, importing Ray/Optuna/MLflow "
             f"{result['import_s']:.1f} s, creating the sqlite store {result['store_setup_s']:.1f} s; Tune's start "
             f"{o['first_trial_start_s']:.1f} s once, a fresh worker's first trial {o.get('first_trial_extra_s', 0.0):.1f} s "
-            f"more, then {o['steady_overhead_per_trial_s']:.2f} s per trial"
+            f"more, then {o['steady_overhead_per_trial_s']:.2f} s per trial; projected over 20 trials "
+            f"{o['projected_overhead_20_trials']:.2f}, over 100 {o['projected_overhead_100_trials']:.2f}"
         )
         per_c = ", ".join(
             f"C={c['num_classes']}: {c['trial_cpu_s']:.1f} s" for c in j["per_class_count"]

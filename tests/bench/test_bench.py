@@ -198,7 +198,16 @@ def test_tiny_bench_writes_every_field(study_cli, tmp_path):
     assert all(v is None or isinstance(v, bool) for v in result["meets_targets"].values())
     assert result["orchestration"]["identical_trials"] is True
     # the main job's smoke size: one trial at each of 3 class counts
-    assert result["orchestration"]["trials"] == 3
+    o = result["orchestration"]
+    assert o["trials"] == 3
+    # what is paid once weighs less over more trials; each projection rebuilds from the parts
+    assert o["projected_overhead_20_trials"] >= o["projected_overhead_100_trials"] >= 1.0
+    once = o["first_trial_start_s"] + o["first_trial_extra_s"]
+    assert math.isclose(
+        o["projected_overhead_20_trials"],
+        (20 * (o["trial_s"] + o["steady_overhead_per_trial_s"]) + once) / (20 * o["trial_s"]),
+    )
+    assert "projected over 20 trials" in done.stdout
     assert [c["num_classes"] for c in result["main_job"]["per_class_count"]] == result["main_job"][
         "class_counts"
     ]
