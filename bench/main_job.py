@@ -117,11 +117,33 @@ def group_costs(
     return rows
 
 
-def evaluation_share(trials: list[dict[str, Any]]) -> dict[str, float]:
-    """Evaluation's seconds over the trials' seconds (validation every epoch, test once at the end)."""
+def evaluation_share(trials: list[dict[str, Any]], per_group: int) -> dict[str, Any]:
+    """Evaluation's seconds over the trials' seconds (validation every epoch, test once at the end),
+    with the 95% interval of a bootstrap that resamples the trials within each class count
+    (``per_group`` consecutive ones per group): the mix of class counts is the design's, while
+    evaluation's share grows with the class count."""
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    evaluation = np.array([t["eval_wall_s"] for t in trials])
+    wall = np.array([t["wall_s"] for t in trials])
+    groups = [np.arange(g, g + per_group) for g in range(0, len(trials), per_group)]
+
+    def share(*resampled: np.ndarray, axis: int = -1) -> np.ndarray:
+        picked = np.concatenate(resampled, axis=axis).astype(int)
+        return evaluation[picked].sum(axis=axis) / wall[picked].sum(axis=axis)
+
+    interval = (float("nan"), float("nan"))
+    if per_group > 1:
+        # the basic (reverse percentile) interval: in simulations of 8 trials per class count the
+        # percentile and BCa intervals held the true share 88-90% of the time, this one 95%
+        result = bootstrap(
+            groups, share, vectorized=True, n_resamples=2000, method="basic", random_state=0
+        )
+        interval = (float(result.confidence_interval.low), float(result.confidence_interval.high))
     return {
-        "evaluation_share": sum(t["eval_wall_s"] for t in trials)
-        / sum(t["wall_s"] for t in trials),
+        "evaluation_share": float(evaluation.sum() / wall.sum()),
+        "evaluation_share_interval": interval,
         "evaluation_share_cpu": sum(t["eval_cpu_s"] for t in trials)
         / sum(t["cpu_s"] for t in trials),
         "trials": len(trials),

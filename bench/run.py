@@ -145,7 +145,7 @@ def _main_job(
     job = extrapolate(spec, group_costs(spec, before, plan.per_group), data, orchestration, cores)
     if real:
         job = {**job, "extrapolated_minutes": job["main_job_minutes"], **run_main_job(log)}
-    return orchestration, evaluation_share(before), job
+    return orchestration, evaluation_share(before, plan.per_group), job
 
 
 # in the order they run

@@ -66,8 +66,14 @@ def _details(result: dict[str, Any]) -> dict[str, str]:
             f"{o['trial_s']:.1f} s (identical trials: {o['identical_trials']}; loop drift {o['loop_drift']:.2f}); "
             f"on CPU seconds of all its processes {o['orchestration_overhead_cpu']:.2f}"
         )
+        low, high = e["evaluation_share_interval"]
+        spread = (
+            f"95% interval [{low:.3f}, {high:.3f}] over the trials of each class count"
+            if low == low  # NaN with one trial per class count
+            else "no interval (one trial per class count)"
+        )
         out["evaluation_share"] = (
-            f"{e['trials']} main-job trials; on CPU seconds {e['evaluation_share_cpu']:.2f}"
+            f"{spread}; {e['trials']} main-job trials; on CPU seconds {e['evaluation_share_cpu']:.2f}"
         )
         out["main_job_minutes"] = (
             "measured: `study run`, every trial"

@@ -6,12 +6,15 @@ passed since its last checkpoint (or its start) it also saves its state (model, 
 schedule and loss state), so a retried trial resumes where its node died and loses at most that
 much training. Short trials thus never pay for a checkpoint they would not need.
 
-The epochs' metrics go to MLflow in one request when one of them may be the trial's last or its
-resume point: with an epoch that carries an objective (a scheduler may stop the trial on it),
-before a checkpoint, with the last epoch, and at least every ``METRICS_EVERY_S`` seconds (the
-run's curves in the UI keep up); the rest wait for the next of those or for the run's close when
-the trial ends in any other way. A trial that validates only after its last epoch thus makes one
-request for all of them rather than one per epoch.
+An epoch is sent, to Ray Tune and to MLflow, when something acts on it or it may be the trial's
+last or its resume point: an epoch that carries an objective (the searcher and a scheduler act on
+it), one with a checkpoint, the last epoch, and at least every ``METRICS_EVERY_S`` seconds (the
+driver's progress and the run's curves in the UI keep up). The other epochs' metrics go to MLflow
+with the next sent one, or when the run closes if the trial ends in any other way. Each
+``tune.report`` holds the training thread until the driver has taken the result and asked for
+the next (Ray Tune's function API reports synchronously), so a trial that validates only after
+its last epoch (the main job's) makes one round trip and one MLflow request, not one per epoch.
+Every result carries its epoch as ``training_iteration``: schedulers count epochs.
 """
 
 from __future__ import annotations
@@ -84,22 +87,26 @@ def trainable(
         metrics = dict(metrics, data_key=key, data_fingerprint=identity.get("data.fingerprint", ""))
         final = metrics["epoch"] == cfg.train.total_epochs
         saving = state is not None and time.monotonic() - last_saved >= checkpoint_every_s
+        # the module doc says which epochs are sent
+        send = (
+            final
+            or saving
+            or any(k in metrics for k in objectives)
+            or time.monotonic() - last_sent >= METRICS_EVERY_S
+        )
+        last_sent = time.monotonic() if send else last_sent
         if run is not None:
-            send = (
-                final
-                or saving
-                or any(k in metrics for k in objectives)
-                or time.monotonic() - last_sent >= METRICS_EVERY_S
-            )
             if final:  # the last report may be the last code that runs
                 with open(os.path.join(artifacts, "config.json"), "w") as handle:
                     json.dump(recorded, handle, indent=2, sort_keys=True)
                 run.log_artifacts(artifacts)
-            # the module doc says when the epochs are sent; sending waits for every request
+            # sending waits for every request
             run.log_epoch(metrics, flush=send)
-            last_sent = time.monotonic() if send else last_sent
+        if not send:
+            return
         # "" while the run is still being created (the driver then finds it by its trial_id tag)
         metrics["mlflow_run_id"] = (run.run_id or "") if run else ""
+        metrics["training_iteration"] = metrics["epoch"]  # schedulers count epochs, not reports
         if not saving:
             tune.report(metrics)
             return

@@ -125,6 +125,43 @@ def test_the_overhead_interval_covers_a_known_ratio_and_narrows_with_more_trials
     assert width_80 < 0.7 * width_20 and 0.01 < width_20 < 0.1
 
 
+def test_the_evaluation_share_interval_covers_a_known_share():
+    """Simulated loop trials with a known truth: 5 class counts whose evaluation takes 3% to 17% of
+    a trial, 8 trials each. The interval (resampling within each class count) holds the true share
+    in most repetitions, and one trial per class count gives none."""
+    import numpy as np
+
+    from bench.main_job import evaluation_share
+
+    rng = np.random.default_rng(5)
+    fractions = np.array([0.03, 0.06, 0.09, 0.13, 0.17])
+    truth = fractions.mean()  # every class count's trials last 7 s on average
+
+    def trials() -> list[dict[str, float]]:
+        out = []
+        for fraction in fractions:
+            for wall in rng.normal(7.0, 0.5, 8):
+                evaluation = fraction * wall + rng.normal(0, 0.05)
+                out.append(
+                    {
+                        "wall_s": wall,
+                        "eval_wall_s": evaluation,
+                        "cpu_s": wall,
+                        "eval_cpu_s": evaluation,
+                    }
+                )
+        return out
+
+    found = [evaluation_share(trials(), 8) for _ in range(100)]
+    covered = np.mean(
+        [low <= truth <= high for low, high in (f["evaluation_share_interval"] for f in found)]
+    )
+    assert covered >= 0.88, covered
+    assert all(abs(f["evaluation_share"] - truth) < 0.01 for f in found)
+    one_each = evaluation_share(trials()[::8], 1)
+    assert all(v != v for v in one_each["evaluation_share_interval"])
+
+
 def test_the_memory_probe_runs_in_a_fresh_process():
     from bench.memory import peak_memory_mb
 

@@ -97,14 +97,30 @@ def test_scale_vs_classes_smoke_runs_both_stages_and_fits_the_trend(study_cli, s
     windows = json.loads((folder / "windows.json").read_text())
     assert sorted(map(int, windows)) == sorted(plan.class_counts)
     assert json.loads((folder / "estimate_batches.json").read_text()) == {"estimate": [0]}
+    # validated only after the last epoch, a trial reports to Ray Tune once (each report is a
+    # round trip through the driver), as its last epoch: Tune's own state of every trial says so
+    last_results = [
+        json.loads(metadata)["last_result"]
+        for state in folder.glob("*/trials/experiment_state-*.json")
+        for _, metadata in json.loads(state.read_text())["trial_data"]
+    ]
+    client = MlflowClient(tracking_uri=store)
+    experiment = client.get_experiment_by_name("scale-vs-classes-smoke")
+    first = [
+        r
+        for r in client.search_runs([experiment.experiment_id])
+        if r.data.tags.get("role") != "study"
+    ]
+    assert len(last_results) == len(first) > len(plan.class_counts) * plan.screen_trials
+    for last in last_results:
+        assert last["iterations_since_restore"] == 1 and "val_accuracy" in last
+        assert last["training_iteration"] == last["epoch"] > 1
     more = study_cli("resume", "scale-vs-classes-smoke", "--storage", str(results), "--seeds", "2")
     assert more.returncode == 0, more.stderr[-3000:]
     assert json.loads((folder / "windows.json").read_text()) == windows
     batches = json.loads((folder / "estimate_batches.json").read_text())
     assert batches == {"estimate": [0], "estimate.from1": [1]}
 
-    client = MlflowClient(tracking_uri=store)
-    experiment = client.get_experiment_by_name("scale-vs-classes-smoke")
     trials = [
         r
         for r in client.search_runs([experiment.experiment_id])
