@@ -1,10 +1,10 @@
 """The only place where the training routine meets ``ray.tune``.
 
 ``recorder`` is injected by the study (see ``study.trial_run.TrialRecorder``): this file never
-imports MLflow. Each epoch the trial reports its metrics; once ``checkpoint_every_s`` seconds
-passed since its last checkpoint (or its start) it also saves its state (model, optimizers,
-schedule and loss state), so a retried trial resumes where its node died and loses at most that
-much training. Short trials thus never pay for a checkpoint they would not need.
+imports MLflow. Once ``checkpoint_every_s`` seconds passed since its last checkpoint (or its
+start), the next epoch saves the trial's state (model, optimizers, schedule and loss state) with
+its report, so a retried trial resumes where its node died and loses at most that much training.
+Short trials thus never pay for a checkpoint they would not need.
 
 An epoch is sent, to Ray Tune and to MLflow, when something acts on it or it may be the trial's
 last or its resume point: an epoch that carries an objective (the searcher and a scheduler act on
