@@ -118,8 +118,8 @@ def group_costs(
 
 
 def evaluation_share(trials: list[dict[str, Any]], per_group: int) -> dict[str, Any]:
-    """Evaluation's seconds over the trials' seconds (validation every epoch, test once at the end),
-    with the 95% interval of a bootstrap that resamples the trials within each class count
+    """Evaluation's seconds (validation passes, the test set once at the end) over the trials'
+    seconds, with the 95% interval of a bootstrap that resamples the trials within each class count
     (``per_group`` consecutive ones per group): the mix of class counts is the design's, while
     evaluation's share grows with the class count."""
     import numpy as np
