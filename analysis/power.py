@@ -273,7 +273,9 @@ def simulate(
                 "top_accuracy": top,
                 "interior": share(np.asarray(acc["interior"])),
                 "coverage": share(np.asarray(acc["covered"])),
+                "coverage_studies": len(acc["covered"]),  # those with an interior vertex at this C
                 "median_width_ln": float(np.median(acc["width"])) if acc["width"] else float("nan"),
+                "median_width_ln_interval": median_interval(acc["width"]),
                 "median_error_ln": float(np.median(acc["error"])) if acc["error"] else float("nan"),
                 "window_accuracy": [float(np.median(window[:, 0])), float(np.median(window[:, 1]))],
                 "window_scales": [float(np.median(window[:, 2])), float(np.median(window[:, 3]))],
@@ -474,13 +476,16 @@ def summary_lines(result: PowerResult) -> list[str]:
         ),
         f"law rejected by its own lack-of-fit test (p < 0.05): {_f(result.law_rejected)} of fitted studies; "
         f"the power law c (C - 1)^k by its own: {_f(result.power_law_rejected)}",
-        "per class count: true s*, interior share, vertex CI coverage, median CI width and median error of s* (ln s), "
-        "median window, true accuracy across the window, observed range, drop / replicate sd",
+        "per class count: true s*, interior share, vertex CI coverage, median CI width (each with its 95% "
+        "Monte-Carlo interval) and median error of s* (ln s), median window, true accuracy across the window, "
+        "observed range, drop / replicate sd",
     ]
     for p in result.per_class:
+        low, high = p["median_width_ln_interval"]
         lines.append(
-            f"  C={p['num_classes']:<5d} s* {p['true_scale']:5.2f}  interior {p['interior']:.2f}  coverage {_f(p['coverage'])}  "
-            f"width {_f(p['median_width_ln'])}  error {_f(p['median_error_ln'], '+.2f')}  window s {p['window_scales'][0]:.3g}-"
+            f"  C={p['num_classes']:<5d} s* {p['true_scale']:5.2f}  interior {p['interior']:.2f}  "
+            f"coverage {share_with_interval(p['coverage'], p['coverage_studies'])}  "
+            f"width {_f(p['median_width_ln'])} [{_f(low)}, {_f(high)}]  error {_f(p['median_error_ln'], '+.2f')}  window s {p['window_scales'][0]:.3g}-"
             f"{p['window_scales'][1]:.3g}  accuracy {p['window_accuracy'][0]:.3f}-{p['window_accuracy'][1]:.3f}  observed "
             f"{p['observed_accuracy'][0]:.3f}-{p['observed_accuracy'][1]:.3f}  drop/sd {p['drop_over_noise']:.1f}"
         )

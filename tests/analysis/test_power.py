@@ -38,6 +38,9 @@ def test_a_strong_clean_signal_is_detected_and_covered():
         # the window straddles the peak
         assert high == pytest.approx(0.9, abs=0.005) and 0.75 < low < high - 0.05
         assert p["drop_over_noise"] > 3
+        # the vertex's median interval width with its Monte-Carlo interval, over 15 studies
+        low, high = p["median_width_ln_interval"]
+        assert low <= p["median_width_ln"] <= high and p["coverage_studies"] >= 14
 
 
 def test_a_flat_law_is_rarely_called_a_trend():
@@ -72,6 +75,10 @@ def test_study_power_prints_and_writes_the_numbers(tmp_path, capsys):
     assert re.search(r"coverage of a's 95% interval: \d\.\d\d \[\d\.\d\d, \d\.\d\d\]", text)
     # and the median width its order-statistic interval (n/a: 4 studies cannot bound it at 95%)
     assert re.search(r"median width of a's 95% interval: [\d.]+ \[n/a, n/a\]", text)
+    # per class count too: the vertices' coverage (Wilson) and median width (n/a over 4 studies)
+    assert re.search(
+        r"C=\d+ .*coverage \d\.\d\d \[\d\.\d\d, \d\.\d\d\]  width [\d.]+ \[n/a, n/a\]", text
+    )
     data = json.loads(out.read_text())
     assert data["preset"] == "scale-vs-classes" and data["studies"] == 4 and data["model"] == "auto"
     assert {
