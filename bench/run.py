@@ -118,6 +118,7 @@ def _main_job(
         extrapolate,
         group_costs,
         measure_data_preparation,
+        minutes_interval,
         run_main_job,
     )
     from bench.orchestration import loop_trials, measure_orchestration
@@ -143,6 +144,9 @@ def _main_job(
         trial_set, plan.per_group, threads, plan.drift_every, before=before
     )
     job = extrapolate(spec, group_costs(spec, before, plan.per_group), data, orchestration, cores)
+    job["extrapolated_minutes_interval"] = minutes_interval(
+        spec, before, plan.per_group, data, orchestration, cores
+    )
     if real:
         job = {**job, "extrapolated_minutes": job["main_job_minutes"], **run_main_job(log)}
     return orchestration, evaluation_share(before, plan.per_group), job

@@ -75,11 +75,17 @@ def _details(result: dict[str, Any]) -> dict[str, str]:
         out["evaluation_share"] = (
             f"{spread}; {e['trials']} main-job trials; on CPU seconds {e['evaluation_share_cpu']:.2f}"
         )
+        low, high = j["extrapolated_minutes_interval"]
+        spread = (
+            f"95% interval [{low:.1f}, {high:.1f}] from the trials' scatter (not the machine's drift)"
+            if low == low  # NaN with one trial per class count
+            else "no interval (one trial per class count)"
+        )
         out["main_job_minutes"] = (
-            "measured: `study run`, every trial"
+            f"measured: `study run`, every trial; extrapolated {j['extrapolated_minutes']:.1f}, {spread}"
             if not j["is_extrapolation"]
-            else f"EXTRAPOLATED from CPU seconds of its trials ({j['trials']} trials, {j['concurrent_trials']} at a time); "
-            f"on the wall seconds measured under this load: {j['main_job_minutes_wall_basis']:.1f} min"
+            else f"EXTRAPOLATED from CPU seconds of its trials ({j['trials']} trials, {j['concurrent_trials']} at a time), "
+            f"{spread}; on the wall seconds measured under this load: {j['main_job_minutes_wall_basis']:.1f} min"
         )
     if "memory" in result:
         m = result["memory"]

@@ -162,6 +162,65 @@ def test_the_evaluation_share_interval_covers_a_known_share():
     assert all(v != v for v in one_each["evaluation_share_interval"])
 
 
+def test_the_main_job_minutes_interval_covers_the_job_its_trials_imply():
+    """Simulated loop trials of the default main job with a known truth: each class count's epochs
+    take a known mean time (with scatter). The extrapolation of noiseless trials is the truth; the
+    interval from noisy ones (Welch's, over the class counts' trials) holds it in most repetitions,
+    and one trial per class count gives none."""
+    import numpy as np
+
+    from bench.main_job import extrapolate, group_costs, minutes_interval
+    from bench.trials import main_job_spec
+
+    spec = main_job_spec("cpu")
+    epochs = [int(g["train.epochs"]) for g in spec.groups]
+    epoch_s = [0.25, 0.4, 0.6, 0.9, 1.4]  # the fewer epochs, the more classes
+    data = {"render_s": [2.0] * 5, "render_cpu_s": [2.0] * 5, "inventory_s": 0.0}
+    orchestration = {
+        "first_trial_start_s": 3.0,
+        "first_trial_extra_s": 1.0,
+        "ray_startup_s": 2.0,
+        "import_s": 3.0,
+        "store_setup_s": 1.0,
+        "steady_overhead_per_trial_s": 0.05,
+    }
+    rng = np.random.default_rng(11)
+
+    def trials(per_group: int, sd: float) -> list[dict]:
+        out = []
+        for n, mean in zip(epochs, epoch_s):
+            for _ in range(per_group):
+                each = np.maximum(0.01, mean + rng.normal(0, sd * mean, n))
+                cumulative = np.cumsum(each)
+                curve = [{"wall_s": c, "cpu_s": c, "val_accuracy": 0.5} for c in cumulative]
+                total = float(cumulative[-1])
+                out.append(
+                    {
+                        "wall_s": total,
+                        "cpu_s": total,
+                        "eval_wall_s": 0.0,
+                        "eval_cpu_s": 0.0,
+                        "curve": curve,
+                        "val_accuracy": 0.5,
+                    }
+                )
+        return out
+
+    def job(found: list[dict], per_group: int) -> tuple[float, tuple[float, float]]:
+        costs = group_costs(spec, found, per_group)
+        minutes = extrapolate(spec, costs, data, orchestration, 2)["main_job_minutes"]
+        return minutes, minutes_interval(spec, found, per_group, data, orchestration, 2)
+
+    truth, _ = job(trials(2, 0.0), 2)
+    found = [job(trials(8, 0.15), 8) for _ in range(100)]
+    covered = np.mean([low <= truth <= high for _, (low, high) in found])
+    assert covered >= 0.9, covered
+    assert all(low < minutes < high for minutes, (low, high) in found)
+    assert all(abs(minutes / truth - 1) < 0.05 for minutes, _ in found)
+    _, one_each = job(trials(1, 0.15), 1)
+    assert all(v != v for v in one_each)
+
+
 def test_the_memory_probe_runs_in_a_fresh_process():
     from bench.memory import peak_memory_mb
 
@@ -226,6 +285,9 @@ def test_tiny_bench_writes_every_field(study_cli, tmp_path):
         assert result[ratio] > 0, ratio
     assert 0 < result["evaluation_share"] < 1
     assert result["main_job_minutes_is_extrapolation"] is True
+    # one trial per class count: the extrapolation has no interval, and says so
+    assert all(v != v for v in result["main_job"]["extrapolated_minutes_interval"])
+    assert "no interval (one trial per class count)" in done.stdout
     assert set(result["time_to_accuracy"]["races"]) == {"glyphs", "digits"}
     glyphs = result["time_to_accuracy"]["races"]["glyphs"]
     assert (glyphs["time_to_accuracy_speedup"] is None) == (not glyphs["reached"])
