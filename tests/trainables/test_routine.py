@@ -57,10 +57,12 @@ def test_same_seed_same_history_on_cpu():
 
 
 def test_resuming_from_a_state_continues_exactly():
+    """Also with dropout: its masks come from torch's global RNG, which the state restores."""
     cfg = TrialConfig.from_flat(
         {
             **DIGITS,
             "data.augment": True,
+            "model.dropout": 0.3,
             "train.epochs": 3,
             "loss.terms.center.weight": 0.01,
             "loss.terms.complement.weight": 1.0,
@@ -79,6 +81,12 @@ def test_resuming_from_a_state_continues_exactly():
     for a, b in zip(straight[1:], resumed):
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-5)
         assert a["val_accuracy"] == b["val_accuracy"]
+    # a checkpoint written before the global RNGs were saved still resumes
+    old = {k: v for k, v in states[0].items() if k not in ("cpu_rng", "cuda_rng")}
+    assert len(old) == len(states[0]) - 2
+    older = []
+    train(cfg.replace(train__epochs=2), lambda m: older.append(m), resume=old)
+    assert [m["epoch"] for m in older] == [2] and math.isfinite(older[0]["train_loss"])
 
 
 def test_phases_and_the_scale_schedule_in_additional_training():
