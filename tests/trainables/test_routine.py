@@ -214,6 +214,8 @@ def test_both_complement_optimizers_follow_the_lr_milestones():
         {
             **DIGITS,
             "train.epochs": 3,
+            "loss.output": "normface",  # its class weights make the second group
+            "scale.start": 16.0,
             "loss.terms.complement.weight": 1.0,
             "optim.lr": 0.1,
             "optim.lr_milestones": "1,2",
