@@ -89,6 +89,28 @@ def test_resuming_from_a_state_continues_exactly():
     assert [m["epoch"] for m in older] == [2] and math.isfinite(older[0]["train_loss"])
 
 
+@pytest.mark.parametrize(
+    "device",
+    [
+        "cpu",
+        pytest.param(
+            "cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+        ),
+    ],
+)
+def test_a_state_restores_the_dropout_masks_to_come(device):
+    from trainables.state import TrialState
+
+    trial = TrialState(
+        TrialConfig.from_flat({**DIGITS, "model.dropout": 0.3, "train.device": device})
+    )
+    saved = copy.deepcopy(trial.state_dict())
+    masks = torch.nn.functional.dropout(torch.ones(64, device=trial.device), 0.3)
+    trial.load_state_dict(saved)
+    again = torch.nn.functional.dropout(torch.ones(64, device=trial.device), 0.3)
+    assert torch.equal(masks, again)
+
+
 def test_phases_and_the_scale_schedule_in_additional_training():
     cfg = TrialConfig.from_flat(
         {
