@@ -176,13 +176,13 @@ def schedule_info(candidates: pd.DataFrame, measured: pd.DataFrame | None = None
                 for f in np.linspace(0.0, 1.0, SCHEDULE_SAMPLES, endpoint=False):
                     x.append(epoch + float(f))
                     y.append(
-                        scale_for(cfg, phase, k + float(f), cfg.data.num_classes)
+                        scale_for(cfg, phase, (k + float(f)) / phase.epochs, cfg.data.num_classes)
                         if phase.uses_objective
                         else None
                     )
             x.append(float(epoch + 1))  # the end of training
             y.append(
-                scale_for(cfg, phase, float(k + 1), cfg.data.num_classes)
+                scale_for(cfg, phase, (k + 1) / phase.epochs, cfg.data.num_classes)
                 if phase.uses_objective
                 else None
             )

@@ -39,14 +39,16 @@ def scale_schedule(
     """Schedule type, start and end scales, switch point, and the additional-training length.
 
     ``additional_fraction`` choices set ``train.additional_epochs = fraction * epochs`` (the thesis
-    trains as many epochs again in its additional phase: fraction 1).
+    trains as many epochs again in its additional phase: fraction 1). The step schedule's switch
+    point is drawn from [0.1, 0.9] of its phase unless the study fixes ``scale.switch_at`` (the
+    thesis's step arm switches at the start of its additional phase: 0).
     """
     schedule = trial.suggest_categorical("scale.schedule", list(schedules))
     trial.suggest_float("scale.start", *SCALE_RANGE, log=True)
     if schedule == "constant":
         return {}
     trial.suggest_float("scale.end", *END_SCALE_RANGE, log=True)
-    if schedule == "step":
+    if schedule == "step" and "scale.switch_at" not in trial.params:
         trial.suggest_float("scale.switch_at", 0.1, 0.9)
     if epochs and len(additional_fraction) > 1:
         fraction = trial.suggest_categorical(

@@ -135,8 +135,8 @@ class OptimConfig:
     name: str = "sgd_momentum"  # one of OPTIMIZERS
     lr: float = 0.05  # learning rate of the backbone
     momentum: float = 0.9  # for sgd_momentum
-    weight_decay: float = 5e-4  # L2 on the backbone
-    # lr of class weights/proxies = lr * this (Proxy-Anchor uses 100)
+    weight_decay: float = 5e-4  # L2 on the backbone, loss-internal parameters and linear heads
+    # lr of class weights/proxies/centres (not decayed) = lr * this (Proxy-Anchor uses 100)
     class_weight_lr_multiplier: float = 1.0
     lr_milestones: tuple[int, ...] = ()  # epochs (counted over all phases) at which lr *= lr_gamma
     lr_gamma: float = 0.1

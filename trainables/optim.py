@@ -34,7 +34,8 @@ def build_optimizer(
     backbone: Iterable[torch.nn.Parameter],
     class_weights: Iterable[torch.nn.Parameter],
 ) -> torch.optim.Optimizer:
-    """Backbone (and loss-internal) parameters at ``lr``; class weights/proxies at ``lr * multiplier``, no decay."""
+    """Backbone (and loss-internal, linear-head) parameters at ``lr`` with ``weight_decay``; class
+    weights/proxies/centres at ``lr * class_weight_lr_multiplier``, no decay."""
     groups = [
         {"params": [p for p in backbone if p.requires_grad], "name": "backbone"},
         {

@@ -45,8 +45,16 @@ def epoch_plan(cfg: TrialConfig) -> Iterator[tuple[int, Phase, int]]:
             epoch += 1
 
 
-def scale_for(cfg: TrialConfig, phase: Phase, epoch_in_phase: float, num_classes: int) -> float:
-    """The scheduled scale at a fractional epoch within ``phase``."""
-    if not phase.scheduled:
-        return scale_at(0.0, cfg.scale, num_classes)
-    return scale_at(epoch_in_phase / phase.epochs, cfg.scale, num_classes)
+def batch_progress(phase: Phase, epoch_in_phase: int, batch: int, n_batches: int) -> float:
+    """Progress of a training batch through ``phase``: 0 on its first batch, 1 on its last, so a
+    schedule trains at its start value first and at its end value last (the thesis reached the
+    final scale in the last epoch). A phase of a single batch trains at its start (0).
+    """
+    steps = phase.epochs * n_batches
+    return (epoch_in_phase * n_batches + batch) / (steps - 1) if steps > 1 else 0.0
+
+
+def scale_for(cfg: TrialConfig, phase: Phase, progress: float, num_classes: int) -> float:
+    """The scheduled scale at ``progress`` in [0, 1] through ``phase`` (``batch_progress`` in
+    training); a phase that is not scheduled holds ``scale.start``."""
+    return scale_at(progress if phase.scheduled else 0.0, cfg.scale, num_classes)

@@ -18,7 +18,7 @@ import torch
 from trainables.config import TrialConfig
 from trainables.data import DatasetBundle
 from trainables.evaluation import Evaluation, evaluate
-from trainables.phases import Phase, epoch_plan, scale_for
+from trainables.phases import Phase, batch_progress, epoch_plan, scale_for
 from trainables.state import TrialState
 
 Report = Callable[..., None]
@@ -46,7 +46,8 @@ def train_epoch(state: TrialState, phase: Phase, epoch_in_phase: int) -> dict[st
         flip=data.flip_ok,
     )
     for b, (x, y) in enumerate(batches):
-        scale = scale_for(state.cfg, phase, epoch_in_phase + b / n_batches, data.num_classes)
+        progress = batch_progress(phase, epoch_in_phase, b, n_batches)
+        scale = scale_for(state.cfg, phase, progress, data.num_classes)
         terms = _primary_step(state, x, y, phase, scale)
         if phase.uses_objective and state.secondary_optimizer is not None:
             terms.update(_secondary_step(state, x, y, scale))

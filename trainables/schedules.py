@@ -41,7 +41,13 @@ def linear(progress: float, cfg: ScaleConfig, num_classes: int) -> float:
 
 @SCHEDULES.register("step")
 def step(progress: float, cfg: ScaleConfig, num_classes: int) -> float:
-    """start until ``switch_at``, then end (the abrupt switch of "heated-up softmax")."""
+    """start until ``switch_at``, then end (the abrupt switch of "heated-up softmax").
+
+    In training the first batch whose progress reaches ``switch_at`` switches; for 0 < switch_at
+    < 1, when ``switch_at`` times the phase's batches is whole (an epoch boundary, say) exactly
+    that many batches train at start, otherwise one fewer may. ``switch_at`` 0 trains at end throughout the phase (the
+    thesis's step arm of its additional training), 1 only on the phase's last batch.
+    """
     return cfg.start if progress < cfg.switch_at else cfg.end
 
 
@@ -71,7 +77,7 @@ def adacos_dynamic(progress: float, cfg: ScaleConfig, num_classes: int) -> float
 
 
 def scale_at(progress: float, cfg: ScaleConfig, num_classes: int) -> float:
-    """The scale s at ``progress`` (0 = start of the scheduled phase, 1 = its end; clamped)."""
+    """The scale s at ``progress`` (0 = the scheduled phase's first batch, 1 = its last; clamped)."""
     return SCHEDULES.get(cfg.schedule)(min(max(progress, 0.0), 1.0), cfg, num_classes)
 
 

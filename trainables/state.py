@@ -103,6 +103,9 @@ class TrialState:
         self.final_phase = phases_of(cfg)[-1]
 
     def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed trial needs to continue exactly: parameters, optimizers, lr
+        schedules, the data-order generator and torch's global RNGs (dropout masks): the CPU's,
+        and every CUDA device's when the trial runs on CUDA."""
         return {
             "model": self.model.state_dict(),
             "objective": self.objective.state_dict(),
@@ -114,6 +117,8 @@ class TrialState:
                 name: schedule.state_dict() for name, schedule in self.lr_schedules.items()
             },
             "generator": self.generator.get_state(),
+            "cpu_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
             "next_epoch": self.next_epoch,
         }
 
@@ -125,6 +130,12 @@ class TrialState:
             optimizer.load_state_dict(state["optimizers"][name])
             self.lr_schedules[name].load_state_dict(state["lr_schedules"][name])
         self.generator.set_state(state["generator"])
+        # checkpoints written before the global RNGs were saved lack these keys: they resume
+        # with fresh dropout masks
+        if "cpu_rng" in state:
+            torch.set_rng_state(state["cpu_rng"])
+        if self.device.type == "cuda" and state.get("cuda_rng"):
+            torch.cuda.set_rng_state_all(state["cuda_rng"][: torch.cuda.device_count()])
         self.next_epoch = int(state["next_epoch"])
 
     def learning_rates(self) -> dict[str, float]:

@@ -51,8 +51,8 @@ def departures(size: str) -> str:
     return (
         "seed 003 is a tutorial with no experiment or numbers: it pairs BCE with a sigmoid for two classes, CE with "
         "softmax for several and MSE with a linear output for regression; here all three train the same "
-        f"10-class classifier on {data} (BCE one-vs-rest, MSE between softmax and the one-hot target, summed over "
-        "the classes where the seed averages them: ten times the seed's gradient at the same lr), each on "
+        f"10-class classifier on {data} (BCE one-vs-rest, MSE between softmax and the one-hot target, averaged over "
+        "the classes as in the seed), each on "
         f"paired seeds (by default {sized(size, HYP, SMALLER)['seeds']}), and are contrasted with CE + softmax."
     )
 

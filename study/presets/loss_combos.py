@@ -1,8 +1,9 @@
 """`loss-combos` (seed 000): CE / Complement Entropy x none / Center / PC, after CE pre-training.
 
 Full size is the paper's protocol: ResNet-20 on CIFAR-10, momentum SGD, batch 128, dropout 0.3,
-200 epochs after 100 epochs of CE; the grid fills the 2 x 3 table once. Silhouette and
-Calinski-Harabasz on test features and Grad-CAM maps are recorded with each trial.
+200 epochs after 100 epochs of CE; the grid fills the 2 x 3 table once. Silhouette (cosine
+distance) and Calinski-Harabasz (raw, Euclidean features) on test features and Grad-CAM maps are
+recorded with each trial; the paper names no distance (scikit-learn's Silhouette default is Euclidean).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def departures(size: str) -> str:
         f"every cell runs on paired seeds (by default {hyp['seeds']}; the paper reports one run per cell, while "
         "its differences of 0.1-0.4 points are within one run's noise); the Center/PC weight is fixed at "
         f"{FEATURE_WEIGHT} (the paper does not state it); Complement Entropy takes COT's second update with "
-        "its own optimizer"
+        "its own optimizer; the paper names no distance for its Silhouette score: ours is cosine "
+        "(Calinski-Harabasz is on the raw, Euclidean features), scikit-learn's default is Euclidean"
     )
     if size == "full":
         return (

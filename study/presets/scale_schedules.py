@@ -1,6 +1,7 @@
 """`scale-schedules` (seed 002): SoftTriple on classes split for retrieval; constant scales against normal
-training at a constant scale followed by as many epochs of additional training with a linear, step or
-quadratic decay of the scale; Recall@1 on classes never seen in training.
+training at a constant scale followed by as many epochs of additional training with a linear or
+quadratic decay of the scale, or a step to the end scale at its start (the thesis's switch); Recall@1 on
+classes never seen in training.
 
 Full size is the thesis's protocol: an ImageNet-pretrained GoogLeNet (torchvision's, standing in for
 BN-Inception) fine-tuned on 224 px images of CUB-200-2011 and Cars-196 (first half of the classes trains,
@@ -105,6 +106,8 @@ def build(size: str, data_root: str) -> dict[str, Any]:
             "loss.params.centers_per_class": hyp["loss.params.centers_per_class"],
             "train.epochs": normal,
             "train.additional_epochs": normal,  # equal total epochs: a constant arm keeps its scale through both
+            # the step arm switches to scale.end at the start of the additional phase, as the thesis's
+            "scale.switch_at": 0.0,
             "train.batch_size": hyp["train.batch_size"],
             "optim.name": "adam",
             "optim.lr": hyp["optim.lr"],

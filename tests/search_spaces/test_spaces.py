@@ -73,6 +73,18 @@ def test_scale_schedule_sets_the_additional_phase():
     assert cfg.train.additional_epochs == 50 and cfg.scale.end == 5.0
 
 
+def test_a_fixed_switch_point_is_not_searched():
+    """The scale-schedules preset fixes the thesis's switch at the start of the additional phase."""
+    for fixed, searched in (({}, True), ({"scale.switch_at": 0.0}, False)):
+        trial = optuna.create_study().ask()
+        space = compose(("scale_schedule",), {"scale_schedule": {"schedules": ("step",)}}, fixed)
+        constants = space(trial)
+        assert ("scale.switch_at" in trial.params) == searched
+        if not searched:
+            cfg = TrialConfig.from_flat({**trial.params, **constants})
+            assert cfg.scale.schedule == "step" and cfg.scale.switch_at == 0.0
+
+
 def test_head_tail_assignment_becomes_term_subsets():
     params = {"search.pc_on": "head", "search.complement_on": "tail"}
     constants = compose(("head_tail",))(optuna.trial.FixedTrial(params))

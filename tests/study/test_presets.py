@@ -167,6 +167,8 @@ def test_scale_schedules_at_smoke_size_is_retrieval_on_unseen_glyph_classes(cli)
     # validation classes, apart from the training and test ones
     assert plan["fixed_config"]["data.val_classes"] == 4
     assert plan["fixed_config"]["train.additional_epochs"] == plan["fixed_config"]["train.epochs"]
+    # the thesis's step arm: the small scale from the first batch of the additional phase
+    assert plan["fixed_config"]["scale.switch_at"] == 0.0
 
 
 def test_presets_lists_each_with_one_line(cli):

@@ -218,11 +218,36 @@ def test_proxy_anchor_by_loops(batch, labels):
     assert loss(x, y, scale=S).item() == pytest.approx(pos + neg, rel=1e-9)
 
 
-def test_proxy_nca_softmax_over_negative_squared_distances(batch):
+def test_proxy_nca_softmax_over_half_scaled_negative_squared_distances(batch):
     x, y = batch
     loss = make("proxy_nca")
     d2 = ((unit(x)[:, None, :] - unit(loss.weight)[None, :, :]) ** 2).sum(-1)
-    torch.testing.assert_close(loss(x, y, scale=S), F.cross_entropy(-S * d2, y))
+    torch.testing.assert_close(loss(x, y, scale=S), F.cross_entropy(-(S / 2) * d2, y))
+
+
+def test_proxy_nca_by_hand():
+    """x = e0 against proxies e0, e1, -e0 (squared distances 0, 2, 4; the lengths do not count):
+    logits -(s/2) d^2 = 0, -s, -2s."""
+    loss = build_loss("proxy_nca", num_classes=3, embedding_dim=2).double()
+    with torch.no_grad():
+        loss.weight.copy_(torch.tensor([[2.0, 0.0], [0.0, 0.5], [-3.0, 0.0]]))
+    x = torch.tensor([[5.0, 0.0], [5.0, 0.0]], dtype=torch.float64)
+    y = torch.tensor([0, 1])
+    log_z = math.log(1 + math.exp(-S) + math.exp(-2 * S))
+    assert loss(x, y, scale=S).item() == pytest.approx((log_z + (S + log_z)) / 2, rel=1e-12)
+
+
+def test_proxy_nca_at_scale_s_is_normface_at_scale_s(batch):
+    """For unit vectors -(s/2)||x - p||^2 = s cos - s: the scale means what it means for the
+    cosine losses (the AdaCos schedules and the scale trend read it so)."""
+    x, y = batch
+    nca, normface = make("proxy_nca"), make("normface")
+    with torch.no_grad():
+        normface.weight.copy_(nca.weight)
+    torch.testing.assert_close(
+        nca.scaled_logits(x, S), normface.scaled_logits(x, S) - S, atol=1e-12, rtol=0
+    )
+    torch.testing.assert_close(nca(x, y, scale=S), normface(x, y, scale=S))
 
 
 def test_center_loss_value_and_update_rule():

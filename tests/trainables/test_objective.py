@@ -158,12 +158,21 @@ def test_scale_free_output_passes_the_scale_through():
 
 
 def test_parameter_groups_and_class_weights():
+    """A linear head's weight is an ordinary layer weight (with its bias); PC's centres and a
+    cosine head's class weights are class vectors; Center's centres are a buffer (in neither)."""
     obj = objective(terms={"center": TermConfig(weight=0.1), "pc": TermConfig(weight=0.1)})
     class_weights, other = obj.parameter_groups()
-    assert [id(p) for p in class_weights] == [id(obj.output.weight), id(obj.terms["pc"].weight)]
-    assert [id(p) for p in other] == [id(obj.output.bias)]
+    assert [id(p) for p in class_weights] == [id(obj.terms["pc"].weight)]
+    assert [id(p) for p in other] == [id(obj.output.weight), id(obj.output.bias)]
     assert obj.class_weights() is obj.output.weight
     torch.testing.assert_close(obj.logits(embeddings()), obj.output.logits(embeddings()))
+    cosine = objective(output="normface", terms={"pc": TermConfig(weight=0.1)})
+    class_weights, other = cosine.parameter_groups()
+    assert [id(p) for p in class_weights] == [
+        id(cosine.output.weight),
+        id(cosine.terms["pc"].weight),
+    ]
+    assert other == []
 
 
 def test_feature_space_output_is_rejected():

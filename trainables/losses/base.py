@@ -48,6 +48,11 @@ class Loss(nn.Module):
     # constructor parameters that are facts of the data, taken from ``data.<name>`` and never from
     # ``loss.params`` (CAMRI's ``important_class`` is ``data.important_class``)
     data_params: ClassVar[tuple[str, ...]] = ()
+    # True: ``weight`` holds class vectors whose norm the loss ignores or bounds (cosine class
+    # weights, proxies, SoftTriple's centres, PC's centres), trained in the optimizer's
+    # class-weight group: lr * ``optim.class_weight_lr_multiplier``, no weight decay. False: it is
+    # an ordinary layer weight (a linear head's), trained at the backbone's lr and decayed like it
+    weight_in_class_weight_group: ClassVar[bool] = True
 
     weight: torch.Tensor
 

@@ -232,7 +232,12 @@ class Objective(nn.Module):
         return self.output.class_weights()
 
     def parameter_groups(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
-        """(class weights/proxies/centers named ``weight``, other learnable loss parameters).
+        """(class weights/proxies/centres, other learnable loss parameters).
+
+        The first are the ``weight`` of the losses that declare ``weight_in_class_weight_group``
+        (cosine class weights, proxies, SoftTriple's and PC's centres): the optimizer trains them
+        at ``lr * class_weight_lr_multiplier`` without weight decay. The others, among them a
+        linear head's weight and bias (CE, BCE, MSE), train and decay with the backbone.
 
         Excluded: buffers (Center loss centers, moved by their rule), the unused own heads of
         second-update terms (they read the output's logits) and the parameters of terms with an
@@ -252,7 +257,8 @@ class Objective(nn.Module):
         for module in modules:
             for name, p in module.named_parameters():
                 if p.requires_grad:
-                    (class_weights if name == "weight" else other).append(p)
+                    is_class_vectors = name == "weight" and module.weight_in_class_weight_group
+                    (class_weights if is_class_vectors else other).append(p)
         return class_weights, other
 
 

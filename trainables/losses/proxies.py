@@ -77,9 +77,11 @@ class ProxyAnchor(ProxyBase):
 class ProxyNCA(ProxyBase):
     """Proxy-NCA (Movshovitz-Attias et al., ICCV 2017) in its softmax form (as ProxyNCA++).
 
-    Cross-entropy over -s ||x/|x| - p/|p| ||^2; for unit vectors ||x - p||^2 = 2 - 2 cos, so this is
-    a cosine softmax at scale 2s. The positive proxy is in the denominator (the original
-    excluded it).
+    Cross-entropy over -(s/2) ||x/|x| - p/|p| ||^2. For unit vectors ||x - p||^2 = 2 - 2 cos, so
+    the logits are s cos - s: a constant shift of NormFace's s cos, the same softmax. The factor
+    1/2 makes s mean what it means for the cosine losses (the scale schedules, AdaCos's scale and
+    the scale trend read it so); -s ||x - p||^2 would train like NormFace at 2s. The positive
+    proxy is in the denominator (the original excluded it).
     """
 
     scaled = True
@@ -89,7 +91,8 @@ class ProxyNCA(ProxyBase):
         return -(2.0 - 2.0 * self.cosine(embeddings)).clamp_min(0.0)
 
     def scaled_logits(self, embeddings: torch.Tensor, scale: float | torch.Tensor) -> torch.Tensor:
-        return self.require_scale(scale) * self.neg_sq_distance(embeddings)
+        """-(s/2) ||x - p||^2 on unit vectors, i.e. s cos - s."""
+        return 0.5 * self.require_scale(scale) * self.neg_sq_distance(embeddings)
 
     def forward(
         self,

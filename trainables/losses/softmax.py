@@ -15,8 +15,11 @@ class LinearHead(Loss):
     """A linear classifier ``logits = f W^T + b``; subclasses define ``from_logits`` only.
 
     ``weight`` has shape (num_classes, embedding_dim). The softmax scale is ignored: a linear head
-    learns its own logit norm.
+    learns its own logit norm. Its weight is an ordinary layer weight: the optimizer trains and
+    decays it with the backbone, like its bias, not in the class-weight group.
     """
+
+    weight_in_class_weight_group = False
 
     def __init__(self, num_classes: int, embedding_dim: int) -> None:
         super().__init__(num_classes)

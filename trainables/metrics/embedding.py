@@ -6,7 +6,9 @@ not compare). Calinski-Harabasz is linear in N and always takes every feature; S
 O(N^2) and takes every feature up to ``MAX_SILHOUETTE_SAMPLES`` (CIFAR-10's whole test set),
 beyond that the sample of that many that scikit-learn's ``sample_size`` draws with ``seed``. The
 cosine silhouette takes its distance matrix from ``cosine_distances`` (torch) and the score from
-scikit-learn (``metric="precomputed"``).
+scikit-learn (``metric="precomputed"``). Trials record the cosine Silhouette and Calinski-Harabasz
+on the raw (Euclidean) features; seed 000 names no distance for either, and scikit-learn's
+Silhouette defaults to the Euclidean one, so its values may be on another scale.
 
 Proxy statistics use the off-diagonal pairs i < j of the cosine-similarity matrix of one proxy
 per class (a loss with several centres per class, SoftTriple, gives the normalized mean of its
