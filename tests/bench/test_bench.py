@@ -72,60 +72,53 @@ def _run(val_accuracies, seconds_per_epoch, test=0.5):
     }
 
 
-def test_the_race_times_both_backbones_to_the_same_target_on_each_seed():
-    """Each seed's target is small_cnn's final accuracy less the tolerance; both backbones are
-    timed to their first epoch at it (small_cnn here before its last epoch)."""
-    runs = {
-        "small_cnn": [_run([0.5, 0.7, 0.895, 0.9], 4.0), _run([0.5, 0.7, 0.8, 0.9], 4.0)],
-        "pool_cnn": [_run([0.6, 0.9, 0.92, 0.93], 1.0), _run([0.6, 0.85, 0.92, 0.93], 1.0)],
+def _races(small: list[float], pools: dict[float, list[float]], seconds: float = 0.25) -> dict:
+    """small_cnn's runs (final val accuracies, 32 epochs of 1 s) against pool_cnn's schedules
+    (fraction -> final val accuracies, ``seconds`` per epoch)."""
+    return {
+        "small_cnn": {1.0: [_run([0.5] * 31 + [a], 1.0) for a in small]},
+        "pool_cnn": {
+            f: [_run([0.5] * (round(32 * f) - 1) + [a], seconds) for a in accuracies]
+            for f, accuracies in pools.items()
+        },
     }
-    race = race_summary(runs)
-    assert race["reached"] and race["seeds_reaching_target"] == 2
-    assert [r["small_cnn_epoch"] for r in race["per_seed"]] == [3, 4]
-    assert [r["pool_cnn_epoch"] for r in race["per_seed"]] == [2, 3]
-    # seed 0: 12 s / 2 s, seed 1: 16 s / 3 s; their geometric mean, with an interval
-    assert race["time_to_accuracy_speedup"] == pytest.approx(math.sqrt(6.0 * 16.0 / 3.0))
-    assert race["speedup"]["low"] < race["time_to_accuracy_speedup"] < race["speedup"]["high"]
-    assert race["same_epochs_time_ratio"]["mean"] == pytest.approx(4.0)
-    assert race["val_accuracy_difference"]["mean"] == pytest.approx(0.03)
 
 
-def test_a_race_missed_on_one_seed_has_no_speedup_and_says_on_how_many():
-    runs = {
-        "small_cnn": [_run([0.5, 0.9], 4.0), _run([0.5, 0.9], 4.0)],
-        "pool_cnn": [_run([0.5, 0.95], 1.0), _run([0.5, 0.8], 1.0)],
-    }
-    race = race_summary(runs)
+def test_the_race_takes_the_shortest_schedule_that_reaches_small_cnns_accuracy():
+    small = [0.93, 0.94, 0.935, 0.93]
+    race = race_summary(
+        _races(
+            small,
+            {
+                1.0: [0.945, 0.95, 0.945, 0.94],
+                0.5: [0.935, 0.945, 0.94, 0.935],  # +0.005 on every seed: reaches it
+                1 / 3: [0.90, 0.92, 0.91, 0.93],  # 2 points below: does not
+            },
+        )
+    )
+    assert [s["reaches"] for s in race["schedules"]] == [False, True, True]
+    assert race["reached"] and race["fraction"] == 0.5 and race["pool_cnn_epochs"] == 16
+    # 32 s against 16 epochs of 0.25 s on every seed
+    assert race["time_to_accuracy_speedup"] == pytest.approx(8.0)
+    half = race["schedules"][1]
+    assert half["val_accuracy_difference"]["mean"] == pytest.approx(0.005)
+
+
+def test_a_race_no_schedule_reaches_has_no_speedup_and_says_so():
+    race = race_summary(_races([0.93, 0.94], {1.0: [0.90, 0.93], 0.5: [0.88, 0.90]}))
     assert race["time_to_accuracy_speedup"] is None and not race["reached"]
-    assert "on 1 of 2 seeds" in race["note"]
+    assert "no schedule of pool_cnn reaches" in race["note"]
 
 
-def test_the_speedup_finds_a_known_speedup_on_noisy_curves():
-    """Simulated races with a known truth: both backbones follow the same expected accuracy curve
-    with independent noise of half a point per epoch, pool_cnn's epochs take half as long. Over
-    races of 4 seeds pool_cnn reaches the target on every seed in most races (against small_cnn's
-    exact final accuracy, without the tolerance, in about half of them), the speedup's median is
-    the truth and its interval holds it in most races."""
-    import numpy as np
+def test_a_shortened_schedule_scales_its_epochs_and_lr_milestones():
+    from bench.accuracy import glyph_race, shortened
 
-    rng = np.random.default_rng(3)
-    expected = 0.9 - 0.4 * np.exp(-np.arange(1, 13) / 3)
-
-    def race() -> dict:
-        runs = {
-            name: [
-                _run(list(expected + rng.normal(0, 0.005, expected.size)), seconds)
-                for _ in range(4)
-            ]
-            for name, seconds in (("small_cnn", 2.0), ("pool_cnn", 1.0))
-        }
-        return race_summary(runs)
-
-    found = [r for r in (race() for _ in range(200)) if r["reached"]]
-    assert len(found) >= 150
-    assert abs(np.median([r["time_to_accuracy_speedup"] for r in found]) - 2.0) < 0.1
-    covered = np.mean([r["speedup"]["low"] <= 2.0 <= r["speedup"]["high"] for r in found])
-    assert covered >= 0.9, covered
+    flat = glyph_race("cpu")
+    assert (flat["train.epochs"], flat["optim.lr_milestones"]) == (32, "16,24")
+    half, third = shortened(flat, 0.5), shortened(flat, 1 / 3)
+    assert (half["train.epochs"], half["optim.lr_milestones"]) == (16, "8,12")
+    assert (third["train.epochs"], third["optim.lr_milestones"]) == (11, "5,8")
+    assert shortened({"train.epochs": 3}, 0.1)["train.epochs"] == 1
 
 
 def test_intervals_cover_the_mean_and_need_two_values():
@@ -328,6 +321,8 @@ def test_tiny_bench_writes_every_field(study_cli, tmp_path):
     assert set(result["time_to_accuracy"]["races"]) == {"glyphs", "digits"}
     glyphs = result["time_to_accuracy"]["races"]["glyphs"]
     assert (glyphs["time_to_accuracy_speedup"] is None) == (not glyphs["reached"])
+    assert [round(s["fraction"], 3) for s in glyphs["schedules"]] == [0.333, 0.5, 1.0]
+    assert glyphs["schedules"][-1]["epochs"] == glyphs["epochs"] > glyphs["schedules"][0]["epochs"]
     assert result["time_to_accuracy_speedup"] == glyphs["time_to_accuracy_speedup"]
     assert set(result["pool_cnn_matches_small_cnn"]) == {"smoke/smoke"}
     assert {k: v for k, v in result["targets"].items() if k in TARGETS} == TARGETS
