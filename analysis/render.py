@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html as html_lib
+import math
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
         "Per class count, the metric is fitted against ln s with seed effects and, by default, a split peak "
         "|ln s - v|^p near the peak (each side of the vertex v its own steepness, v and the shape exponent p "
         "profiled) with 5 or more scale "
-        "levels, else a quadratic; lack of fit tested against the replicates' pure error; s* is the fitted "
+        "levels, else a quadratic; each fitted model's lack of fit is tested against the replicates' pure error "
+        "(the quadratic's test stands beside it for reference); s* is the fitted "
         "curve's vertex with a 95% interval"
         + (", from the estimation stage only." if trend.get("staged") else ".")
     ]
@@ -74,35 +76,50 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
 
 
 def _optima_table(trend: dict[str, Any] | None) -> pd.DataFrame | None:
+    """Per class count the fitted vertex, and the lack-of-fit p of the model that gave it (the quadratic's
+    beside it, for reference: it tests another curve)."""
     if not trend or not trend["optima"]:
         return None
-    return pd.DataFrame(
-        [
-            {
-                "C": o["num_classes"],
-                "trials": o["trials"],
-                "seeds": len(o["seeds"]),
-                "model": o["model"] or "–",
-                "s*": o["scale"] if o["interior"] else None,
-                "95% CI": f"{o['ci_low']:.3g} to {o['ci_high']:.3g}" if o["interior"] else "–",
-                "lack-of-fit p": o["lack_of_fit_p"],
-                "no vertex because": o["reason"] or "",
-                "AdaCos s": o["adacos_scale"],
-            }
-            for o in trend["optima"]
-        ]
+    return _text(
+        pd.DataFrame(
+            [
+                {
+                    "C": o["num_classes"],
+                    "trials": o["trials"],
+                    "seeds": len(o["seeds"]),
+                    "model": o["model"] or "–",
+                    "s*": _num(o["scale"]) if o["interior"] else "–",
+                    "95% CI": _ci(o["ci_low"], o["ci_high"]) if o["interior"] else "–",
+                    "model's lack-of-fit p": _p(o["lack_of_fit_p_model"]),
+                    "quadratic's lack-of-fit p": _p(o["lack_of_fit_p"]),
+                    "no vertex because": o["reason"] or "",
+                    "AdaCos s": _num(o["adacos_scale"]),
+                }
+                for o in trend["optima"]
+            ]
+        )
     )
+
+
+def _p(value: Any) -> str:
+    """A p-value to two significant digits; a dash where no test was possible."""
+    return "–" if _unknown(value) else f"{value:.2g}"
 
 
 def _num(value: Any) -> str:
     """Four significant digits, whole numbers from 1000 up (no exponents in the tables); a dash when unknown."""
-    if value is None:
+    if _unknown(value):
         return "–"
     return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
+def _unknown(value: Any) -> bool:
+    """None, or a NaN that a report not yet made JSON-safe still holds."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _ci(low: Any, high: Any) -> str:
-    return "–" if low is None or high is None else f"{_num(low)} to {_num(high)}"
+    return "–" if _unknown(low) or _unknown(high) else f"{_num(low)} to {_num(high)}"
 
 
 def _replicated_table(paper: dict[str, Any]) -> pd.DataFrame:
