@@ -154,12 +154,23 @@ def _contrast_table(paper: dict[str, Any]) -> pd.DataFrame:
                     "95% CI": _ci(c["low"], c["high"]),
                     "P(A>B)": _num(c["p_improve"]),
                     "P 95% CI": _ci(c["p_low"], c["p_high"]),
+                    "seeds won": _won(c),
                     "seeds": c["pairs"],
                 }
                 for c in paper["contrasts"]
                 if c["ours"] is not None or c["paper"] is not None
             ]
         )
+    )
+
+
+def _won(contrast: dict[str, Any]) -> str:
+    """``2 of 3`` (the untied seeds the setting won), with the ties when there are any."""
+    if contrast.get("wins") is None:
+        return "–"
+    ties = contrast["ties"]
+    return f"{contrast['wins']} of {contrast['wins'] + contrast['losses']}" + (
+        f", {ties} tied" if ties else ""
     )
 
 
@@ -377,8 +388,9 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
                     (
                         "p",
                         f"Paired contrasts against {paper['baseline']} on the same seeds: the mean difference "
-                        "with its 95% t interval, and P(A>B), the share of seeds on which the setting beats the "
-                        "baseline (ties count half), with a 95% bootstrap interval; the paper's difference beside.",
+                        "with its 95% t interval, and P(A>B), the share of the seeds on which the setting beats the "
+                        "baseline (tied seeds left out), with its exact 95% binomial (Clopper-Pearson) interval: with "
+                        "fewer than 6 seeds that interval always reaches below one half. The paper's difference beside.",
                     ),
                     ("table", _contrast_table(paper)),
                 ]

@@ -147,12 +147,13 @@ def paper_beside_ours(
 ) -> dict[str, Any] | None:
     """The paper's table with ours beside it, over paired seeds (``analysis.contrasts``).
 
-    Per setting (a grid cell) and column: the paper's value, our mean over seeds with its 95% t
-    interval (one finished trial per seed: the best by the study's ``metric``/``mode`` when a cell
-    searched more than its seed), in the paper's unit (``table.ours``). Per setting other than the
-    table's baseline and column: the paper's difference, our mean paired difference with its t
-    interval, and P(ours > baseline) over the paired seeds with a bootstrap interval. Per column:
-    the smallest effect the design resolves. None when the table names no grid cells.
+        Per setting (a grid cell) and column: the paper's value, our mean over seeds with its 95% t
+        interval (one finished trial per seed: the best by the study's ``metric``/``mode`` when a cell
+        searched more than its seed), in the paper's unit (``table.ours``). Per setting other than the
+        table's baseline and column: the paper's difference, our mean paired difference with its t
+        interval, and P(ours > baseline) over the paired seeds with its exact binomial interval (ties left
+    out; ``analysis.contrasts.improvement``). Per column:
+        the smallest effect the design resolves. None when the table names no grid cells.
     """
     from analysis.contrasts import compare_cells, per_seed
 
@@ -198,6 +199,9 @@ def paper_beside_ours(
                     "p_improve": c["p_improve"],
                     "p_low": c["p_low"],
                     "p_high": c["p_high"],
+                    "wins": c["wins"],
+                    "losses": c["losses"],
+                    "ties": c["ties"],
                 }
             )
     return {
