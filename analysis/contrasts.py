@@ -82,7 +82,11 @@ def per_seed(
 
 
 def mean_interval(values: Any, confidence: float = CONFIDENCE) -> dict[str, Any]:
-    """Mean, sample sd and two-sided t interval of the finite ``values``; bounds None below two values."""
+    """Mean, sample sd and two-sided t interval of the finite ``values``.
+
+    No interval (bounds None, and a ``note`` saying why) below two values, or when every value is
+    the same: a sample sd of 0 says nothing about the spread, and the t interval would have width 0.
+    The sd is then exactly 0 (not the rounding error of the mean)."""
     from scipy import stats
 
     x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
@@ -92,26 +96,29 @@ def mean_interval(values: Any, confidence: float = CONFIDENCE) -> dict[str, Any]
         "sd": None,
         "low": None,
         "high": None,
+        "note": None,
     }
-    if x.size >= 2:
+    if x.size < 2:
+        out["note"] = f"{'one run' if x.size else 'no runs'}: no interval"
+    elif x.min() == x.max():
+        out["sd"], out["mean"] = 0.0, float(x[0])
+        out["note"] = f"no spread in {x.size} runs: no interval"
+    else:
         out["sd"] = float(x.std(ddof=1))
-        if out["sd"] == 0.0:
-            out["low"] = out["high"] = out["mean"]
-        else:
-            ci = stats.ttest_1samp(x, 0.0).confidence_interval(confidence)
-            out["low"], out["high"] = float(ci.low), float(ci.high)
+        ci = stats.ttest_1samp(x, 0.0).confidence_interval(confidence)
+        out["low"], out["high"] = float(ci.low), float(ci.high)
     return out
 
 
 def prediction_interval(values: Any, confidence: float = CONFIDENCE) -> dict[str, Any]:
     """``mean_interval`` plus the two-sided t prediction interval of one more run,
-    mean +- t sd sqrt(1 + 1/n) (``pred_low``, ``pred_high``; None below two values): where a single
-    run of the same configuration on a new seed falls with probability ``confidence``."""
+    mean +- t sd sqrt(1 + 1/n) (``pred_low``, ``pred_high``; None wherever the mean has no interval):
+    where a single run of the same configuration on a new seed falls with probability ``confidence``."""
     from scipy import stats
 
     out = mean_interval(values, confidence)
     out["pred_low"] = out["pred_high"] = None
-    if out["sd"] is not None:
+    if out["low"] is not None:
         half = (
             float(stats.t.ppf((1 + confidence) / 2, out["n"] - 1))
             * out["sd"]
@@ -159,6 +166,7 @@ def paired_contrast(a: pd.Series, b: pd.Series, confidence: float = CONFIDENCE) 
         "sd": diff["sd"],
         "low": diff["low"],
         "high": diff["high"],
+        "note": diff["note"],
         **improvement(both["a"].to_numpy(float), both["b"].to_numpy(float), confidence),
         "seeds": [int(s) for s in both.index],
     }
@@ -168,8 +176,11 @@ def resolution(
     sd: float | None, n: int, alpha: float = 1 - CONFIDENCE, power: float = POWER
 ) -> dict[str, Any]:
     """The smallest true contrast a paired design of ``n`` seeds detects with ``power`` at two-sided
-    level ``alpha``, given the sd of the contrast over seeds: (z_{1-alpha/2} + z_power) sd / sqrt(n)
-    (about 2.8 sd / sqrt(n)), and the exact paired-t value from statsmodels (larger at small n)."""
+    level ``alpha``, given the sd of the contrast over seeds: the exact paired-t value from
+    statsmodels (``t``: the test the contrasts are judged by), and the normal approximation
+    (z_{1-alpha/2} + z_power) sd / sqrt(n) (``normal``: about 2.8 sd / sqrt(n), too small at few
+    seeds). Both None, with a ``note``, below two seeds or when the contrasts showed no spread
+    (sd = 0: the spread is unknown, not zero)."""
     from scipy import stats
     from statsmodels.stats.power import TTestPower
 
@@ -180,8 +191,13 @@ def resolution(
         "power": power,
         "normal": None,
         "t": None,
+        "note": None,
     }
     if sd is None or n < 2 or not np.isfinite(sd):
+        out["note"] = "it needs at least two paired seeds per cell"
+        return out
+    if sd == 0:
+        out["note"] = f"no contrast varied over its {n} paired seeds, so their spread is unknown"
         return out
     out["normal"] = float(
         (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * sd / math.sqrt(n)

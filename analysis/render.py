@@ -118,8 +118,11 @@ def _unknown(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _ci(low: Any, high: Any) -> str:
-    return "–" if _unknown(low) or _unknown(high) else f"{_num(low)} to {_num(high)}"
+def _ci(low: Any, high: Any, note: str | None = None) -> str:
+    """``low to high``; where there is no interval, the ``note`` that says why, else a dash."""
+    if _unknown(low) or _unknown(high):
+        return note or "–"
+    return f"{_num(low)} to {_num(high)}"
 
 
 def _replicated_table(paper: dict[str, Any]) -> pd.DataFrame:
@@ -131,7 +134,11 @@ def _replicated_table(paper: dict[str, Any]) -> pd.DataFrame:
         for name in names:
             row[f"{name} paper"] = _num(r.get(f"{name} (paper)"))
             row[f"{name} ours"] = _num(r.get(f"{name} (ours)"))
-            row[f"{name} 95% CI"] = _ci(r.get(f"{name} (ours) low"), r.get(f"{name} (ours) high"))
+            row[f"{name} 95% CI"] = _ci(
+                r.get(f"{name} (ours) low"),
+                r.get(f"{name} (ours) high"),
+                r.get(f"{name} (ours) note"),
+            )
         rows.append(row)
     return _text(pd.DataFrame(rows))
 
@@ -151,7 +158,7 @@ def _contrast_table(paper: dict[str, Any]) -> pd.DataFrame:
                     "metric": c["metric"],
                     "paper": _num(c["paper"]),
                     "ours (mean)": _num(c["ours"]),
-                    "95% CI": _ci(c["low"], c["high"]),
+                    "95% CI": _ci(c["low"], c["high"], c.get("note")),
                     "P(A>B)": _num(c["p_improve"]),
                     "P 95% CI": _ci(c["p_low"], c["p_high"]),
                     "seeds won": _won(c),
@@ -176,10 +183,11 @@ def _won(contrast: dict[str, Any]) -> str:
 
 def _resolution_line(paper: dict[str, Any]) -> str:
     res = (paper.get("resolution") or {}).get(paper["metric"]) or {}
-    if res.get("normal") is None:
+    if res.get("t") is None:
+        why = res.get("note") or "it needs at least two paired seeds per cell"
         return (
-            f"Resolution of this design: unknown for {paper['metric']}; it needs at least two paired seeds "
-            "per cell (`study run --seeds N`)."
+            f"Resolution of this design: unknown for {paper['metric']}; {why} (`study run --seeds N` "
+            "sets the seeds)."
         )
     return (
         f"Resolution of this design: with {res['n']} paired seeds and a contrast sd of {res['sd']:.3g}, "
@@ -251,7 +259,7 @@ VERDICTS = {
     "above": "beats it",
     "below": "below it",
     "within": "within its seed spread",
-    "unknown": "unknown (fewer than 2 baseline seeds)",
+    "unknown": "unknown (no prediction interval: fewer than 2 baseline seeds, or no spread among them)",
 }
 
 
@@ -288,8 +296,8 @@ def _baseline_sections(baseline: dict[str, Any]) -> list[tuple[str, Any]]:
                             "metric": m,
                             "seeds": s["n"],
                             "mean": _num(s["mean"]),
-                            "95% CI": _ci(s["low"], s["high"]),
-                            "one run, 95% PI": _ci(s["pred_low"], s["pred_high"]),
+                            "95% CI": _ci(s["low"], s["high"], s.get("note")),
+                            "one run, 95% PI": _ci(s["pred_low"], s["pred_high"], s.get("note")),
                             **{f"seed {k}": _num(v) for k, v in s["per_seed"].items()},
                         }
                         for m, s in baseline["metrics"].items()

@@ -178,6 +178,7 @@ def paper_beside_ours(
             row[f"{name} (paper)"] = known.get(setting)
             row[f"{name} (ours)"] = est.get("mean")
             row[f"{name} (ours) low"], row[f"{name} (ours) high"] = est.get("low"), est.get("high")
+            row[f"{name} (ours) note"] = est.get("note")
         row["run_ids"] = mine["run_id"].tolist()
         beside.append(row)
     contrasts = []
@@ -195,6 +196,7 @@ def paper_beside_ours(
                     "ours": c["mean"],
                     "low": c["low"],
                     "high": c["high"],
+                    "note": c["note"],
                     "pairs": c["pairs"],
                     "p_improve": c["p_improve"],
                     "p_low": c["p_low"],

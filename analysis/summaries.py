@@ -387,8 +387,8 @@ def baseline_info(points: list[dict[str, Any]], metrics: list[str]) -> dict[str,
 def versus_baseline(point: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
     """Whether one searched trial beats the baseline on the important class's recall (``BEATS_ON``):
     ``above`` its 95% prediction interval of one baseline run (it beats the baseline by more than the
-    seeds move the baseline), ``below`` it, or ``within`` it; ``unknown`` with fewer than two baseline
-    seeds. Also the trial minus the baseline's mean, and minus the baseline on the trial's own seed."""
+    seeds move the baseline), ``below`` it, or ``within`` it; ``unknown`` without that interval (fewer
+    than two baseline seeds, or no spread among them). Also the trial minus the baseline's mean, and minus the baseline on the trial's own seed."""
     metric = next(
         (m for m in BEATS_ON if _value(point, m) is not None and m in baseline["metrics"]), None
     )

@@ -73,6 +73,17 @@ def test_one_baseline_seed_gives_no_verdict():
     assert info["baseline"]["metrics"]["test_important_class_recall"]["pred_low"] is None
 
 
+def test_a_baseline_without_spread_gives_no_prediction_interval_and_no_verdict():
+    """Three baseline seeds with the same test recall: a prediction interval of width 0 would call
+    every front trial above or below the baseline."""
+    frame = _frame()
+    frame.loc[frame["tag:arm"] == "baseline", "metric:test_important_class_recall"] = 0.52
+    info = pareto_info(frame, ["val_accuracy", "val_important_class_recall"], ["max", "max"])
+    recall = info["baseline"]["metrics"]["test_important_class_recall"]
+    assert recall["pred_low"] is None and recall["note"] == "no spread in 3 runs: no interval"
+    assert {p["vs_baseline"]["verdict"] for p in info["front"]} == {"unknown"}
+
+
 def _report(store: str, folder, *flags: str) -> dict:
     done = run_study_cli(
         "report", "--tracking-uri", store, "--out", str(folder / "report"), *flags, cwd=folder

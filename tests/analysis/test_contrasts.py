@@ -107,6 +107,32 @@ def test_resolution_is_about_2_8_sd_over_root_n_and_larger_with_the_t_distributi
     assert resolution(sd=None, n=4)["normal"] is None and resolution(sd=1.0, n=1)["t"] is None
 
 
+@pytest.mark.parametrize("value", [1.0, 0.1, 0.7])  # 0.1 and 0.7: the mean rounds off the value
+def test_values_without_spread_have_no_interval_and_say_why(value):
+    """Three equal runs: a sample sd of 0 measures no spread, so no interval of width 0 (nor the 1e-17
+    width that the mean's rounding gives 0.1 x 3)."""
+    from analysis.contrasts import prediction_interval
+
+    out = prediction_interval([value] * 3)
+    assert out["mean"] == value and out["sd"] == 0.0
+    assert out["low"] is None and out["high"] is None and out["pred_low"] is None
+    assert out["note"] == "no spread in 3 runs: no interval"
+    assert mean_interval([value])["note"] == "one run: no interval"
+    c = paired_contrast(pd.Series([value + 1] * 3), pd.Series([value] * 3))
+    assert c["low"] is None and "no spread" in c["note"]
+
+
+def test_a_design_whose_contrasts_never_varied_has_an_unknown_resolution():
+    r = resolution(sd=0.0, n=3)
+    assert r["t"] is None and r["normal"] is None and "spread is unknown" in r["note"]
+    values = pd.DataFrame(
+        {"cell": ["A"] * 3 + ["B"] * 3, "seed": [0, 1, 2] * 2, "acc": [1.0, 2, 3, 2, 3, 4]}
+    )
+    result = compare_cells(values, ["acc"], "A", ["A", "B"])
+    assert result["contrasts"]["B"]["acc"]["sd"] == 0.0
+    assert result["resolution"]["acc"]["t"] is None
+
+
 def _trials(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(
         [

@@ -166,6 +166,31 @@ def test_the_report_prints_ours_beside_the_paper_with_intervals_contrasts_and_re
         assert "Resolution of this design" in text and "Departures from the paper" in text
 
 
+def test_a_table_whose_seeds_agree_exactly_reports_no_interval_and_an_unknown_resolution(tmp_path):
+    """Equal test accuracies on both seeds (small test sets give few distinct values): no interval of
+    width 0, a note in its place in every format, and no resolution from a contrast sd of 0."""
+    trials = _combos_trials()
+    trials["metric:test_accuracy"] = trials["param:search.output"].map(
+        {"ce": 0.90, "complement_ce": 0.95}
+    )
+    report = write_report(trials, tmp_path, figures=False)
+    (paper,) = report["studies"][0]["paper_tables"]
+    ce = next(r for r in paper["beside"] if r["losses"] == "CE")
+    assert ce["test accuracy (%) (ours) low"] is None
+    assert ce["test accuracy (%) (ours) note"] == "no spread in 2 runs: no interval"
+    pc = next(c for c in paper["contrasts"] if c["contrast"] == "PC + CoE - CE")
+    assert pc["low"] is None and pc["ours"] == pytest.approx(5.0)
+    assert paper["resolution"]["test accuracy (%)"]["t"] is None
+    json.loads((tmp_path / "report.json").read_text(), parse_constant=lambda c: pytest.fail(c))
+    for name in ("report.md", "report.html"):
+        text = (tmp_path / name).read_text()
+        assert "no spread in 2 runs: no interval" in text
+        assert (
+            "Resolution of this design: unknown for test accuracy (%); no contrast varied" in text
+        )
+        assert "nan" not in text.lower().replace("nanmean", "")
+
+
 def test_the_proxy_cosine_figure_is_drawn_from_logged_histories(tmp_path, small_store):
     from mlflow.entities import Metric
     from mlflow.tracking import MlflowClient
