@@ -191,9 +191,10 @@ def _resolution_line(paper: dict[str, Any]) -> str:
         )
     return (
         f"Resolution of this design: with {res['n']} paired seeds and a contrast sd of {res['sd']:.3g}, "
-        f"the smallest difference in {paper['metric']} it detects with {res['power']:.0%} power at the "
-        f"two-sided {res['alpha']:.0%} level is about {res['normal']:.3g} (2.8 sd / sqrt(n)); "
-        f"{res['t']:.3g} by the paired t test on {res['n'] - 1} degrees of freedom."
+        f"the smallest difference in {paper['metric']} the paired t test ({res['n'] - 1} degree"
+        f"{'s' * (res['n'] != 2)} of freedom) detects with {res['power']:.0%} power at the two-sided {res['alpha']:.0%} level is "
+        f"{res['t']:.3g}; the normal approximation 2.8 sd / sqrt(n), {res['normal']:.3g}, holds only "
+        "with many seeds."
     )
 
 

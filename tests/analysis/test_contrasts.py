@@ -133,6 +133,22 @@ def test_a_design_whose_contrasts_never_varied_has_an_unknown_resolution():
     assert result["resolution"]["acc"]["t"] is None
 
 
+def test_the_resolutions_the_docs_quote_are_the_paired_t_values():
+    """README and docs/presets.md quote what the paired t test needs at 2, 3 and 4 seeds (the test the
+    contrasts are judged by), not the normal approximation, which is 2-6 times smaller there."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = " ".join((root / "README.md").read_text().split())
+    presets = " ".join((root / "docs" / "presets.md").read_text().split())
+    t = {n: resolution(sd=1.0, n=n)["t"] for n in (2, 3, 4)}
+    assert f"{t[2]:.1f} sd with 2 seeds, {t[3]:.1f} sd with 3, {t[4]:.1f} sd with 4" in readme
+    assert f"over 2 / 3 / 3 seeds: {t[2]:.1f} / {t[3]:.1f} / {t[3]:.1f} sd" in readme
+    assert (
+        f"{t[2]:.1f} x sd(contrast) with 2 seeds, {t[3]:.1f} with 3, {t[4]:.1f} with 4" in presets
+    )
+
+
 def _trials(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(
         [

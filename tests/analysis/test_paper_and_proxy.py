@@ -164,6 +164,10 @@ def test_the_report_prints_ours_beside_the_paper_with_intervals_contrasts_and_re
         assert ("P(A&gt;B)" in text or "P(A>B)" in text) and "Clopper-Pearson" in text
         assert "seeds won" in text and "2 of 2" in text
         assert "Resolution of this design" in text and "Departures from the paper" in text
+        # the resolution quoted is the paired t test's (2 seeds: 11.5 sd), not 2.8 sd / sqrt(2)
+        res = paper["resolution"]["test accuracy (%)"]
+        assert "the paired t test (1 degree of freedom) detects" in text
+        assert f"is {res['t']:.3g};" in text and res["t"] > 5 * res["normal"]
 
 
 def test_a_table_whose_seeds_agree_exactly_reports_no_interval_and_an_unknown_resolution(tmp_path):
