@@ -233,27 +233,52 @@ def _pareto_sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
     )
     if pareto.get("baseline"):
         out += _baseline_sections(pareto["baseline"])
-    out += [
-        ("h3", "Arms (mean over their trials, 95% t interval)"),
-        (
-            "table",
-            pd.DataFrame(
-                [
-                    {
-                        "arm": arm,
-                        "trials": stats["trials"],
-                        **{
-                            k: f"{_num(v['mean'])} ({_ci(v['low'], v['high'])})"
-                            for k, v in stats.items()
-                            if isinstance(v, dict)
-                        },
-                    }
-                    for arm, stats in pareto["arms"].items()
-                ]
+    searched = {
+        arm: stats for arm, stats in pareto["arms"].items() if stats.get("kind") != "replicates"
+    }
+    if searched:
+        out += [
+            ("h3", "Searched arms: median and range over their trials"),
+            (
+                "p",
+                "A searched arm's trials are the configurations the sampler chose, not replicates of one "
+                "configuration: their median and range describe what the search ran, and no interval is "
+                "given."
+                + (
+                    " The baseline arm, one configuration on several seeds, has its mean and 95% t "
+                    "interval above."
+                    if pareto.get("baseline")
+                    else ""
+                ),
             ),
-        ),
-    ]
+            (
+                "table",
+                _text(
+                    pd.DataFrame(
+                        [
+                            {
+                                "arm": arm,
+                                "trials": stats["trials"],
+                                **{
+                                    f"{k} median (range)": _spread(v)
+                                    for k, v in stats.items()
+                                    if isinstance(v, dict)
+                                },
+                            }
+                            for arm, stats in searched.items()
+                        ]
+                    )
+                ),
+            ),
+        ]
     return out
+
+
+def _spread(summary: dict[str, Any]) -> str:
+    """``0.81 (0.7 to 0.85)``: a searched arm's median and range; a dash without values."""
+    if summary.get("median") is None:
+        return "–"
+    return f"{_num(summary['median'])} ({_num(summary['min'])} to {_num(summary['max'])})"
 
 
 VERDICTS = {

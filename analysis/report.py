@@ -236,7 +236,7 @@ def study_summary(
     """The JSON of one study, and its TrendResult (None when no trial speaks to the scale).
 
     With several ``objectives`` (metrics, modes) no trial is "best": the summary holds the Pareto
-    front (``analysis.summaries.pareto_info``) and each arm's means instead of a ranking."""
+    front (``analysis.summaries.pareto_info``) and a summary of each arm instead of a ranking."""
     from analysis.importance import importance_info
     from analysis.trends import scale_trend
 

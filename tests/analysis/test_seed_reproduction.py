@@ -122,8 +122,14 @@ def test_a_multi_objective_report_shows_the_pareto_front_and_plot_and_ranks_no_s
         "replay"
     ].startswith("study replay")
     arms = study["pareto"]["arms"]
-    assert arms["ce"]["trials"] == 2 and arms["ce"]["val_accuracy"]["mean"] == pytest.approx(0.875)
-    assert arms["ce"]["val_accuracy"]["low"] < 0.875 < arms["ce"]["val_accuracy"]["high"]
+    # no baseline tag: both arms are the search's choices, described without an interval
+    assert arms["ce"]["trials"] == 2 and arms["ce"]["kind"] == "searched"
+    assert arms["ce"]["val_accuracy"] == {
+        "n": 2,
+        "median": pytest.approx(0.875),
+        "min": 0.87,
+        "max": 0.88,
+    }
     png = tmp_path / "out" / study["figures"]["pareto"]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
     # points, front line and markers drawn
