@@ -400,6 +400,11 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
         table = _optima_table(study["trend"])
         if table is not None:
             out.append(("table", table))
+        out += [
+            ("p", f"Warning at C = {o['num_classes']}: {w}.")
+            for o in study["trend"]["optima"]
+            for w in o.get("warnings", [])
+        ]
     imp = study.get("importances") or {}
     if imp.get("importances"):
         out += [
