@@ -334,6 +334,28 @@ def _baseline_sections(baseline: dict[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
+def _best_caveat(study: dict[str, Any]) -> str:
+    """What the best single trial is and is not, and where the study's estimates are."""
+    n = study["best"].get("candidates")
+    among = f"the best of {n}" if n else "the best of the"
+    where = []
+    if study.get("trend") and study["trend"].get("optima"):
+        where.append("the fitted vertices s*(C) of the scale trend below, which use every seed")
+    if any(p.get("beside") for p in study.get("paper_tables") or []):
+        where.append("the means over paired seeds beside the paper's table below")
+    return (
+        f"This is {among} trials that ran their whole budget (trials stopped early and a staged study's "
+        "screen stage are not ranked): a single run, and the best of many noisy ones, so its value is "
+        "optimistic: the same configuration on another seed would most likely score worse. "
+        + (
+            "The study's estimates are " + " and ".join(where) + "."
+            if where
+            else f"Replay it on other seeds (`study replay {study['best']['run_id']} --set train.seed=K`) "
+            "to see how much of its lead is luck."
+        )
+    )
+
+
 def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
     """(kind, content) blocks of one study: kind is h2, h3, p, code, table or figure."""
     metric, mode = study["metric"], study["mode"]
@@ -352,15 +374,22 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
         )
     best = study["best"]
     if best is None:
-        return out + [("p", f"No finished trial reported {metric}.")]
+        return out + [
+            (
+                "p",
+                f"No finished trial reported {metric} after its whole budget (trials stopped early and a "
+                "staged study's screen stage are not ranked).",
+            )
+        ]
     label = "test Recall@1 on the unseen test classes" if study.get("selected") else "test accuracy"
     test = f", {label} = {best['test_accuracy']:.4f}" if best["test_accuracy"] is not None else ""
     out += [
         (
             "p",
-            f"Best trial {best['run_id']}: {metric} = {best[metric]:.4f} "
+            f"Best single trial {best['run_id']}: {metric} = {best[metric]:.4f} "
             f"({'higher' if mode == 'max' else 'lower'} is better){test}. Replay it without the search:",
         ),
+        ("p", _best_caveat(study)),
         ("code", best["replay"]),
         ("table", pd.DataFrame(sorted(best["config"].items()), columns=["setting", "value"])),
     ]
@@ -385,11 +414,11 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
         ]
     if study["per_class_count"]:
         out += [
-            ("h3", "Best configuration per class count"),
+            ("h3", "Best single trial per class count (optimistic, as above)"),
             ("table", pd.DataFrame(study["per_class_count"])),
         ]
     out += [
-        ("h3", f"Top {len(study['top'])} trials by {metric}"),
+        ("h3", f"Top {len(study['top'])} single trials by {metric}, full budget only"),
         ("table", pd.DataFrame(study["top"])),
     ]
     # only studies whose trials searched a constant scale
