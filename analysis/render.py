@@ -389,8 +389,8 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
             f"Best single trial {best['run_id']}: {metric} = {best[metric]:.4f} "
             f"({'higher' if mode == 'max' else 'lower'} is better){test}. Replay it without the search:",
         ),
-        ("p", _best_caveat(study)),
         ("code", best["replay"]),
+        ("p", _best_caveat(study)),
         ("table", pd.DataFrame(sorted(best["config"].items()), columns=["setting", "value"])),
     ]
     if study.get("selected"):
