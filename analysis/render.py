@@ -173,7 +173,7 @@ def _contrast_table(paper: dict[str, Any]) -> pd.DataFrame:
 
 def _won(contrast: dict[str, Any]) -> str:
     """``2 of 3`` (the untied seeds the setting won), with the ties when there are any."""
-    if contrast.get("wins") is None:
+    if contrast.get("wins") is None or not contrast.get("pairs"):
         return "–"
     ties = contrast["ties"]
     return f"{contrast['wins']} of {contrast['wins'] + contrast['losses']}" + (
