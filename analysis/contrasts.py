@@ -4,7 +4,8 @@ Every cell of a grid preset runs on the same seeds, so ``cell - baseline`` on se
 what seed k does to both (initialisation, data order, the class subset). Per cell this module
 gives the mean over seeds with a 95% t interval; per contrast the mean paired difference with its
 t interval and the probability of improvement P(A > B) over the paired runs (Bouthillier et al.,
-MLSys 2021) with a percentile bootstrap interval; per design the smallest effect it resolves.
+MLSys 2021) with an exact binomial (Clopper-Pearson) interval; per design the smallest effect it
+resolves.
 
 Input is the trials frame of ``analysis.load.load_trials``; everything here is plain
 pandas/SciPy/statsmodels, no MLflow and no plotting.
@@ -22,7 +23,6 @@ import pandas as pd
 CONFIDENCE = 0.95
 POWER = 0.8
 SEED_COLUMN = "param:train.seed"
-BOOTSTRAP_RESAMPLES = 4999
 
 
 def _same(value: Any, wanted: Any) -> bool:
@@ -82,7 +82,11 @@ def per_seed(
 
 
 def mean_interval(values: Any, confidence: float = CONFIDENCE) -> dict[str, Any]:
-    """Mean, sample sd and two-sided t interval of the finite ``values``; bounds None below two values."""
+    """Mean, sample sd and two-sided t interval of the finite ``values``.
+
+    No interval (bounds None, and a ``note`` saying why) below two values, or when every value is
+    the same: a sample sd of 0 says nothing about the spread, and the t interval would have width 0.
+    The sd is then exactly 0 (not the rounding error of the mean)."""
     from scipy import stats
 
     x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
@@ -92,26 +96,29 @@ def mean_interval(values: Any, confidence: float = CONFIDENCE) -> dict[str, Any]
         "sd": None,
         "low": None,
         "high": None,
+        "note": None,
     }
-    if x.size >= 2:
+    if x.size < 2:
+        out["note"] = f"{'one run' if x.size else 'no runs'}: no interval"
+    elif x.min() == x.max():
+        out["sd"], out["mean"] = 0.0, float(x[0])
+        out["note"] = f"no spread in {x.size} runs: no interval"
+    else:
         out["sd"] = float(x.std(ddof=1))
-        if out["sd"] == 0.0:
-            out["low"] = out["high"] = out["mean"]
-        else:
-            ci = stats.ttest_1samp(x, 0.0).confidence_interval(confidence)
-            out["low"], out["high"] = float(ci.low), float(ci.high)
+        ci = stats.ttest_1samp(x, 0.0).confidence_interval(confidence)
+        out["low"], out["high"] = float(ci.low), float(ci.high)
     return out
 
 
 def prediction_interval(values: Any, confidence: float = CONFIDENCE) -> dict[str, Any]:
     """``mean_interval`` plus the two-sided t prediction interval of one more run,
-    mean +- t sd sqrt(1 + 1/n) (``pred_low``, ``pred_high``; None below two values): where a single
-    run of the same configuration on a new seed falls with probability ``confidence``."""
+    mean +- t sd sqrt(1 + 1/n) (``pred_low``, ``pred_high``; None wherever the mean has no interval):
+    where a single run of the same configuration on a new seed falls with probability ``confidence``."""
     from scipy import stats
 
     out = mean_interval(values, confidence)
     out["pred_low"] = out["pred_high"] = None
-    if out["sd"] is not None:
+    if out["low"] is not None:
         half = (
             float(stats.t.ppf((1 + confidence) / 2, out["n"] - 1))
             * out["sd"]
@@ -121,63 +128,59 @@ def prediction_interval(values: Any, confidence: float = CONFIDENCE) -> dict[str
     return out
 
 
-def _improvement(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
-    """P(A > B) over paired runs, ties counting one half."""
-    return np.mean((a > b) + 0.5 * (a == b), axis=axis)
+def improvement(a: Any, b: Any, confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """P(A > B) over paired runs: the share of the untied pairs that A wins, with its exact
+    (Clopper-Pearson) interval from the binomial count of wins (scipy's ``binomtest``).
 
-
-def paired_contrast(
-    a: pd.Series,
-    b: pd.Series,
-    confidence: float = CONFIDENCE,
-    seed: int = 0,
-    n_resamples: int = BOOTSTRAP_RESAMPLES,
-) -> dict[str, Any]:
-    """``a - b`` over the seeds both have (Series indexed by seed): the mean paired difference with
-    its t interval, and P(A > B) with a paired percentile bootstrap interval (None below two pairs)."""
+    Ties are left out, as in the sign test: a pair that neither side wins says nothing about which
+    wins more often, and counting it as half a win would make the count of wins fractional.
+    ``wins``, ``losses`` and ``ties`` are returned beside the estimate; all None when every pair tied.
+    The interval is exact for any number of pairs: with all of 3 pairs won it is [0.29, 1], and it
+    lies above one half only from 6 pairs on (all won)."""
     from scipy import stats
 
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    wins, losses = int(np.sum(x > y)), int(np.sum(x < y))
+    out: dict[str, Any] = {
+        "wins": wins,
+        "losses": losses,
+        "ties": int(x.size) - wins - losses,
+        "p_improve": None,
+        "p_low": None,
+        "p_high": None,
+    }
+    if wins + losses:
+        ci = stats.binomtest(wins, wins + losses).proportion_ci(confidence, method="exact")
+        out.update(p_improve=wins / (wins + losses), p_low=float(ci.low), p_high=float(ci.high))
+    return out
+
+
+def paired_contrast(a: pd.Series, b: pd.Series, confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """``a - b`` over the seeds both have (Series indexed by seed): the mean paired difference with
+    its t interval (None below two pairs), and P(A > B) with its exact interval (``improvement``)."""
     both = pd.concat({"a": a, "b": b}, axis=1).dropna()
     diff = mean_interval((both["a"] - both["b"]).tolist(), confidence)
-    out = {
+    return {
         "pairs": diff["n"],
         "mean": diff["mean"],
         "sd": diff["sd"],
         "low": diff["low"],
         "high": diff["high"],
-        "p_improve": None,
-        "p_low": None,
-        "p_high": None,
+        "note": diff["note"],
+        **improvement(both["a"].to_numpy(float), both["b"].to_numpy(float), confidence),
         "seeds": [int(s) for s in both.index],
     }
-    if len(both) == 0:
-        return out
-    x, y = both["a"].to_numpy(float), both["b"].to_numpy(float)
-    out["p_improve"] = float(_improvement(x, y))
-    if len(both) >= 2:
-        boot = stats.bootstrap(
-            (x, y),
-            _improvement,
-            paired=True,
-            vectorized=True,
-            confidence_level=confidence,
-            n_resamples=n_resamples,
-            method="percentile",
-            rng=np.random.default_rng(seed),
-        )
-        out["p_low"], out["p_high"] = (
-            float(boot.confidence_interval.low),
-            float(boot.confidence_interval.high),
-        )
-    return out
 
 
 def resolution(
     sd: float | None, n: int, alpha: float = 1 - CONFIDENCE, power: float = POWER
 ) -> dict[str, Any]:
     """The smallest true contrast a paired design of ``n`` seeds detects with ``power`` at two-sided
-    level ``alpha``, given the sd of the contrast over seeds: (z_{1-alpha/2} + z_power) sd / sqrt(n)
-    (about 2.8 sd / sqrt(n)), and the exact paired-t value from statsmodels (larger at small n)."""
+    level ``alpha``, given the sd of the contrast over seeds: the exact paired-t value from
+    statsmodels (``t``: the test the contrasts are judged by), and the normal approximation
+    (z_{1-alpha/2} + z_power) sd / sqrt(n) (``normal``: about 2.8 sd / sqrt(n), too small at few
+    seeds). Both None, with a ``note``, below two seeds or when the contrasts showed no spread
+    (sd = 0: the spread is unknown, not zero)."""
     from scipy import stats
     from statsmodels.stats.power import TTestPower
 
@@ -188,8 +191,13 @@ def resolution(
         "power": power,
         "normal": None,
         "t": None,
+        "note": None,
     }
     if sd is None or n < 2 or not np.isfinite(sd):
+        out["note"] = "it needs at least two paired seeds per cell"
+        return out
+    if sd == 0:
+        out["note"] = f"no contrast varied over its {n} paired seeds, so their spread is unknown"
         return out
     out["normal"] = float(
         (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * sd / math.sqrt(n)
@@ -229,12 +237,7 @@ def compare_cells(
             if cell == baseline:
                 continue
             rows = values[values["cell"] == cell].set_index("seed")
-            c = paired_contrast(
-                rows[label].astype(float),
-                base[label].astype(float),
-                confidence,
-                seed=len(contrasts),
-            )
+            c = paired_contrast(rows[label].astype(float), base[label].astype(float), confidence)
             contrasts.setdefault(cell, {})[label] = c
             if c["sd"] is not None:
                 variances.append(c["sd"] ** 2)
@@ -256,6 +259,7 @@ __all__ = [
     "SEED_COLUMN",
     "cell_mask",
     "compare_cells",
+    "improvement",
     "mean_interval",
     "paired_contrast",
     "per_seed",

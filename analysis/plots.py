@@ -312,8 +312,9 @@ def plot_proxy_cosines(info: dict[str, Any], stem: str | Path) -> list[Path]:
 
 def plot_pareto(info: dict[str, Any], stem: str | Path) -> list[Path]:
     """The first two objectives of every trial, one colour per arm, the non-dominated trials ringed and joined
-    (``analysis.summaries.pareto_info``); each arm's mean with its 95% interval as a cross; a baseline arm's
-    trials (one per seed) as triangles, never on the front."""
+    (``analysis.summaries.pareto_info``); a baseline arm's trials (one per seed) as triangles, never on
+    the front, with their mean and its 95% interval as a cross (a searched arm has no such interval:
+    its trials are the sampler's choices, not replicates)."""
     (mx, my), (dx, dy) = info["metrics"][:2], info["modes"][:2]
     fig, ax = plt.subplots(figsize=(6.0, 4.6))
     for k, arm in enumerate(sorted({p["arm"] for p in info["points"]})):
@@ -342,7 +343,7 @@ def plot_pareto(info: dict[str, Any], stem: str | Path) -> list[Path]:
                 capsize=3,
                 linestyle="none",
                 alpha=0.45,
-                label=f"{arm}: mean of its trials, 95% CI",
+                label=f"{arm}: mean over its seeds, 95% CI",
             )
     front = sorted(info["front"], key=lambda p: p["values"][mx])
     if front:

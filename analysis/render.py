@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html as html_lib
+import math
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
         "Per class count, the metric is fitted against ln s with seed effects and, by default, a split peak "
         "|ln s - v|^p near the peak (each side of the vertex v its own steepness, v and the shape exponent p "
         "profiled) with 5 or more scale "
-        "levels, else a quadratic; lack of fit tested against the replicates' pure error; s* is the fitted "
+        "levels, else a quadratic; each fitted model's lack of fit is tested against the replicates' pure error "
+        "(the quadratic's test stands beside it for reference); s* is the fitted "
         "curve's vertex with a 95% interval"
         + (", from the estimation stage only." if trend.get("staged") else ".")
     ]
@@ -74,35 +76,53 @@ def _trend_lines(trend: dict[str, Any] | None) -> list[str]:
 
 
 def _optima_table(trend: dict[str, Any] | None) -> pd.DataFrame | None:
+    """Per class count the fitted vertex, and the lack-of-fit p of the model that gave it (the quadratic's
+    beside it, for reference: it tests another curve)."""
     if not trend or not trend["optima"]:
         return None
-    return pd.DataFrame(
-        [
-            {
-                "C": o["num_classes"],
-                "trials": o["trials"],
-                "seeds": len(o["seeds"]),
-                "model": o["model"] or "–",
-                "s*": o["scale"] if o["interior"] else None,
-                "95% CI": f"{o['ci_low']:.3g} to {o['ci_high']:.3g}" if o["interior"] else "–",
-                "lack-of-fit p": o["lack_of_fit_p"],
-                "no vertex because": o["reason"] or "",
-                "AdaCos s": o["adacos_scale"],
-            }
-            for o in trend["optima"]
-        ]
+    return _text(
+        pd.DataFrame(
+            [
+                {
+                    "C": o["num_classes"],
+                    "trials": o["trials"],
+                    "seeds": len(o["seeds"]),
+                    "model": o["model"] or "–",
+                    "s*": _num(o["scale"]) if o["interior"] else "–",
+                    "95% CI": _ci(o["ci_low"], o["ci_high"]) if o["interior"] else "–",
+                    "model's lack-of-fit p": _p(o["lack_of_fit_p_model"]),
+                    "quadratic's lack-of-fit p": _p(o["lack_of_fit_p"]),
+                    "no vertex because": o["reason"] or "",
+                    "AdaCos s": _num(o["adacos_scale"]),
+                }
+                for o in trend["optima"]
+            ]
+        )
     )
+
+
+def _p(value: Any) -> str:
+    """A p-value to two significant digits; a dash where no test was possible."""
+    return "–" if _unknown(value) else f"{value:.2g}"
 
 
 def _num(value: Any) -> str:
     """Four significant digits, whole numbers from 1000 up (no exponents in the tables); a dash when unknown."""
-    if value is None:
+    if _unknown(value):
         return "–"
     return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def _ci(low: Any, high: Any) -> str:
-    return "–" if low is None or high is None else f"{_num(low)} to {_num(high)}"
+def _unknown(value: Any) -> bool:
+    """None, or a NaN that a report not yet made JSON-safe still holds."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _ci(low: Any, high: Any, note: str | None = None) -> str:
+    """``low to high``; where there is no interval, the ``note`` that says why, else a dash."""
+    if _unknown(low) or _unknown(high):
+        return note or "–"
+    return f"{_num(low)} to {_num(high)}"
 
 
 def _replicated_table(paper: dict[str, Any]) -> pd.DataFrame:
@@ -114,7 +134,11 @@ def _replicated_table(paper: dict[str, Any]) -> pd.DataFrame:
         for name in names:
             row[f"{name} paper"] = _num(r.get(f"{name} (paper)"))
             row[f"{name} ours"] = _num(r.get(f"{name} (ours)"))
-            row[f"{name} 95% CI"] = _ci(r.get(f"{name} (ours) low"), r.get(f"{name} (ours) high"))
+            row[f"{name} 95% CI"] = _ci(
+                r.get(f"{name} (ours) low"),
+                r.get(f"{name} (ours) high"),
+                r.get(f"{name} (ours) note"),
+            )
         rows.append(row)
     return _text(pd.DataFrame(rows))
 
@@ -134,9 +158,10 @@ def _contrast_table(paper: dict[str, Any]) -> pd.DataFrame:
                     "metric": c["metric"],
                     "paper": _num(c["paper"]),
                     "ours (mean)": _num(c["ours"]),
-                    "95% CI": _ci(c["low"], c["high"]),
+                    "95% CI": _ci(c["low"], c["high"], c.get("note")),
                     "P(A>B)": _num(c["p_improve"]),
                     "P 95% CI": _ci(c["p_low"], c["p_high"]),
+                    "seeds won": _won(c),
                     "seeds": c["pairs"],
                 }
                 for c in paper["contrasts"]
@@ -146,18 +171,30 @@ def _contrast_table(paper: dict[str, Any]) -> pd.DataFrame:
     )
 
 
+def _won(contrast: dict[str, Any]) -> str:
+    """``2 of 3`` (the untied seeds the setting won), with the ties when there are any."""
+    if contrast.get("wins") is None or not contrast.get("pairs"):
+        return "–"
+    ties = contrast["ties"]
+    return f"{contrast['wins']} of {contrast['wins'] + contrast['losses']}" + (
+        f", {ties} tied" if ties else ""
+    )
+
+
 def _resolution_line(paper: dict[str, Any]) -> str:
     res = (paper.get("resolution") or {}).get(paper["metric"]) or {}
-    if res.get("normal") is None:
+    if res.get("t") is None:
+        why = res.get("note") or "it needs at least two paired seeds per cell"
         return (
-            f"Resolution of this design: unknown for {paper['metric']}; it needs at least two paired seeds "
-            "per cell (`study run --seeds N`)."
+            f"Resolution of this design: unknown for {paper['metric']}; {why} (`study run --seeds N` "
+            "sets the seeds)."
         )
     return (
         f"Resolution of this design: with {res['n']} paired seeds and a contrast sd of {res['sd']:.3g}, "
-        f"the smallest difference in {paper['metric']} it detects with {res['power']:.0%} power at the "
-        f"two-sided {res['alpha']:.0%} level is about {res['normal']:.3g} (2.8 sd / sqrt(n)); "
-        f"{res['t']:.3g} by the paired t test on {res['n'] - 1} degrees of freedom."
+        f"the smallest difference in {paper['metric']} the paired t test ({res['n'] - 1} degree"
+        f"{'s' * (res['n'] != 2)} of freedom) detects with {res['power']:.0%} power at the two-sided {res['alpha']:.0%} level is "
+        f"{res['t']:.3g}; the normal approximation 2.8 sd / sqrt(n), {res['normal']:.3g}, holds only "
+        "with many seeds."
     )
 
 
@@ -196,34 +233,59 @@ def _pareto_sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
     )
     if pareto.get("baseline"):
         out += _baseline_sections(pareto["baseline"])
-    out += [
-        ("h3", "Arms (mean over their trials, 95% t interval)"),
-        (
-            "table",
-            pd.DataFrame(
-                [
-                    {
-                        "arm": arm,
-                        "trials": stats["trials"],
-                        **{
-                            k: f"{_num(v['mean'])} ({_ci(v['low'], v['high'])})"
-                            for k, v in stats.items()
-                            if isinstance(v, dict)
-                        },
-                    }
-                    for arm, stats in pareto["arms"].items()
-                ]
+    searched = {
+        arm: stats for arm, stats in pareto["arms"].items() if stats.get("kind") != "replicates"
+    }
+    if searched:
+        out += [
+            ("h3", "Searched arms: median and range over their trials"),
+            (
+                "p",
+                "A searched arm's trials are the configurations the sampler chose, not replicates of one "
+                "configuration: their median and range describe what the search ran, and no interval is "
+                "given."
+                + (
+                    " The baseline arm, one configuration on several seeds, has its mean and 95% t "
+                    "interval above."
+                    if pareto.get("baseline")
+                    else ""
+                ),
             ),
-        ),
-    ]
+            (
+                "table",
+                _text(
+                    pd.DataFrame(
+                        [
+                            {
+                                "arm": arm,
+                                "trials": stats["trials"],
+                                **{
+                                    f"{k} median (range)": _spread(v)
+                                    for k, v in stats.items()
+                                    if isinstance(v, dict)
+                                },
+                            }
+                            for arm, stats in searched.items()
+                        ]
+                    )
+                ),
+            ),
+        ]
     return out
+
+
+def _spread(summary: dict[str, Any]) -> str:
+    """``0.81 (0.7 to 0.85)``: a searched arm's median and range; a dash without values."""
+    if summary.get("median") is None:
+        return "–"
+    return f"{_num(summary['median'])} ({_num(summary['min'])} to {_num(summary['max'])})"
 
 
 VERDICTS = {
     "above": "beats it",
     "below": "below it",
     "within": "within its seed spread",
-    "unknown": "unknown (fewer than 2 baseline seeds)",
+    "unknown": "unknown (no prediction interval: fewer than 2 baseline seeds, or no spread among them)",
 }
 
 
@@ -260,8 +322,8 @@ def _baseline_sections(baseline: dict[str, Any]) -> list[tuple[str, Any]]:
                             "metric": m,
                             "seeds": s["n"],
                             "mean": _num(s["mean"]),
-                            "95% CI": _ci(s["low"], s["high"]),
-                            "one run, 95% PI": _ci(s["pred_low"], s["pred_high"]),
+                            "95% CI": _ci(s["low"], s["high"], s.get("note")),
+                            "one run, 95% PI": _ci(s["pred_low"], s["pred_high"], s.get("note")),
                             **{f"seed {k}": _num(v) for k, v in s["per_seed"].items()},
                         }
                         for m, s in baseline["metrics"].items()
@@ -270,6 +332,28 @@ def _baseline_sections(baseline: dict[str, Any]) -> list[tuple[str, Any]]:
             ),
         ),
     ]
+
+
+def _best_caveat(study: dict[str, Any]) -> str:
+    """What the best single trial is and is not, and where the study's estimates are."""
+    n = study["best"].get("candidates")
+    among = f"the best of {n}" if n else "the best of the"
+    where = []
+    if study.get("trend") and study["trend"].get("optima"):
+        where.append("the fitted vertices s*(C) of the scale trend below, which use every seed")
+    if any(p.get("beside") for p in study.get("paper_tables") or []):
+        where.append("the means over paired seeds beside the paper's table below")
+    return (
+        f"This is {among} trials that ran their whole budget (trials stopped early and a staged study's "
+        "screen stage are not ranked): a single run, and the best of many noisy ones, so its value is "
+        "optimistic: the same configuration on another seed would most likely score worse. "
+        + (
+            "The study's estimates are " + " and ".join(where) + "."
+            if where
+            else f"Replay it on other seeds (`study replay {study['best']['run_id']} --set train.seed=K`) "
+            "to see how much of its lead is luck."
+        )
+    )
 
 
 def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -290,16 +374,23 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
         )
     best = study["best"]
     if best is None:
-        return out + [("p", f"No finished trial reported {metric}.")]
+        return out + [
+            (
+                "p",
+                f"No finished trial reported {metric} after its whole budget (trials stopped early and a "
+                "staged study's screen stage are not ranked).",
+            )
+        ]
     label = "test Recall@1 on the unseen test classes" if study.get("selected") else "test accuracy"
     test = f", {label} = {best['test_accuracy']:.4f}" if best["test_accuracy"] is not None else ""
     out += [
         (
             "p",
-            f"Best trial {best['run_id']}: {metric} = {best[metric]:.4f} "
+            f"Best single trial {best['run_id']}: {metric} = {best[metric]:.4f} "
             f"({'higher' if mode == 'max' else 'lower'} is better){test}. Replay it without the search:",
         ),
         ("code", best["replay"]),
+        ("p", _best_caveat(study)),
         ("table", pd.DataFrame(sorted(best["config"].items()), columns=["setting", "value"])),
     ]
     if study.get("selected"):
@@ -323,11 +414,11 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
         ]
     if study["per_class_count"]:
         out += [
-            ("h3", "Best configuration per class count"),
+            ("h3", "Best single trial per class count (optimistic, as above)"),
             ("table", pd.DataFrame(study["per_class_count"])),
         ]
     out += [
-        ("h3", f"Top {len(study['top'])} trials by {metric}"),
+        ("h3", f"Top {len(study['top'])} single trials by {metric}, full budget only"),
         ("table", pd.DataFrame(study["top"])),
     ]
     # only studies whose trials searched a constant scale
@@ -338,6 +429,11 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
         table = _optima_table(study["trend"])
         if table is not None:
             out.append(("table", table))
+        out += [
+            ("p", f"Warning at C = {o['num_classes']}: {w}.")
+            for o in study["trend"]["optima"]
+            for w in o.get("warnings", [])
+        ]
     imp = study.get("importances") or {}
     if imp.get("importances"):
         out += [
@@ -360,8 +456,9 @@ def _sections(study: dict[str, Any]) -> list[tuple[str, Any]]:
                     (
                         "p",
                         f"Paired contrasts against {paper['baseline']} on the same seeds: the mean difference "
-                        "with its 95% t interval, and P(A>B), the share of seeds on which the setting beats the "
-                        "baseline (ties count half), with a 95% bootstrap interval; the paper's difference beside.",
+                        "with its 95% t interval, and P(A>B), the share of the seeds on which the setting beats the "
+                        "baseline (tied seeds left out), with its exact 95% binomial (Clopper-Pearson) interval: with "
+                        "fewer than 6 seeds that interval always reaches below one half. The paper's difference beside.",
                     ),
                     ("table", _contrast_table(paper)),
                 ]

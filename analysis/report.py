@@ -1,7 +1,8 @@
 """Best-configuration reports: JSON, Markdown and a self-contained HTML page, readable without the code.
 
-Per study: the best trial and the command that replays it, the best trial per class count, a
-top-k table, the scale trend (``analysis.trends``), fANOVA importances and the figures.
+Per study: the best single trial and the command that replays it, the best trial per class count
+and a top-k table, all among the trials that ran their whole budget (``full_budget``); the scale
+trend (``analysis.trends``), fANOVA importances and the figures.
 ``render`` turns the JSON into Markdown and HTML; nothing here talks to MLflow except through
 ``analysis.figures`` when a tracking URI is given (for the logged per-epoch scale).
 """
@@ -17,21 +18,45 @@ import pandas as pd
 
 from analysis.contrasts import cell_mask
 from analysis.reference import PAPER_TABLES, PaperTable, paper_tables_for
+from analysis.response import ESTIMATE_STAGE, STAGE, is_staged
 from analysis.trends import N_BOOT
 from trainables.metric_names import VAL_ACCURACY
 
 TOP_K = 10
+FINISHED_TRIAL = (
+    "finished"  # the trial_status of a trial that ran its whole budget (study.callbacks)
+)
+
+
+def full_budget(trials: pd.DataFrame) -> pd.DataFrame:
+    """The trials that ran their whole budget, the only ones ranked against each other: MLflow FINISHED,
+    ``trial_status`` finished (or not recorded), and in a staged study the estimation stage (the
+    screen trains a fraction of the steps). Trials a scheduler stopped early are another fidelity."""
+    ok = trials["status"] == "FINISHED"
+    if "tag:trial_status" in trials:
+        ok &= trials["tag:trial_status"].fillna(FINISHED_TRIAL) == FINISHED_TRIAL
+    if is_staged(trials):
+        ok &= trials[STAGE] == ESTIMATE_STAGE
+    return trials[ok]
 
 
 def best_trial(trials: pd.DataFrame, metric: str, mode: str) -> pd.Series | None:
-    """The finished trial with the best final ``metric``, or None when no trial has it."""
+    """The full-budget trial (``full_budget``) with the best final ``metric``, or None when no such
+    trial has it. The best of many noisy trials: its value is optimistic for its configuration."""
     column = f"metric:{metric}"
     if column not in trials:
         return None
-    ok = trials[(trials["status"] == "FINISHED") & trials[column].notna()]
+    ok = full_budget(trials)
+    ok = ok[ok[column].notna()]
     if ok.empty:
         return None
     return ok.loc[ok[column].idxmax() if mode == "max" else ok[column].idxmin()]
+
+
+def candidates(trials: pd.DataFrame, metric: str) -> int:
+    """How many full-budget trials recorded ``metric``: the trials ``best_trial`` chose among."""
+    column = f"metric:{metric}"
+    return int(full_budget(trials)[column].notna().sum()) if column in trials else 0
 
 
 def config_of(row: pd.Series) -> dict[str, Any]:
@@ -56,9 +81,11 @@ def _plain(value: Any) -> Any:
 
 
 def top_table(trials: pd.DataFrame, metric: str, mode: str, k: int = TOP_K) -> pd.DataFrame:
-    """The k best trials with their searched parameters (the ones that vary) and outcomes."""
+    """The k best full-budget trials (``full_budget``) with their searched parameters (the ones that
+    vary) and outcomes."""
     column = f"metric:{metric}"
-    ranked = trials[trials[column].notna()].sort_values(column, ascending=mode == "min").head(k)
+    done = full_budget(trials)
+    ranked = done[done[column].notna()].sort_values(column, ascending=mode == "min").head(k)
     varying = [c for c in trials if c.startswith("param:") and trials[c].nunique(dropna=True) > 1]
     # a retrieval study (unseen test classes) reports its test Recall@1 for the selected trial only
     selected_only = "metric:test_recall_at_1" in trials
@@ -81,7 +108,8 @@ def replay_command(run_id: str, tracking_uri: str | None = None) -> str:
 def best_per_class_count(
     trials: pd.DataFrame, metric: str, mode: str, tracking_uri: str | None = None
 ) -> list[dict[str, Any]]:
-    """The best finished trial for each class count (``param:data.num_classes``; 0 = all classes)."""
+    """The best full-budget trial for each class count (``param:data.num_classes``; 0 = all classes),
+    and how many it was chosen among."""
     if "param:data.num_classes" not in trials:
         return []
     rows = []
@@ -97,7 +125,7 @@ def best_per_class_count(
                 "test_accuracy": _float(best.get("metric:test_accuracy")),
                 "loss": best.get("param:loss.output"),
                 "scale": _float(best.get("param:scale.start")),
-                "trials": int(len(group)),
+                "full-budget trials": candidates(group, metric),
                 "replay": replay_command(best["run_id"], tracking_uri),
             }
         )
@@ -134,7 +162,7 @@ def selected_configurations(
                 "run_id": best["run_id"],
                 metric: float(best[f"metric:{metric}"]),
                 "test_recall_at_1": _float(best.get(RETRIEVAL_TEST)),
-                "candidates": int(len(group)),
+                "candidates": candidates(group, metric),
                 "config": config_of(best),
                 "replay": replay_command(best["run_id"], tracking_uri),
             }
@@ -147,12 +175,13 @@ def paper_beside_ours(
 ) -> dict[str, Any] | None:
     """The paper's table with ours beside it, over paired seeds (``analysis.contrasts``).
 
-    Per setting (a grid cell) and column: the paper's value, our mean over seeds with its 95% t
-    interval (one finished trial per seed: the best by the study's ``metric``/``mode`` when a cell
-    searched more than its seed), in the paper's unit (``table.ours``). Per setting other than the
-    table's baseline and column: the paper's difference, our mean paired difference with its t
-    interval, and P(ours > baseline) over the paired seeds with a bootstrap interval. Per column:
-    the smallest effect the design resolves. None when the table names no grid cells.
+        Per setting (a grid cell) and column: the paper's value, our mean over seeds with its 95% t
+        interval (one finished trial per seed: the best by the study's ``metric``/``mode`` when a cell
+        searched more than its seed), in the paper's unit (``table.ours``). Per setting other than the
+        table's baseline and column: the paper's difference, our mean paired difference with its t
+        interval, and P(ours > baseline) over the paired seeds with its exact binomial interval (ties left
+    out; ``analysis.contrasts.improvement``). Per column:
+        the smallest effect the design resolves. None when the table names no grid cells.
     """
     from analysis.contrasts import compare_cells, per_seed
 
@@ -177,6 +206,7 @@ def paper_beside_ours(
             row[f"{name} (paper)"] = known.get(setting)
             row[f"{name} (ours)"] = est.get("mean")
             row[f"{name} (ours) low"], row[f"{name} (ours) high"] = est.get("low"), est.get("high")
+            row[f"{name} (ours) note"] = est.get("note")
         row["run_ids"] = mine["run_id"].tolist()
         beside.append(row)
     contrasts = []
@@ -194,10 +224,14 @@ def paper_beside_ours(
                     "ours": c["mean"],
                     "low": c["low"],
                     "high": c["high"],
+                    "note": c["note"],
                     "pairs": c["pairs"],
                     "p_improve": c["p_improve"],
                     "p_low": c["p_low"],
                     "p_high": c["p_high"],
+                    "wins": c["wins"],
+                    "losses": c["losses"],
+                    "ties": c["ties"],
                 }
             )
     return {
@@ -230,7 +264,7 @@ def study_summary(
     """The JSON of one study, and its TrendResult (None when no trial speaks to the scale).
 
     With several ``objectives`` (metrics, modes) no trial is "best": the summary holds the Pareto
-    front (``analysis.summaries.pareto_info``) and each arm's means instead of a ranking."""
+    front (``analysis.summaries.pareto_info``) and a summary of each arm instead of a ranking."""
     from analysis.importance import importance_info
     from analysis.trends import scale_trend
 
@@ -263,6 +297,7 @@ def study_summary(
             "run_id": best["run_id"],
             metric: float(best[f"metric:{metric}"]),
             "test_accuracy": _float(best.get("metric:test_accuracy")),
+            "candidates": candidates(group, metric),
             "config": config_of(best),
             "replay": replay_command(best["run_id"], tracking_uri),
         },
@@ -456,12 +491,14 @@ __all__ = [
     "TOP_K",
     "best_per_class_count",
     "best_trial",
+    "candidates",
     "config_of",
     "json_safe",
     "paper_beside_ours",
     "replay_command",
     "selected_configurations",
     "departures_of",
+    "full_budget",
     "multi_objective_summary",
     "study_objective",
     "study_objectives",

@@ -3,7 +3,9 @@
 Which trials. Only trials that finished their whole budget (MLflow FINISHED, ``trial_status``
 finished: never early-stopped ones, whose accuracy favours large scales), with a constant scale,
 a loss that has one and a known C >= 3. In a staged study (trials tagged ``stage``) only the
-estimation stage enters a curve; the screen only placed the window and is never fitted.
+estimation stage enters a curve; the screen only placed the window and is never fitted. Where a
+scheduler stopped some of a class count's trials early, the ones left ran their whole budget
+because their early accuracy was good: a selected sample, so that class count carries a warning.
 
 Model. With d = ln s - centre (centre: the middle of the scanned ln s range) and one block per
 seed (``train.seed`` with ``data.subset_seed``: the same seed at every scale of a C), ordinary
@@ -104,6 +106,7 @@ from trainables.schedules import adacos_fixed_scale
 SCALE, CLASSES, STAGE = "param:scale.start", "param:data.num_classes", "tag:stage"
 SEED_COLUMNS = ("param:train.seed", "param:data.subset_seed")  # together: one seed block
 ESTIMATE_STAGE = "estimate"  # == search_spaces.scale_design.ESTIMATE
+STOPPED_EARLY = "stopped_early"  # the trial_status of a trial a scheduler stopped (study.callbacks)
 ALPHA = 0.05
 Z = float(stats.norm.ppf(1 - ALPHA / 2))
 MIN_LEVELS = 3  # a quadratic needs three scales
@@ -788,12 +791,34 @@ def _group_warnings(group: pd.DataFrame, staged: bool) -> list[str]:
     return notes
 
 
+def early_stopped(trials: pd.DataFrame, metric: str) -> pd.Series:
+    """Per class count, how many trials a curve could have used but a scheduler stopped early."""
+    pool, _ = scale_trials(trials, metric, statuses=("finished", STOPPED_EARLY))
+    stopped = pool[_col(pool, "tag:trial_status", "finished") == STOPPED_EARLY]
+    return stopped.groupby(CLASSES).size()
+
+
+def _stopped_warning(stopped: int, kept: int) -> list[str]:
+    if not stopped:
+        return []
+    return [
+        f"{stopped} of the {stopped + kept} trials at this class count were stopped early by the "
+        f"scheduler and left out: the {kept} that ran their whole budget survived a selection on their "
+        "early accuracy (which favours some scales, e.g. large ones), so the curve and its vertex may "
+        "be biased; run this design without one (`--scheduler none`)"
+    ]
+
+
 def class_responses(
     trials: pd.DataFrame, metric: str = VAL_ACCURACY, mode: str = "max", model: str = "auto"
 ) -> tuple[list[ClassResponse], dict[str, int]]:
-    """One fitted response per class count of a study's trials, and the trials left out (reason -> count)."""
+    """One fitted response per class count of a study's trials, and the trials left out (reason -> count).
+
+    A class count some of whose trials a scheduler stopped early gets a warning: the trials that
+    remain were selected on their early accuracy."""
     kept, excluded = scale_trials(trials, metric)
     staged = is_staged(trials)
+    stopped = early_stopped(trials, metric)
     out = []
     for c, group in kept.groupby(CLASSES, sort=True):
         blocks = seed_blocks(group)
@@ -805,7 +830,8 @@ def class_responses(
                 num_classes=int(c),
                 mode=mode,
                 run_ids=group["run_id"].astype(str).tolist(),
-                warnings=_group_warnings(group, staged),
+                warnings=_group_warnings(group, staged)
+                + _stopped_warning(int(stopped.get(c, 0)), len(group)),
                 model=model,
             )
         )
@@ -815,6 +841,7 @@ def class_responses(
 __all__ = [
     "ClassResponse",
     "class_responses",
+    "early_stopped",
     "fit_response",
     "is_staged",
     "scale_trials",

@@ -275,12 +275,15 @@ def is_baseline(trials: pd.DataFrame) -> pd.Series:
 
 
 def pareto_info(trials: pd.DataFrame, metrics: list[str], modes: list[str]) -> dict[str, Any]:
-    """The Pareto front of a multi-objective study and each arm's means, without ranking by any one objective.
+    """The Pareto front of a multi-objective study and a summary of each arm, without ranking by any one objective.
 
     ``points``: every finished trial with all objectives (its arm, objective values, test metrics,
     whether it is on the front); ``front``: the non-dominated searched trials in the order of the first
-    objective (for reading, not ranking); ``arms``: per ``loss.output`` the number of trials and the
-    mean of each objective and test metric with its 95% t interval. Trials of a baseline arm (tag
+    objective (for reading, not ranking); ``arms``: per ``loss.output`` the number of trials, its
+    ``kind`` and per objective and test metric a summary. A searched arm's trials are configurations
+    the sampler chose, not replicates of one, so a mean with a t interval would estimate nothing: its
+    summary is descriptive (``spread``: median and range, no interval). A baseline arm's trials are one
+    configuration on several seeds (``kind`` "replicates"): the mean with its 95% t interval. Trials of a baseline arm (tag
     ``arm=baseline``, e.g. CE beside a CAMRI search) are drawn and summarised (``baseline``: its seeds,
     mean, t interval and prediction interval of one run per metric) but never on the front; each front
     trial then carries ``vs_baseline``, its verdict against the baseline (``versus_baseline``).
@@ -328,11 +331,14 @@ def pareto_info(trials: pd.DataFrame, metrics: list[str], modes: list[str]) -> d
     arms = {}
     for arm in sorted({p["arm"] for p in points}):
         mine = [p for p in points if p["arm"] == arm]
+        replicates = all(p["baseline"] for p in mine)
+        summary = mean_interval if replicates else spread
         arms[arm] = {
             "trials": len(mine),
-            **{m: mean_interval([p["values"][m] for p in mine]) for m in metrics},
+            "kind": "replicates" if replicates else "searched",
+            **{m: summary([p["values"][m] for p in mine]) for m in metrics},
             **{
-                t: mean_interval([p["test"][t] for p in mine if p["test"][t] is not None])
+                t: summary([p["test"][t] for p in mine if p["test"][t] is not None])
                 for t in (c[len("metric:") :] for c in extra)
             },
         }
@@ -349,6 +355,20 @@ def pareto_info(trials: pd.DataFrame, metrics: list[str], modes: list[str]) -> d
         "front": ordered,
         "arms": arms,
         "baseline": baseline,
+    }
+
+
+def spread(values: list[float]) -> dict[str, Any]:
+    """Median and range of a searched arm's values: a description of the trials the search ran,
+    with no interval (they are not replicates of one configuration)."""
+    x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
+    if not x.size:
+        return {"n": 0, "median": None, "min": None, "max": None}
+    return {
+        "n": int(x.size),
+        "median": float(np.median(x)),
+        "min": float(x.min()),
+        "max": float(x.max()),
     }
 
 
@@ -387,8 +407,8 @@ def baseline_info(points: list[dict[str, Any]], metrics: list[str]) -> dict[str,
 def versus_baseline(point: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
     """Whether one searched trial beats the baseline on the important class's recall (``BEATS_ON``):
     ``above`` its 95% prediction interval of one baseline run (it beats the baseline by more than the
-    seeds move the baseline), ``below`` it, or ``within`` it; ``unknown`` with fewer than two baseline
-    seeds. Also the trial minus the baseline's mean, and minus the baseline on the trial's own seed."""
+    seeds move the baseline), ``below`` it, or ``within`` it; ``unknown`` without that interval (fewer
+    than two baseline seeds, or no spread among them). Also the trial minus the baseline's mean, and minus the baseline on the trial's own seed."""
     metric = next(
         (m for m in BEATS_ON if _value(point, m) is not None and m in baseline["metrics"]), None
     )
@@ -440,5 +460,6 @@ __all__ = [
     "ranked",
     "schedule_candidates",
     "schedule_info",
+    "spread",
     "versus_baseline",
 ]

@@ -11,16 +11,20 @@ LEVEL = 0.95
 
 
 def mean_interval(values: Sequence[float], level: float = LEVEL) -> dict[str, float | int | None]:
-    """The mean of ``values`` and its two-sided t-interval (None with fewer than two values)."""
+    """The mean of ``values`` and its two-sided t-interval; no interval (None, and a ``note`` saying
+    why) with fewer than two values or when they are all the same (an sd of 0 is no spread measured,
+    and its interval would have width 0)."""
     n = len(values)
     mean = sum(values) / n if n else float("nan")
+    out = {"mean": mean, "low": None, "high": None, "n": n, "level": level, "note": None}
     if n < 2:
-        return {"mean": mean, "low": None, "high": None, "n": n, "level": level}
-    sem = stats.sem(values)
-    if sem == 0:
-        return {"mean": mean, "low": mean, "high": mean, "n": n, "level": level}
-    low, high = stats.t.interval(level, n - 1, loc=mean, scale=sem)
-    return {"mean": mean, "low": float(low), "high": float(high), "n": n, "level": level}
+        out["note"] = f"n={n}: no interval"
+    elif min(values) == max(values):
+        out["mean"], out["note"] = float(values[0]), f"no spread in {n} runs: no interval"
+    else:
+        low, high = stats.t.interval(level, n - 1, loc=mean, scale=stats.sem(values))
+        out["low"], out["high"] = float(low), float(high)
+    return out
 
 
 def ratio_interval(ratios: Sequence[float], level: float = LEVEL) -> dict[str, float | int | None]:
@@ -33,16 +37,18 @@ def ratio_interval(ratios: Sequence[float], level: float = LEVEL) -> dict[str, f
         "high": exp(logs["high"]),
         "n": len(ratios),
         "level": level,
+        "note": logs["note"],
     }
 
 
 def fmt_interval(interval: dict, digits: int = 2) -> str:
-    """``1.23 [1.10, 1.37]`` or ``1.23 (one run: no interval)``."""
+    """``1.23 [1.10, 1.37]``, or ``1.23 (n=1: no interval)`` / ``1.23 (no spread in 3 runs: no interval)``."""
     mean = interval["mean"]
     if mean is None:
         return "-"
     if interval["low"] is None:
-        return f"{mean:.{digits}f} (n={interval['n']}: no interval)"
+        note = interval.get("note") or f"n={interval['n']}: no interval"
+        return f"{mean:.{digits}f} ({note})"
     return f"{mean:.{digits}f} [{interval['low']:.{digits}f}, {interval['high']:.{digits}f}]"
 
 

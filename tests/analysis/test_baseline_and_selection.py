@@ -66,11 +66,52 @@ def test_the_baseline_is_never_on_the_front_and_every_front_trial_gets_a_verdict
     assert info["arms"]["ce (baseline)"]["trials"] == 3 and info["arms"]["camri"]["trials"] == 4
 
 
+def test_a_searched_arm_is_described_by_median_and_range_and_only_replicates_get_an_interval():
+    """The camri arm's trials are the sampler's choices (not replicates): a t interval over them
+    would estimate nothing. The baseline arm is one configuration on 3 seeds: mean and t interval."""
+    from analysis.render import markdown
+
+    info = pareto_info(_frame(), ["val_accuracy", "val_important_class_recall"], ["max", "max"])
+    searched, base = info["arms"]["camri"], info["arms"]["ce (baseline)"]
+    assert searched["kind"] == "searched" and base["kind"] == "replicates"
+    assert searched["val_accuracy"] == {
+        "n": 4,
+        "median": pytest.approx(0.825),
+        "min": 0.70,
+        "max": 0.90,
+    }
+    assert base["val_accuracy"]["low"] < base["val_accuracy"]["mean"] < base["val_accuracy"]["high"]
+    study = {
+        "experiment": "camri",
+        "metric": "val_accuracy,val_important_class_recall",
+        "mode": "max,max",
+        "trials": 7,
+        "trial_status_counts": {},
+        "pareto": info,
+        "figures": {},
+    }
+    text = markdown({"studies": [study]})
+    assert "Searched arms: median and range over their trials" in text
+    assert "not replicates" in text and "0.825 (0.7 to 0.9)" in text
+    assert "mean over their trials, 95% t interval" not in text
+
+
 def test_one_baseline_seed_gives_no_verdict():
     frame = _frame().drop(index=[5, 6])
     info = pareto_info(frame, ["val_accuracy", "val_important_class_recall"], ["max", "max"])
     assert {p["vs_baseline"]["verdict"] for p in info["front"]} == {"unknown"}
     assert info["baseline"]["metrics"]["test_important_class_recall"]["pred_low"] is None
+
+
+def test_a_baseline_without_spread_gives_no_prediction_interval_and_no_verdict():
+    """Three baseline seeds with the same test recall: a prediction interval of width 0 would call
+    every front trial above or below the baseline."""
+    frame = _frame()
+    frame.loc[frame["tag:arm"] == "baseline", "metric:test_important_class_recall"] = 0.52
+    info = pareto_info(frame, ["val_accuracy", "val_important_class_recall"], ["max", "max"])
+    recall = info["baseline"]["metrics"]["test_important_class_recall"]
+    assert recall["pred_low"] is None and recall["note"] == "no spread in 3 runs: no interval"
+    assert {p["vs_baseline"]["verdict"] for p in info["front"]} == {"unknown"}
 
 
 def _report(store: str, folder, *flags: str) -> dict:

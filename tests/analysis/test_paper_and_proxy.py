@@ -130,7 +130,8 @@ def test_ours_beside_the_paper_is_the_mean_over_paired_seeds_with_contrasts_agai
     # seed 2 has no CE run to pair with
     assert pc["paper"] == pytest.approx(0.36) and pc["pairs"] == 2
     assert pc["ours"] == pytest.approx(3.5) and pc["low"] < 3.5 < pc["high"]
-    assert pc["p_improve"] == 1.0
+    # both seeds won: the exact interval still reaches far below one half
+    assert pc["p_improve"] == 1.0 and pc["wins"] == 2 and pc["p_low"] == pytest.approx(0.025**0.5)
     assert contrasts[("PC + CoE - CE", "Silhouette")]["paper"] == pytest.approx(0.7924 - 0.3773)
     assert result["resolution"]["test accuracy (%)"]["n"] == 2
     assert (
@@ -160,8 +161,38 @@ def test_the_report_prints_ours_beside_the_paper_with_intervals_contrasts_and_re
             and "test accuracy (%) paper" in text
             and "PC + CoE - CE" in text
         )
-        assert "P(A&gt;B)" in text or "P(A>B)" in text
+        assert ("P(A&gt;B)" in text or "P(A>B)" in text) and "Clopper-Pearson" in text
+        assert "seeds won" in text and "2 of 2" in text
         assert "Resolution of this design" in text and "Departures from the paper" in text
+        # the resolution quoted is the paired t test's (2 seeds: 11.5 sd), not 2.8 sd / sqrt(2)
+        res = paper["resolution"]["test accuracy (%)"]
+        assert "the paired t test (1 degree of freedom) detects" in text
+        assert f"is {res['t']:.3g};" in text and res["t"] > 5 * res["normal"]
+
+
+def test_a_table_whose_seeds_agree_exactly_reports_no_interval_and_an_unknown_resolution(tmp_path):
+    """Equal test accuracies on both seeds (small test sets give few distinct values): no interval of
+    width 0, a note in its place in every format, and no resolution from a contrast sd of 0."""
+    trials = _combos_trials()
+    trials["metric:test_accuracy"] = trials["param:search.output"].map(
+        {"ce": 0.90, "complement_ce": 0.95}
+    )
+    report = write_report(trials, tmp_path, figures=False)
+    (paper,) = report["studies"][0]["paper_tables"]
+    ce = next(r for r in paper["beside"] if r["losses"] == "CE")
+    assert ce["test accuracy (%) (ours) low"] is None
+    assert ce["test accuracy (%) (ours) note"] == "no spread in 2 runs: no interval"
+    pc = next(c for c in paper["contrasts"] if c["contrast"] == "PC + CoE - CE")
+    assert pc["low"] is None and pc["ours"] == pytest.approx(5.0)
+    assert paper["resolution"]["test accuracy (%)"]["t"] is None
+    json.loads((tmp_path / "report.json").read_text(), parse_constant=lambda c: pytest.fail(c))
+    for name in ("report.md", "report.html"):
+        text = (tmp_path / name).read_text()
+        assert "no spread in 2 runs: no interval" in text
+        assert (
+            "Resolution of this design: unknown for test accuracy (%); no contrast varied" in text
+        )
+        assert "nan" not in text.lower().replace("nanmean", "")
 
 
 def test_the_proxy_cosine_figure_is_drawn_from_logged_histories(tmp_path, small_store):

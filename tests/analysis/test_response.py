@@ -190,7 +190,10 @@ def test_a_staged_study_fits_only_the_estimation_stage():
     assert [r.num_classes for r in responses] == [17, 65]
     assert responses[0].trials == 21 and responses[1].trials == 20 and len(responses[0].seeds) == 3
     assert all(r.interior and r.model == "split" for r in responses)
-    assert responses[1].warnings == ["unbalanced: not every seed ran at every scale"]
+    unbalanced, stopped = responses[1].warnings  # the trial stopped early at C = 65
+    assert unbalanced == "unbalanced: not every seed ran at every scale"
+    assert stopped.startswith("1 of the 21 trials at this class count were stopped early")
+    assert responses[0].warnings == []
     assert (
         responses[0].points["run_id"][0].startswith("run-")
         and len(responses[0].curve["scale"]) > 10

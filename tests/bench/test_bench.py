@@ -8,7 +8,7 @@ import math
 import pytest
 
 from bench.accuracy import race_summary
-from bench.stats import mean_interval, ratio_interval
+from bench.stats import fmt_interval, mean_interval, ratio_interval
 from bench.targets import TARGETS, meets
 
 FIELDS = (
@@ -127,7 +127,12 @@ def test_intervals_cover_the_mean_and_need_two_values():
     assert mean_interval([0.1])["low"] is None
     ratio = ratio_interval([2.0, 8.0])
     assert ratio["mean"] == pytest.approx(4.0) and ratio["low"] < 4.0 < ratio["high"]
-    assert math.isclose(ratio_interval([3.0, 3.0])["low"], 3.0)
+    # equal values: no interval of width 0, and the printed figure says why
+    same = ratio_interval([3.0, 3.0])
+    assert same["low"] is None and same["mean"] == pytest.approx(3.0)
+    assert fmt_interval(same) == "3.00 (no spread in 2 runs: no interval)"
+    assert fmt_interval(mean_interval([0.1] * 3)) == "0.10 (no spread in 3 runs: no interval)"
+    assert fmt_interval(mean_interval([0.1])) == "0.10 (n=1: no interval)"
 
 
 def test_the_overhead_interval_covers_a_known_ratio_and_narrows_with_more_trials():
