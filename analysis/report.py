@@ -23,9 +23,8 @@ from analysis.trends import N_BOOT
 from trainables.metric_names import VAL_ACCURACY
 
 TOP_K = 10
-FINISHED_TRIAL = (
-    "finished"  # the trial_status of a trial that ran its whole budget (study.callbacks)
-)
+# the trial_status of a trial that ran its whole budget (study.callbacks)
+FINISHED_TRIAL = "finished"
 
 
 def full_budget(trials: pd.DataFrame) -> pd.DataFrame:
@@ -175,13 +174,13 @@ def paper_beside_ours(
 ) -> dict[str, Any] | None:
     """The paper's table with ours beside it, over paired seeds (``analysis.contrasts``).
 
-        Per setting (a grid cell) and column: the paper's value, our mean over seeds with its 95% t
-        interval (one finished trial per seed: the best by the study's ``metric``/``mode`` when a cell
-        searched more than its seed), in the paper's unit (``table.ours``). Per setting other than the
-        table's baseline and column: the paper's difference, our mean paired difference with its t
-        interval, and P(ours > baseline) over the paired seeds with its exact binomial interval (ties left
-    out; ``analysis.contrasts.improvement``). Per column:
-        the smallest effect the design resolves. None when the table names no grid cells.
+    Per setting (a grid cell) and column: the paper's value, our mean over seeds with its 95% t
+    interval (one finished trial per seed: the best by the study's ``metric``/``mode`` when a cell
+    searched more than its seed), in the paper's unit (``table.ours``). Per setting other than the
+    table's baseline and column: the paper's difference, our mean paired difference with its t
+    interval, and P(ours > baseline) over the paired seeds with its exact binomial interval (ties
+    left out; ``analysis.contrasts.improvement``). Per column: the smallest effect the design
+    resolves. None when the table names no grid cells.
     """
     from analysis.contrasts import compare_cells, per_seed
 

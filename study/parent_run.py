@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from search_spaces.scale_design import ESTIMATE
 from study import optuna_store
 from study.spec import StudySpec
 from study.tracking import NOTE, PARENT_RUN_ID, client, find_parent_run, retry
@@ -48,19 +49,25 @@ def description(spec: StudySpec) -> str:
 
 
 def best_runs(uri: str, experiment_id: str, parent_id: str, spec: StudySpec) -> dict[str, Any]:
-    """The best finished trial run of each objective: metric -> Run (objectives no trial reached are left out)."""
+    """The best trial run of each objective among those that ran their whole budget (as
+    ``study report`` ranks them): finished, not stopped early by the scheduler, and in a staged
+    study from its estimate stage (a screen trial trains a fraction of the steps). metric -> Run;
+    objectives no such trial reached are left out."""
     c = client(uri)
     found = {}
     for metric, mode in zip(spec.metrics, spec.modes):
         runs = retry(
             lambda: c.search_runs(
                 [experiment_id],
-                filter_string=f"tags.`{PARENT_RUN_ID}` = '{parent_id}' and attributes.status = 'FINISHED'",
+                filter_string=f"tags.`{PARENT_RUN_ID}` = '{parent_id}' and attributes.status = 'FINISHED' "
+                "and tags.trial_status = 'finished'",
                 order_by=[f"metrics.`{metric}` {'DESC' if mode == 'max' else 'ASC'}"],
-                max_results=50,
+                max_results=50000,
             )
         )
         runs = [r for r in runs if metric in r.data.metrics]
+        if any("stage" in r.data.tags for r in runs):
+            runs = [r for r in runs if r.data.tags.get("stage") == ESTIMATE]
         if runs:
             found[metric] = runs[0]
     return found

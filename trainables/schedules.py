@@ -45,8 +45,9 @@ def step(progress: float, cfg: ScaleConfig, num_classes: int) -> float:
 
     In training the first batch whose progress reaches ``switch_at`` switches; for 0 < switch_at
     < 1, when ``switch_at`` times the phase's batches is whole (an epoch boundary, say) exactly
-    that many batches train at start, otherwise one fewer may. ``switch_at`` 0 trains at end throughout the phase (the
-    thesis's step arm of its additional training), 1 only on the phase's last batch.
+    that many batches train at start, otherwise one fewer may. ``switch_at`` 0 trains at end
+    throughout the phase (the thesis's step arm of its additional training), 1 only on the
+    phase's last batch.
     """
     return cfg.start if progress < cfg.switch_at else cfg.end
 
