@@ -326,7 +326,7 @@ def test_tiny_bench_writes_every_field(study_cli, tmp_path):
     assert set(result["time_to_accuracy"]["races"]) == {"glyphs", "digits"}
     glyphs = result["time_to_accuracy"]["races"]["glyphs"]
     assert (glyphs["time_to_accuracy_speedup"] is None) == (not glyphs["reached"])
-    assert [round(s["fraction"], 3) for s in glyphs["schedules"]] == [0.333, 0.5, 1.0]
+    assert [round(s["fraction"], 3) for s in glyphs["schedules"]] == [0.333, 0.5, 0.75, 1.0]
     assert glyphs["schedules"][-1]["epochs"] == glyphs["epochs"] > glyphs["schedules"][0]["epochs"]
     assert result["time_to_accuracy_speedup"] == glyphs["time_to_accuracy_speedup"]
     assert set(result["pool_cnn_matches_small_cnn"]) == {"smoke/smoke"}
