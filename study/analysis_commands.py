@@ -48,13 +48,8 @@ def trend_command(args: argparse.Namespace) -> int:
     from analysis.figures import slug
     from analysis.plots import plot_scale_curves, plot_trend
     from analysis.report import json_safe, study_objective
-    from analysis.trends import BANDWIDTH, N_BOOT, scale_trend
+    from analysis.trends import scale_trend
 
-    bandwidth = BANDWIDTH if args.bandwidth is None else args.bandwidth
-    if not bandwidth > 0:
-        raise UsageError(
-            f"--bandwidth {bandwidth}: expected a positive width in ln(scale) units, e.g. {BANDWIDTH}"
-        )
     uri, trials = load_store(args.tracking_uri, args.experiment)
     trends, missing = [], []
     for name, group in trials.groupby("experiment", sort=True):
@@ -70,8 +65,8 @@ def trend_command(args: argparse.Namespace) -> int:
                 metric,
                 mode,
                 experiment=str(name),
-                bandwidth=bandwidth,
-                n_boot=args.bootstrap or N_BOOT,
+                bandwidth=args.bandwidth,
+                n_boot=args.bootstrap,
                 seed=args.seed,
                 model=args.model,
             )

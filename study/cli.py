@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import re
 import sys
 from collections.abc import Callable, Sequence
 
-from study.defaults import DEFAULT_STORAGE, DEFAULT_TRACKING_URI
+from study.defaults import DEFAULT_STORAGE, DEFAULT_TRACKING_URI, SEED_LIMIT
 from study.errors import UsageError
 from trainables.metric_names import VAL_ACCURACY
 
@@ -64,11 +65,16 @@ positive_int = number_type(
     int, "a whole number", lambda v: v >= 1, "is not positive", "a positive integer"
 )
 positive_float = number_type(
-    float, "a number", lambda v: v > 0, "is not positive", "a positive number"
+    float, "a number", lambda v: 0 < v < math.inf, "is not positive and finite", "a positive number"
 )
 fraction = number_type(
-    float, "a number", lambda v: v >= 0, "is negative", "a GPU share such as 0.25 or 1"
+    float,
+    "a number",
+    lambda v: 0 <= v < math.inf,
+    "is negative or not finite",
+    "a GPU share such as 0.25 or 1",
 )
+finite_float = number_type(float, "a number", math.isfinite, "is not finite", "a finite number")
 # == analysis.response.MODELS (not imported: it loads statsmodels)
 RESPONSE_MODELS = ("auto", "lack-of-fit", "quadratic", "cubic", "split", "split-parabola")
 MODEL_HELP = (
@@ -79,7 +85,11 @@ MODEL_HELP = (
     "profiled shape exponent p in 1..3; quadratic below 5 levels), split-parabola (the same with p = 2)"
 )
 PEAK_SHAPES = ("kink", "smooth")  # == analysis.power.SHAPES
-non_negative = number_type(float, "a number", lambda v: v >= 0, "is negative", "a number >= 0")
+TREND_BANDWIDTH = 0.3  # == analysis.trends.BANDWIDTH
+TREND_BOOT = 1000  # == analysis.trends.N_BOOT
+non_negative = number_type(
+    float, "a number", lambda v: 0 <= v < math.inf, "is negative or not finite", "a number >= 0"
+)
 
 
 def number_list(check, allowed: str):
@@ -99,15 +109,19 @@ def number_list(check, allowed: str):
     return parse
 
 
-accuracy_list = number_list(
+accuracy_list = number_list(  # NaN fails every comparison
     lambda v: 0 < v <= 1, "an accuracy in (0, 1], e.g. 0.9 or 0.95,0.9,0.85"
 )
-positive_list = number_list(lambda v: v > 0, "value positive, e.g. 0.05 or 0.01,0.02,0.05")
+positive_list = number_list(
+    lambda v: 0 < v < math.inf, "value positive and finite, e.g. 0.05 or 0.01,0.02,0.05"
+)
 positive_int_list = number_list(
-    lambda v: v >= 1 and v == int(v), "a whole number >= 1, e.g. 8 or 4,8,16"
+    lambda v: 1 <= v < math.inf and v == int(v), "a whole number >= 1, e.g. 8 or 4,8,16"
 )
 PLAN_SEEDS = (4, 8, 12, 16, 20, 24)  # study power --plan: the seed counts simulated by default
-non_negative_list = number_list(lambda v: v >= 0, "value >= 0, e.g. 0.01 or 0.01,0.005,0.02")
+non_negative_list = number_list(
+    lambda v: 0 <= v < math.inf, "value finite and >= 0, e.g. 0.01 or 0.01,0.005,0.02"
+)
 non_negative_float = number_type(
     float,
     "a number",
@@ -117,6 +131,13 @@ non_negative_float = number_type(
 )
 non_negative_int = number_type(
     int, "a whole number", lambda v: v >= 0, "is negative", "a whole number >= 0 (0 = no retries)"
+)
+seed_int = number_type(
+    int,
+    "a whole number",
+    lambda v: 0 <= v < SEED_LIMIT,
+    "is out of range",
+    f"a seed 0 <= seed < 2**32 ({SEED_LIMIT})",
 )
 
 
@@ -238,7 +259,9 @@ def build_parser() -> Parser:
         metavar="{" + ",".join(SCHEDULERS.names()) + "}",
         help=f"trial scheduler (default: {_preset_defaults('scheduler', 'asha')})",
     )
-    run.add_argument("--seed", type=int, help="sampler seed")
+    run.add_argument(
+        "--seed", type=seed_int, help="sampler seed, 0 <= seed < 2**32 (default: the preset's, 0)"
+    )
     run.add_argument(
         "--seeds",
         type=positive_int,
@@ -336,13 +359,17 @@ def build_parser() -> Parser:
     trend.add_argument(
         "--bootstrap",
         type=positive_int,
-        help="bootstrap resamples of the kernel-smoother cross-check (default: analysis.trends.N_BOOT)",
+        default=TREND_BOOT,
+        help=f"bootstrap resamples of the kernel-smoother cross-check (default {TREND_BOOT})",
     )
-    trend.add_argument("--seed", type=int, default=0, help="bootstrap seed of the cross-check")
+    trend.add_argument(
+        "--seed", type=seed_int, default=0, help="bootstrap seed of the cross-check (default 0)"
+    )
     trend.add_argument(
         "--bandwidth",
-        type=float,
-        help="kernel width in ln(scale) units of the smoother cross-check (default: analysis.trends.BANDWIDTH)",
+        type=positive_float,
+        default=TREND_BANDWIDTH,
+        help=f"kernel width in ln(scale) units of the smoother cross-check (default {TREND_BANDWIDTH})",
     )
 
     power = sub.add_parser(
@@ -357,11 +384,11 @@ def build_parser() -> Parser:
     )
     power.add_argument(
         "--a",
-        type=float,
+        type=finite_float,
         default=2**0.5,
         help="true slope a of s*(C) = a ln(C-1) + b (default sqrt(2), AdaCos)",
     )
-    power.add_argument("--b", type=float, default=0.0, help="true intercept b (default 0)")
+    power.add_argument("--b", type=finite_float, default=0.0, help="true intercept b (default 0)")
     power.add_argument(
         "--power-law",
         type=positive_list,
@@ -430,7 +457,7 @@ def build_parser() -> Parser:
     )
     power.add_argument(
         "--screen-shift",
-        type=float,
+        type=finite_float,
         default=0.0,
         help="ln-units the low-fidelity screen's peak lies above the truth (default 0)",
     )
@@ -454,7 +481,7 @@ def build_parser() -> Parser:
     power.add_argument(
         "--studies", type=positive_int, default=200, help="simulated studies (default 200)"
     )
-    power.add_argument("--seed", type=int, default=0, help="simulation seed")
+    power.add_argument("--seed", type=seed_int, default=0, help="simulation seed (default 0)")
     power.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     power.add_argument(
         "--figure",

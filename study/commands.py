@@ -89,20 +89,32 @@ def validate(spec: StudySpec, load_data: bool = True) -> None:
 
 
 def check_fields(spec: StudySpec) -> None:
-    """What a --config file can get wrong that the flags' types already catch: the name, retries,
-    and a grid study asking for more trials than its grid has cells."""
+    """What a --config file can get wrong that the flags' types already catch: the name, the size,
+    retries, and a grid study asking for more trials than its grid has cells."""
     from study.cli import STUDY_NAME
-    from study.samplers import grid_size
+    from study.config_file import CUSTOM
+    from study.presets.base import SIZES
 
     if not STUDY_NAME.match(spec.name):
         raise UsageError(
             f"study name {spec.name!r} is invalid; expected 1-100 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit (it names a directory under --storage)"
         )
+    if spec.size not in (*SIZES, CUSTOM):
+        raise UsageError(
+            f"size={spec.size!r} is invalid; expected one of: {', '.join((*SIZES, CUSTOM))}"
+        )
     if spec.max_failures < 0:
         raise UsageError(
             f"max_failures={spec.max_failures}: expected a whole number >= 0 (0 = no retries)"
         )
+    check_grid_trials(spec)
+
+
+def check_grid_trials(spec: StudySpec) -> None:
+    """A grid study asks for no more trials than its grid has cells."""
+    from study.samplers import grid_size
+
     if spec.sampler != "grid" or spec.design:  # a staged design plans its own grids (study.stages)
         return
     if not spec.grid:

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from search_spaces.seeds import SEED_KEY
-from study.defaults import DEFAULT_STORAGE, DEFAULT_TRACKING_URI
+from study.defaults import DEFAULT_STORAGE, DEFAULT_TRACKING_URI, SEED_LIMIT
 from study.errors import UsageError
 from trainables.config import ConfigError, TrialConfig
 from trainables.metric_names import VAL_ACCURACY
 from trainables.validate import check_data, check_names
 
 METRIC_MODES = ("max", "min")
+# numeric field -> (holds for an allowed value, what is allowed); NaN fails every comparison
+NUMBER_RULES: dict[str, tuple[Any, str]] = {
+    "seed": (lambda v: 0 <= v < SEED_LIMIT, "a whole number 0 <= seed < 2**32"),
+    "cpus_per_trial": (lambda v: 0 < v < math.inf, "a finite number of CPUs > 0"),
+    "gpus_per_trial": (
+        lambda v: 0 <= v < math.inf,
+        "a finite GPU share >= 0 (0.25 runs four trials on one GPU)",
+    ),
+    "max_concurrent": (lambda v: v >= 0, "a whole number >= 0 (0 = no cap)"),
+    "checkpoint_every_s": (lambda v: v >= 0, "seconds >= 0 (0 = every epoch, inf = never)"),
+}
 
 
 @dataclass(frozen=True)
@@ -70,15 +82,18 @@ class StudySpec:
             raise UsageError(
                 f"scheduler={self.scheduler!r} needs one metric; several objectives ({self.metric}) need scheduler none"
             )
-        if not self.checkpoint_every_s >= 0:
-            raise UsageError(
-                f"checkpoint_every_s={self.checkpoint_every_s!r}: expected seconds >= 0 (0 = every epoch)"
-            )
-        if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
-            raise UsageError("cpus_per_trial must be > 0 and gpus_per_trial >= 0")
+        self._check_numbers()
         self._pair_seeds()
         if self.design:
             self._check_design()
+
+    def _check_numbers(self) -> None:
+        """Each numeric field against ``NUMBER_RULES``: one line naming the field, its value and
+        what is allowed."""
+        for name, (holds, allowed) in NUMBER_RULES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not holds(value):
+                raise UsageError(f"{name}={value!r} is invalid; expected {allowed}")
 
     def _check_design(self) -> None:
         from search_spaces.scale_design import ScaleDesign

@@ -48,6 +48,25 @@ FLAG_CASES = [
         "--optuna-storage ftp://host/optuna: unsupported scheme",
     ),
     (["run", "--format", "toml", "--dry-run"], "invalid choice: 'toml'"),
+    (["run", "--seed", "-1", "--dry-run"], "--seed: -1 is out of range"),
+    (["run", "--seed", "99999999999", "--dry-run"], "--seed: 99999999999 is out of range"),
+    (["run", "--seed", "4294967296", "--dry-run"], "expected a seed 0 <= seed < 2**32"),
+    (["run", "--cpus-per-trial", "inf", "--dry-run"], "--cpus-per-trial: inf is not positive"),
+    (["run", "--cpus-per-trial", "nan", "--dry-run"], "--cpus-per-trial: nan is not positive"),
+    (["run", "--gpus-per-trial", "inf", "--dry-run"], "--gpus-per-trial: inf is negative or not"),
+]
+
+# commands without --storage: (args, fragment); each runs from an empty directory
+OTHER_FLAG_CASES = [
+    (["trend", "--seed", "-1"], "--seed: -1 is out of range"),
+    (["trend", "--bandwidth", "0"], "--bandwidth: 0 is not positive"),
+    (["trend", "--bandwidth", "nan"], "--bandwidth: nan is not positive"),
+    (["power", "--seed", "99999999999"], "--seed: 99999999999 is out of range"),
+    (["power", "--a", "inf"], "--a: inf is not finite"),
+    (["power", "--b", "nan"], "--b: nan is not finite"),
+    (["power", "--screen-shift", "nan"], "--screen-shift: nan is not finite"),
+    (["power", "--curvature", "inf"], "--curvature: inf: expected each value positive and finite"),
+    (["power", "--smooth-width", "inf"], "--smooth-width: inf is not positive"),
 ]
 
 # (YAML text, fragment of the one-line error)
@@ -139,6 +158,40 @@ FILE_CASES = [
         f"name: x\ntrials: 9\nbase: {GOOD_BASE}\nspaces: [lr]\nsampler: grid\ngrid: {{optim.lr: [0.1, 0.01]}}\n",
         "--trials 9: the grid sampler runs each cell once and the grid has 2 cells",
     ),
+    (f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\nseed: -1\n", "seed=-1 is invalid"),
+    (
+        f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\nseed: 99999999999\n",
+        "seed=99999999999 is invalid; expected a whole number 0 <= seed < 2**32",
+    ),
+    (
+        f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\ncpus_per_trial: .nan\n",
+        "cpus_per_trial=nan is invalid",
+    ),
+    (
+        f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\ncpus_per_trial: 0\n",
+        "cpus_per_trial=0.0 is invalid; expected a finite number of CPUs > 0",
+    ),
+    (
+        f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\ngpus_per_trial: .inf\n",
+        "gpus_per_trial=inf is invalid",
+    ),
+    (
+        f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\nmax_concurrent: -3\n",
+        "max_concurrent=-3 is invalid",
+    ),
+    (
+        f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\nsize: huge\n",
+        "size='huge' is invalid",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {data.name: digits, scale.start: .inf}\nspaces: [lr]\n",
+        "scale.start=inf is invalid: expected a finite number",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {data.name: digits, loss.output: cosface, loss.params.margin_cos: .nan}\n"
+        "spaces: [lr]\n",
+        "loss.params.margin_cos=nan is invalid: expected a finite number",
+    ),
 ]
 
 
@@ -155,6 +208,11 @@ def _assert_rejected(done, fragment: str, workdir: Path) -> None:
 def test_bad_flags(cli, tmp_path, args, fragment):
     done = cli(*args, "--storage", str(tmp_path / "results"))
     _assert_rejected(done, fragment, tmp_path)
+
+
+@pytest.mark.parametrize("args, fragment", OTHER_FLAG_CASES)
+def test_bad_flags_of_other_commands(cli, tmp_path, args, fragment):
+    _assert_rejected(cli(*args), fragment, tmp_path)
 
 
 @pytest.mark.parametrize("text, fragment", FILE_CASES)
