@@ -289,10 +289,26 @@ def flat_config(params: dict[str, str], overrides: list[str] = ()) -> dict[str, 
     return flat
 
 
+def replay_config(params: dict[str, str], overrides: list[str], run_id: str) -> Any:
+    """The TrialConfig of a recorded run with ``--set`` overrides, checked as ``study run`` checks
+    a trial's (names, parameters, the dataset on disk and its classes) before anything trains."""
+    from trainables.config import ConfigError, TrialConfig
+    from trainables.validate import check_data, check_names
+
+    try:
+        cfg = TrialConfig.from_flat(flat_config(params, overrides))
+        check_names(cfg)
+        check_data(cfg)
+    except ConfigError as exc:
+        raise UsageError(
+            f"run {run_id}: its params with --set do not form a valid trial: {exc}"
+        ) from None
+    return cfg
+
+
 def replay_command(args: argparse.Namespace) -> int:
     """Re-train a recorded trial from its params alone: no Optuna, no Ray, no MLflow writes."""
     from analysis import load_run
-    from trainables.config import ConfigError, TrialConfig
 
     uri = checked_store(args.tracking_uri)
     try:
@@ -306,12 +322,7 @@ def replay_command(args: argparse.Namespace) -> int:
         )
     if not record.params:
         raise UsageError(f"run {args.run_id} recorded no params, so it cannot be replayed")
-    try:
-        cfg = TrialConfig.from_flat(flat_config(record.params, args.set or []))
-    except ConfigError as exc:
-        raise UsageError(
-            f"run {args.run_id}: its params do not form a valid TrialConfig: {exc}"
-        ) from None
+    cfg = replay_config(record.params, args.set or [], args.run_id)
     from trainables.routine import TrialDiverged, train  # torch: only once the config is valid
 
     outcome = record.tags.get("trial_status", record.status.lower())

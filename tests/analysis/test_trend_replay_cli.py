@@ -155,6 +155,30 @@ def test_replay_errors_are_one_line(small_store, capsys):
     )
 
 
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("loss.output=nope", "loss.output='nope' is unknown; choose one of:"),
+        ("data.name=nope", "data.name='nope' is unknown; choose one of:"),
+        ("loss.params.margin_deg=3", "loss.params.margin_deg is unknown"),
+        ("data.name=mnist", "mnist"),  # not on disk under data.root
+        ("data.num_classes=100000", "data.num_classes"),
+    ],
+)
+def test_replay_checks_its_overrides_as_study_run_does(small_store, tmp_path, override, fragment):
+    """A bad --set is one line and exit 2, from a new process as a user runs it, and nothing is
+    written where it runs."""
+    from tests.conftest import run_study_cli
+
+    args = ["replay", small_store["FAILED"], "--tracking-uri", small_store["uri"]]
+    extra = ["--set", f"data.root={tmp_path / 'no-data'}"] if "mnist" in override else []
+    done = run_study_cli(*args, "--set", override, *extra, cwd=tmp_path, timeout=300)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_replay_trains_the_recorded_trial_without_the_search(small_store, capsys):
     run_id = next(iter(small_store["ids"].values()))
     assert main(["replay", run_id, "--tracking-uri", small_store["uri"]]) == 0
