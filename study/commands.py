@@ -15,7 +15,7 @@ from study import stages
 from study.cluster import check_address, check_store_for_cluster
 from study.errors import UsageError
 from study.presets import PRESETS
-from study.spec import SPEC_FILE, StudySpec, load_spec, study_dir
+from study.spec import SPEC_FILE, StudySpec, check_storage, load_spec, study_dir
 from study.tracking import check_store, check_tracking_uri, normalize_tracking_uri
 
 
@@ -80,6 +80,7 @@ def validate(spec: StudySpec, load_data: bool = True) -> None:
                 f"search space {name!r} is unknown; choose from: {', '.join(SPACES.names())}"
             )
     check_fields(spec)
+    check_storage(spec.storage)
     check_store_for_cluster(spec.tracking_uri, spec.address)
     check_address(spec.address)
     check_tracking_uri(spec.tracking_uri)

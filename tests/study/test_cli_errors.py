@@ -287,3 +287,75 @@ def test_a_real_process_exits_2_with_one_line_and_writes_nothing(
     args = [str(config) if a == "MALFORMED" else a for a in args]
     done = study_cli(*args, "--storage", str(tmp_path / "results"), timeout=180)
     _assert_rejected(done, fragment, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "storage, fragment",
+    [
+        ("bogus://x", "--storage bogus://x: not a usable path or storage URI"),
+        ("AFILE", "is a file; expected a directory"),
+        ("AFILE/below", "is a file; expected a directory"),
+        ("/proc/x", "--storage /proc/x: cannot write in /proc"),
+    ],
+)
+def test_bad_storage(cli, tmp_path, tmp_path_factory, storage, fragment):
+    """--storage is checked before Ray starts: an unknown URI scheme, a regular file, or a place
+    that cannot be written is one line and exit 2."""
+    afile = tmp_path_factory.mktemp("elsewhere") / "afile"
+    afile.write_text("not a directory\n")
+    storage = storage.replace("AFILE", str(afile))
+    done = cli("run", "--preset", "smoke", "--dry-run", "--storage", storage)
+    _assert_rejected(done, fragment, tmp_path)
+
+
+def test_resume_from_a_storage_uri_pyarrow_cannot_open(cli, tmp_path):
+    done = cli("resume", "x", "--storage", "bogus://x")
+    _assert_rejected(done, "--storage bogus://x: not a usable path or storage URI", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b"garbage", "is not a saved study spec (JSONDecodeError"),
+        (b"{}", "is not a saved study spec (KeyError: 'spaces')"),
+        (b"[]", "is not a saved study spec (TypeError"),
+        (b"\xff\xfe\x00", "is not a saved study spec (UnicodeDecodeError"),
+        (b'{"name": "x"}', "is not a saved study spec"),
+    ],
+)
+def test_resume_a_corrupt_study_json(cli, tmp_path, tmp_path_factory, content, fragment):
+    results = tmp_path_factory.mktemp("results")
+    (results / "broken").mkdir()
+    (results / "broken" / "study.json").write_bytes(content)
+    done = cli("resume", "broken", "--storage", str(results))
+    _assert_rejected(done, fragment, tmp_path)
+    assert str(results / "broken" / "study.json") in done.stderr
+    assert (results / "broken" / "study.json").read_bytes() == content
+
+
+def test_save_spec_replaces_study_json_whole(tmp_path, monkeypatch):
+    """save_spec writes a temporary file and renames it: a write that fails half way leaves the
+    previous study.json as it was, and a good one leaves no temporary file behind."""
+    import json
+
+    from study import spec as spec_module
+    from study.presets import PRESETS
+
+    fields = PRESETS.get("smoke").build("smoke", "")
+    spec = spec_module.StudySpec(
+        name="s", preset="smoke", size="smoke", storage=str(tmp_path), **fields
+    )
+    spec_module.save_spec(spec)
+    saved = (tmp_path / "s" / "study.json").read_bytes()
+    assert spec_module.load_spec(str(tmp_path), "s") == spec
+
+    def half_written(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(json, "dumps", half_written)
+    with pytest.raises(OSError, match="disk full"):
+        spec_module.save_spec(spec_module.StudySpec(**{**spec.__dict__, "trials": 9}))
+    assert (tmp_path / "s" / "study.json").read_bytes() == saved
+    assert sorted(p.name for p in (tmp_path / "s").iterdir() if p.suffix != ".partial") == [
+        "study.json"
+    ]
