@@ -162,22 +162,30 @@ def _try_groups(tried: StudySpec, draws: int) -> None:
         # the study's own sampler (a missing optional package such as cmaes fails here, not in Ray)
         sampler = SAMPLERS.get(tried.sampler)(tried.seed, tried.grid_of(index))
         study = optuna.create_study(sampler=sampler, directions=directions)
-        space = compose(tried.spaces, tried.space_options, {**tried.base, **group})
+        try:
+            space = compose(tried.spaces, tried.space_options, {**tried.base, **group})
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise _space_error(tried, exc) from None
         for _ in range(draws):
             trial = study.ask()
             try:
                 check_names(TrialConfig.from_flat({**space(trial), **trial.params}))
             except ConfigError as exc:
                 raise UsageError(f"a sampled point is invalid: {exc}") from None
-            except (TypeError, ValueError, KeyError) as exc:
-                raise UsageError(
-                    f"search space {'+'.join(tried.spaces)} fails with its options "
-                    f"{dict(tried.space_options)}: {exc}"
-                ) from None
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                raise _space_error(tried, exc) from None
             try:
                 study.tell(trial, [0.0] * len(directions))
             except RuntimeError:  # the grid sampler stops the study after its last cell
                 break
+
+
+def _space_error(tried: StudySpec, exc: Exception) -> UsageError:
+    return UsageError(
+        f"search space {'+'.join(tried.spaces)} fails with its options "
+        f"{dict(tried.space_options)}: {exc}; each space's options are a mapping of its "
+        "keyword arguments, e.g. space_options: {lr: {low: 0.001, high: 0.1}}"
+    )
 
 
 def plan(spec: StudySpec) -> dict:

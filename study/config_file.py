@@ -35,7 +35,11 @@ def load_study_file(path: str, **command_line: Any) -> StudySpec:
     if not file.is_file():
         raise UsageError(f"--config {path}: no such file")
     try:
-        raw = yaml.safe_load(file.read_text())
+        raw = yaml.safe_load(file.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"--config {path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

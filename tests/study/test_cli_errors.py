@@ -192,6 +192,20 @@ FILE_CASES = [
         "spaces: [lr]\n",
         "loss.params.margin_cos=nan is invalid: expected a finite number",
     ),
+    ("name: x\ntrials: 2\nbase: {1: 2}\nspaces: [lr]\n", "config key 1 is not a dotted name"),
+    (
+        f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\nspace_options: {{lr: 5}}\n",
+        "search space lr fails with its options {'lr': 5}",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {data.name: digits, loss.terms: {pc: 1}}\nspaces: [lr]\n",
+        "loss.terms={'pc': 1}: set it as flat keys, one per value: loss.terms.NAME.weight",
+    ),
+    (
+        "name: x\ntrials: 2\nbase: {data.name: digits, loss.output: arcface, loss.params: {margin_rad: -5}}\n"
+        "spaces: [lr]\n",
+        "loss.params={'margin_rad': -5}: set it as flat keys, one per value: loss.params.NAME",
+    ),
 ]
 
 
@@ -221,6 +235,13 @@ def test_bad_study_files(cli, tmp_path, tmp_path_factory, text, fragment):
     config.write_text(text)
     done = cli("run", "--config", str(config), "--storage", str(tmp_path / "results"))
     _assert_rejected(done, fragment, tmp_path)
+
+
+def test_a_study_file_that_is_not_utf8(cli, tmp_path, tmp_path_factory):
+    config = tmp_path_factory.mktemp("config") / "study.yaml"
+    config.write_bytes(b"name: \xff\xfe\ntrials: 2\n")
+    done = cli("run", "--config", str(config), "--storage", str(tmp_path / "results"))
+    _assert_rejected(done, f"--config {config}: not UTF-8 text (byte 6", tmp_path)
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(cli, tmp_path):
