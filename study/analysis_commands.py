@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from study.errors import UsageError
+from study.output_paths import check_out_dir, check_out_file
 from study.tracking import check_tracking_uri, normalize_tracking_uri
 from trainables.metric_names import VAL_ACCURACY
 
@@ -50,6 +51,7 @@ def trend_command(args: argparse.Namespace) -> int:
     from analysis.report import json_safe, study_objective
     from analysis.trends import scale_trend
 
+    check_out_dir("--out", args.out)
     uri, trials = load_store(args.tracking_uri, args.experiment)
     trends, missing = [], []
     for name, group in trials.groupby("experiment", sort=True):
@@ -177,6 +179,9 @@ def power_command(args: argparse.Namespace) -> int:
 
     if args.figure and not args.plan:
         raise UsageError(f"--figure {args.figure}: it draws the seed plan; give --plan too")
+    for flag, path in (("--json", args.json), ("--figure", args.figure)):
+        if path:
+            check_out_file(flag, path)
     design, val_per_class, size = preset_design(args.preset, args.size)
     if args.seeds:
         design = replace(design, seeds=tuple(range(args.seeds)))

@@ -329,7 +329,9 @@ def with_more_seeds(spec: StudySpec, seeds: int) -> StudySpec:
 def report_command(args: argparse.Namespace) -> int:
     from analysis import write_report
     from study.analysis_commands import load_store
+    from study.output_paths import check_out_dir
 
+    check_out_dir("--out", args.out)
     uri, trials = load_store(args.tracking_uri, args.experiment)
     from study.parent_run import attach_report
 

@@ -380,3 +380,44 @@ def test_save_spec_replaces_study_json_whole(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "s").iterdir() if p.suffix != ".partial") == [
         "study.json"
     ]
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["report", "--out", "AFILE"], "--out AFILE: AFILE is a file; expected a directory"),
+        (["report", "--out", "/proc/x"], "--out /proc/x: cannot write in /proc"),
+        (["trend", "--out", "/proc/x"], "--out /proc/x: cannot write in /proc"),
+        (["trend", "--out", "AFILE/below"], "AFILE is a file; expected a directory"),
+        (
+            ["power", "--json", "/nonexistent/dir/x.json"],
+            "directory /nonexistent/dir does not exist",
+        ),
+        (["power", "--json", "/proc/x.json"], "--json /proc/x.json: cannot write in /proc"),
+        (
+            ["power", "--plan", "4", "--figure", "/nonexistent/f"],
+            "--figure /nonexistent/f: directory",
+        ),
+        (
+            ["bench", "--json", "/nonexistent/dir/b.json"],
+            "directory /nonexistent/dir does not exist",
+        ),
+    ],
+)
+def test_an_output_that_cannot_be_written_fails_first(
+    cli, tmp_path, tmp_path_factory, args, fragment
+):
+    """Where a command writes is checked before it reads the store (here one that is not there)
+    or simulates anything."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    afile = elsewhere / "afile"
+    afile.write_text("a file\n")
+    args = [a.replace("AFILE", str(afile)) for a in args]
+    store = f"sqlite:///{elsewhere / 'mlflow.db'}"
+    tracking = ["--tracking-uri", store] if args[0] in ("report", "trend") else []
+    done = cli(*args, *tracking)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert fragment.replace("AFILE", str(afile)) in lines[0]
+    assert list(tmp_path.iterdir()) == []
+    assert afile.read_text() == "a file\n"
