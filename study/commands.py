@@ -60,9 +60,10 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
     )
 
 
-def validate(spec: StudySpec, load_data: bool = True) -> None:
-    """Everything that can be checked before Ray starts or the store is touched; a dry run
-    skips loading the datasets (a full-size plan is checked where its data is not)."""
+def validate(spec: StudySpec) -> None:
+    """Everything that can be checked before Ray starts or the store is touched, a dry run's
+    too: each group's dataset is loaded once (its files, class count and head/tail sets; the
+    load fills the cache the trials read)."""
     from search_spaces import SPACES
     from study.samplers import SAMPLERS, SCHEDULERS
 
@@ -85,7 +86,7 @@ def validate(spec: StudySpec, load_data: bool = True) -> None:
     check_address(spec.address)
     check_tracking_uri(spec.tracking_uri)
     check_store(spec.tracking_uri, spec.name)
-    spec.trial_configs(load_data=load_data)
+    spec.trial_configs(load_data=True)
     try_spaces(spec)
 
 
@@ -231,7 +232,7 @@ def run_command(args: argparse.Namespace) -> int:
     from study import optuna_store
 
     spec = spec_from_args(args)
-    validate(spec, load_data=not args.dry_run)
+    validate(spec)
     if os.path.exists(os.path.join(study_dir(spec), SPEC_FILE)):
         raise UsageError(
             f"a study named {spec.name!r} already exists under --storage {spec.storage}: "

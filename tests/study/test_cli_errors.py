@@ -244,6 +244,34 @@ def test_a_study_file_that_is_not_utf8(cli, tmp_path, tmp_path_factory):
     _assert_rejected(done, f"--config {config}: not UTF-8 text (byte 6", tmp_path)
 
 
+@pytest.mark.parametrize(
+    "args, base, fragment",
+    [
+        (
+            ["--preset", "basics", "--size", "full", "--data-root", "/nonexistent"],
+            "",
+            "/nonexistent",
+        ),
+        ([], "{data.name: digits, data.num_classes: 100000}", "data.num_classes=100000"),
+        (
+            [],
+            "{data.name: digits, loss.terms.pc.weight: 0.1, loss.terms.pc.classes: head, "
+            "data.head_threshold: 100000}",
+            "loss.terms.pc.classes='head' is empty",
+        ),
+    ],
+)
+def test_dry_run_checks_the_data(cli, tmp_path, tmp_path_factory, args, base, fragment):
+    """A dry run loads each group's dataset as a real run does: data that is missing, or has too
+    few classes or an empty head set, fails the dry run too."""
+    if base:
+        config = tmp_path_factory.mktemp("config") / "study.yaml"
+        config.write_text(f"name: x\ntrials: 2\nbase: {base}\nspaces: [lr]\n")
+        args = ["--config", str(config)]
+    done = cli("run", *args, "--dry-run", "--storage", str(tmp_path / "results"))
+    _assert_rejected(done, fragment, tmp_path)
+
+
 def test_dry_run_prints_the_plan_and_writes_nothing(cli, tmp_path):
     done = cli("run", "--preset", "smoke", "--dry-run", "--trials", "5")
     assert done.returncode == 0, done.stderr
