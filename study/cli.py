@@ -132,6 +132,7 @@ non_negative_float = number_type(
 non_negative_int = number_type(
     int, "a whole number", lambda v: v >= 0, "is negative", "a whole number >= 0 (0 = no retries)"
 )
+port = number_type(int, "a whole number", lambda v: 1 <= v <= 65535, "is not a port", "1..65535")
 seed_int = number_type(
     int,
     "a whole number",
@@ -223,7 +224,10 @@ def build_parser() -> Parser:
     )
     run.add_argument("--config", help="a YAML file with the study's fields, instead of a preset")
     run.add_argument(
-        "--data-root", default="", help="directory of on-disk datasets (CIFAR, MNIST, CUB, Cars)"
+        "--data-root",
+        default="",
+        help="directory of on-disk datasets (CIFAR, MNIST, CUB, Cars); default: none, so smoke and cpu "
+        "sizes train on the built-in glyphs and on-disk datasets are read from $STUDY_DATA_DIR",
     )
     run.add_argument("--trials", type=positive_int, help="trials per group (default: the preset's)")
     add_tracking_uri(run)
@@ -276,7 +280,9 @@ def build_parser() -> Parser:
     )
     run.add_argument("--cpus-per-trial", type=positive_float, help="CPUs per trial (default 1)")
     run.add_argument(
-        "--gpus-per-trial", type=fraction, help="GPUs per trial; 0.25 runs four trials on one GPU"
+        "--gpus-per-trial",
+        type=fraction,
+        help="GPUs per trial; 0.25 runs four trials on one GPU (default 0: CPU only)",
     )
     run.add_argument(
         "--max-failures",
@@ -334,7 +340,7 @@ def build_parser() -> Parser:
         help="best configurations, top trials, scale trend and figures as Markdown, HTML and JSON",
     )
     add_tracking_uri(report)
-    report.add_argument("--out", default="reports", help="output directory")
+    report.add_argument("--out", default="reports", help="output directory (default: reports)")
     report.add_argument("--experiment", help="only this study (MLflow experiment)")
     report.add_argument(
         "--metric",
@@ -350,7 +356,9 @@ def build_parser() -> Parser:
     )
     add_tracking_uri(trend)
     trend.add_argument(
-        "--out", default="reports", help="output directory for trend.json and the figures"
+        "--out",
+        default="reports",
+        help="output directory for trend.json and the figures (default: reports)",
     )
     trend.add_argument("--experiment", help="only this study (MLflow experiment)")
     trend.add_argument("--metric", help=f"default: the study's own, else {VAL_ACCURACY}")
@@ -508,7 +516,7 @@ def build_parser() -> Parser:
         help="start the MLflow UI on 127.0.0.1 for the study store (an http store: print its URL)",
     )
     add_tracking_uri(ui)
-    ui.add_argument("--port", type=positive_int, default=5000, help="default: 5000")
+    ui.add_argument("--port", type=port, default=5000, help="1..65535 (default: 5000)")
 
     dashboard = sub.add_parser(
         "dashboard", help="start optuna-dashboard on 127.0.0.1 for the sampler's Optuna studies"
@@ -524,7 +532,7 @@ def build_parser() -> Parser:
         metavar="URL",
         help="the --optuna-storage the studies ran with (default: as `study run`)",
     )
-    dashboard.add_argument("--port", type=positive_int, default=8080, help="default: 8080")
+    dashboard.add_argument("--port", type=port, default=8080, help="1..65535 (default: 8080)")
 
     sub.add_parser("presets", help="list the presets")
 
@@ -537,7 +545,8 @@ def build_parser() -> Parser:
         "--size",
         default="default",
         choices=("tiny", "default"),
-        help="tiny (a few minutes, smallest trials) or default (about an hour on 2 cores)",
+        help="tiny (a few minutes, smallest trials) or default (about 20 minutes on 2 idle cores, "
+        "longer when the cores are shared)",
     )
     bench.add_argument(
         "--main-job",

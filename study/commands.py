@@ -367,8 +367,9 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def ui_command(args: argparse.Namespace) -> int:
-    uri = normalize_tracking_uri(args.tracking_uri)
-    check_tracking_uri(uri)
+    from study.analysis_commands import checked_store
+
+    uri = checked_store(args.tracking_uri)  # never creates an empty store
     if uri.startswith(("http://", "https://")):  # a tracking server serves its own UI
         print(f"{uri} is an MLflow tracking server; its UI is at {uri.rstrip('/')}/", flush=True)
         return 0

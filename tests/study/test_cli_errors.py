@@ -67,6 +67,10 @@ OTHER_FLAG_CASES = [
     (["power", "--screen-shift", "nan"], "--screen-shift: nan is not finite"),
     (["power", "--curvature", "inf"], "--curvature: inf: expected each value positive and finite"),
     (["power", "--smooth-width", "inf"], "--smooth-width: inf is not positive"),
+    (["ui", "--port", "70000"], "--port: 70000 is not a port; expected 1..65535"),
+    (["ui", "--port", "0"], "--port: 0 is not a port"),
+    (["dashboard", "--port", "65536"], "--port: 65536 is not a port"),
+    (["ui"], "--tracking-uri sqlite:///"),  # no mlflow.db here: ui does not create one
 ]
 
 # (YAML text, fragment of the one-line error)
