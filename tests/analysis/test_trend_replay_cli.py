@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
@@ -185,3 +186,32 @@ def test_replay_trains_the_recorded_trial_without_the_search(small_store, capsys
     out = capsys.readouterr().out
     assert f"replaying run {run_id}" in out and "epoch 1/1" in out
     assert "val_accuracy: recorded" in out and "test_accuracy: recorded" in out
+
+
+def test_report_attaches_its_files_beside_the_store_not_in_the_working_directory(
+    small_store, tmp_path
+):
+    """`study report` attaches report/ to the study's parent run: the artifacts go where the
+    experiment keeps them (beside the store), never to ./mlruns of the directory the tests (which
+    create the experiment) run from."""
+    from tests.conftest import run_study_cli
+
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    out = tmp_path / "reports"
+    done = run_study_cli(
+        "report",
+        "--tracking-uri",
+        small_store["uri"],
+        "--out",
+        str(out),
+        "--no-figures",
+        cwd=workdir,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "attached the report" in done.stdout
+    assert list(workdir.iterdir()) == []
+    store_dir = Path(small_store["uri"][len("sqlite:///") :]).parent
+    attached = list(store_dir.glob("mlartifacts/*/*/artifacts/report/report.md"))
+    assert attached, "the report was not attached beside the store"
