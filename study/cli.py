@@ -213,7 +213,6 @@ def build_parser() -> Parser:
     run = sub.add_parser("run", help="run a study (a hyperparameter search)", epilog=EXIT_EPILOG)
     run.add_argument(
         "--preset",
-        default=MAIN_PRESET,
         metavar="{" + ",".join(PRESETS.names()) + "}",
         help=f"a preset (`study presets` describes them; default: {MAIN_PRESET}, the main job)",
     )

@@ -27,24 +27,7 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         address=args.address,
         optuna_storage=args.optuna_storage or "",
     )
-    if args.config:
-        from study.config_file import load_study_file
-
-        spec = load_study_file(args.config, **where)
-        if getattr(args, "seeds", None):
-            spec = replace(spec, seeds=args.seeds)
-    else:
-        try:
-            preset = PRESETS.get(args.preset)
-        except KeyError as exc:
-            raise UsageError(f"--preset: {exc.args[0]}") from None
-        size = args.size or preset.default_size
-        fields = preset.build(size, args.data_root)
-        if getattr(args, "seeds", None):
-            fields["seeds"] = args.seeds
-        spec = StudySpec(
-            name=f"{args.preset}-{size}", preset=args.preset, size=size, **where, **fields
-        )
+    spec = _file_spec(args, where) if args.config else _preset_spec(args, where)
     return spec.with_overrides(
         name=args.name,
         trials=args.trials,
@@ -58,6 +41,42 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         checkpoint_every_s=args.checkpoint_every_s,
         system_metrics=args.system_metrics,
     )
+
+
+def _file_spec(args: argparse.Namespace, where: dict) -> StudySpec:
+    """The study of ``--config FILE``: the file's fields, ``--data-root`` as its data.root (it wins,
+    docs/configuration.md); ``--preset`` and ``--size`` belong to a preset and are refused."""
+    from study.config_file import load_study_file
+
+    for flag, value in (("--preset", args.preset), ("--size", args.size)):
+        if value is not None:
+            raise UsageError(
+                f"{flag} {value}: --config {args.config} is the whole study; a study file sets its "
+                "own fields (size: in the file), so give either --config or --preset/--size"
+            )
+    spec = load_study_file(args.config, **where)
+    if args.data_root:
+        spec = replace(spec, base={**spec.base, "data.root": args.data_root})
+    if getattr(args, "seeds", None):
+        spec = replace(spec, seeds=args.seeds)
+    return spec
+
+
+def _preset_spec(args: argparse.Namespace, where: dict) -> StudySpec:
+    """The study of ``--preset NAME --size SIZE`` (the main job's preset and its default size
+    unless given)."""
+    from study.presets.base import MAIN_PRESET
+
+    name = args.preset or MAIN_PRESET
+    try:
+        preset = PRESETS.get(name)
+    except KeyError as exc:
+        raise UsageError(f"--preset: {exc.args[0]}") from None
+    size = args.size or preset.default_size
+    fields = preset.build(size, args.data_root)
+    if getattr(args, "seeds", None):
+        fields["seeds"] = args.seeds
+    return StudySpec(name=f"{name}-{size}", preset=name, size=size, **where, **fields)
 
 
 def validate(spec: StudySpec) -> None:

@@ -241,6 +241,34 @@ def test_bad_study_files(cli, tmp_path, tmp_path_factory, text, fragment):
     _assert_rejected(done, fragment, tmp_path)
 
 
+@pytest.mark.parametrize(
+    "flags, fragment",
+    [
+        (["--preset", "smoke"], "--preset smoke: --config "),
+        (["--size", "cpu"], "--size cpu: --config "),
+    ],
+)
+def test_config_refuses_preset_and_size(cli, tmp_path, tmp_path_factory, flags, fragment):
+    config = tmp_path_factory.mktemp("config") / "study.yaml"
+    config.write_text(f"name: x\ntrials: 2\nbase: {GOOD_BASE}\nspaces: [lr]\n")
+    done = cli("run", "--config", str(config), *flags, "--dry-run")
+    _assert_rejected(done, fragment + str(config), tmp_path)
+
+
+def test_config_takes_data_root_from_the_command_line(cli, tmp_path, tmp_path_factory):
+    """docs/configuration.md: data.root from --data-root wins over the study file's."""
+    import json
+
+    config = tmp_path_factory.mktemp("config") / "study.yaml"
+    config.write_text(
+        "name: x\ntrials: 2\nbase: {data.name: digits, data.root: /from/file}\nspaces: [lr]\n"
+    )
+    data = tmp_path_factory.mktemp("data")
+    done = cli("run", "--config", str(config), "--data-root", str(data), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["fixed_config"]["data.root"] == str(data)
+
+
 def test_a_study_file_that_is_not_utf8(cli, tmp_path, tmp_path_factory):
     config = tmp_path_factory.mktemp("config") / "study.yaml"
     config.write_bytes(b"name: \xff\xfe\ntrials: 2\n")
