@@ -280,9 +280,9 @@ def test_a_study_file_that_is_not_utf8(cli, tmp_path, tmp_path_factory):
     "args, base, fragment",
     [
         (
-            ["--preset", "basics", "--size", "full", "--data-root", "/nonexistent"],
+            ["--preset", "basics", "--size", "full", "--data-root", "/no/such/data-root"],
             "",
-            "/nonexistent",
+            "/no/such/data-root",
         ),
         ([], "{data.name: digits, data.num_classes: 100000}", "data.num_classes=100000"),
         (
@@ -449,19 +449,10 @@ def test_save_spec_replaces_study_json_whole(tmp_path, monkeypatch):
         (["report", "--out", "/proc/x"], "--out /proc/x: cannot write in /proc"),
         (["trend", "--out", "/proc/x"], "--out /proc/x: cannot write in /proc"),
         (["trend", "--out", "AFILE/below"], "AFILE is a file; expected a directory"),
-        (
-            ["power", "--json", "/nonexistent/dir/x.json"],
-            "directory /nonexistent/dir does not exist",
-        ),
+        (["power", "--json", "MISSING/dir/x.json"], "directory MISSING/dir does not exist"),
         (["power", "--json", "/proc/x.json"], "--json /proc/x.json: cannot write in /proc"),
-        (
-            ["power", "--plan", "4", "--figure", "/nonexistent/f"],
-            "--figure /nonexistent/f: directory",
-        ),
-        (
-            ["bench", "--json", "/nonexistent/dir/b.json"],
-            "directory /nonexistent/dir does not exist",
-        ),
+        (["power", "--plan", "4", "--figure", "MISSING/f"], "--figure MISSING/f: directory"),
+        (["bench", "--json", "MISSING/dir/b.json"], "directory MISSING/dir does not exist"),
     ],
 )
 def test_an_output_that_cannot_be_written_fails_first(
@@ -472,12 +463,21 @@ def test_an_output_that_cannot_be_written_fails_first(
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     afile = elsewhere / "afile"
     afile.write_text("a file\n")
-    args = [a.replace("AFILE", str(afile)) for a in args]
+    missing = elsewhere / "missing"  # never created: a plot that made it would fail the test
+    places = {"AFILE": str(afile), "MISSING": str(missing)}
+    args = [_placed(a, places) for a in args]
     store = f"sqlite:///{elsewhere / 'mlflow.db'}"
     tracking = ["--tracking-uri", store] if args[0] in ("report", "trend") else []
     done = cli(*args, *tracking)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1, done.stderr
-    assert fragment.replace("AFILE", str(afile)) in lines[0]
+    assert _placed(fragment, places) in lines[0]
+    assert not missing.exists()
     assert list(tmp_path.iterdir()) == []
     assert afile.read_text() == "a file\n"
+
+
+def _placed(text: str, places: dict[str, str]) -> str:
+    for placeholder, path in places.items():
+        text = text.replace(placeholder, path)
+    return text
