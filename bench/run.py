@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.targets import GPU_EPOCH_TARGET, TARGETS, meets
+from study.output_paths import check_out_file
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,20 @@ def _main_job(
 SECTIONS = ("races", "match", "routine", "main-job", "memory", "capacity", "gpu")
 # the trials-per-hour estimates add the study's measured overhead
 SECTION_NEEDS = {"capacity": "main-job"}
+
+
+def parse_only(text: str) -> tuple[str, ...]:
+    """The section names of ``--only TEXT`` ("" = every section); a one-line UsageError for a
+    text that names none (``--only ,``)."""
+    from study.errors import UsageError
+
+    only = tuple(name.strip() for name in text.split(",") if name.strip())
+    if text.strip() and not only:
+        raise UsageError(
+            f"--only {text!r}: names no section; choose from {', '.join(SECTIONS)} "
+            "(leave --only out to run them all)"
+        )
+    return only
 
 
 def check_sections(only: Sequence[str]) -> tuple[str, ...]:
@@ -317,12 +332,9 @@ def run_bench(
 
 def bench_command(args: argparse.Namespace) -> int:
     from bench.table import format_table
-    from study.errors import UsageError
 
-    if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
-        raise UsageError(
-            f"--json {args.json}: directory {os.path.dirname(os.path.abspath(args.json))} does not exist"
-        )
+    if args.json:
+        check_out_file("--json", args.json)
     sections: dict[str, Any] = {}
 
     def keep(
@@ -332,9 +344,7 @@ def bench_command(args: argparse.Namespace) -> int:
         if args.json:
             _write(f"{args.json}.partial", sections)
 
-    only = tuple(
-        name.strip() for name in (getattr(args, "only", "") or "").split(",") if name.strip()
-    )
+    only = parse_only(getattr(args, "only", "") or "")
     check_sections(only)  # before anything runs
     result = run_bench(
         args.size,

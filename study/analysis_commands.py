@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from study.errors import UsageError
+from study.output_paths import check_out_dir, check_out_file
 from study.tracking import check_tracking_uri, normalize_tracking_uri
 from trainables.metric_names import VAL_ACCURACY
 
@@ -48,13 +49,9 @@ def trend_command(args: argparse.Namespace) -> int:
     from analysis.figures import slug
     from analysis.plots import plot_scale_curves, plot_trend
     from analysis.report import json_safe, study_objective
-    from analysis.trends import BANDWIDTH, N_BOOT, scale_trend
+    from analysis.trends import scale_trend
 
-    bandwidth = BANDWIDTH if args.bandwidth is None else args.bandwidth
-    if not bandwidth > 0:
-        raise UsageError(
-            f"--bandwidth {bandwidth}: expected a positive width in ln(scale) units, e.g. {BANDWIDTH}"
-        )
+    check_out_dir("--out", args.out)
     uri, trials = load_store(args.tracking_uri, args.experiment)
     trends, missing = [], []
     for name, group in trials.groupby("experiment", sort=True):
@@ -70,8 +67,8 @@ def trend_command(args: argparse.Namespace) -> int:
                 metric,
                 mode,
                 experiment=str(name),
-                bandwidth=bandwidth,
-                n_boot=args.bootstrap or N_BOOT,
+                bandwidth=args.bandwidth,
+                n_boot=args.bootstrap,
                 seed=args.seed,
                 model=args.model,
             )
@@ -182,6 +179,9 @@ def power_command(args: argparse.Namespace) -> int:
 
     if args.figure and not args.plan:
         raise UsageError(f"--figure {args.figure}: it draws the seed plan; give --plan too")
+    for flag, path in (("--json", args.json), ("--figure", args.figure)):
+        if path:
+            check_out_file(flag, path)
     design, val_per_class, size = preset_design(args.preset, args.size)
     if args.seeds:
         design = replace(design, seeds=tuple(range(args.seeds)))
@@ -294,10 +294,26 @@ def flat_config(params: dict[str, str], overrides: list[str] = ()) -> dict[str, 
     return flat
 
 
+def replay_config(params: dict[str, str], overrides: list[str], run_id: str) -> Any:
+    """The TrialConfig of a recorded run with ``--set`` overrides, checked as ``study run`` checks
+    a trial's (names, parameters, the dataset on disk and its classes) before anything trains."""
+    from trainables.config import ConfigError, TrialConfig
+    from trainables.validate import check_data, check_names
+
+    try:
+        cfg = TrialConfig.from_flat(flat_config(params, overrides))
+        check_names(cfg)
+        check_data(cfg)
+    except ConfigError as exc:
+        raise UsageError(
+            f"run {run_id}: its params with --set do not form a valid trial: {exc}"
+        ) from None
+    return cfg
+
+
 def replay_command(args: argparse.Namespace) -> int:
     """Re-train a recorded trial from its params alone: no Optuna, no Ray, no MLflow writes."""
     from analysis import load_run
-    from trainables.config import ConfigError, TrialConfig
 
     uri = checked_store(args.tracking_uri)
     try:
@@ -311,12 +327,7 @@ def replay_command(args: argparse.Namespace) -> int:
         )
     if not record.params:
         raise UsageError(f"run {args.run_id} recorded no params, so it cannot be replayed")
-    try:
-        cfg = TrialConfig.from_flat(flat_config(record.params, args.set or []))
-    except ConfigError as exc:
-        raise UsageError(
-            f"run {args.run_id}: its params do not form a valid TrialConfig: {exc}"
-        ) from None
+    cfg = replay_config(record.params, args.set or [], args.run_id)
     from trainables.routine import TrialDiverged, train  # torch: only once the config is valid
 
     outcome = record.tags.get("trial_status", record.status.lower())

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import re
 import sys
 from collections.abc import Callable, Sequence
 
-from study.defaults import DEFAULT_STORAGE, DEFAULT_TRACKING_URI
+from study.defaults import DEFAULT_STORAGE, DEFAULT_TRACKING_URI, SEED_LIMIT
 from study.errors import UsageError
 from trainables.metric_names import VAL_ACCURACY
 
@@ -64,11 +65,16 @@ positive_int = number_type(
     int, "a whole number", lambda v: v >= 1, "is not positive", "a positive integer"
 )
 positive_float = number_type(
-    float, "a number", lambda v: v > 0, "is not positive", "a positive number"
+    float, "a number", lambda v: 0 < v < math.inf, "is not positive and finite", "a positive number"
 )
 fraction = number_type(
-    float, "a number", lambda v: v >= 0, "is negative", "a GPU share such as 0.25 or 1"
+    float,
+    "a number",
+    lambda v: 0 <= v < math.inf,
+    "is negative or not finite",
+    "a GPU share such as 0.25 or 1",
 )
+finite_float = number_type(float, "a number", math.isfinite, "is not finite", "a finite number")
 # == analysis.response.MODELS (not imported: it loads statsmodels)
 RESPONSE_MODELS = ("auto", "lack-of-fit", "quadratic", "cubic", "split", "split-parabola")
 MODEL_HELP = (
@@ -79,7 +85,11 @@ MODEL_HELP = (
     "profiled shape exponent p in 1..3; quadratic below 5 levels), split-parabola (the same with p = 2)"
 )
 PEAK_SHAPES = ("kink", "smooth")  # == analysis.power.SHAPES
-non_negative = number_type(float, "a number", lambda v: v >= 0, "is negative", "a number >= 0")
+TREND_BANDWIDTH = 0.3  # == analysis.trends.BANDWIDTH
+TREND_BOOT = 1000  # == analysis.trends.N_BOOT
+non_negative = number_type(
+    float, "a number", lambda v: 0 <= v < math.inf, "is negative or not finite", "a number >= 0"
+)
 
 
 def number_list(check, allowed: str):
@@ -99,15 +109,19 @@ def number_list(check, allowed: str):
     return parse
 
 
-accuracy_list = number_list(
+accuracy_list = number_list(  # NaN fails every comparison
     lambda v: 0 < v <= 1, "an accuracy in (0, 1], e.g. 0.9 or 0.95,0.9,0.85"
 )
-positive_list = number_list(lambda v: v > 0, "value positive, e.g. 0.05 or 0.01,0.02,0.05")
+positive_list = number_list(
+    lambda v: 0 < v < math.inf, "value positive and finite, e.g. 0.05 or 0.01,0.02,0.05"
+)
 positive_int_list = number_list(
-    lambda v: v >= 1 and v == int(v), "a whole number >= 1, e.g. 8 or 4,8,16"
+    lambda v: 1 <= v < math.inf and v == int(v), "a whole number >= 1, e.g. 8 or 4,8,16"
 )
 PLAN_SEEDS = (4, 8, 12, 16, 20, 24)  # study power --plan: the seed counts simulated by default
-non_negative_list = number_list(lambda v: v >= 0, "value >= 0, e.g. 0.01 or 0.01,0.005,0.02")
+non_negative_list = number_list(
+    lambda v: 0 <= v < math.inf, "value finite and >= 0, e.g. 0.01 or 0.01,0.005,0.02"
+)
 non_negative_float = number_type(
     float,
     "a number",
@@ -117,6 +131,14 @@ non_negative_float = number_type(
 )
 non_negative_int = number_type(
     int, "a whole number", lambda v: v >= 0, "is negative", "a whole number >= 0 (0 = no retries)"
+)
+port = number_type(int, "a whole number", lambda v: 1 <= v <= 65535, "is not a port", "1..65535")
+seed_int = number_type(
+    int,
+    "a whole number",
+    lambda v: 0 <= v < SEED_LIMIT,
+    "is out of range",
+    f"a seed 0 <= seed < 2**32 ({SEED_LIMIT})",
 )
 
 
@@ -191,7 +213,6 @@ def build_parser() -> Parser:
     run = sub.add_parser("run", help="run a study (a hyperparameter search)", epilog=EXIT_EPILOG)
     run.add_argument(
         "--preset",
-        default=MAIN_PRESET,
         metavar="{" + ",".join(PRESETS.names()) + "}",
         help=f"a preset (`study presets` describes them; default: {MAIN_PRESET}, the main job)",
     )
@@ -202,7 +223,10 @@ def build_parser() -> Parser:
     )
     run.add_argument("--config", help="a YAML file with the study's fields, instead of a preset")
     run.add_argument(
-        "--data-root", default="", help="directory of on-disk datasets (CIFAR, MNIST, CUB, Cars)"
+        "--data-root",
+        default="",
+        help="directory of on-disk datasets (CIFAR, MNIST, CUB, Cars); default: none, so smoke and cpu "
+        "sizes train on the built-in glyphs and on-disk datasets are read from $STUDY_DATA_DIR",
     )
     run.add_argument("--trials", type=positive_int, help="trials per group (default: the preset's)")
     add_tracking_uri(run)
@@ -238,7 +262,9 @@ def build_parser() -> Parser:
         metavar="{" + ",".join(SCHEDULERS.names()) + "}",
         help=f"trial scheduler (default: {_preset_defaults('scheduler', 'asha')})",
     )
-    run.add_argument("--seed", type=int, help="sampler seed")
+    run.add_argument(
+        "--seed", type=seed_int, help="sampler seed, 0 <= seed < 2**32 (default: the preset's, 0)"
+    )
     run.add_argument(
         "--seeds",
         type=positive_int,
@@ -253,7 +279,9 @@ def build_parser() -> Parser:
     )
     run.add_argument("--cpus-per-trial", type=positive_float, help="CPUs per trial (default 1)")
     run.add_argument(
-        "--gpus-per-trial", type=fraction, help="GPUs per trial; 0.25 runs four trials on one GPU"
+        "--gpus-per-trial",
+        type=fraction,
+        help="GPUs per trial; 0.25 runs four trials on one GPU (default 0: CPU only)",
     )
     run.add_argument(
         "--max-failures",
@@ -311,7 +339,7 @@ def build_parser() -> Parser:
         help="best configurations, top trials, scale trend and figures as Markdown, HTML and JSON",
     )
     add_tracking_uri(report)
-    report.add_argument("--out", default="reports", help="output directory")
+    report.add_argument("--out", default="reports", help="output directory (default: reports)")
     report.add_argument("--experiment", help="only this study (MLflow experiment)")
     report.add_argument(
         "--metric",
@@ -327,7 +355,9 @@ def build_parser() -> Parser:
     )
     add_tracking_uri(trend)
     trend.add_argument(
-        "--out", default="reports", help="output directory for trend.json and the figures"
+        "--out",
+        default="reports",
+        help="output directory for trend.json and the figures (default: reports)",
     )
     trend.add_argument("--experiment", help="only this study (MLflow experiment)")
     trend.add_argument("--metric", help=f"default: the study's own, else {VAL_ACCURACY}")
@@ -336,13 +366,17 @@ def build_parser() -> Parser:
     trend.add_argument(
         "--bootstrap",
         type=positive_int,
-        help="bootstrap resamples of the kernel-smoother cross-check (default: analysis.trends.N_BOOT)",
+        default=TREND_BOOT,
+        help=f"bootstrap resamples of the kernel-smoother cross-check (default {TREND_BOOT})",
     )
-    trend.add_argument("--seed", type=int, default=0, help="bootstrap seed of the cross-check")
+    trend.add_argument(
+        "--seed", type=seed_int, default=0, help="bootstrap seed of the cross-check (default 0)"
+    )
     trend.add_argument(
         "--bandwidth",
-        type=float,
-        help="kernel width in ln(scale) units of the smoother cross-check (default: analysis.trends.BANDWIDTH)",
+        type=positive_float,
+        default=TREND_BANDWIDTH,
+        help=f"kernel width in ln(scale) units of the smoother cross-check (default {TREND_BANDWIDTH})",
     )
 
     power = sub.add_parser(
@@ -357,11 +391,11 @@ def build_parser() -> Parser:
     )
     power.add_argument(
         "--a",
-        type=float,
+        type=finite_float,
         default=2**0.5,
         help="true slope a of s*(C) = a ln(C-1) + b (default sqrt(2), AdaCos)",
     )
-    power.add_argument("--b", type=float, default=0.0, help="true intercept b (default 0)")
+    power.add_argument("--b", type=finite_float, default=0.0, help="true intercept b (default 0)")
     power.add_argument(
         "--power-law",
         type=positive_list,
@@ -430,7 +464,7 @@ def build_parser() -> Parser:
     )
     power.add_argument(
         "--screen-shift",
-        type=float,
+        type=finite_float,
         default=0.0,
         help="ln-units the low-fidelity screen's peak lies above the truth (default 0)",
     )
@@ -454,7 +488,7 @@ def build_parser() -> Parser:
     power.add_argument(
         "--studies", type=positive_int, default=200, help="simulated studies (default 200)"
     )
-    power.add_argument("--seed", type=int, default=0, help="simulation seed")
+    power.add_argument("--seed", type=seed_int, default=0, help="simulation seed (default 0)")
     power.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     power.add_argument(
         "--figure",
@@ -481,7 +515,7 @@ def build_parser() -> Parser:
         help="start the MLflow UI on 127.0.0.1 for the study store (an http store: print its URL)",
     )
     add_tracking_uri(ui)
-    ui.add_argument("--port", type=positive_int, default=5000, help="default: 5000")
+    ui.add_argument("--port", type=port, default=5000, help="1..65535 (default: 5000)")
 
     dashboard = sub.add_parser(
         "dashboard", help="start optuna-dashboard on 127.0.0.1 for the sampler's Optuna studies"
@@ -497,7 +531,7 @@ def build_parser() -> Parser:
         metavar="URL",
         help="the --optuna-storage the studies ran with (default: as `study run`)",
     )
-    dashboard.add_argument("--port", type=positive_int, default=8080, help="default: 8080")
+    dashboard.add_argument("--port", type=port, default=8080, help="1..65535 (default: 8080)")
 
     sub.add_parser("presets", help="list the presets")
 
@@ -510,7 +544,8 @@ def build_parser() -> Parser:
         "--size",
         default="default",
         choices=("tiny", "default"),
-        help="tiny (a few minutes, smallest trials) or default (about an hour on 2 cores)",
+        help="tiny (a few minutes, smallest trials) or default (about 20 minutes on 2 idle cores, "
+        "longer when the cores are shared)",
     )
     bench.add_argument(
         "--main-job",

@@ -15,7 +15,7 @@ from study import stages
 from study.cluster import check_address, check_store_for_cluster
 from study.errors import UsageError
 from study.presets import PRESETS
-from study.spec import SPEC_FILE, StudySpec, load_spec, study_dir
+from study.spec import SPEC_FILE, StudySpec, check_storage, load_spec, study_dir
 from study.tracking import check_store, check_tracking_uri, normalize_tracking_uri
 
 
@@ -27,24 +27,7 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         address=args.address,
         optuna_storage=args.optuna_storage or "",
     )
-    if args.config:
-        from study.config_file import load_study_file
-
-        spec = load_study_file(args.config, **where)
-        if getattr(args, "seeds", None):
-            spec = replace(spec, seeds=args.seeds)
-    else:
-        try:
-            preset = PRESETS.get(args.preset)
-        except KeyError as exc:
-            raise UsageError(f"--preset: {exc.args[0]}") from None
-        size = args.size or preset.default_size
-        fields = preset.build(size, args.data_root)
-        if getattr(args, "seeds", None):
-            fields["seeds"] = args.seeds
-        spec = StudySpec(
-            name=f"{args.preset}-{size}", preset=args.preset, size=size, **where, **fields
-        )
+    spec = _file_spec(args, where) if args.config else _preset_spec(args, where)
     return spec.with_overrides(
         name=args.name,
         trials=args.trials,
@@ -60,9 +43,46 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
     )
 
 
-def validate(spec: StudySpec, load_data: bool = True) -> None:
-    """Everything that can be checked before Ray starts or the store is touched; a dry run
-    skips loading the datasets (a full-size plan is checked where its data is not)."""
+def _file_spec(args: argparse.Namespace, where: dict) -> StudySpec:
+    """The study of ``--config FILE``: the file's fields, ``--data-root`` as its data.root (it wins,
+    docs/configuration.md); ``--preset`` and ``--size`` belong to a preset and are refused."""
+    from study.config_file import load_study_file
+
+    for flag, value in (("--preset", args.preset), ("--size", args.size)):
+        if value is not None:
+            raise UsageError(
+                f"{flag} {value}: --config {args.config} is the whole study; a study file sets its "
+                "own fields (size: in the file), so give either --config or --preset/--size"
+            )
+    spec = load_study_file(args.config, **where)
+    if args.data_root:
+        spec = replace(spec, base={**spec.base, "data.root": args.data_root})
+    if getattr(args, "seeds", None):
+        spec = replace(spec, seeds=args.seeds)
+    return spec
+
+
+def _preset_spec(args: argparse.Namespace, where: dict) -> StudySpec:
+    """The study of ``--preset NAME --size SIZE`` (the main job's preset and its default size
+    unless given)."""
+    from study.presets.base import MAIN_PRESET
+
+    name = args.preset or MAIN_PRESET
+    try:
+        preset = PRESETS.get(name)
+    except KeyError as exc:
+        raise UsageError(f"--preset: {exc.args[0]}") from None
+    size = args.size or preset.default_size
+    fields = preset.build(size, args.data_root)
+    if getattr(args, "seeds", None):
+        fields["seeds"] = args.seeds
+    return StudySpec(name=f"{name}-{size}", preset=name, size=size, **where, **fields)
+
+
+def validate(spec: StudySpec) -> None:
+    """Everything that can be checked before Ray starts or the store is touched, a dry run's
+    too: each group's dataset is loaded once (its files, class count and head/tail sets; the
+    load fills the cache the trials read)."""
     from search_spaces import SPACES
     from study.samplers import SAMPLERS, SCHEDULERS
 
@@ -80,29 +100,42 @@ def validate(spec: StudySpec, load_data: bool = True) -> None:
                 f"search space {name!r} is unknown; choose from: {', '.join(SPACES.names())}"
             )
     check_fields(spec)
+    check_storage(spec.storage)
     check_store_for_cluster(spec.tracking_uri, spec.address)
     check_address(spec.address)
     check_tracking_uri(spec.tracking_uri)
     check_store(spec.tracking_uri, spec.name)
-    spec.trial_configs(load_data=load_data)
+    spec.trial_configs(load_data=True)
     try_spaces(spec)
 
 
 def check_fields(spec: StudySpec) -> None:
-    """What a --config file can get wrong that the flags' types already catch: the name, retries,
-    and a grid study asking for more trials than its grid has cells."""
+    """What a --config file can get wrong that the flags' types already catch: the name, the size,
+    retries, and a grid study asking for more trials than its grid has cells."""
     from study.cli import STUDY_NAME
-    from study.samplers import grid_size
+    from study.config_file import CUSTOM
+    from study.presets.base import SIZES
 
     if not STUDY_NAME.match(spec.name):
         raise UsageError(
             f"study name {spec.name!r} is invalid; expected 1-100 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit (it names a directory under --storage)"
         )
+    if spec.size not in (*SIZES, CUSTOM):
+        raise UsageError(
+            f"size={spec.size!r} is invalid; expected one of: {', '.join((*SIZES, CUSTOM))}"
+        )
     if spec.max_failures < 0:
         raise UsageError(
             f"max_failures={spec.max_failures}: expected a whole number >= 0 (0 = no retries)"
         )
+    check_grid_trials(spec)
+
+
+def check_grid_trials(spec: StudySpec) -> None:
+    """A grid study asks for no more trials than its grid has cells."""
+    from study.samplers import grid_size
+
     if spec.sampler != "grid" or spec.design:  # a staged design plans its own grids (study.stages)
         return
     if not spec.grid:
@@ -149,22 +182,30 @@ def _try_groups(tried: StudySpec, draws: int) -> None:
         # the study's own sampler (a missing optional package such as cmaes fails here, not in Ray)
         sampler = SAMPLERS.get(tried.sampler)(tried.seed, tried.grid_of(index))
         study = optuna.create_study(sampler=sampler, directions=directions)
-        space = compose(tried.spaces, tried.space_options, {**tried.base, **group})
+        try:
+            space = compose(tried.spaces, tried.space_options, {**tried.base, **group})
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise _space_error(tried, exc) from None
         for _ in range(draws):
             trial = study.ask()
             try:
                 check_names(TrialConfig.from_flat({**space(trial), **trial.params}))
             except ConfigError as exc:
                 raise UsageError(f"a sampled point is invalid: {exc}") from None
-            except (TypeError, ValueError, KeyError) as exc:
-                raise UsageError(
-                    f"search space {'+'.join(tried.spaces)} fails with its options "
-                    f"{dict(tried.space_options)}: {exc}"
-                ) from None
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                raise _space_error(tried, exc) from None
             try:
                 study.tell(trial, [0.0] * len(directions))
             except RuntimeError:  # the grid sampler stops the study after its last cell
                 break
+
+
+def _space_error(tried: StudySpec, exc: Exception) -> UsageError:
+    return UsageError(
+        f"search space {'+'.join(tried.spaces)} fails with its options "
+        f"{dict(tried.space_options)}: {exc}; each space's options are a mapping of its "
+        "keyword arguments, e.g. space_options: {lr: {low: 0.001, high: 0.1}}"
+    )
 
 
 def plan(spec: StudySpec) -> dict:
@@ -210,7 +251,7 @@ def run_command(args: argparse.Namespace) -> int:
     from study import optuna_store
 
     spec = spec_from_args(args)
-    validate(spec, load_data=not args.dry_run)
+    validate(spec)
     if os.path.exists(os.path.join(study_dir(spec), SPEC_FILE)):
         raise UsageError(
             f"a study named {spec.name!r} already exists under --storage {spec.storage}: "
@@ -308,7 +349,9 @@ def with_more_seeds(spec: StudySpec, seeds: int) -> StudySpec:
 def report_command(args: argparse.Namespace) -> int:
     from analysis import write_report
     from study.analysis_commands import load_store
+    from study.output_paths import check_out_dir
 
+    check_out_dir("--out", args.out)
     uri, trials = load_store(args.tracking_uri, args.experiment)
     from study.parent_run import attach_report
 
@@ -343,8 +386,9 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def ui_command(args: argparse.Namespace) -> int:
-    uri = normalize_tracking_uri(args.tracking_uri)
-    check_tracking_uri(uri)
+    from study.analysis_commands import checked_store
+
+    uri = checked_store(args.tracking_uri)  # never creates an empty store
     if uri.startswith(("http://", "https://")):  # a tracking server serves its own UI
         print(f"{uri} is an MLflow tracking server; its UI is at {uri.rstrip('/')}/", flush=True)
         return 0

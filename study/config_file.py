@@ -25,6 +25,7 @@ from trainables.flat import ConfigError, type_name, typed
 
 # flags, not file fields
 SET_BY_COMMAND_LINE = ("tracking_uri", "storage", "address", "optuna_storage")
+CUSTOM = "custom"  # the preset of a study file, and its size unless it gives one
 
 
 def load_study_file(path: str, **command_line: Any) -> StudySpec:
@@ -34,7 +35,11 @@ def load_study_file(path: str, **command_line: Any) -> StudySpec:
     if not file.is_file():
         raise UsageError(f"--config {path}: no such file")
     try:
-        raw = yaml.safe_load(file.read_text())
+        raw = yaml.safe_load(file.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"--config {path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -45,7 +50,7 @@ def load_study_file(path: str, **command_line: Any) -> StudySpec:
         raise UsageError(f"--config {path}: expected a mapping of study fields at the top level")
     hints = typing.get_type_hints(StudySpec)
     allowed = [f.name for f in dataclasses.fields(StudySpec) if f.name not in SET_BY_COMMAND_LINE]
-    fields: dict[str, Any] = {"preset": "custom", "size": "custom"}
+    fields: dict[str, Any] = {"preset": CUSTOM, "size": CUSTOM}
     for key, value in raw.items():
         if key not in allowed:
             raise UsageError(

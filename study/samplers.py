@@ -10,7 +10,6 @@ from trainables.registry import Registry
 # sampler factory: (seed, grid) -> optuna sampler; grid maps a suggested name to its values
 SAMPLERS: Registry[Callable[[int, Mapping[str, Sequence[Any]]], Any]] = Registry("sampler")
 SCHEDULERS: Registry[Callable[[int], Any]] = Registry("scheduler")
-MULTI_OBJECTIVE_SAMPLERS = ("nsga2", "random", "qmc", "grid", "tpe")
 
 
 @SAMPLERS.register("tpe")

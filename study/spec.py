@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from search_spaces.seeds import SEED_KEY
-from study.defaults import DEFAULT_STORAGE, DEFAULT_TRACKING_URI
+from study.defaults import DEFAULT_STORAGE, DEFAULT_TRACKING_URI, SEED_LIMIT
 from study.errors import UsageError
 from trainables.config import ConfigError, TrialConfig
 from trainables.metric_names import VAL_ACCURACY
 from trainables.validate import check_data, check_names
 
 METRIC_MODES = ("max", "min")
+# numeric field -> (holds for an allowed value, what is allowed); NaN fails every comparison
+NUMBER_RULES: dict[str, tuple[Any, str]] = {
+    "seed": (lambda v: 0 <= v < SEED_LIMIT, "a whole number 0 <= seed < 2**32"),
+    "cpus_per_trial": (lambda v: 0 < v < math.inf, "a finite number of CPUs > 0"),
+    "gpus_per_trial": (
+        lambda v: 0 <= v < math.inf,
+        "a finite GPU share >= 0 (0.25 runs four trials on one GPU)",
+    ),
+    "max_concurrent": (lambda v: v >= 0, "a whole number >= 0 (0 = no cap)"),
+    "checkpoint_every_s": (lambda v: v >= 0, "seconds >= 0 (0 = every epoch, inf = never)"),
+}
 
 
 @dataclass(frozen=True)
@@ -70,15 +82,18 @@ class StudySpec:
             raise UsageError(
                 f"scheduler={self.scheduler!r} needs one metric; several objectives ({self.metric}) need scheduler none"
             )
-        if not self.checkpoint_every_s >= 0:
-            raise UsageError(
-                f"checkpoint_every_s={self.checkpoint_every_s!r}: expected seconds >= 0 (0 = every epoch)"
-            )
-        if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
-            raise UsageError("cpus_per_trial must be > 0 and gpus_per_trial >= 0")
+        self._check_numbers()
         self._pair_seeds()
         if self.design:
             self._check_design()
+
+    def _check_numbers(self) -> None:
+        """Each numeric field against ``NUMBER_RULES``: one line naming the field, its value and
+        what is allowed."""
+        for name, (holds, allowed) in NUMBER_RULES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not holds(value):
+                raise UsageError(f"{name}={value!r} is invalid; expected {allowed}")
 
     def _check_design(self) -> None:
         from search_spaces.scale_design import ScaleDesign
@@ -226,31 +241,77 @@ def study_dir(spec: StudySpec) -> str:
     return f"{root.rstrip('/')}/{spec.name}"
 
 
-def save_spec(spec: StudySpec) -> None:
-    """Write the spec beside the Ray Tune state so ``study resume NAME`` can rebuild it."""
-    import pyarrow.fs
-
-    fs, path = pyarrow.fs.FileSystem.from_uri(
-        study_dir(spec) if "://" in spec.storage else "file://" + study_dir(spec)
-    )
-    fs.create_dir(path, recursive=True)
-    with fs.open_output_stream(f"{path}/{SPEC_FILE}") as out:
-        out.write(json.dumps(dataclasses.asdict(spec), indent=2, default=list).encode())
-
-
-def load_spec(storage: str, name: str) -> StudySpec:
-    """The spec of study ``name`` saved under ``storage``."""
+def storage_filesystem(storage: str, below: str = "") -> tuple[Any, str]:
+    """pyarrow's filesystem and path of ``storage``/``below`` (a local path or a URI); a one-line
+    UsageError for a URI pyarrow cannot open (an unknown scheme, a malformed address)."""
+    import pyarrow
     import pyarrow.fs
 
     root = storage if "://" in storage else "file://" + os.path.abspath(storage)
-    fs, path = pyarrow.fs.FileSystem.from_uri(f"{root.rstrip('/')}/{name}/{SPEC_FILE}")
+    uri = f"{root.rstrip('/')}/{below}" if below else root
+    try:
+        return pyarrow.fs.FileSystem.from_uri(uri)
+    except (pyarrow.ArrowException, ValueError, OSError) as exc:
+        raise UsageError(
+            f"--storage {storage}: not a usable path or storage URI ({str(exc).splitlines()[0]}); "
+            "expected a directory path or a URI such as s3://BUCKET/PATH or gs://BUCKET/PATH"
+        ) from None
+
+
+def check_storage(storage: str) -> None:
+    """``--storage`` can hold the study: a URI pyarrow opens, or a local path whose nearest existing
+    part is a writable directory. Nothing is left behind."""
+    from study.output_paths import check_out_dir
+
+    if "://" in storage:
+        storage_filesystem(storage)
+    else:
+        check_out_dir("--storage", storage)
+
+
+def save_spec(spec: StudySpec) -> None:
+    """Write the spec beside the Ray Tune state so ``study resume NAME`` can rebuild it: to a
+    temporary file renamed over ``study.json``, so a crash never leaves half a spec."""
+    fs, path = storage_filesystem(spec.storage, spec.name)
+    fs.create_dir(path, recursive=True)
+    partial = f"{path}/{SPEC_FILE}.partial"
+    with fs.open_output_stream(partial) as out:
+        out.write(json.dumps(dataclasses.asdict(spec), indent=2, default=list).encode())
+    fs.move(partial, f"{path}/{SPEC_FILE}")  # os.replace on a local disk
+
+
+def load_spec(storage: str, name: str) -> StudySpec:
+    """The spec of study ``name`` saved under ``storage``; a one-line UsageError when there is
+    none or ``study.json`` is not a spec."""
+    fs, path = storage_filesystem(storage, f"{name}/{SPEC_FILE}")
     try:
         with fs.open_input_stream(path) as handle:
-            raw = json.loads(handle.read().decode())
+            data = handle.read()
     except (FileNotFoundError, OSError):
         raise UsageError(
             f"no study named {name!r} under --storage {storage} (expected {path})"
         ) from None
+    return spec_from_json(data, path)
+
+
+def spec_from_json(data: bytes, path: str) -> StudySpec:
+    """A StudySpec from the bytes of a ``study.json``; a one-line UsageError naming ``path`` when
+    they are not JSON of a spec's fields."""
+    try:
+        raw = json.loads(data.decode())
+        return _spec_from_raw(raw)
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        why = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        raise UsageError(
+            f"{path} is not a saved study spec ({why}); `study run` writes it: restore it, "
+            "or start the study again under another --name"
+        ) from None
+
+
+def _spec_from_raw(raw: dict[str, Any]) -> StudySpec:
+    """The JSON object of a saved spec as a StudySpec, its lists as the tuples it holds."""
     for key in ("spaces", "groups"):
         raw[key] = tuple(raw[key])
     raw["grid"] = {k: tuple(v) for k, v in raw["grid"].items()}
@@ -264,4 +325,14 @@ def total_epochs(spec: StudySpec) -> int:
     return max(cfg.train.total_epochs for cfg in spec.trial_configs())
 
 
-__all__ = ["SPEC_FILE", "StudySpec", "load_spec", "save_spec", "study_dir", "total_epochs"]
+__all__ = [
+    "SPEC_FILE",
+    "StudySpec",
+    "check_storage",
+    "load_spec",
+    "save_spec",
+    "spec_from_json",
+    "storage_filesystem",
+    "study_dir",
+    "total_epochs",
+]

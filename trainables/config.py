@@ -193,6 +193,7 @@ class TrialConfig:
 
     @classmethod
     def from_flat(cls, flat: Mapping[str, Any]) -> TrialConfig:
+        _check_keys(flat)
         flat = renamed(flat)  # keys that moved (trainables.moved_keys)
         sections: dict[str, dict[str, Any]] = {f.name: {} for f in dataclasses.fields(cls)}
         loss_params: dict[str, ParamValue] = {}
@@ -257,6 +258,28 @@ class TrialConfig:
 
 
 SEARCH_PREFIX = "search."
+
+
+# mappings given whole, and the flat keys that set them
+NESTED_KEYS = {
+    "loss.params": "loss.params.NAME (e.g. loss.params.margin_rad: 0.5)",
+    "loss.terms": "loss.terms.NAME.weight, loss.terms.NAME.classes and loss.terms.NAME.params.KEY "
+    "(e.g. loss.terms.pc.weight: 0.1)",
+}
+
+
+def _check_keys(flat: Mapping[Any, Any]) -> None:
+    """Every key is a dotted text key (a YAML mapping may give a number), and the loss's mappings
+    are set key by key, never whole (``loss.params: {...}``)."""
+    for key in flat:
+        if not isinstance(key, str):
+            raise ConfigError(
+                f"config key {key!r} is not a dotted name such as train.epochs or loss.output"
+            )
+        if key in NESTED_KEYS:
+            raise ConfigError(
+                f"{key}={flat[key]!r}: set it as flat keys, one per value: {NESTED_KEYS[key]}"
+            )
 
 
 def search_labels(flat: Mapping[str, Any]) -> dict[str, ParamValue]:

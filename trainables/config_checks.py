@@ -5,6 +5,8 @@ value and what is allowed (``train.epochs=0 is invalid: expected >= 1``).
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -107,18 +109,39 @@ RULES: dict[str, tuple[Rule, ...]] = {
 
 
 def check(section: str, config: Any, prefix: str = "") -> None:
-    """Apply ``RULES[section]`` to the fields of ``config``, named ``prefix or section`` + field."""
+    """Apply ``RULES[section]`` to the fields of ``config``, named ``prefix or section`` + field,
+    after ``check_finite``."""
+    check_finite(section, config, prefix)
     for name, holds, allowed in RULES[section]:
         value = getattr(config, name)
         if not holds(value):
             raise ConfigError(f"{prefix or section}.{name}={value!r} is invalid: {allowed}")
 
 
+def check_finite(section: str, config: Any, prefix: str = "") -> None:
+    """No number field of ``config`` is NaN or infinite (no field means "unbounded" by inf)."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(
+                f"{prefix or section}.{f.name}={value!r} is invalid: expected a finite number"
+            )
+
+
 def check_loss(loss: Any) -> None:
-    """The output's class subset and every term's classes, weight and optimizer."""
+    """The output's class subset and every term's classes, weight and optimizer; every loss
+    parameter finite."""
     check("loss", loss)
+    _check_finite_params("loss.params", loss.params)
     for name, term in loss.terms.items():
         check("loss.terms", term, prefix=f"loss.terms.{name}")
+        _check_finite_params(f"loss.terms.{name}.params", term.params)
+
+
+def _check_finite_params(prefix: str, params: Any) -> None:
+    for key, value in params.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{prefix}.{key}={value!r} is invalid: expected a finite number")
 
 
 __all__ = [
@@ -130,6 +153,7 @@ __all__ = [
     "SCALE_SCHEDULES",
     "VALIDATIONS",
     "check",
+    "check_finite",
     "check_loss",
     "is_class_subset",
 ]

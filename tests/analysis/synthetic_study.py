@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -130,6 +131,14 @@ def trial_params(c: int, scale: float) -> dict[str, str]:
     return {k: str(v) for k, v in cfg.to_flat().items()}
 
 
+def artifact_location(uri: str, experiment: str) -> str | None:
+    """Beside a sqlite store, as `study run` keeps them: MLflow's default is ./mlruns in the
+    working directory, where a test's `study report` would leave the report it attaches."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return (Path(uri[len("sqlite:///") :]).parent / "mlartifacts" / experiment).as_uri()
+
+
 def fill_store(
     uri: str, trials: pd.DataFrame, experiment: str = "scale-vs-classes-smoke"
 ) -> dict[str, str]:
@@ -138,7 +147,7 @@ def fill_store(
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
-    exp = client.create_experiment(experiment)
+    exp = client.create_experiment(experiment, artifact_location=artifact_location(uri, experiment))
     parent = client.create_run(
         exp, tags={"role": "study", "study": experiment, "metric": "val_accuracy", "mode": "max"}
     )

@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 import pytest
+from synthetic_study import artifact_location
 
 from analysis.figures import proxy_cosine_figure
 from analysis.load import load_trials
@@ -201,7 +202,7 @@ def test_the_proxy_cosine_figure_is_drawn_from_logged_histories(tmp_path, small_
 
     uri = f"sqlite:///{tmp_path / 'proxy.db'}"
     client = MlflowClient(tracking_uri=uri)
-    exp = client.create_experiment("proxies")
+    exp = client.create_experiment("proxies", artifact_location=artifact_location(uri, "proxies"))
     for i, scale in enumerate((20.0, 6.5)):
         run = client.create_run(exp)
         metrics = [Metric("proxy_cos_mean", -0.1 * e / (i + 1), 0, e) for e in range(4)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from synthetic_study import artifact_location
 
 from analysis.load import load_trials
 from analysis.report import write_report
@@ -73,7 +74,9 @@ def _camri_store(uri: str) -> list[str]:
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
-    exp = client.create_experiment("camri-smoke")
+    exp = client.create_experiment(
+        "camri-smoke", artifact_location=artifact_location(uri, "camri-smoke")
+    )
     tags = {
         "preset": "camri",
         "size": "smoke",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
@@ -100,11 +101,11 @@ def test_trend_and_report_errors_are_one_line(small_store, tmp_path, capsys):
         ["trend", "--tracking-uri", small_store["uri"], "--metric", "nope"],
         "recorded no metric 'nope'",
     )
-    _one_line_error(
-        capsys,
-        ["trend", "--tracking-uri", small_store["uri"], "--bandwidth", "0"],
-        "expected a positive width",
-    )
+    with pytest.raises(SystemExit) as exited:  # argparse refuses it, as any bad flag value
+        main(["trend", "--tracking-uri", small_store["uri"], "--bandwidth", "0"])
+    assert exited.value.code == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "--bandwidth: 0 is not positive and finite; expected a positive number" in line
 
 
 def test_report_prints_the_best_trial_and_its_replay_command(small_store, tmp_path, capsys):
@@ -155,9 +156,62 @@ def test_replay_errors_are_one_line(small_store, capsys):
     )
 
 
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("loss.output=nope", "loss.output='nope' is unknown; choose one of:"),
+        ("data.name=nope", "data.name='nope' is unknown; choose one of:"),
+        ("loss.params.margin_deg=3", "loss.params.margin_deg is unknown"),
+        ("data.name=mnist", "mnist"),  # not on disk under data.root
+        ("data.num_classes=100000", "data.num_classes"),
+    ],
+)
+def test_replay_checks_its_overrides_as_study_run_does(small_store, tmp_path, override, fragment):
+    """A bad --set is one line and exit 2, from a new process as a user runs it, and nothing is
+    written where it runs."""
+    from tests.conftest import run_study_cli
+
+    args = ["replay", small_store["FAILED"], "--tracking-uri", small_store["uri"]]
+    extra = ["--set", f"data.root={tmp_path / 'no-data'}"] if "mnist" in override else []
+    done = run_study_cli(*args, "--set", override, *extra, cwd=tmp_path, timeout=300)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_replay_trains_the_recorded_trial_without_the_search(small_store, capsys):
     run_id = next(iter(small_store["ids"].values()))
     assert main(["replay", run_id, "--tracking-uri", small_store["uri"]]) == 0
     out = capsys.readouterr().out
     assert f"replaying run {run_id}" in out and "epoch 1/1" in out
     assert "val_accuracy: recorded" in out and "test_accuracy: recorded" in out
+
+
+def test_report_attaches_its_files_beside_the_store_not_in_the_working_directory(
+    small_store, tmp_path
+):
+    """`study report` attaches report/ to the study's parent run: the artifacts go where the
+    experiment keeps them (beside the store), never to ./mlruns of the directory the tests (which
+    create the experiment) run from."""
+    from tests.conftest import run_study_cli
+
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    out = tmp_path / "reports"
+    done = run_study_cli(
+        "report",
+        "--tracking-uri",
+        small_store["uri"],
+        "--out",
+        str(out),
+        "--no-figures",
+        cwd=workdir,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "attached the report" in done.stdout
+    assert list(workdir.iterdir()) == []
+    store_dir = Path(small_store["uri"][len("sqlite:///") :]).parent
+    attached = list(store_dir.glob("mlartifacts/*/*/artifacts/report/report.md"))
+    assert attached, "the report was not attached beside the store"

@@ -273,6 +273,8 @@ def test_bench_rejects_an_unknown_size_on_one_line(cli):
     [
         ("routine,fast", "unknown section 'fast'; choose from races, match, routine, main-job"),
         ("capacity", "section 'capacity' needs 'main-job' too"),
+        (",", "--only ',': names no section; choose from races, match"),
+        (" , ", "names no section"),
     ],
 )
 def test_bench_only_names_a_bad_section_on_one_line(cli, tmp_path, only, said):

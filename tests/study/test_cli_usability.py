@@ -44,6 +44,36 @@ def test_help_lists_choices_defaults_and_exit_codes(cli):
     assert "dashboard" in cli("--help").stdout
 
 
+@pytest.mark.parametrize(
+    "command, shown",
+    [
+        ("report", ["output directory (default: reports)"]),
+        ("trend", ["(default: reports)", "(default 1000)", "(default 0.3)", "(default 0)"]),
+        (
+            "run",
+            ["(default: the preset's, 0)", "(default 0: CPU only)", "--data-root", "default: none"],
+        ),
+        ("bench", ["about 20 minutes on 2 idle cores, longer when the cores are shared"]),
+        ("ui", ["1..65535 (default: 5000)"]),
+    ],
+)
+def test_help_shows_the_defaults_as_values(cli, command, shown):
+    text = " ".join(cli(command, "--help").stdout.split())
+    for expected in shown:
+        assert expected in text, expected
+    assert "analysis.trends" not in text
+
+
+def test_the_cli_mirrors_of_analysis_constants_agree():
+    """study.cli spells these out so --help does not import the analysis (statsmodels, scipy)."""
+    from analysis import power, response, trends
+    from study import cli as study_cli
+
+    assert study_cli.TREND_BANDWIDTH == trends.BANDWIDTH and study_cli.TREND_BOOT == trends.N_BOOT
+    assert study_cli.RESPONSE_MODELS == tuple(response.MODELS)
+    assert study_cli.PEAK_SHAPES == tuple(power.SHAPES)
+
+
 def test_dry_run_yaml_is_read_back_unchanged(cli, tmp_path):
     first = cli("run", "--preset", "smoke", "--dry-run", "--format", "yaml", "--trials", "3")
     assert first.returncode == 0, first.stderr

@@ -12,12 +12,23 @@ from study.presets import PRESETS, SIZES
 NEEDS_LOCAL_FILES = {("scale-schedules", "full")}
 
 
+# read a dataset from --data-root (MNIST, CIFAR, CUB): a dry run loads it, so without it the plan
+# is refused on one line naming the files expected
+NEEDS_DATA_ON_DISK = {("basics", "full"), ("camri", "full"), ("head-tail", "full")}
+NEEDS_DATA_ON_DISK |= {("loss-combos", "full")}
+
+
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("preset", PRESETS.names())
 def test_dry_run(cli, tmp_path, preset, size):
     if (preset, size) in NEEDS_LOCAL_FILES:
         pytest.skip("tested with and without its weights file below")
     done = cli("run", "--preset", preset, "--size", size, "--dry-run")
+    if (preset, size) in NEEDS_DATA_ON_DISK:
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "data.root is empty" in done.stderr and "expected <root>/" in done.stderr
+        assert list(tmp_path.iterdir()) == []
+        return
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     assert plan["preset"] == preset and plan["size"] == size and plan["trials_per_group"] >= 1
@@ -137,18 +148,16 @@ def test_scale_schedules_at_full_size_needs_its_pretrained_weights(cli, tmp_path
 
     where.parent.mkdir()
     torch.save(googlenet(weights=None, aux_logits=False, init_weights=False).state_dict(), where)
-    done = cli(
-        "run",
-        "--preset",
-        "scale-schedules",
-        "--size",
-        "full",
-        "--data-root",
-        str(tmp_path),
-        "--dry-run",
-    )
-    assert done.returncode == 0, done.stderr
-    plan = json.loads(done.stdout)
+    args = ["run", "--preset", "scale-schedules", "--size", "full", "--data-root", str(tmp_path)]
+    done = cli(*args, "--dry-run")
+    # the weights are found; the dry run loads the data next, and CUB is not under --data-root
+    assert done.returncode == 2 and "model.pretrained_path" not in done.stderr, done.stderr
+    assert "cub200" in done.stderr.lower() or "CUB" in done.stderr
+    from study.cli import build_parser
+    from study.commands import plan as plan_of
+    from study.commands import spec_from_args
+
+    plan = plan_of(spec_from_args(build_parser().parse_args(args)))
     base = plan["fixed_config"]
     assert base["model.pretrained_path"] == str(where) and base["data.image_size"] == 224
     # every arm: 50 + 50 epochs
