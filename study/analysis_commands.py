@@ -24,6 +24,17 @@ def checked_store(tracking_uri: str) -> str:
         raise UsageError(
             f"--tracking-uri {uri}: no MLflow store there yet (`study run` creates it)"
         )
+    if uri.startswith("file://"):  # a file store (a path without a scheme is one too)
+        path = Path(uri[len("file://") :])
+        if path.is_file():
+            raise UsageError(
+                f"--tracking-uri {tracking_uri}: {path} is a file, and a path without a scheme names "
+                f"a file store (a directory); for a sqlite store use sqlite:///{tracking_uri}"
+            )
+        if not path.is_dir():
+            raise UsageError(
+                f"--tracking-uri {uri}: no MLflow store there yet (`study run` creates it)"
+            )
     return uri
 
 

@@ -40,7 +40,13 @@ NOTE = "mlflow.note.content"  # the description shown on a run's or experiment's
 
 
 def normalize_tracking_uri(uri: str) -> str:
-    """Make a relative sqlite or file URI absolute, so Ray workers in other directories agree."""
+    """Make a relative sqlite or file URI absolute, so Ray workers in other directories agree; a
+    one-line UsageError for an empty one (it would name the working directory as a file store)."""
+    if not uri.strip():
+        raise UsageError(
+            "--tracking-uri is empty: give sqlite:///PATH, file:///PATH, http(s)://HOST:PORT or a "
+            "database URI such as postgresql://USER:PASSWORD@HOST:5432/DB"
+        )
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
         return "sqlite:///" + str(Path(uri[len("sqlite:///") :]).resolve())
     if "://" not in uri:

@@ -215,3 +215,24 @@ def test_report_attaches_its_files_beside_the_store_not_in_the_working_directory
     store_dir = Path(small_store["uri"][len("sqlite:///") :]).parent
     attached = list(store_dir.glob("mlartifacts/*/*/artifacts/report/report.md"))
     assert attached, "the report was not attached beside the store"
+
+
+@pytest.mark.parametrize("command", ["report", "trend", "ui"])
+@pytest.mark.parametrize(
+    "uri, said",
+    [
+        ("file:///{tmp}/new-store", "no MLflow store there yet"),
+        ("new-store", "no MLflow store there yet"),
+        ("mlflow.db", "use sqlite:///mlflow.db"),
+        ("", "--tracking-uri is empty"),
+    ],
+)
+def test_reading_commands_never_create_a_store(cli, tmp_path, command, uri, said):
+    """A file store that is not there, a bare path (a file store too), a sqlite file named without
+    its scheme and an empty URI: one line, exit 2, and no store appears."""
+    (tmp_path / "mlflow.db").write_bytes(b"")  # a file where a bare path would name a directory
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = cli(command, "--tracking-uri", uri.format(tmp=tmp_path))
+    assert done.returncode == 2, done.stderr
+    assert said in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
