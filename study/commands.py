@@ -28,6 +28,7 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         optuna_storage=args.optuna_storage or "",
     )
     spec = _file_spec(args, where) if args.config else _preset_spec(args, where)
+    _refuse_what_the_design_fixes(spec, args)
     return spec.with_overrides(
         name=args.name,
         trials=args.trials,
@@ -41,6 +42,24 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         checkpoint_every_s=args.checkpoint_every_s,
         system_metrics=args.system_metrics,
     )
+
+
+def _refuse_what_the_design_fixes(spec: StudySpec, args: argparse.Namespace) -> None:
+    """A staged design (the main job) sets its own trials, sampler and scheduler in each stage: a
+    flag that would be ignored is refused, so the plan never shows a value that does not run."""
+    if not spec.design:
+        return
+    for flag, value in (
+        ("--trials", args.trials),
+        ("--sampler", args.sampler),
+        ("--scheduler", args.scheduler),
+    ):
+        if value is not None:
+            raise UsageError(
+                f"{flag} {value}: study {spec.name} runs a staged design whose screen and estimate "
+                "stages fix their trials (a grid of scales, and of paired seeds), sampler (grid) and "
+                "scheduler (none); change it with --seeds N or a study file's design: field"
+            )
 
 
 def _file_spec(args: argparse.Namespace, where: dict) -> StudySpec:

@@ -370,3 +370,16 @@ def test_every_sampler_survives_tunes_pickling_mid_study(name):
     assert len({t.params["x"] for t in study.trials}) >= 2 and all(
         t.state == optuna.trial.TrialState.COMPLETE for t in study.trials
     )
+
+
+@pytest.mark.parametrize(
+    "flag, value", [("--trials", "3"), ("--sampler", "random"), ("--scheduler", "asha")]
+)
+def test_the_main_job_refuses_the_flags_its_stages_fix(cli, tmp_path, flag, value):
+    """The staged design sets each stage's trials, sampler and scheduler: a flag it would ignore
+    gets one line and exit 2, nothing written; other presets still take it."""
+    done = cli("run", "--dry-run", flag, value)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert f"{flag} {value}: study scale-vs-classes-cpu runs a staged design" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert cli("run", "--preset", "smoke", "--dry-run", flag, value).returncode == 0
