@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from typing import Any
 
 from study import stages
 from study.cluster import check_address, check_store_for_cluster
@@ -365,6 +366,17 @@ def with_more_seeds(spec: StudySpec, seeds: int) -> StudySpec:
     return replace(spec, seeds=seeds)
 
 
+def _check_recorded(trials: Any, metric: str | None) -> None:
+    """A ``--metric`` (``a,b`` for several) that no trial recorded: one line naming those recorded."""
+    for name in (m.strip() for m in (metric or "").split(",") if m.strip()):
+        column = f"metric:{name}"
+        if column not in trials or trials[column].notna().sum() == 0:
+            recorded = sorted(c[len("metric:") :] for c in trials if c.startswith("metric:"))
+            raise UsageError(
+                f"--metric {name}: no trial recorded it; the trials recorded: {', '.join(recorded) or 'none'}"
+            )
+
+
 def report_command(args: argparse.Namespace) -> int:
     from analysis import write_report
     from study.analysis_commands import load_store
@@ -372,6 +384,7 @@ def report_command(args: argparse.Namespace) -> int:
 
     check_out_dir("--out", args.out)
     uri, trials = load_store(args.tracking_uri, args.experiment)
+    _check_recorded(trials, args.metric)
     from study.parent_run import attach_report
 
     report = write_report(

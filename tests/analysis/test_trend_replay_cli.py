@@ -101,6 +101,13 @@ def test_trend_and_report_errors_are_one_line(small_store, tmp_path, capsys):
         ["trend", "--tracking-uri", small_store["uri"], "--metric", "nope"],
         "recorded no metric 'nope'",
     )
+    out = tmp_path / "report-out"
+    _one_line_error(
+        capsys,
+        ["report", "--tracking-uri", small_store["uri"], "--metric", "nope", "--out", str(out)],
+        "--metric nope: no trial recorded it; the trials recorded: ",
+    )
+    assert not out.exists()  # nothing written, and nothing attached to the parent run
     with pytest.raises(SystemExit) as exited:  # argparse refuses it, as any bad flag value
         main(["trend", "--tracking-uri", small_store["uri"], "--bandwidth", "0"])
     assert exited.value.code == 2
