@@ -29,8 +29,7 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         optuna_storage=args.optuna_storage or "",
     )
     spec = _file_spec(args, where) if args.config else _preset_spec(args, where)
-    _refuse_what_the_design_fixes(spec, args)
-    return spec.with_overrides(
+    spec = spec.with_overrides(
         name=args.name,
         trials=args.trials,
         sampler=args.sampler,
@@ -43,6 +42,8 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         checkpoint_every_s=args.checkpoint_every_s,
         system_metrics=args.system_metrics,
     )
+    _refuse_what_the_design_fixes(spec, args)
+    return spec
 
 
 def _refuse_what_the_design_fixes(spec: StudySpec, args: argparse.Namespace) -> None:
@@ -50,6 +51,7 @@ def _refuse_what_the_design_fixes(spec: StudySpec, args: argparse.Namespace) -> 
     flag that would be ignored is refused, so the plan never shows a value that does not run."""
     if not spec.design:
         return
+    check_registries(spec)  # an unknown name is named as such first
     for flag, value in (
         ("--trials", args.trials),
         ("--sampler", args.sampler),
@@ -103,6 +105,19 @@ def validate(spec: StudySpec) -> None:
     """Everything that can be checked before Ray starts or the store is touched, a dry run's
     too: each group's dataset is loaded once (its files, class count and head/tail sets; the
     load fills the cache the trials read)."""
+    check_registries(spec)
+    check_fields(spec)
+    check_storage(spec.storage)
+    check_store_for_cluster(spec.tracking_uri, spec.address)
+    check_address(spec.address)
+    check_tracking_uri(spec.tracking_uri)
+    check_store(spec.tracking_uri, spec.name)
+    spec.trial_configs(load_data=True)
+    try_spaces(spec)
+
+
+def check_registries(spec: StudySpec) -> None:
+    """The sampler, the scheduler and the search spaces are registered names."""
     from search_spaces import SPACES
     from study.samplers import SAMPLERS, SCHEDULERS
 
@@ -119,14 +134,6 @@ def validate(spec: StudySpec) -> None:
             raise UsageError(
                 f"search space {name!r} is unknown; choose from: {', '.join(SPACES.names())}"
             )
-    check_fields(spec)
-    check_storage(spec.storage)
-    check_store_for_cluster(spec.tracking_uri, spec.address)
-    check_address(spec.address)
-    check_tracking_uri(spec.tracking_uri)
-    check_store(spec.tracking_uri, spec.name)
-    spec.trial_configs(load_data=True)
-    try_spaces(spec)
 
 
 def check_fields(spec: StudySpec) -> None:
