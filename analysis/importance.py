@@ -33,16 +33,17 @@ def infer_distribution(values: pd.Series):
 
 
 def rebuild_study(trials: pd.DataFrame, metric: str, mode: str, exclude=EXCLUDED):
-    """An in-memory Optuna study holding the finished trials with ``metric`` and the params that vary."""
+    """An in-memory Optuna study holding the trials that ran their whole budget
+    (``analysis.report.full_budget``: a staged study's screen and trials stopped early are another
+    fidelity) with ``metric``, and the params that vary."""
     import optuna
     from optuna.distributions import CategoricalDistribution
 
+    from analysis.report import full_budget
+
     column = f"metric:{metric}"
-    done = (
-        trials[(trials["status"] == "FINISHED") & trials[column].notna()]
-        if column in trials
-        else trials.iloc[:0]
-    )
+    done = full_budget(trials)
+    done = done[done[column].notna()] if column in done else done.iloc[:0]
     names = [
         c
         for c in done
@@ -73,7 +74,7 @@ def rebuild_study(trials: pd.DataFrame, metric: str, mode: str, exclude=EXCLUDED
 def importance_info(trials: pd.DataFrame, metric: str, mode: str, seed: int = 0) -> dict[str, Any]:
     """``{"importances": {param: share}, "trials": n, "message": str}``; importances sum to 1, largest first.
 
-    Empty importances with a message when fewer than 2 finished trials or no varying parameter.
+    Empty importances with a message when fewer than 2 full-budget trials or no varying parameter.
     """
     import optuna
     from optuna.importance import FanovaImportanceEvaluator
@@ -89,7 +90,7 @@ def importance_info(trials: pd.DataFrame, metric: str, mode: str, seed: int = 0)
                 "importances": {},
                 "trials": n,
                 "method": "fANOVA",
-                "message": f"importances need >= 2 finished trials and a varying parameter ({n} trials, {len(params)} parameters)",
+                "message": f"importances need >= 2 full-budget trials and a varying parameter ({n} trials, {len(params)} parameters)",
             }
         found = optuna.importance.get_param_importances(
             study, evaluator=FanovaImportanceEvaluator(seed=seed)
@@ -100,7 +101,7 @@ def importance_info(trials: pd.DataFrame, metric: str, mode: str, seed: int = 0)
         "importances": {k: float(v) for k, v in found.items()},
         "trials": n,
         "method": "fANOVA",
-        "message": f"fANOVA over {n} finished trials and {len(params)} varying parameters",
+        "message": f"fANOVA over {n} full-budget trials and {len(params)} varying parameters",
     }
 
 

@@ -49,3 +49,12 @@ def test_the_report_calls_it_the_best_single_trial_and_points_to_the_estimates(m
     assert "optimistic" in text and "the fitted vertices s*(C) of the scale trend below" in text
     assert "Best single trial per class count" in text and "full budget only" in text
     assert "0.99" not in text.split("Optimum scale vs class count")[0]
+
+
+def test_parameter_importances_are_taken_over_full_budget_trials_only(mixed):
+    from analysis.importance import importance_info
+
+    trials, full = mixed
+    info = importance_info(trials, "val_accuracy", "max")
+    assert info["trials"] == len(full) < len(trials)
+    assert "full-budget trials" in info["message"]
